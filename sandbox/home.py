@@ -1,0 +1,126 @@
+"""Where a sandbox keeps its state: SKIFF_HOME, the shared cache and state.json.
+
+Every other part finds MinIO, the store and the runtime image through `SandboxState.load()`,
+so the layout is decided here only (see docs/contracts.md, "Sandbox home").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from sdk.errors import SandboxError
+
+BUCKET = "skiff"
+
+
+def skiff_home() -> Path:
+    """The sandbox's own directory: $SKIFF_HOME, default ~/.skiff."""
+    return Path(os.environ.get("SKIFF_HOME") or Path.home() / ".skiff").expanduser()
+
+
+def cache_dir() -> Path:
+    """What sandboxes share (MinIO binary, wheelhouse): $SKIFF_CACHE_DIR, default ~/.cache/skiff."""
+    return Path(os.environ.get("SKIFF_CACHE_DIR") or Path.home() / ".cache" / "skiff").expanduser()
+
+
+def state_path(home: Path | None = None) -> Path:
+    return (home or skiff_home()) / "state.json"
+
+
+def minio_data_dir(home: Path | None = None) -> Path:
+    return (home or skiff_home()) / "minio" / "data"
+
+
+def logs_dir(home: Path | None = None) -> Path:
+    return (home or skiff_home()) / "logs"
+
+
+def default_database_url(home: Path | None = None) -> str:
+    """SKIFF_DATABASE_URL when set, else the SQLite file in the home."""
+    override = os.environ.get("SKIFF_DATABASE_URL")
+    if override:
+        return override
+    return f"sqlite:///{(home or skiff_home()) / 'skiff.db'}"
+
+
+@dataclasses.dataclass
+class SandboxState:
+    """What `skiff sandbox up` recorded; the secret lives only here (file mode 0600)."""
+
+    home: str
+    minio_endpoint: str = ""  # http://127.0.0.1:PORT
+    minio_console: str = ""
+    access_key: str = ""
+    secret_key: str = dataclasses.field(default="", repr=False)
+    bucket: str = BUCKET
+    minio_pid: int | None = None
+    database_url: str = ""
+    runtime_image: str = ""  # skiff-runtime:<tag>
+
+    @classmethod
+    def load(cls, home: Path | None = None) -> "SandboxState":
+        """Read state.json; raise SandboxError when the sandbox was never brought up."""
+        home = home or skiff_home()
+        path = state_path(home)
+        try:
+            raw = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise SandboxError(
+                f"no sandbox in {home} (missing {path.name}); run `skiff sandbox up` first"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise SandboxError(
+                f"cannot read {path}: {exc}; delete it and run `skiff sandbox up` again"
+            ) from None
+        known = {f.name for f in dataclasses.fields(cls)}
+        state = cls(**{k: v for k, v in raw.items() if k in known})
+        # The URL override applies at read time too, so one process can point elsewhere.
+        if os.environ.get("SKIFF_DATABASE_URL"):
+            state.database_url = os.environ["SKIFF_DATABASE_URL"]
+        return state
+
+    @classmethod
+    def load_or_new(cls, home: Path | None = None) -> "SandboxState":
+        home = home or skiff_home()
+        if state_path(home).exists():
+            return cls.load(home)
+        return cls(home=str(home), database_url=default_database_url(home))
+
+    def save(self) -> Path:
+        """Write state.json atomically with mode 0600 (it holds the MinIO secret)."""
+        path = state_path(Path(self.home))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".state.", dir=path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(dataclasses.asdict(self), handle, indent=2, sort_keys=True)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @property
+    def store_path(self) -> str | None:
+        """The SQLite file behind database_url, or None for other databases."""
+        prefix = "sqlite:///"
+        return self.database_url[len(prefix):] if self.database_url.startswith(prefix) else None
+
+    def storage_env(self) -> dict[str, str]:
+        """The Flyte S3 variables a task container (or sdk.io) needs to reach this MinIO."""
+        return {
+            "FLYTE_AWS_ENDPOINT": self.minio_endpoint,
+            "FLYTE_AWS_ACCESS_KEY_ID": self.access_key,
+            "FLYTE_AWS_SECRET_ACCESS_KEY": self.secret_key,
+        }
+
+    def public_dict(self) -> dict:
+        """Everything but the secret, for `status --json` and logs."""
+        data = dataclasses.asdict(self)
+        data.pop("secret_key")
+        return data
