@@ -1,0 +1,51 @@
+"""Engines and sessions for the store.
+
+SQLite gets WAL mode and a busy timeout so two engine processes (two CLI invocations) can share
+one file; any other SQLAlchemy URL (Postgres) is used as given.
+"""
+from __future__ import annotations
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from sandbox.store.models import Base
+
+_BUSY_TIMEOUT_MS = 30_000
+_engines: dict[str, Engine] = {}
+
+
+def _tune_sqlite(dbapi_conn, _record) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def get_engine(database_url: str) -> Engine:
+    """One engine per URL per process (engines own connection pools)."""
+    engine = _engines.get(database_url)
+    if engine is None:
+        if database_url.startswith("sqlite"):
+            engine = create_engine(
+                database_url,
+                connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            )
+            event.listen(engine, "connect", _tune_sqlite)
+        else:
+            engine = create_engine(database_url, pool_pre_ping=True)
+        _engines[database_url] = engine
+    return engine
+
+
+def init_store(database_url: str) -> None:
+    """Create the tables that do not exist yet (idempotent)."""
+    Base.metadata.create_all(get_engine(database_url))
+
+
+def open_store(database_url: str) -> sessionmaker:
+    """A session factory bound to the store at `database_url`, creating tables if needed."""
+    init_store(database_url)
+    return sessionmaker(get_engine(database_url), expire_on_commit=False)
