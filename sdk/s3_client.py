@@ -1,0 +1,181 @@
+"""A small S3 client on the standard library, for the in-container entrypoint.
+
+Every task container reads its inputs and writes its outputs through S3, once per container, so
+start-up time matters more than features: importing the `minio` package costs more than a bare
+container start. This client signs requests with AWS Signature Version 4 and supports only what
+the entrypoint needs: get, put and list of objects, streaming to and from files.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import http.client
+import os
+import urllib.parse
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+from xml.etree import ElementTree
+
+_UNSIGNED = "UNSIGNED-PAYLOAD"
+_CHUNK = 1024 * 1024
+
+
+class S3Error(Exception):
+    """An S3 request that failed; the message names the method, the object and the server's code."""
+
+    def __init__(self, message: str, status: int = 0, code: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True)
+class S3Config:
+    endpoint: str  # e.g. http://127.0.0.1:9000
+    access_key: str
+    secret_key: str
+    region: str = "us-east-1"
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> "S3Config":
+        """Read Flyte's S3 settings, as flytekit does inside a task container."""
+        endpoint = env.get("FLYTE_AWS_ENDPOINT") or env.get("AWS_ENDPOINT_URL") or ""
+        if not endpoint:
+            raise S3Error("no S3 endpoint: set FLYTE_AWS_ENDPOINT (e.g. http://127.0.0.1:9000)")
+        return cls(
+            endpoint=endpoint,
+            access_key=env.get("FLYTE_AWS_ACCESS_KEY_ID") or env.get("AWS_ACCESS_KEY_ID", ""),
+            secret_key=env.get("FLYTE_AWS_SECRET_ACCESS_KEY") or env.get("AWS_SECRET_ACCESS_KEY", ""),
+            region=env.get("AWS_REGION", "us-east-1"),
+        )
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """`s3://bucket/some/key` -> ("bucket", "some/key")."""
+    parsed = urllib.parse.urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise S3Error(f"not an s3:// URI: {uri!r}")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def _hmac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
+
+
+class S3Client:
+    """Path-style S3 requests over one kept-alive connection."""
+
+    def __init__(self, config: S3Config):
+        self.config = config
+        parsed = urllib.parse.urlparse(config.endpoint)
+        self._secure = parsed.scheme == "https"
+        self._host = parsed.netloc
+        self._conn: http.client.HTTPConnection | None = None
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        response = self._request("GET", bucket, key)
+        return response.read()
+
+    def download(self, bucket: str, key: str, sink: BinaryIO) -> None:
+        response = self._request("GET", bucket, key)
+        while chunk := response.read(_CHUNK):
+            sink.write(chunk)
+
+    def put_bytes(self, bucket: str, key: str, data: bytes) -> None:
+        self._request("PUT", bucket, key, body=data, length=len(data)).read()
+
+    def upload(self, bucket: str, key: str, source: BinaryIO, length: int) -> None:
+        """Stream `length` bytes from `source` (an open binary file) into one object."""
+        self._request("PUT", bucket, key, body=source, length=length).read()
+
+    def list_keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        token = None
+        while True:
+            query = {"list-type": "2", "prefix": prefix}
+            if token:
+                query["continuation-token"] = token
+            body = self._request("GET", bucket, "", query=query).read()
+            root = ElementTree.fromstring(body)
+            ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+            for element in root.iter(f"{ns}Contents"):
+                yield element.findtext(f"{ns}Key")
+            if root.findtext(f"{ns}IsTruncated") != "true":
+                return
+            token = root.findtext(f"{ns}NextContinuationToken")
+
+    # -- signing and transport ----------------------------------------------------------------
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            cls = http.client.HTTPSConnection if self._secure else http.client.HTTPConnection
+            self._conn = cls(self._host, timeout=300)
+        return self._conn
+
+    def _request(self, method, bucket, key, body=None, length=0, query=None):
+        path = "/" + urllib.parse.quote(f"{bucket}/{key}" if key else bucket, safe="/~")
+        query_string = "&".join(
+            f"{urllib.parse.quote(k, safe='~')}={urllib.parse.quote(v, safe='~')}"
+            for k, v in sorted((query or {}).items())
+        )
+        headers = self._signed_headers(method, path, query_string, length if body is not None else None)
+        target = path + (f"?{query_string}" if query_string else "")
+        for attempt in (0, 1):  # a kept-alive connection the server closed is retried once
+            conn = self._connection()
+            try:
+                conn.request(method, target, body=body, headers=headers)
+                response = conn.getresponse()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                conn.close()
+                self._conn = None
+                if attempt or (body is not None and not isinstance(body, bytes)):
+                    raise
+        if response.status >= 300:
+            detail = response.read()
+            code = ""
+            try:
+                code = ElementTree.fromstring(detail).findtext("Code") or ""
+            except ElementTree.ParseError:
+                pass
+            raise S3Error(
+                f"S3 {method} s3://{bucket}/{key} failed: HTTP {response.status} {code}".rstrip(),
+                status=response.status,
+                code=code,
+            )
+        return response
+
+    def _signed_headers(self, method, path, query_string, length):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+        day = amz_date[:8]
+        headers = {"host": self._host, "x-amz-content-sha256": _UNSIGNED, "x-amz-date": amz_date}
+        if length is not None:
+            headers["content-length"] = str(length)
+        signed = sorted(headers)
+        canonical = "\n".join(
+            [
+                method,
+                path,
+                query_string,
+                "".join(f"{name}:{headers[name]}\n" for name in signed),
+                ";".join(signed),
+                _UNSIGNED,
+            ]
+        )
+        scope = f"{day}/{self.config.region}/s3/aws4_request"
+        to_sign = "\n".join(
+            ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
+        )
+        key = _hmac(("AWS4" + self.config.secret_key).encode(), day)
+        for part in (self.config.region, "s3", "aws4_request"):
+            key = _hmac(key, part)
+        signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        headers["authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={self.config.access_key}/{scope}, "
+            f"SignedHeaders={';'.join(signed)}, Signature={signature}"
+        )
+        return headers
