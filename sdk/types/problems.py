@@ -1,0 +1,41 @@
+"""Internal failure signals of the type engine.
+
+Converters deep in a nested value raise these with a short detail; `engine.TypeEngine` turns them
+into one `sdk.errors.TypeTransformerError` whose message also names the caller's variable.
+"""
+
+from __future__ import annotations
+
+import typing
+
+
+class ValueMismatch(Exception):
+    """A value (or literal) does not fit the type hint it is converted with."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class UnsupportedHint(Exception):
+    """A type hint the engine has no encoding for."""
+
+    def __init__(self, hint: typing.Any, detail: str = ""):
+        super().__init__(detail or f"unsupported hint {hint!r}")
+        self.hint = hint
+        self.detail = detail
+
+
+def shorten(value: typing.Any, limit: int = 60) -> str:
+    """repr() cut to `limit` characters, so a huge value never floods an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def hint_name(hint: typing.Any) -> str:
+    """A hint as a user wrote it: `int`, `list[str]`, `Optional[Point]`."""
+    if hint is None or hint is type(None):
+        return "None"
+    if isinstance(hint, type) and not typing.get_args(hint):
+        return hint.__name__
+    return repr(hint).replace("typing.", "")
