@@ -1,0 +1,276 @@
+"""`skiff-execute`: run one task inside its container, as Flyte's task contract says.
+
+Reads `--inputs` (a core.LiteralMap), fetches and unpacks the code bundle when one is given,
+imports `--task-module`, runs `--task-name`, and writes `<output-prefix>/outputs.pb`, or
+`<output-prefix>/error.pb` (a core.ErrorDocument) when anything fails. It exits 0 after writing
+either document, because the engine learns the outcome from the document; it exits 1 only when
+it cannot write a document at all.
+
+This runs once per container, so start-up time is the sandbox's floor: standard library and
+protobuf only until the user's module is imported; no click, yaml, rich, docker or sqlalchemy.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+OUTPUTS_FILE = "outputs.pb"
+ERROR_FILE = "error.pb"
+
+# ErrorDocument origins; `kind` below says whether a retry could help.
+USER = "USER"
+SYSTEM = "SYSTEM"
+
+
+class TaskFailure(Exception):
+    """A failure with what error.pb must say about it."""
+
+    def __init__(self, origin: str, code: str, message: str, recoverable: bool):
+        super().__init__(message)
+        self.origin = origin
+        self.code = code
+        self.message = message
+        self.recoverable = recoverable
+
+
+def _parse_args(argv):
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="skiff-execute",
+        description="Run one Skiff task: read inputs.pb, run the function, write outputs.pb or error.pb.",
+    )
+    parser.add_argument("--inputs", required=True, help="URI of the core.LiteralMap with the task's inputs")
+    parser.add_argument("--output-prefix", required=True, help="where outputs.pb or error.pb is written")
+    parser.add_argument("--raw-output-data-prefix", default="", help="where File/Directory outputs are uploaded")
+    parser.add_argument("--checkpoint-path", default="", help="accepted for Flyte compatibility; unused")
+    parser.add_argument("--prev-checkpoint", default="", help="accepted for Flyte compatibility; unused")
+    parser.add_argument("--code-bundle", default="", help="URI of the fast-registered source tarball")
+    parser.add_argument("--dest-dir", default=".", help="directory the code bundle is unpacked into")
+    parser.add_argument("--task-module", required=True, help="dotted module that defines the task")
+    parser.add_argument("--task-name", required=True, help="the task's function name in that module")
+    # Unknown flags (newer Flyte templates add some) are ignored rather than fatal.
+    args, _unknown = parser.parse_known_args(argv)
+    return args
+
+
+def _format_exception(exc: BaseException) -> str:
+    """`Type: message` then the traceback, without the entrypoint's own frames."""
+    import traceback
+
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    lines = traceback.format_exception(type(exc), exc, tb)
+    return f"{type(exc).__name__}: {exc}\n\n" + "".join(lines)
+
+
+def _is_template(value: str) -> bool:
+    """An argument the registration left unfilled, e.g. `{{ .remote_package_path }}`."""
+    return not value or "{{" in value
+
+
+def _fetch_code_bundle(uri: str, dest_dir: str) -> None:
+    import tarfile
+    import tempfile
+
+    from sdk import io
+
+    os.makedirs(dest_dir, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="skiff-bundle-") as scratch:
+        local = os.path.join(scratch, "bundle.tar.gz")
+        io.download_file(uri, local)
+        with tarfile.open(local, "r:*") as archive:
+            # "data" refuses absolute paths, links out of dest_dir and device files.
+            archive.extractall(dest_dir, filter="data")
+
+
+def _prepare_code(args) -> None:
+    dest_dir = os.path.abspath(args.dest_dir or ".")
+    if not _is_template(args.code_bundle):
+        try:
+            _fetch_code_bundle(args.code_bundle, dest_dir)
+        except Exception as exc:
+            raise TaskFailure(
+                SYSTEM,
+                "SYSTEM:CodeBundle",
+                f"cannot fetch the code bundle {args.code_bundle} into {dest_dir}: {_format_exception(exc)}",
+                recoverable=True,
+            ) from exc
+    if dest_dir not in sys.path:
+        sys.path.insert(0, dest_dir)
+
+
+def _load_task(module_name: str, task_name: str):
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise TaskFailure(
+            USER,
+            "USER:ImportError",
+            f"cannot import module {module_name} (task {module_name}.{task_name}): {_format_exception(exc)}",
+            recoverable=False,
+        ) from exc
+    task = getattr(module, task_name, None)
+    if task is None or not hasattr(task, "interface") or not callable(getattr(task, "execute", None)):
+        found = "nothing" if task is None else f"a {type(task).__name__}"
+        raise TaskFailure(
+            SYSTEM,
+            "SYSTEM:TaskNotFound",
+            f"module {module_name} has no task named {task_name} (found {found}); "
+            "the package and its code bundle do not match: package and register again",
+            recoverable=False,
+        )
+    return task
+
+
+def _read_inputs(uri: str):
+    from flyteidl.core import literals_pb2
+
+    from sdk import io
+
+    try:
+        literal_map = literals_pb2.LiteralMap()
+        literal_map.ParseFromString(io.read_bytes(uri))
+        return literal_map
+    except Exception as exc:
+        raise TaskFailure(
+            SYSTEM, "SYSTEM:InputsUnreadable", f"cannot read the inputs {uri}: {exc}", recoverable=True
+        ) from exc
+
+
+def _conversion_failure(where: str, exc: Exception) -> TaskFailure:
+    """A value the type engine rejected: its own message says which and why."""
+    from sdk.errors import TypeTransformerError
+
+    detail = str(exc) if isinstance(exc, TypeTransformerError) else f"{where}: {_format_exception(exc)}"
+    return TaskFailure(USER, "USER:TypeError", detail, recoverable=False)
+
+
+def _python_inputs(task, literal_map, transfer) -> dict:
+    from sdk.types import TypeEngine
+
+    kwargs = {}
+    for name, hint in task.interface.inputs.items():
+        where = f"task {task.name} input '{name}'"
+        if name in literal_map.literals:
+            try:
+                kwargs[name] = TypeEngine.to_python_value(
+                    literal_map.literals[name], hint, transfer=transfer, name=where
+                )
+            except Exception as exc:
+                raise _conversion_failure(where, exc) from exc
+        elif name in task.interface.defaults:
+            kwargs[name] = task.interface.defaults[name]
+        else:
+            raise TaskFailure(
+                SYSTEM,
+                "SYSTEM:MissingInput",
+                f"{where} is missing from the inputs document",
+                recoverable=False,
+            )
+    return kwargs
+
+
+def _named_outputs(task, result) -> dict:
+    names = list(task.interface.outputs)
+    if not names:
+        return {}
+    if len(names) == 1:
+        return {names[0]: result}
+    if not isinstance(result, tuple) or len(result) != len(names):
+        raise TaskFailure(
+            USER,
+            "USER:TypeError",
+            f"task {task.name} must return {len(names)} values ({', '.join(names)}), "
+            f"got {type(result).__name__}",
+            recoverable=False,
+        )
+    return dict(zip(names, result))
+
+
+def _output_literals(task, values: dict, transfer):
+    from flyteidl.core import literals_pb2
+
+    from sdk.types import TypeEngine
+
+    literal_map = literals_pb2.LiteralMap()
+    for name, value in values.items():
+        where = f"task {task.name} output '{name}'"
+        try:
+            literal = TypeEngine.to_literal(value, task.interface.outputs[name], transfer=transfer, name=where)
+        except Exception as exc:
+            raise _conversion_failure(where, exc) from exc
+        literal_map.literals[name].CopyFrom(literal)
+    return literal_map
+
+
+def _error_document(failure: TaskFailure):
+    import time
+
+    from flyteidl.core import errors_pb2, execution_pb2
+
+    error = errors_pb2.ContainerError(
+        code=failure.code,
+        message=failure.message,
+        kind=errors_pb2.ContainerError.RECOVERABLE
+        if failure.recoverable
+        else errors_pb2.ContainerError.NON_RECOVERABLE,
+        origin=execution_pb2.ExecutionError.USER if failure.origin == USER else execution_pb2.ExecutionError.SYSTEM,
+        worker=os.environ.get("HOSTNAME", ""),
+    )
+    error.timestamp.FromNanoseconds(time.time_ns())
+    return errors_pb2.ErrorDocument(error=error)
+
+
+def run_task(args) -> None:
+    """Everything up to writing outputs.pb; raises TaskFailure for what goes to error.pb."""
+    from sdk import io
+
+    transfer = io.PrefixTransfer(args.raw_output_data_prefix or io.join(args.output_prefix, "raw"))
+    literal_map = _read_inputs(args.inputs)
+    _prepare_code(args)
+    task = _load_task(args.task_module, args.task_name)
+    kwargs = _python_inputs(task, literal_map, transfer)
+    try:
+        result = task.execute(**kwargs)
+    except Exception as exc:
+        # Exceptions from user code are retried per TaskMetadata.retries (Skiff's DESIGN), so
+        # they are recoverable; deterministic failures above are not.
+        raise TaskFailure(USER, "USER:RuntimeError", _format_exception(exc), recoverable=True) from exc
+    outputs = _output_literals(task, _named_outputs(task, result), transfer)
+    try:
+        io.write_bytes(io.join(args.output_prefix, OUTPUTS_FILE), outputs.SerializeToString())
+    except Exception as exc:
+        raise TaskFailure(
+            SYSTEM, "SYSTEM:OutputsUnwritable", f"cannot write the outputs: {exc}", recoverable=True
+        ) from exc
+
+
+def main(argv=None) -> int:
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        run_task(args)
+        return 0
+    except TaskFailure as failure:
+        document = _error_document(failure)
+    except Exception as exc:  # a bug in Skiff itself: still report it through error.pb
+        document = _error_document(
+            TaskFailure(SYSTEM, "SYSTEM:Unknown", _format_exception(exc), recoverable=True)
+        )
+    print(f"skiff-execute: task {args.task_module}.{args.task_name} failed:\n{document.error.message}", file=sys.stderr)
+    from sdk import io
+
+    try:
+        io.write_bytes(io.join(args.output_prefix, ERROR_FILE), document.SerializeToString())
+    except Exception as exc:
+        print(f"skiff-execute: cannot write {ERROR_FILE} under {args.output_prefix}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
