@@ -40,7 +40,8 @@ class Execution(Base):
     project: Mapped[str] = mapped_column(String(255))
     domain: Mapped[str] = mapped_column(String(255))
     launch_plan: Mapped[str | None] = mapped_column(String(512), nullable=True)
-    workflow: Mapped[str] = mapped_column(String(512))
+    target_kind: Mapped[int] = mapped_column(Integer, default=2)  # 1 task, 2 workflow
+    workflow: Mapped[str] = mapped_column(String(512))  # the workflow (or task) that runs
     version: Mapped[str] = mapped_column(String(255))
     inputs: Mapped[bytes] = mapped_column(LargeBinary)  # core.LiteralMap as launched
     outputs: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

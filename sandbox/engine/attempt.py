@@ -1,0 +1,167 @@
+"""One task attempt: the container request built from the task template, and the attempt's
+result read back (outputs.pb, error.pb, exit status) and classified as Flyte does."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from pathlib import Path
+
+from flyteidl.core import errors_pb2, execution_pb2, literals_pb2
+
+from sandbox.runtime import ContainerRequest, ContainerResult
+from sandbox.runtime.resources import cpu_to_nano_cpus, memory_to_bytes
+from sdk.errors import SkiffError
+
+USER, SYSTEM = "user", "system"
+_CPU, _MEMORY = 1, 3  # core.Resources.ResourceName
+_LOG_TAIL_LINES = 30
+
+
+@dataclasses.dataclass
+class AttemptPaths:
+    inputs_uri: str
+    output_prefix: str
+    raw_prefix: str
+    checkpoint_prefix: str
+    prev_checkpoint_prefix: str  # "" when there is no previous attempt
+
+
+@dataclasses.dataclass
+class AttemptOutcome:
+    outputs: literals_pb2.LiteralMap | None = None
+    error_kind: str | None = None  # USER or SYSTEM when the attempt failed
+    error: str | None = None
+    recoverable: bool = True
+
+
+def _fill_template(arg: str, values: dict[str, str]) -> str:
+    # Flyte accepts `{{.input}}` and `{{ .Input }}` alike.
+    return re.sub(r"\{\{\s*\.(\w+)\s*\}\}",
+                  lambda m: values.get(m.group(1).lower(), m.group(0)), arg)
+
+
+def container_args(task_template, paths: AttemptPaths) -> list[str]:
+    values = {
+        "input": paths.inputs_uri,
+        "inputprefix": paths.output_prefix,
+        "outputprefix": paths.output_prefix,
+        "rawoutputdataprefix": paths.raw_prefix,
+        "checkpointoutputprefix": paths.checkpoint_prefix,
+        # Flyte passes a quoted empty string when there is no previous checkpoint.
+        "prevcheckpointprefix": paths.prev_checkpoint_prefix or '""',
+    }
+    return [_fill_template(a, values) for a in task_template.container.args]
+
+
+def _secret_value(secret, secrets_dir: str | None) -> str:
+    parts = [p for p in (secret.group, secret.group_version, secret.key) if p]
+    env_name = "_FSEC_" + "_".join(parts).upper()
+    if env_name in os.environ:
+        return os.environ[env_name]
+    if secrets_dir:
+        path = Path(secrets_dir, secret.group, secret.key or "")
+        if path.is_file():
+            return path.read_text().rstrip("\n")
+    where = f"{secrets_dir}/{secret.group}/{secret.key}" if secrets_dir else "a file"
+    raise SkiffError(f"secret group {secret.group!r} key {secret.key!r} is not available; set "
+                     f"{env_name} in the environment or write it to {where}")
+
+
+def secret_env(task_template, secrets_dir: str | None) -> dict[str, str]:
+    env = {}
+    for secret in task_template.security_context.secrets:
+        value = _secret_value(secret, secrets_dir)
+        parts = [p for p in (secret.group, secret.group_version, secret.key) if p]
+        env["_FSEC_" + "_".join(parts).upper()] = value
+        if secret.env_var:
+            env[secret.env_var] = value
+    return env
+
+
+def _limits(task_template, node) -> tuple[int | None, int | None, str | None]:
+    """(nano_cpus, memory bytes, memory as written): limits win over requests, node overrides
+    over the task."""
+    resources = task_template.container.resources
+    if node.task_node.HasField("overrides") and node.task_node.overrides.HasField("resources"):
+        resources = node.task_node.overrides.resources
+    chosen: dict[int, str] = {}
+    for entries in (resources.requests, resources.limits):
+        for entry in entries:
+            chosen[entry.name] = entry.value
+    cpu = cpu_to_nano_cpus(chosen[_CPU]) if _CPU in chosen else None
+    memory = memory_to_bytes(chosen[_MEMORY]) if _MEMORY in chosen else None
+    return cpu, memory, chosen.get(_MEMORY)
+
+
+def timeout_seconds(task_template, node) -> float | None:
+    for holder in (node.metadata, task_template.metadata):
+        if holder.HasField("timeout"):
+            seconds = holder.timeout.ToTimedelta().total_seconds()
+            if seconds > 0:
+                return seconds
+    return None
+
+
+def user_retries(task_template, node) -> int:
+    if node.metadata.HasField("retries"):
+        return node.metadata.retries.retries
+    return task_template.metadata.retries.retries
+
+
+def build_request(task_template, node, paths: AttemptPaths, env: dict[str, str],
+                  labels: dict[str, str], secrets: dict[str, str]) -> ContainerRequest:
+    container = task_template.container
+    cpu, memory, memory_text = _limits(task_template, node)
+    task_env = {kv.key: kv.value for kv in container.env}
+    return ContainerRequest(
+        image=container.image, command=list(container.command),
+        args=container_args(task_template, paths), env={**env, **task_env}, labels=labels,
+        nano_cpus=cpu, memory_bytes=memory, memory_text=memory_text,
+        timeout=timeout_seconds(task_template, node), secret_env=secrets)
+
+
+def _log_tail(logs: str) -> str:
+    lines = logs.rstrip().splitlines()[-_LOG_TAIL_LINES:]
+    return ("\n" + "\n".join(lines)) if lines else ""
+
+
+def _from_error_document(data: bytes) -> AttemptOutcome:
+    doc = errors_pb2.ErrorDocument.FromString(data)
+    error = doc.error
+    kind = SYSTEM if error.origin == execution_pb2.ExecutionError.SYSTEM else USER
+    message = f"[{error.code}] {error.message}" if error.code else error.message
+    return AttemptOutcome(error_kind=kind, error=message,
+                          recoverable=error.kind == errors_pb2.ContainerError.RECOVERABLE)
+
+
+def read_outcome(result: ContainerResult, objects, output_prefix: str,
+                 request: ContainerRequest) -> AttemptOutcome:
+    """Classify a finished container. Order: runtime failure, timeout, OOM, documents, exit."""
+    if result.system_error:
+        return AttemptOutcome(error_kind=SYSTEM, error=result.system_error)
+    if result.timed_out:
+        return AttemptOutcome(error_kind=USER, error=(
+            f"task timed out after {request.timeout:g}s and its container was killed; raise the "
+            f"task's timeout or make it faster{_log_tail(result.logs)}"))
+    if result.oom_killed:
+        return AttemptOutcome(error_kind=USER, error=(
+            f"out of memory (limit {request.memory_text or 'unknown'}): the container was killed "
+            f"by the kernel (exit {result.exit_code}); raise the task's memory limit"
+            f"{_log_tail(result.logs)}"))
+    if result.exit_code == 0:
+        data = objects.get_bytes(f"{output_prefix}/outputs.pb")
+        if data is not None:
+            return AttemptOutcome(outputs=literals_pb2.LiteralMap.FromString(data))
+    error_doc = objects.get_bytes(f"{output_prefix}/error.pb")
+    if error_doc is not None:
+        return _from_error_document(error_doc)
+    if result.exit_code == 0:
+        return AttemptOutcome(error_kind=SYSTEM, error=(
+            "the container exited 0 but wrote neither outputs.pb nor error.pb under "
+            f"{output_prefix}; is the image's entrypoint a Flyte task executor?"
+            f"{_log_tail(result.logs)}"))
+    return AttemptOutcome(error_kind=USER, error=(
+        f"the container exited with code {result.exit_code} without writing error.pb"
+        f"{_log_tail(result.logs)}"))
+

@@ -1,0 +1,61 @@
+"""Turning a node's input bindings into the LiteralMap its task receives."""
+from __future__ import annotations
+
+from flyteidl.core import literals_pb2
+
+from sandbox.engine.plan import START_NODE
+from sdk.errors import SandboxError
+
+
+def _follow_attr_path(literal, attr_path, where: str):
+    for step in attr_path:
+        key = step.string_value if step.WhichOneof("value") == "string_value" else step.int_value
+        kind = literal.WhichOneof("value")
+        try:
+            if kind == "map":
+                literal = literal.map.literals[key]
+            elif kind == "collection":
+                literal = literal.collection.literals[int(key)]
+            else:
+                raise KeyError(key)
+        except (KeyError, IndexError):
+            raise SandboxError(f"{where}: cannot select {key!r} from the upstream value; "
+                               "attribute access into dataclasses needs a Flyte cluster") from None
+    return literal
+
+
+def resolve(binding_data: literals_pb2.BindingData, workflow_inputs, node_outputs,
+            where: str) -> literals_pb2.Literal:
+    """`node_outputs`: node id -> LiteralMap of nodes that completed."""
+    kind = binding_data.WhichOneof("value")
+    if kind == "scalar":
+        return literals_pb2.Literal(scalar=binding_data.scalar)
+    if kind == "promise":
+        ref = binding_data.promise
+        source = workflow_inputs if ref.node_id == START_NODE else node_outputs.get(ref.node_id)
+        if source is None or ref.var not in source.literals:
+            origin = "workflow input" if ref.node_id == START_NODE else f"node {ref.node_id!r} output"
+            raise SandboxError(f"{where}: {origin} {ref.var!r} has no value; provide it "
+                               "or check the workflow's bindings")
+        literal = source.literals[ref.var]
+        if ref.attr_path:
+            literal = _follow_attr_path(literal, ref.attr_path, where)
+        return literal
+    if kind == "collection":
+        items = [resolve(b, workflow_inputs, node_outputs, where)
+                 for b in binding_data.collection.bindings]
+        return literals_pb2.Literal(collection=literals_pb2.LiteralCollection(literals=items))
+    if kind == "map":
+        items = {k: resolve(b, workflow_inputs, node_outputs, where)
+                 for k, b in binding_data.map.bindings.items()}
+        return literals_pb2.Literal(map=literals_pb2.LiteralMap(literals=items))
+    raise SandboxError(f"{where}: binding kind {kind!r} is not supported by the sandbox")
+
+
+def resolve_all(bindings, workflow_inputs, node_outputs, where: str) -> literals_pb2.LiteralMap:
+    result = literals_pb2.LiteralMap()
+    for binding in bindings:
+        result.literals[binding.var].CopyFrom(
+            resolve(binding.binding, workflow_inputs, node_outputs,
+                    f"{where} input {binding.var!r}"))
+    return result

@@ -1,0 +1,32 @@
+"""What the engine needs to run an execution, passed explicitly (no global context)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+
+@dataclasses.dataclass
+class NodeEvent:
+    execution_id: str
+    node_id: str
+    task: str | None
+    state: str
+    attempt: int
+    duration: float | None = None
+    error: str | None = None
+
+
+@dataclasses.dataclass
+class EngineContext:
+    sessions: object  # sqlalchemy sessionmaker
+    objects: object  # sandbox.storage.ObjectStore
+    runner: object  # sandbox.runtime.DockerRunner
+    storage_env: dict[str, str]
+    parallelism: int = 8
+    system_retries: int = 2  # extra attempts for system errors, independent of user retries
+    secrets_dir: str | None = None
+    on_event: Callable[[NodeEvent], None] | None = None
+
+    def emit(self, event: NodeEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)

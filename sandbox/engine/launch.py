@@ -1,0 +1,129 @@
+"""Creating an execution: pick the target, merge launch plan defaults and fixed inputs with the
+user's inputs, check them against the interface, and store the execution with queued nodes."""
+from __future__ import annotations
+
+import secrets
+import string
+
+from flyteidl.core import literals_pb2
+
+from sandbox.engine.literals import literal_matches
+from sandbox.engine.plan import Plan, plan_task, plan_workflow
+from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW, EntityNotFound, find_any, get_spec
+from sandbox.store.models import Execution, NodeExecution
+from sdk.errors import SkiffError
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+class InputError(SkiffError):
+    """Inputs that do not fit the entity's interface."""
+
+
+def new_execution_id() -> str:
+    # Like Flyte's generated names: a letter, then lowercase letters and digits.
+    return secrets.choice(string.ascii_lowercase) + "".join(
+        secrets.choice(_ID_ALPHABET) for _ in range(19))
+
+
+def load_plan(session, execution: Execution) -> Plan:
+    if execution.target_kind == TASK:
+        spec = get_spec(session, TASK, execution.project, execution.domain, execution.workflow,
+                        execution.version)
+        return plan_task(spec.template)
+    spec = get_spec(session, WORKFLOW, execution.project, execution.domain, execution.workflow,
+                    execution.version)
+    return plan_workflow(session, spec.template)
+
+
+def _defaults_and_fixed(session, kind, spec, project, domain, version):
+    """(defaults LiteralMap-like dict, required names, fixed dict) from the launch plan."""
+    if kind == WORKFLOW:
+        try:  # the default launch plan shares the workflow's name
+            spec = get_spec(session, LAUNCH_PLAN, project, domain, spec.template.id.name,
+                            spec.template.id.version)
+        except EntityNotFound:
+            return {}, set(), {}
+    elif kind == TASK:
+        return {}, set(), {}
+    defaults, required = {}, set()
+    for name, param in spec.spec.default_inputs.parameters.items():
+        if param.HasField("default"):
+            defaults[name] = param.default
+        elif param.required:
+            required.add(name)
+    return defaults, required, dict(spec.spec.fixed_inputs.literals)
+
+
+def merge_inputs(entity: str, interface, user_inputs: literals_pb2.LiteralMap, defaults,
+                 fixed) -> literals_pb2.LiteralMap:
+    variables = interface.inputs.variables
+    for name in user_inputs.literals:
+        if name not in variables:
+            raise InputError(f"{entity} has no input {name!r}; its inputs are "
+                             f"{sorted(variables) or 'none'}")
+        if name in fixed:
+            raise InputError(f"{entity} input {name!r} is fixed by its launch plan and cannot "
+                             "be set; drop it from the inputs")
+    merged = literals_pb2.LiteralMap()
+    for name, variable in variables.items():
+        if name in fixed:
+            literal = fixed[name]
+        elif name in user_inputs.literals:
+            literal = user_inputs.literals[name]
+        elif name in defaults:
+            literal = defaults[name]
+        elif variable.type.WhichOneof("type") == "union_type" and any(
+                v.simple == 0 and v.WhichOneof("type") == "simple"
+                for v in variable.type.union_type.variants):
+            literal = literals_pb2.Literal(scalar=literals_pb2.Scalar(
+                none_type=literals_pb2.Void()))  # Optional[...] without a value is None
+        else:
+            raise InputError(f"{entity} needs input {name!r} and none was given; pass "
+                             f"--{name} VALUE")
+        if not literal_matches(literal, variable.type):
+            raise InputError(f"{entity} input {name!r}: the value does not match the declared "
+                             "type; pass a value of the right type")
+        merged.literals[name].CopyFrom(literal)
+    return merged
+
+
+def create_execution(sessions, project: str, domain: str, name: str, version: str | None,
+                     user_inputs: literals_pb2.LiteralMap | None = None) -> str:
+    """Store a new execution of launch plan, workflow or task `name`; returns its id.
+
+    Raises a SkiffError (nothing stored) when the entity is unknown or the inputs are wrong.
+    """
+    user_inputs = user_inputs or literals_pb2.LiteralMap()
+    with sessions() as session, session.begin():
+        kind, spec = find_any(session, project, domain, name, version)
+        launch_plan = None
+        if kind == LAUNCH_PLAN:
+            launch_plan = name
+            target_kind = WORKFLOW
+            wf_id = spec.spec.workflow_id
+            wf_spec = get_spec(session, WORKFLOW, wf_id.project, wf_id.domain, wf_id.name,
+                               wf_id.version)
+            target, target_version, interface = wf_id.name, wf_id.version, wf_spec.template.interface
+            plan = plan_workflow(session, wf_spec.template)
+        elif kind == WORKFLOW:
+            target_kind, target = WORKFLOW, spec.template.id.name
+            target_version, interface = spec.template.id.version, spec.template.interface
+            plan = plan_workflow(session, spec.template)
+        else:
+            target_kind, target = TASK, spec.template.id.name
+            target_version, interface = spec.template.id.version, spec.template.interface
+            plan = plan_task(spec.template)
+        defaults, required, fixed = _defaults_and_fixed(session, kind, spec, project, domain,
+                                                        target_version)
+        inputs = merge_inputs(name, interface, user_inputs, defaults, fixed)
+        execution_id = new_execution_id()
+        session.add(Execution(id=execution_id, project=project, domain=domain,
+                              launch_plan=launch_plan, target_kind=target_kind, workflow=target,
+                              version=target_version, inputs=inputs.SerializeToString(),
+                              state="queued"))
+        session.flush()
+        for node_id in plan.nodes:
+            session.add(NodeExecution(execution_id=execution_id, node_id=node_id,
+                                      task=plan.tasks[node_id].id.name, state="queued"))
+    return execution_id

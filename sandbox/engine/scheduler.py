@@ -1,0 +1,117 @@
+"""The loop that walks an execution's DAG: start every node whose upstream nodes completed, up
+to `parallelism` at once, and persist the execution's own transitions.
+
+It starts from whatever the store says, so the same loop runs a new execution and resumes one
+whose engine was killed: completed nodes keep their stored outputs and never run again.
+"""
+from __future__ import annotations
+
+import concurrent.futures as futures
+import logging
+
+from flyteidl.core import literals_pb2
+from sqlalchemy import select
+
+from sandbox.engine.bindings import resolve_all
+from sandbox.engine.context import EngineContext, NodeEvent
+from sandbox.engine.launch import load_plan
+from sandbox.engine.task_handler import ExecutionInfo, NodeOutcome, TaskHandler, record
+from sandbox.store.models import Execution, NodeExecution, utcnow
+from sdk.errors import ExecutionFailed, SandboxError, SkiffError
+
+log = logging.getLogger(__name__)
+COMPLETED = ("succeeded", "cached")
+
+
+def _set_execution(ctx: EngineContext, execution_id: str, **fields) -> None:
+    with ctx.sessions() as session, session.begin():
+        row = session.get(Execution, execution_id)
+        for name, value in fields.items():
+            setattr(row, name, value)
+
+
+def _load(ctx: EngineContext, execution_id: str):
+    with ctx.sessions() as session:
+        execution = session.get(Execution, execution_id)
+        if execution is None:
+            raise SkiffError(f"execution {execution_id!r} does not exist; see "
+                             "`skiff executions list`")
+        plan = load_plan(session, execution)
+        rows = {r.node_id: r for r in session.execute(select(NodeExecution).where(
+            NodeExecution.execution_id == execution_id)).scalars()}
+    return execution, plan, rows
+
+
+def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.LiteralMap:
+    """Run (or resume) an execution to the end; its outputs, or ExecutionFailed."""
+    execution, plan, rows = _load(ctx, execution_id)
+    if execution.state == "succeeded":
+        return literals_pb2.LiteralMap.FromString(execution.outputs or b"")
+    info = ExecutionInfo(execution.id, execution.project, execution.domain)
+    _set_execution(ctx, execution_id, state="running", error=None,
+                   started_at=execution.started_at or utcnow(), ended_at=None)
+    workflow_inputs = literals_pb2.LiteralMap.FromString(execution.inputs)
+    node_outputs: dict[str, literals_pb2.LiteralMap] = {}
+    for node_id, row in rows.items():
+        if row.state in COMPLETED:
+            node_outputs[node_id] = literals_pb2.LiteralMap.FromString(row.outputs or b"")
+            ctx.emit(NodeEvent(execution_id, node_id, row.task, row.state, row.attempt,
+                               row.duration))
+        elif row.state == "failed":  # resuming a failed execution retries its failed nodes
+            rows[node_id] = record(ctx, info, node_id, state="queued", attempt=row.attempt + 1,
+                                   user_failures=0, system_failures=0, container_id=None)
+    handler = TaskHandler(ctx, info)
+    failure: tuple[str, NodeOutcome] | None = None
+    running: dict[futures.Future, str] = {}
+    with futures.ThreadPoolExecutor(max_workers=max(ctx.parallelism, 1),
+                                    thread_name_prefix="skiff-node") as pool:
+        while True:
+            if failure is None:
+                for node_id, node in plan.nodes.items():
+                    if node_id in node_outputs or node_id in running.values():
+                        continue
+                    if not plan.upstream[node_id] <= node_outputs.keys():
+                        continue
+                    if len(running) >= ctx.parallelism:
+                        break
+                    try:
+                        inputs = resolve_all(node.inputs, workflow_inputs, node_outputs,
+                                             f"workflow {plan.workflow_name!r} node {node_id!r}")
+                    except SkiffError as exc:
+                        failure = (node_id, NodeOutcome(None, str(exc), rows[node_id].attempt))
+                        record(ctx, info, node_id, state="failed", error=str(exc))
+                        break
+                    future = pool.submit(handler.handle, node, plan.tasks[node_id], inputs,
+                                         rows[node_id])
+                    running[future] = node_id
+            if not running:
+                break
+            done, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+            for future in done:
+                node_id = running.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # noqa: BLE001 - an engine bug must fail the node
+                    log.exception("node %s crashed the engine handler", node_id)
+                    outcome = NodeOutcome(None, f"engine error: {exc}", rows[node_id].attempt)
+                    record(ctx, info, node_id, state="failed", error=outcome.error)
+                if outcome.outputs is not None:
+                    node_outputs[node_id] = outcome.outputs
+                elif failure is None:
+                    failure = (node_id, outcome)
+    if failure is not None:
+        node_id, outcome = failure
+        task = plan.tasks[node_id].id.name
+        message = (f"execution {execution_id} failed: node {node_id!r} (task {task}) "
+                   f"attempt {outcome.attempt}: {outcome.error}")
+        _set_execution(ctx, execution_id, state="failed", error=message, ended_at=utcnow())
+        raise ExecutionFailed(message)
+    missing = plan.nodes.keys() - node_outputs.keys()
+    if missing:
+        raise SandboxError(f"execution {execution_id}: nodes {sorted(missing)} can never run "
+                           "(a dependency cycle); recompile the workflow")
+    outputs = resolve_all(plan.outputs, workflow_inputs, node_outputs,
+                          f"workflow {plan.workflow_name!r} outputs")
+    _set_execution(ctx, execution_id, state="succeeded", outputs=outputs.SerializeToString(),
+                   ended_at=utcnow())
+    return outputs

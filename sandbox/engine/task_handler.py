@@ -1,0 +1,173 @@
+"""The task node handler: cache lookup, then attempts in containers until success or the retry
+budgets (user and system, counted separately) run out. Every transition is committed to the
+store before the handler acts on it."""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from flyteidl.core import literals_pb2
+from sqlalchemy import select
+
+from sandbox.engine import cache
+from sandbox.engine.attempt import (
+    SYSTEM, AttemptOutcome, AttemptPaths, build_request, read_outcome, secret_env, user_retries,
+)
+from sandbox.engine.context import EngineContext, NodeEvent
+from sandbox.storage.layout import attempt_prefix, raw_prefix
+from sandbox.store.models import NodeExecution, utcnow
+from sdk.errors import SkiffError
+
+
+@dataclasses.dataclass
+class NodeOutcome:
+    outputs: literals_pb2.LiteralMap | None
+    error: str | None = None
+    attempt: int = 0
+
+
+@dataclasses.dataclass
+class ExecutionInfo:
+    id: str
+    project: str
+    domain: str
+
+
+def record(ctx: EngineContext, execution: ExecutionInfo, node_id: str, **fields) -> NodeExecution:
+    """Commit new field values for a node execution, then tell the live view."""
+    with ctx.sessions() as session, session.begin():
+        row = session.execute(select(NodeExecution).where(
+            NodeExecution.execution_id == execution.id,
+            NodeExecution.node_id == node_id)).scalar_one()
+        for name, value in fields.items():
+            setattr(row, name, value)
+    if "state" in fields:
+        ctx.emit(NodeEvent(execution.id, node_id, row.task, row.state, row.attempt,
+                           row.duration, row.error))
+    return row
+
+
+def _append_logs(previous: str | None, attempt: int, logs: str) -> str:
+    header = f"--- attempt {attempt} ---\n"
+    return (previous or "") + header + logs + ("" if logs.endswith("\n") or not logs else "\n")
+
+
+class TaskHandler:
+    def __init__(self, ctx: EngineContext, execution: ExecutionInfo):
+        self.ctx = ctx
+        self.execution = execution
+
+    def _paths(self, node_id: str, attempt: int) -> AttemptPaths:
+        e, bucket = self.execution, self.ctx.objects.bucket
+        meta = attempt_prefix(bucket, e.project, e.domain, e.id, node_id, attempt)
+        raw = raw_prefix(bucket, e.project, e.domain, e.id, node_id, attempt)
+        prev = (raw_prefix(bucket, e.project, e.domain, e.id, node_id, attempt - 1)
+                + "/_flytecheckpoints") if attempt > 0 else ""
+        return AttemptPaths(f"{meta}/inputs.pb", meta, raw, f"{raw}/_flytecheckpoints", prev)
+
+    def _env(self, task_template, attempt: int) -> dict[str, str]:
+        e = self.execution
+        return {
+            **self.ctx.storage_env,
+            "FLYTE_INTERNAL_EXECUTION_ID": e.id,
+            "FLYTE_INTERNAL_EXECUTION_PROJECT": e.project,
+            "FLYTE_INTERNAL_EXECUTION_DOMAIN": e.domain,
+            "FLYTE_INTERNAL_TASK_NAME": task_template.id.name,
+            "FLYTE_INTERNAL_TASK_PROJECT": task_template.id.project,
+            "FLYTE_INTERNAL_TASK_DOMAIN": task_template.id.domain,
+            "FLYTE_INTERNAL_TASK_VERSION": task_template.id.version,
+            "FLYTE_ATTEMPT_NUMBER": str(attempt),
+        }
+
+    def handle(self, node, task_template, inputs: literals_pb2.LiteralMap,
+               row: NodeExecution) -> NodeOutcome:
+        """Run the node from whatever state the store holds (fresh, retrying or running)."""
+        key = None
+        if cache.is_cacheable(task_template):
+            key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
+                                  inputs)
+            with self.ctx.sessions() as session:
+                hit = cache.lookup(session, key)
+            if hit is not None:
+                now = utcnow()
+                record(self.ctx, self.execution, node.id, state="cached",
+                       outputs=hit.SerializeToString(), started_at=now, ended_at=now,
+                       duration=0.0, error=None)
+                return NodeOutcome(hit, attempt=row.attempt)
+
+        attempt = row.attempt
+        user_failures, system_failures = row.user_failures, row.system_failures
+        logs = row.logs
+        adopt = row.container_id if row.state == "running" else None
+        max_user = user_retries(task_template, node)
+        while True:
+            paths = self._paths(node.id, attempt)
+            started = time.monotonic()
+            outcome, logs = self._run_attempt(node, task_template, inputs, attempt, paths,
+                                              adopt, logs)
+            adopt = None
+            duration = time.monotonic() - started
+            if outcome.outputs is not None:
+                if key is not None:
+                    with self.ctx.sessions() as session, session.begin():
+                        cache.store(session, key, self.execution.project,
+                                    self.execution.domain, task_template, outcome.outputs,
+                                    self.execution.id)
+                record(self.ctx, self.execution, node.id, state="succeeded",
+                       outputs=outcome.outputs.SerializeToString(), ended_at=utcnow(),
+                       duration=duration, error=None, logs=logs,
+                       output_uri=paths.output_prefix)
+                return NodeOutcome(outcome.outputs, attempt=attempt)
+            if outcome.error_kind == SYSTEM:
+                system_failures += 1
+                retry = system_failures <= self.ctx.system_retries
+            else:
+                user_failures += 1
+                retry = user_failures <= max_user
+            message = f"attempt {attempt} failed ({outcome.error_kind} error): {outcome.error}"
+            if not retry:
+                record(self.ctx, self.execution, node.id, state="failed", error=message,
+                       ended_at=utcnow(), duration=duration, logs=logs,
+                       user_failures=user_failures, system_failures=system_failures)
+                return NodeOutcome(None, error=outcome.error, attempt=attempt)
+            attempt += 1
+            record(self.ctx, self.execution, node.id, state="retrying", attempt=attempt,
+                   error=message, logs=logs, container_id=None,
+                   user_failures=user_failures, system_failures=system_failures)
+
+    def _run_attempt(self, node, task_template, inputs, attempt, paths, adopt_container,
+                     logs) -> tuple[AttemptOutcome, str | None]:
+        ctx = self.ctx
+        try:
+            secrets = secret_env(task_template, ctx.secrets_dir)
+        except SkiffError as exc:
+            return AttemptOutcome(error_kind="user", error=str(exc)), logs
+        labels = {"skiff.execution": self.execution.id, "skiff.node": node.id,
+                  "skiff.attempt": str(attempt)}
+        request = build_request(task_template, node, paths, self._env(task_template, attempt),
+                                labels, secrets)
+        if adopt_container and ctx.runner.exists(adopt_container):
+            # The engine was killed while this container ran: wait for it, don't rerun it.
+            result = ctx.runner.wait(adopt_container, request.timeout, request.memory_text)
+        else:
+            if adopt_container:  # finished and removed, or never started: did it finish?
+                data = ctx.objects.get_bytes(f"{paths.output_prefix}/outputs.pb")
+                if data is not None:
+                    return AttemptOutcome(outputs=literals_pb2.LiteralMap.FromString(data)), logs
+            try:
+                ctx.objects.put_bytes(paths.inputs_uri, inputs.SerializeToString())
+            except SkiffError as exc:
+                return AttemptOutcome(error_kind=SYSTEM, error=str(exc)), logs
+
+            def on_created(container_id: str) -> None:
+                record(ctx, self.execution, node.id, state="running", attempt=attempt,
+                       container_id=container_id, input_uri=paths.inputs_uri,
+                       output_uri=paths.output_prefix, started_at=utcnow())
+
+            result = ctx.runner.run(request, on_created=on_created)
+        logs = _append_logs(logs, attempt, result.logs)
+        try:
+            outcome = read_outcome(result, ctx.objects, paths.output_prefix, request)
+        except SkiffError as exc:
+            outcome = AttemptOutcome(error_kind=SYSTEM, error=str(exc))
+        return outcome, logs

@@ -1,0 +1,163 @@
+"""Registering a package's entities in the store under project/domain/version, atomically."""
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import select
+
+from sandbox.registry.package import (
+    LAUNCH_PLAN, TASK, WORKFLOW, Package, kind_name, spec_identifier,
+)
+from sandbox.store.models import RegisteredEntity
+from sdk.errors import PackageError
+
+_BUNDLE_PLACEHOLDERS = ("{{ .remote_package_path }}", "{{.remote_package_path}}")
+_DEST_PLACEHOLDERS = ("{{ .dest_dir }}", "{{.dest_dir}}")
+
+
+@dataclasses.dataclass
+class Registration:
+    project: str
+    domain: str
+    version: str
+    names: list[tuple[int, str]]  # (kind, name) in package order
+    already_registered: bool
+
+
+def _fill(ident, project: str, domain: str, version: str) -> None:
+    """Fill an identifier left empty by the packager (flytectl's hydration does the same)."""
+    if not ident.project:
+        ident.project = project
+    if not ident.domain:
+        ident.domain = domain
+    if not ident.version:
+        ident.version = version
+
+
+def _fill_nodes(nodes, project, domain, version) -> None:
+    for node in nodes:
+        kind = node.WhichOneof("target")
+        if kind == "task_node":
+            _fill(node.task_node.reference_id, project, domain, version)
+        elif kind == "workflow_node":
+            ref = node.workflow_node.WhichOneof("reference")
+            _fill(getattr(node.workflow_node, ref), project, domain, version)
+        elif kind == "branch_node":
+            ifelse = node.branch_node.if_else
+            branches = [ifelse.case.then_node] + [c.then_node for c in ifelse.other]
+            if ifelse.HasField("else_node"):
+                branches.append(ifelse.else_node)
+            _fill_nodes(branches, project, domain, version)
+        elif kind == "array_node":
+            _fill_nodes([node.array_node.node], project, domain, version)
+
+
+def hydrate(kind: int, spec, project: str, domain: str, version: str, bundle_uri: str | None):
+    """A copy of `spec` with identifiers filled and fast-registration placeholders replaced."""
+    spec = type(spec).FromString(spec.SerializeToString())
+    _fill(spec_identifier(kind, spec), project, domain, version)
+    if kind == TASK and spec.template.HasField("container"):
+        args = spec.template.container.args
+        for i, arg in enumerate(args):
+            for placeholder in _BUNDLE_PLACEHOLDERS:
+                if placeholder in arg:
+                    if bundle_uri is None:
+                        raise PackageError(
+                            f"task {spec.template.id.name} needs a code bundle "
+                            f"({placeholder}) but the package has no fast*.tar.gz; "
+                            "rebuild it with `skiff package`")
+                    arg = arg.replace(placeholder, bundle_uri)
+            for placeholder in _DEST_PLACEHOLDERS:
+                arg = arg.replace(placeholder, ".")
+            args[i] = arg
+    elif kind == WORKFLOW:
+        _fill_nodes(spec.template.nodes, project, domain, version)
+        if spec.template.HasField("failure_node"):
+            _fill_nodes([spec.template.failure_node], project, domain, version)
+        for sub in spec.sub_workflows:
+            _fill(sub.id, project, domain, version)
+            _fill_nodes(sub.nodes, project, domain, version)
+    elif kind == LAUNCH_PLAN:
+        _fill(spec.spec.workflow_id, project, domain, version)
+    return spec
+
+
+def _check_references(package: Package, session, project, domain) -> None:
+    """Every task a workflow names must be in the package or already registered."""
+    tasks = {e.name for e in package.entities if e.kind == TASK}
+    workflows = {e.name for e in package.entities if e.kind == WORKFLOW}
+    for entity in package.entities:
+        if entity.kind == LAUNCH_PLAN:
+            wf = entity.spec.spec.workflow_id.name
+            if wf not in workflows and not _exists(session, WORKFLOW, project, domain, wf):
+                raise PackageError(f"package {package.path}: launch plan {entity.name!r} "
+                                   f"({entity.entry}) runs workflow {wf!r}, which is neither "
+                                   "in the package nor registered; add it to the package")
+        if entity.kind != WORKFLOW:
+            continue
+        nodes = list(entity.spec.template.nodes)
+        for sub in entity.spec.sub_workflows:
+            nodes.extend(sub.nodes)
+        for node in nodes:
+            if node.WhichOneof("target") == "task_node":
+                ref = node.task_node.reference_id
+                if ref.name not in tasks and not _exists(session, TASK, project, domain,
+                                                         ref.name, ref.version or None):
+                    raise PackageError(
+                        f"package {package.path}: workflow {entity.name!r} node {node.id!r} "
+                        f"uses task {ref.name!r}, which is neither in the package nor "
+                        "registered; add the task to the package")
+
+
+def _exists(session, kind, project, domain, name, version=None) -> bool:
+    query = select(RegisteredEntity.id).where(
+        RegisteredEntity.resource_type == kind, RegisteredEntity.project == project,
+        RegisteredEntity.domain == domain, RegisteredEntity.name == name)
+    if version:
+        query = query.where(RegisteredEntity.version == version)
+    return session.execute(query.limit(1)).first() is not None
+
+
+def register_package(sessions, objects, package: Package, project: str, domain: str,
+                     version: str | None = None) -> Registration:
+    """Register every entity of `package`; nothing is stored when any entity is rejected.
+
+    `objects` (an ObjectStore) is used only when the version is new and the package carries a
+    code bundle, so re-registering an unchanged package touches neither MinIO nor disk.
+    """
+    version = version or package.digest[:16]
+    names = [(e.kind, e.name) for e in package.entities]
+    with sessions() as session, session.begin():
+        existing = {
+            (row.resource_type, row.name): row.spec
+            for row in session.execute(
+                select(RegisteredEntity).where(
+                    RegisteredEntity.project == project, RegisteredEntity.domain == domain,
+                    RegisteredEntity.version == version)).scalars()
+        }
+        if existing and all(key in existing for key in names):
+            return Registration(project, domain, version, names, already_registered=True)
+        _check_references(package, session, project, domain)
+        bundle_uri = None
+        if package.bundle is not None:
+            from sandbox.storage.layout import fast_uri
+
+            bundle_uri = fast_uri(objects.bucket, project, domain, package.bundle_name)
+        hydrated = [(e, hydrate(e.kind, e.spec, project, domain, version, bundle_uri))
+                    for e in package.entities]
+        if bundle_uri is not None:
+            objects.put_bytes(bundle_uri, package.bundle)
+        for entity, spec in hydrated:
+            data = spec.SerializeToString()
+            previous = existing.get((entity.kind, entity.name))
+            if previous is not None:
+                if previous != data:
+                    raise PackageError(
+                        f"{kind_name(entity.kind)} {entity.name!r} version {version!r} is "
+                        f"already registered in {project}/{domain} with a different spec; "
+                        "register under a new version")
+                continue
+            session.add(RegisteredEntity(resource_type=entity.kind, project=project,
+                                         domain=domain, name=entity.name, version=version,
+                                         spec=data))
+    return Registration(project, domain, version, names, already_registered=False)

@@ -1,0 +1,28 @@
+"""What the engine asks of a container runtime, and what it gets back."""
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass
+class ContainerRequest:
+    image: str
+    args: list[str]
+    env: dict[str, str]
+    labels: dict[str, str]
+    command: list[str] = dataclasses.field(default_factory=list)
+    nano_cpus: int | None = None
+    memory_bytes: int | None = None
+    memory_text: str | None = None  # the limit as the user wrote it, for messages
+    timeout: float | None = None  # seconds; None waits for ever
+    secret_env: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
+
+
+@dataclasses.dataclass
+class ContainerResult:
+    container_id: str
+    exit_code: int | None
+    logs: str
+    oom_killed: bool = False
+    timed_out: bool = False
+    system_error: str | None = None  # the runtime itself failed (image missing, engine down)

@@ -1,0 +1,150 @@
+"""Running one task attempt in a Docker container through the Docker API.
+
+Per attempt: create, start, wait, logs, (inspect on failure), remove. The runner always reads
+the container's real exit status; a container that vanished is a system error, never success.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from sandbox.runtime.container import ContainerRequest, ContainerResult
+
+log = logging.getLogger(__name__)
+
+_UNPRIVILEGED_USER = "1000"
+_client = None
+_client_lock = threading.Lock()
+
+
+def docker_api():
+    """One low-level API client per process, created on first use (import is heavy)."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            import docker
+
+            try:
+                _client = docker.from_env(max_pool_size=64).api
+            except docker.errors.DockerException as exc:
+                from sdk.errors import SandboxError
+
+                raise SandboxError(f"cannot reach the Docker engine ({exc}); start it and "
+                                   "run `skiff sandbox up`") from None
+        return _client
+
+
+class DockerRunner:
+    """Runs ContainerRequests; `on_created(container_id)` lets the caller record the id first."""
+
+    def __init__(self, api=None):
+        self._api = api
+
+    @property
+    def api(self):
+        return self._api or docker_api()
+
+    def run(self, request: ContainerRequest, on_created=None) -> ContainerResult:
+        import docker.errors
+
+        api = self.api
+        host_config = api.create_host_config(
+            network_mode="host",  # containers reach MinIO on 127.0.0.1; never a bridge
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            privileged=False,
+            nano_cpus=request.nano_cpus,
+            mem_limit=request.memory_bytes,
+            memswap_limit=request.memory_bytes,  # no swap, so the limit really bites
+        )
+        env = {**request.env, **request.secret_env}
+        try:
+            created = api.create_container(
+                request.image,
+                command=request.args or None,
+                entrypoint=request.command or None,
+                environment=env,
+                labels=request.labels,
+                user=_UNPRIVILEGED_USER,
+                host_config=host_config,
+            )
+        except docker.errors.ImageNotFound:
+            return ContainerResult("", None, "", system_error=(
+                f"image {request.image!r} is not in the local Docker engine (no registry is "
+                "reachable); build or load it, e.g. `skiff sandbox up` builds the runtime image"))
+        except docker.errors.APIError as exc:
+            return ContainerResult("", None, "", system_error=f"Docker could not create the "
+                                   f"container for image {request.image!r}: {exc.explanation or exc}")
+        container_id = created["Id"]
+        if on_created is not None:
+            on_created(container_id)
+        try:
+            api.start(container_id)
+        except docker.errors.APIError as exc:
+            self._remove(container_id)
+            return ContainerResult(container_id, None, "", system_error=(
+                f"Docker could not start image {request.image!r}: {exc.explanation or exc}"))
+        return self.wait(container_id, request.timeout, request.memory_text)
+
+    def wait(self, container_id: str, timeout: float | None,
+             memory_text: str | None = None) -> ContainerResult:
+        """Wait for a (possibly adopted) container, collect its logs and status, remove it."""
+        import docker.errors
+        import requests.exceptions
+
+        api = self.api
+        timed_out = False
+        try:
+            try:
+                status = api.wait(container_id, timeout=timeout)
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                timed_out = True
+                self._kill(container_id)
+                status = api.wait(container_id, timeout=30)
+        except docker.errors.NotFound:
+            return ContainerResult(container_id, None, "", system_error=(
+                f"container {container_id[:12]} disappeared before Skiff read its exit status"))
+        exit_code = status.get("StatusCode")
+        logs = self._logs(container_id)
+        oom = False
+        if exit_code not in (0, None) and not timed_out:
+            try:
+                oom = bool(api.inspect_container(container_id)["State"].get("OOMKilled"))
+            except docker.errors.NotFound:
+                pass
+        self._remove(container_id)
+        return ContainerResult(container_id, exit_code, logs, oom_killed=oom, timed_out=timed_out)
+
+    def exists(self, container_id: str) -> bool:
+        import docker.errors
+
+        try:
+            self.api.inspect_container(container_id)
+            return True
+        except docker.errors.NotFound:
+            return False
+
+    def _logs(self, container_id: str) -> str:
+        import docker.errors
+
+        try:
+            return self.api.logs(container_id, stdout=True, stderr=True).decode(
+                "utf-8", errors="replace")
+        except docker.errors.APIError:
+            return ""
+
+    def _kill(self, container_id: str) -> None:
+        import docker.errors
+
+        try:
+            self.api.kill(container_id)
+        except docker.errors.APIError:
+            pass  # already stopped
+
+    def _remove(self, container_id: str) -> None:
+        import docker.errors
+
+        try:
+            self.api.remove_container(container_id, force=True)
+        except docker.errors.APIError as exc:
+            log.warning("could not remove container %s: %s", container_id[:12], exc)

@@ -1,0 +1,261 @@
+"""Helpers for the engine tests (no tests here): hand-built packages whose tasks run a short
+Python script in the runtime image, Docker's event stream, and a stand-in sandbox used only
+until tests/conftest.py provides the `sandbox_home` fixture."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tarfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2 as admin_wf_pb2
+from flyteidl.core import (
+    identifier_pb2, interface_pb2, literals_pb2, tasks_pb2, types_pb2, workflow_pb2,
+)
+
+from sandbox.engine.context import EngineContext
+from sandbox.engine.literals import literal_map_to_plain
+from sandbox.runtime import DockerRunner
+from sandbox.storage import ObjectStore
+from sandbox.store import open_store
+
+_SIMPLE = {int: types_pb2.SimpleType.INTEGER, float: types_pb2.SimpleType.FLOAT,
+           str: types_pb2.SimpleType.STRING, bool: types_pb2.SimpleType.BOOLEAN}
+
+# Runs inside the task container: Flyte's contract (inputs.pb in, outputs.pb / error.pb out)
+# with the task's body given as the last argument.
+_RUNNER = r'''
+import os, sys, traceback
+from flyteidl.core import literals_pb2, errors_pb2, execution_pb2
+from sdk import io
+inputs_uri, prefix, body = sys.argv[1], sys.argv[2], sys.argv[3]
+lm = literals_pb2.LiteralMap.FromString(io.read_bytes(inputs_uri))
+inp = {}
+for k, lit in lm.literals.items():
+    p = lit.scalar.primitive
+    inp[k] = getattr(p, p.WhichOneof("value"))
+out = {}
+attempt = int(os.environ["FLYTE_ATTEMPT_NUMBER"])
+try:
+    exec(body, {"inp": inp, "out": out, "attempt": attempt, "os": os})
+except Exception as exc:
+    doc = errors_pb2.ErrorDocument()
+    doc.error.code = type(exc).__name__
+    doc.error.message = traceback.format_exc()
+    doc.error.origin = execution_pb2.ExecutionError.USER
+    io.write_bytes(prefix + "/error.pb", doc.SerializeToString())
+    sys.exit(0)
+res = literals_pb2.LiteralMap()
+for k, v in out.items():
+    p = res.literals[k].scalar.primitive
+    if isinstance(v, bool): p.boolean = v
+    elif isinstance(v, int): p.integer = v
+    elif isinstance(v, float): p.float_value = v
+    else: p.string_value = str(v)
+io.write_bytes(prefix + "/outputs.pb", res.SerializeToString())
+'''
+
+
+def runtime_image() -> str:
+    image = os.environ.get("SKIFF_TEST_IMAGE")
+    if image:
+        return image
+    out = subprocess.run(["docker", "images", "skiff-runtime", "--format",
+                          "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True).stdout
+    tags = [t for t in out.split() if not t.endswith(":<none>")]
+    if not tags:
+        pytest.skip("no skiff-runtime image; run `skiff sandbox up`")
+    return tags[0]
+
+
+def _variables(types: dict) -> interface_pb2.VariableMap:
+    vm = interface_pb2.VariableMap()
+    for name, hint in types.items():
+        vm.variables[name].type.simple = _SIMPLE[hint]
+        vm.variables[name].description = name
+    return vm
+
+
+def script_task(name, body, inputs, outputs, *, retries=0, timeout=None, memory=None,
+                cache=False, cache_version="1", image=None, env=None, cache_ignore=()):
+    spec = task_pb2.TaskSpec()
+    t = spec.template
+    t.id.resource_type = identifier_pb2.TASK
+    t.id.name = name
+    t.type = "python-task"
+    t.metadata.runtime.type = tasks_pb2.RuntimeMetadata.FLYTE_SDK
+    t.metadata.retries.retries = retries
+    if timeout:
+        t.metadata.timeout.seconds = timeout
+    if cache:
+        t.metadata.discoverable = True
+        t.metadata.discovery_version = cache_version
+        t.metadata.cache_ignore_input_vars.extend(cache_ignore)
+    t.interface.inputs.CopyFrom(_variables(inputs))
+    t.interface.outputs.CopyFrom(_variables(outputs))
+    c = t.container
+    c.image = image or runtime_image()
+    c.command.extend(["python3", "-c", _RUNNER])
+    c.args.extend(["{{.input}}", "{{.outputPrefix}}", body])
+    for k, v in (env or {}).items():
+        c.env.add(key=k, value=v)
+    if memory:
+        c.resources.limits.add(name=tasks_pb2.Resources.MEMORY, value=memory)
+    return spec
+
+
+def _binding_data(ref) -> literals_pb2.BindingData:
+    data = literals_pb2.BindingData()
+    if isinstance(ref, str):
+        node, var = ref.split(".", 1)
+        data.promise.node_id, data.promise.var = node, var
+    else:
+        data.scalar.primitive.integer = ref
+    return data
+
+
+def workflow_package(tmp_path, wf_name, tasks, *, inputs, outputs, nodes, output_bindings,
+                     defaults=None, fixed=None, extra_entries=()) -> Path:
+    """A package laid out as `pyflyte package` does: tasks, the workflow, its launch plan.
+
+    nodes: [(node id, task name, {input: "node.var" | int literal})]."""
+    wf = admin_wf_pb2.WorkflowSpec()
+    tmpl = wf.template
+    tmpl.id.resource_type = identifier_pb2.WORKFLOW
+    tmpl.id.name = wf_name
+    tmpl.interface.inputs.CopyFrom(_variables(inputs))
+    tmpl.interface.outputs.CopyFrom(_variables(outputs))
+    for node_id, task_name, bindings in nodes:
+        node = tmpl.nodes.add(id=node_id)
+        node.metadata.name = task_name
+        node.task_node.reference_id.resource_type = identifier_pb2.TASK
+        node.task_node.reference_id.name = task_name
+        for var, ref in bindings.items():
+            node.inputs.add(var=var).binding.CopyFrom(_binding_data(ref))
+    for var, ref in output_bindings.items():
+        tmpl.outputs.add(var=var).binding.CopyFrom(_binding_data(ref))
+    lp = launch_plan_pb2.LaunchPlan()
+    lp.id.resource_type = identifier_pb2.LAUNCH_PLAN
+    lp.id.name = wf_name
+    lp.spec.workflow_id.CopyFrom(tmpl.id)
+    for name, hint in inputs.items():
+        param = lp.spec.default_inputs.parameters[name]
+        param.var.type.simple = _SIMPLE[hint]
+        if defaults and name in defaults:
+            param.default.scalar.primitive.integer = defaults[name]
+        elif not (fixed and name in fixed):
+            param.required = True
+    for name, value in (fixed or {}).items():
+        lp.spec.fixed_inputs.literals[name].scalar.primitive.integer = value
+    entries = [(f"{i}_{t.template.id.name}_1.pb", t.SerializeToString())
+               for i, t in enumerate(tasks)]
+    entries.append((f"{len(tasks)}_{wf_name}_2.pb", wf.SerializeToString()))
+    entries.append((f"{len(tasks) + 1}_{wf_name}_3.pb", lp.SerializeToString()))
+    entries.extend(extra_entries)
+    path = Path(tmp_path) / f"{wf_name}-{secrets.token_hex(3)}.tgz"
+    write_tgz(path, entries)
+    return path
+
+
+def write_tgz(path, entries) -> None:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def ints(values: dict) -> literals_pb2.LiteralMap:
+    lm = literals_pb2.LiteralMap()
+    for k, v in values.items():
+        lm.literals[k].scalar.primitive.integer = v
+    return lm
+
+
+def plain(literal_map) -> dict:
+    return literal_map_to_plain(literal_map)
+
+
+def engine_context(state, **overrides) -> EngineContext:
+    args = dict(sessions=open_store(state.database_url), objects=ObjectStore.from_state(state),
+                runner=DockerRunner(), storage_env=state.storage_env(), parallelism=8)
+    args.update(overrides)
+    return EngineContext(**args)
+
+
+class docker_events:
+    """Collect Docker's own `start` events for containers labelled by Skiff while in scope."""
+
+    def __init__(self, label="skiff.execution"):
+        self.label = label
+        self.starts: list[dict] = []
+
+    def __enter__(self):
+        import docker
+
+        self._client = docker.from_env()
+        self._stream = self._client.events(decode=True, filters={
+            "type": "container", "event": "start", "label": self.label})
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+        time.sleep(0.2)  # the subscription must be live before the code under test runs
+        return self
+
+    def _pump(self):
+        try:
+            for event in self._stream:
+                self.starts.append(event)
+        except Exception:  # noqa: BLE001 - the stream closes on exit
+            pass
+
+    def __exit__(self, *exc):
+        time.sleep(0.5)  # let events of the last containers arrive
+        self._stream.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def standin_sandbox(home: Path):
+    """A MinIO on loopback and a state.json, until the real `sandbox_home` fixture exists."""
+    from minio import Minio
+
+    from sandbox.home import SandboxState, cache_dir
+
+    binary = shutil.which("minio") or str(cache_dir() / "bin" / "minio")
+    port = _free_port()
+    access, secret = "skiff" + secrets.token_hex(4), secrets.token_hex(16)
+    data = home / "minio" / "data"
+    data.mkdir(parents=True)
+    proc = subprocess.Popen([binary, "server", "--quiet", "--address", f"127.0.0.1:{port}",
+                             "--console-address", f"127.0.0.1:{_free_port()}", str(data)],
+                            env={**os.environ, "MINIO_ROOT_USER": access,
+                                 "MINIO_ROOT_PASSWORD": secret},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    for _ in range(200):
+        try:
+            opener.open(f"{endpoint}/minio/health/live", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    Minio(f"127.0.0.1:{port}", access, secret, secure=False).make_bucket("skiff")
+    state = SandboxState(home=str(home), minio_endpoint=endpoint, access_key=access,
+                         secret_key=secret, minio_pid=proc.pid,
+                         database_url=f"sqlite:///{home / 'skiff.db'}",
+                         runtime_image=runtime_image())
+    state.save()
+    return state, proc
