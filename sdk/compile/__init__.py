@@ -1,0 +1,1 @@
+"""Compiling authored entities to Flyte IDL specs, validating them, and packaging them."""

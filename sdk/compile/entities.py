@@ -1,0 +1,69 @@
+"""Gathering what a package holds, in dependency order: tasks, then workflows, then launch plans.
+
+Tasks and subworkflows a workflow calls are included even when another module defines them;
+two different entities of the same kind under one name are an error, as Flyte admin would
+register only one of them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sdk.authoring.launch_plan import LaunchPlan, launch_plans_for
+from sdk.authoring.task import PythonFunctionTask
+from sdk.authoring.workflow import WorkflowEntity
+from sdk.errors import CompileError
+
+
+@dataclass
+class PackageEntities:
+    tasks: dict[str, PythonFunctionTask] = field(default_factory=dict)
+    workflows: dict[str, WorkflowEntity] = field(default_factory=dict)
+    launch_plans: dict[str, LaunchPlan] = field(default_factory=dict)
+
+    def _add(self, kind: str, table: dict[str, Any], entity: Any) -> bool:
+        existing = table.get(entity.name)
+        if existing is None:
+            table[entity.name] = entity
+            return True
+        if existing is not entity and _origin(existing) != _origin(entity):
+            raise CompileError(
+                f"{kind} name '{entity.name}' is defined twice ({_origin(existing)} and {_origin(entity)}); "
+                "rename one of them"
+            )
+        return False
+
+    def add_task(self, task: PythonFunctionTask) -> None:
+        self._add("task", self.tasks, task)
+
+    def add_workflow(self, workflow: WorkflowEntity) -> None:
+        for node in workflow.nodes:
+            self._add_called(node.entity)
+        self._add("workflow", self.workflows, workflow)
+
+    def _add_called(self, entity: Any) -> None:
+        if isinstance(entity, PythonFunctionTask):
+            self.add_task(entity)
+        elif isinstance(entity, LaunchPlan):
+            self.add_workflow(entity.workflow)
+        else:
+            self.add_workflow(entity)
+
+    def add_launch_plan(self, plan: LaunchPlan) -> None:
+        self.add_workflow(plan.workflow)
+        self._add("launch plan", self.launch_plans, plan)
+
+    def finish(self) -> None:
+        """Give every workflow its default launch plan, and add launch plans called by nodes."""
+        for workflow in list(self.workflows.values()):
+            for plan in launch_plans_for(workflow):
+                self._add("launch plan", self.launch_plans, plan)
+            for node in workflow.nodes:
+                if isinstance(node.entity, LaunchPlan):
+                    self._add("launch plan", self.launch_plans, node.entity)
+
+
+def _origin(entity: Any) -> str:
+    function = getattr(entity, "function", None) or getattr(getattr(entity, "workflow", None), "function", None)
+    code = getattr(function, "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code else repr(entity)

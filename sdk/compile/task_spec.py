@@ -1,0 +1,122 @@
+"""A PythonFunctionTask -> admin.TaskSpec, laid out as flytekit serializes a python-task."""
+from __future__ import annotations
+
+from importlib import metadata as importlib_metadata
+
+from flyteidl.admin import description_entity_pb2, task_pb2
+from flyteidl.core import identifier_pb2, literals_pb2, security_pb2, tasks_pb2, workflow_pb2
+
+from sdk.authoring.naming import module_of
+from sdk.authoring.resources import Resources
+from sdk.authoring.task import PythonFunctionTask
+from sdk.compile.interfaces import typed_interface
+
+# Resources field -> core.Resources.ResourceName
+_RESOURCE_NAMES = {
+    "cpu": tasks_pb2.Resources.CPU,
+    "mem": tasks_pb2.Resources.MEMORY,
+    "gpu": tasks_pb2.Resources.GPU,
+    "ephemeral_storage": tasks_pb2.Resources.EPHEMERAL_STORAGE,
+}
+
+# Flyte fills the {{...}} templates when it starts the container; registration fills the code
+# bundle's path and destination (see docs/contracts.md "Package").
+_EXECUTE_ARGS = [
+    "skiff-execute",
+    "--inputs", "{{.input}}",
+    "--output-prefix", "{{.outputPrefix}}",
+    "--raw-output-data-prefix", "{{.rawOutputDataPrefix}}",
+    "--checkpoint-path", "{{.checkpointOutputPrefix}}",
+    "--prev-checkpoint", "{{.prevCheckpointPrefix}}",
+    "--code-bundle", "{{ .remote_package_path }}",
+    "--dest-dir", "{{ .dest_dir }}",
+]  # fmt: skip
+
+
+def sdk_version() -> str:
+    try:
+        return importlib_metadata.version("skiff")
+    except importlib_metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def task_identifier(name: str) -> identifier_pb2.Identifier:
+    return identifier_pb2.Identifier(resource_type=identifier_pb2.TASK, name=name)
+
+
+def container_args(task: PythonFunctionTask) -> list[str]:
+    return [*_EXECUTE_ARGS, "--task-module", module_of(task.function), "--task-name", task.function.__name__]
+
+
+def _resource_entries(resources: Resources) -> list[tasks_pb2.Resources.ResourceEntry]:
+    return [tasks_pb2.Resources.ResourceEntry(name=_RESOURCE_NAMES[k], value=v) for k, v in resources.items()]
+
+
+def _task_metadata(task: PythonFunctionTask) -> tasks_pb2.TaskMetadata:
+    meta = task.metadata
+    out = tasks_pb2.TaskMetadata(
+        discoverable=meta.cache,
+        runtime=tasks_pb2.RuntimeMetadata(
+            type=tasks_pb2.RuntimeMetadata.FLYTE_SDK, version=sdk_version(), flavor="python"
+        ),
+        retries=literals_pb2.RetryStrategy(retries=meta.retries),
+        discovery_version=meta.cache_version if meta.cache else "",
+        cache_serializable=meta.cache_serialize,
+        cache_ignore_input_vars=list(meta.cache_ignore_input_vars),
+    )
+    if meta.timeout is not None:
+        out.timeout.FromTimedelta(meta.timeout)
+    if meta.interruptible is not None:
+        out.interruptible = meta.interruptible
+    # Set but false, as flytekit writes them.
+    out.generates_deck.value = False
+    out.metadata.SetInParent()
+    return out
+
+
+def node_metadata(name: str, task: PythonFunctionTask) -> workflow_pb2.NodeMetadata:
+    """A task node's metadata: timeout, retries and interruptible copied from the task, as flytekit does."""
+    meta = task.metadata
+    out = workflow_pb2.NodeMetadata(name=name, retries=literals_pb2.RetryStrategy(retries=meta.retries))
+    if meta.timeout is not None:
+        out.timeout.FromTimedelta(meta.timeout)
+    if meta.interruptible is not None:
+        out.interruptible = meta.interruptible
+    return out
+
+
+def description(docstring) -> description_entity_pb2.DescriptionEntity:
+    long = description_entity_pb2.Description(format=description_entity_pb2.DESCRIPTION_FORMAT_RST)
+    if docstring.long_description:  # `value` is in a oneof: only set it when there is text
+        long.value = docstring.long_description
+    return description_entity_pb2.DescriptionEntity(
+        short_description=docstring.short_description, long_description=long
+    )
+
+
+def task_spec(task: PythonFunctionTask, image: str) -> task_pb2.TaskSpec:
+    container = tasks_pb2.Container(
+        image=task.container_image or image,
+        args=container_args(task),
+        resources=tasks_pb2.Resources(
+            requests=_resource_entries(task.resources.requests), limits=_resource_entries(task.resources.limits)
+        ),
+        env=[literals_pb2.KeyValuePair(key=k, value=v) for k, v in task.environment.items()],
+    )
+    template = tasks_pb2.TaskTemplate(
+        id=task_identifier(task.name),
+        type=task.task_type,
+        metadata=_task_metadata(task),
+        interface=typed_interface(f"task {task.name}", task.interface),
+        container=container,
+    )
+    if task.secret_requests:
+        template.security_context.CopyFrom(
+            security_pb2.SecurityContext(
+                secrets=[
+                    security_pb2.Secret(group=s.group, key=s.key or "", group_version=s.group_version or "")
+                    for s in task.secret_requests
+                ]
+            )
+        )
+    return task_pb2.TaskSpec(template=template, description=description(task.interface.docstring))
