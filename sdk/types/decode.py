@@ -18,6 +18,16 @@ from sdk.types.literal_types import MSGPACK_TAG, to_literal_type
 from sdk.types.problems import ValueMismatch, hint_name
 
 
+_PRIMITIVE_NAMES = {
+    "integer": "an integer",
+    "float_value": "a float",
+    "string_value": "a string",
+    "boolean": "a boolean",
+    "datetime": "a datetime",
+    "duration": "a duration",
+}
+
+
 def describe(literal: literals_pb2.Literal) -> str:
     """A one-line summary of what a literal holds, for error messages."""
     kind = literal.WhichOneof("value")
@@ -25,14 +35,14 @@ def describe(literal: literals_pb2.Literal) -> str:
         return kind or "an empty literal"
     scalar_kind = literal.scalar.WhichOneof("value")
     if scalar_kind == "primitive":
-        return f"a {literal.scalar.primitive.WhichOneof('value')} primitive"
+        return _PRIMITIVE_NAMES.get(literal.scalar.primitive.WhichOneof("value"), "an empty primitive")
     if scalar_kind == "binary":
         return f"binary data tagged {literal.scalar.binary.tag!r}"
     return f"a {scalar_kind}" if scalar_kind else "an empty scalar"
 
 
 def _wrong(literal: literals_pb2.Literal, hint: typing.Any) -> ValueMismatch:
-    return ValueMismatch(f"the literal holds {describe(literal)}, which cannot be read as {hint_name(hint)}")
+    return ValueMismatch(f"the literal holds {describe(literal)}, expected {hint_name(hint)}")
 
 
 def to_python(literal: literals_pb2.Literal, hint: typing.Any, transfer: typing.Optional[Transfer] = None):

@@ -12,7 +12,7 @@ from sdk.types import blob_values, plain
 from sdk.types.blobs import Transfer
 from sdk.types.hints import Kind, classify
 from sdk.types.literal_types import MSGPACK_TAG, union_variant
-from sdk.types.problems import ValueMismatch, hint_name, shorten
+from sdk.types.problems import ValueMismatch, hint_name, shorten, type_mismatch
 
 BYTES_TAG = "bytes"
 
@@ -25,8 +25,7 @@ def _primitive(**kwargs) -> literals_pb2.Literal:
     return _scalar(primitive=literals_pb2.Primitive(**kwargs))
 
 
-def _mismatch(value: typing.Any, hint: typing.Any) -> ValueMismatch:
-    return ValueMismatch(f"{shorten(value)} ({type(value).__name__}) is not a {hint_name(hint)}")
+_mismatch = type_mismatch
 
 
 def to_literal(value: typing.Any, hint: typing.Any, transfer: typing.Optional[Transfer] = None) -> literals_pb2.Literal:

@@ -54,10 +54,11 @@ class TypeEngine:
         except UnsupportedHint as exc:
             raise _unsupported(exc, python_type, name) from None
         except ValueMismatch as exc:
+            expected = hint_name(python_type)
+            detail = "" if exc.generic else f": {exc.detail}"
             raise TypeTransformerError(
-                f"{_prefix(name)}value {shorten(value)} of type {type(value).__name__} does not match "
-                f"the type {hint_name(python_type)}: {exc.detail}. Pass a {hint_name(python_type)}, "
-                "or change the type hint."
+                f"{_prefix(name)}value {shorten(value)} ({type(value).__name__}) does not match the type "
+                f"{expected}{detail}. Pass a value of type {expected}, or change the type hint."
             ) from None
 
     @staticmethod

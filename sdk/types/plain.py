@@ -16,14 +16,12 @@ import typing
 from sdk.types import blob_values
 from sdk.types.blobs import Transfer
 from sdk.types.hints import Kind, classify, dataclass_field_hints
-from sdk.types.problems import ValueMismatch, hint_name, shorten
+from sdk.types.problems import ValueMismatch, hint_name, shorten, type_mismatch
 
 
 def _expect(ok: bool, value: typing.Any, hint: typing.Any) -> None:
     if not ok:
-        raise ValueMismatch(
-            f"{shorten(value)} ({type(value).__name__}) is not a {hint_name(hint)}"
-        )
+        raise type_mismatch(value, hint)
 
 
 def to_plain(value: typing.Any, hint: typing.Any, transfer: typing.Optional[Transfer] = None) -> typing.Any:

@@ -12,9 +12,12 @@ import typing
 class ValueMismatch(Exception):
     """A value (or literal) does not fit the type hint it is converted with."""
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, generic: bool = False):
         super().__init__(detail)
         self.detail = detail
+        # True when the detail only restates "value X is not of type T" for the value at hand,
+        # so the top-level message can leave it out.
+        self.generic = generic
 
 
 class UnsupportedHint(Exception):
@@ -39,3 +42,7 @@ def hint_name(hint: typing.Any) -> str:
     if isinstance(hint, type) and not typing.get_args(hint):
         return hint.__name__
     return repr(hint).replace("typing.", "")
+
+
+def type_mismatch(value: typing.Any, hint: typing.Any) -> ValueMismatch:
+    return ValueMismatch(f"{shorten(value)} ({type(value).__name__}) is not of type {hint_name(hint)}", generic=True)

@@ -56,6 +56,7 @@ class Point:
     nested: typing.List[Inner] = dataclasses.field(default_factory=list)
     mode: Color = Color.GREEN
     rate: float = 0.5
+    backup: typing.Optional[File] = None
 
 
 # ---- flytekit twins (same names, so the JSON schema titles agree) ------------------------
@@ -91,6 +92,7 @@ class FkPoint:
     nested: typing.List[FkInner] = dataclasses.field(default_factory=list)
     mode: FkColor = FkColor.GREEN
     rate: float = 0.5
+    backup: typing.Optional[FlyteFile] = None
 
 
 FkInner.__name__ = FkInner.__qualname__ = "Inner"
@@ -103,7 +105,7 @@ def skiff_point(**overrides):
         when=datetime.datetime(2024, 5, 6, 7, 8, 9, 123456), took=datetime.timedelta(seconds=90.5),
         scores={"s": [1, 2]}, either="text", report=File("s3://bucket/report.csv"),
         outputs=Directory("s3://bucket/out"), maybe=4, maybe_inner=Inner(5, Color.GREEN),
-        nested=[Inner(6, Color.RED)],
+        nested=[Inner(6, Color.RED)], backup=File("s3://bucket/backup"),
     )
     values.update(overrides)
     return Point(**values)
@@ -115,7 +117,7 @@ def fk_point(**overrides):
         when=datetime.datetime(2024, 5, 6, 7, 8, 9, 123456), took=datetime.timedelta(seconds=90.5),
         scores={"s": [1, 2]}, either="text", report=FlyteFile("s3://bucket/report.csv"),
         outputs=FlyteDirectory("s3://bucket/out"), maybe=4, maybe_inner=FkInner(5, FkColor.GREEN),
-        nested=[FkInner(6, FkColor.RED)],
+        nested=[FkInner(6, FkColor.RED)], backup=FlyteFile("s3://bucket/backup"),
     )
     values.update(overrides)
     return FkPoint(**values)
@@ -148,8 +150,8 @@ CASES = [
     ("union-pep604", int | float, 2.0, int | float, 2.0),
     ("enum", Color, Color.GREEN, FkColor, FkColor.GREEN),
     ("dataclass", Point, skiff_point(), FkPoint, fk_point()),
-    ("dataclass-defaults", Point, skiff_point(maybe=None, maybe_inner=None, nested=[], either=3),
-     FkPoint, fk_point(maybe=None, maybe_inner=None, nested=[], either=3)),
+    ("dataclass-defaults", Point, skiff_point(maybe=None, maybe_inner=None, nested=[], either=3, backup=None),
+     FkPoint, fk_point(maybe=None, maybe_inner=None, nested=[], either=3, backup=None)),
     ("optional-dataclass", typing.Optional[Inner], Inner(1, Color.RED), typing.Optional[FkInner], FkInner(1, FkColor.RED)),
     ("optional-dataclass-none", typing.Optional[Inner], None, typing.Optional[FkInner], None),
     ("list-of-dataclasses", typing.List[Inner], [Inner(1, Color.RED), Inner(2, Color.GREEN)],
