@@ -1,0 +1,262 @@
+"""`skiff run FILE [ENTITY] [--INPUT ...]`: run a task, workflow or launch plan.
+
+Built like `pyflyte run`: `run` is a group whose sub-command is the file, and the file is a group
+whose sub-commands are the entities it defines, each with one typed option per input. So
+`skiff run wf.py` lists the entities, `skiff run wf.py pipeline --help` shows the docstring and
+inputs, and shell completion offers entity names. In-process by default; `--sandbox` packages
+the file and hands it to the local engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+
+import click
+
+from sdk.cli import inputs as cli_inputs
+from sdk.cli.entities import Entity, find_entity, load_entities
+from sdk.cli.outputs import format_outputs
+from sdk.errors import ExecutionFailed, SkiffError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunOptions:
+    sandbox: bool = False
+    project: str = "default"
+    domain: str = "development"
+    image: str | None = None
+    as_json: bool = False
+
+
+def _run_options(ctx: click.Context) -> RunOptions:
+    return ctx.meta.setdefault("skiff.run", RunOptions())
+
+
+# ---- one entity -----------------------------------------------------------------------------
+
+
+def named_outputs(interface, result) -> dict:
+    """The call's result keyed by output name (o0, o1, ... or the NamedTuple's fields)."""
+    names = list(interface.outputs)
+    if not names:
+        return {}
+    if len(names) == 1:
+        return {names[0]: result}
+    return dict(zip(names, result))
+
+
+def run_in_process(entity: Entity, values: dict) -> dict:
+    try:
+        result = entity.obj(**values)
+    except SkiffError:
+        raise
+    except Exception as exc:
+        # The user's own traceback helps more than anything Skiff could say about it.
+        traceback.print_exc(file=sys.stderr)
+        raise ExecutionFailed(f"{entity.kind} {entity.name} failed: {type(exc).__name__}: {exc}") from exc
+    return named_outputs(entity.interface, result)
+
+
+def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions) -> int:
+    import tempfile
+
+    from sdk.cli.package_cmd import sandbox_state, write_package
+
+    try:
+        from sdk.cli.engine_cmd import run_in_sandbox as engine_run
+    except ImportError as exc:
+        raise SkiffError(f"cannot run {entity.name} in the sandbox: the sandbox engine is not installed ({exc})")
+    state = sandbox_state(bring_up=True)
+    image = options.image or (state.runtime_image if state else "") or "skiff-runtime:latest"
+    literal_map = _inputs_literal_map(entity, values, state, options)
+    with tempfile.TemporaryDirectory(prefix="skiff-run-") as scratch:
+        package = os.path.join(scratch, "package.tgz")
+        write_package([path], image, package)
+        return engine_run(package, entity.name, literal_map, options.project, options.domain, options.as_json)
+
+
+def _inputs_literal_map(entity: Entity, values: dict, state, options: RunOptions):
+    """Only the inputs the user gave: the launch plan supplies defaults and fixed inputs.
+    Local files given as File/Directory inputs are uploaded so containers can read them."""
+    from flyteidl.core import literals_pb2
+
+    from sdk import io
+    from sdk.types import TypeEngine
+
+    transfer = None
+    if state is not None and state.minio_endpoint:
+        os.environ.update(state.storage_env())
+        transfer = io.PrefixTransfer(f"s3://{state.bucket}/raw/{options.project}/{options.domain}/cli-inputs")
+    literal_map = literals_pb2.LiteralMap()
+    for name, value in values.items():
+        literal = TypeEngine.to_literal(value, entity.interface.inputs[name], transfer=transfer)
+        literal_map.literals[name].CopyFrom(literal)
+    return literal_map
+
+
+class EntityCommand(click.Command):
+    """`skiff run FILE ENTITY`: options from the entity's interface."""
+
+    def __init__(self, path: str, entity: Entity):
+        self.path = path
+        self.entity = entity
+        params = cli_inputs.input_options(entity.interface, frozenset(entity.fixed_inputs))
+        params.append(
+            click.Option(
+                ["--inputs-file", "skiff_inputs_file"],
+                type=click.Path(dir_okay=False),
+                help="YAML or JSON mapping of input names to values; options given as well win.",
+            )
+        )
+        params.append(
+            click.Option(["--json", "skiff_json"], is_flag=True, help="Print the outputs as one JSON object.")
+        )
+        help_text = entity.description or f"Run {entity.kind} {entity.name}."
+        super().__init__(
+            name=entity.short,
+            params=params,
+            callback=self._run,
+            help=help_text,
+            short_help=f"{entity.kind}: {_first_line(help_text)}" if entity.description else entity.kind,
+        )
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.BadParameter as error:
+            # click names the option only; say which entity and input it belongs to.
+            param = error.param
+            if param is None or param.name in ("skiff_inputs_file", "skiff_json"):
+                raise
+            flag = param.opts[0] if getattr(param, "opts", None) else param.name
+            raise click.UsageError(
+                f"{self.entity.kind} {self.entity.name}: invalid value for input '{param.name}' ({flag}): "
+                f"{error.message}",
+                ctx,
+            ) from error
+
+    def _run(self, skiff_inputs_file=None, skiff_json=False, **typed):
+        ctx = click.get_current_context()
+        options = _run_options(ctx)
+        as_json = options.as_json or skiff_json
+        label = f"{self.entity.kind} {self.entity.name}"
+        file_values = cli_inputs.read_inputs_file(skiff_inputs_file, label) if skiff_inputs_file else {}
+        values = cli_inputs.resolve_inputs(label, self.entity.interface, typed, file_values, self.entity.fixed_inputs)
+        if options.sandbox:
+            options.as_json = as_json
+            code = run_in_sandbox(self.path, self.entity, values, options)
+            ctx.exit(code)
+        outputs = run_in_process(self.entity, values)
+        text = format_outputs(outputs, as_json)
+        if text or as_json:
+            click.echo(text)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+# ---- one file -------------------------------------------------------------------------------
+
+
+class FileGroup(click.Group):
+    """`skiff run FILE`: lists the file's entities; each is a sub-command."""
+
+    def __init__(self, path: str):
+        super().__init__(
+            name=path,
+            invoke_without_command=True,
+            callback=self._list,
+            help=f"Tasks, workflows and launch plans defined in {path}.",
+        )
+        self.path = path
+        self._entities: dict[str, Entity] | None = None
+
+    def entities(self) -> dict[str, Entity]:
+        if self._entities is None:
+            self._entities = load_entities(self.path)
+        return self._entities
+
+    def list_commands(self, ctx):
+        return list(self.entities())
+
+    def get_command(self, ctx, name):
+        return EntityCommand(self.path, find_entity(self.path, name))
+
+    def _list(self):
+        ctx = click.get_current_context()
+        if ctx.invoked_subcommand is not None:
+            return
+        entities = self.entities()
+        if not entities:
+            click.echo(f"{self.path} defines no tasks, workflows or launch plans.")
+            return
+        width = max(len(n) for n in entities)
+        for kind, heading in (("task", "Tasks"), ("workflow", "Workflows"), ("launch plan", "Launch plans")):
+            names = [e for e in entities.values() if e.kind == kind]
+            if not names:
+                continue
+            click.echo(f"{heading}:")
+            for entity in names:
+                summary = _first_line(entity.description)
+                click.echo(f"  {entity.short.ljust(width)}  {summary}".rstrip())
+        click.echo(f"\nRun one with: skiff run {self.path} NAME [--INPUT VALUE ...]  (--help for its inputs)")
+
+
+# ---- `skiff run` ----------------------------------------------------------------------------
+
+
+class RunGroup(click.Group):
+    """The sub-command of `skiff run` is a file path."""
+
+    def list_commands(self, ctx):
+        # Offered by shell completion; loading them all for --help would run their imports.
+        try:
+            return sorted(n for n in os.listdir(".") if n.endswith(".py"))
+        except OSError:
+            return []
+
+    def get_command(self, ctx, name):
+        if not name.endswith(".py") and not os.path.isfile(name):
+            return None
+        return FileGroup(name)
+
+    def resolve_command(self, ctx, args):
+        name = args[0]
+        if not os.path.isfile(name):
+            raise click.UsageError(f"workflow file {name} not found; give the path of a .py file", ctx)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx, formatter):
+        with formatter.section("Arguments"):
+            formatter.write_dl(
+                [
+                    ("FILE", "a Python file defining tasks, workflows or launch plans"),
+                    ("ENTITY", "what to run; omit it to list what FILE defines"),
+                ]
+            )
+
+
+@click.group(cls=RunGroup, name="run", subcommand_metavar="FILE [ENTITY] [--INPUT VALUE ...]")
+@click.option("--sandbox", is_flag=True, help="Run in the local sandbox: every task in its own container.")
+@click.option("--project", default="default", show_default=True, help="Sandbox project.")
+@click.option("--domain", default="development", show_default=True, help="Sandbox domain.")
+@click.option("--image", default=None, help="Task image for --sandbox (default: the sandbox's runtime image).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
+@click.pass_context
+def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str | None, as_json: bool) -> None:
+    """Run a task, workflow or launch plan from FILE, in-process or in the sandbox.
+
+    \b
+    skiff run wf.py                      list what wf.py defines
+    skiff run wf.py pipeline --help      its inputs, with defaults
+    skiff run wf.py pipeline --n 4       run it here
+    skiff run --sandbox wf.py pipeline   run it in containers
+    """
+    ctx.meta["skiff.run"] = RunOptions(sandbox, project, domain, image, as_json)
