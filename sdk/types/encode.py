@@ -97,7 +97,13 @@ def to_literal(value: typing.Any, hint: typing.Any, transfer: typing.Optional[Tr
         )
         return _scalar(blob=blob)
     # dataclasses and untyped dicts travel as msgpack bytes
-    data = msgpack.packb(plain.to_plain(value, hint, transfer))
+    try:
+        data = msgpack.packb(plain.to_plain(value, hint, transfer))
+    except (TypeError, ValueError, OverflowError) as exc:  # e.g. an untyped dict holding objects
+        raise ValueMismatch(
+            f"{shorten(value)} holds a value msgpack cannot encode ({exc}); give the dict a typed "
+            "hint such as dict[str, T] or use a dataclass"
+        ) from exc
     return _scalar(binary=literals_pb2.Binary(value=data, tag=MSGPACK_TAG))
 
 

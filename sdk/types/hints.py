@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import functools
 import types
 import typing
 
@@ -93,8 +94,30 @@ def is_union(hint: typing.Any) -> bool:
     return typing.get_origin(hint) is typing.Union or isinstance(hint, types.UnionType)
 
 
+_CLASSIFIED: dict = {}
+
+
+def cache_key(hint: typing.Any) -> tuple:
+    """A dict key for a hint. The repr is part of it because typing considers Union[int, str]
+    equal to Union[str, int], while the order of a union's members is part of its LiteralType."""
+    return (hint, repr(hint))
+
+
 def classify(hint: typing.Any) -> Hint:
     """The kind of `hint`; raises UnsupportedHint for anything Flyte cannot carry."""
+    # Cached: converting a list of a million dataclasses classifies the same hints each time.
+    try:
+        key = cache_key(hint)
+        return _CLASSIFIED[key]
+    except KeyError:
+        info = _classify(hint)
+        _CLASSIFIED[key] = info
+        return info
+    except TypeError:  # unhashable, e.g. Annotated with a dict: classify every time
+        return _classify(hint)
+
+
+def _classify(hint: typing.Any) -> Hint:
     hint = strip_annotated(hint)
     if hint is None or hint is type(None):
         return Hint(Kind.NONE, type(None))
@@ -134,6 +157,7 @@ def classify(hint: typing.Any) -> Hint:
     raise UnsupportedHint(hint)
 
 
+@functools.lru_cache(maxsize=None)
 def dataclass_field_hints(cls: type) -> list[tuple[dataclasses.Field, typing.Any]]:
     """(field, resolved hint) for each dataclass field, resolving string annotations."""
     try:

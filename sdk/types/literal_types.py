@@ -7,7 +7,7 @@ import typing
 from flyteidl.core import types_pb2
 from google.protobuf import struct_pb2
 
-from sdk.types.hints import Hint, Kind, classify, dataclass_field_hints
+from sdk.types.hints import Hint, Kind, cache_key, classify, dataclass_field_hints
 from sdk.types.problems import UnsupportedHint
 from sdk.types import json_schema
 
@@ -87,14 +87,15 @@ _CACHE: dict = {}
 
 def to_literal_type(hint: typing.Any) -> types_pb2.LiteralType:
     """The LiteralType of `hint` (a fresh message each call: callers may modify it)."""
+    key = cache_key(hint)
     try:
-        cached = _CACHE.get(hint)
+        cached = _CACHE.get(key)
     except TypeError:  # an unhashable hint, e.g. Annotated with a dict
         cached = None
     if cached is None:
         cached = literal_type_for(classify(hint))
         try:
-            _CACHE[hint] = cached
+            _CACHE[key] = cached
         except TypeError:
             pass
     result = types_pb2.LiteralType()

@@ -134,3 +134,10 @@ def test_remote_file_without_transfer_says_what_to_do():
     value = TypeEngine.to_python_value(TypeEngine.to_literal(File("s3://b/k"), File), File)
     with pytest.raises(FileNotFoundError, match="no transfer was given"):
         open(value)
+
+
+def test_untyped_dict_with_objects():
+    import datetime
+
+    with pytest.raises(TypeTransformerError, match="msgpack cannot encode.*typed hint"):
+        TypeEngine.to_literal({"when": datetime.datetime(2024, 1, 1)}, dict, name="input 'd'")

@@ -329,3 +329,12 @@ def test_guessed_simple_types():
     assert TypeEngine.guess_python_type(lt(Directory)) is Directory
     assert TypeEngine.guess_python_type(lt(typing.List[int])) == list[int]
     assert TypeEngine.guess_python_type(lt(dict)) is dict
+
+
+def test_union_member_order_is_kept():
+    # typing treats Union[int, str] == Union[str, int]; Flyte's LiteralType keeps the order.
+    # (builtin list[...]: typing.List[...] itself caches the first of two equal unions.)
+    first = TypeEngine.to_literal_type(list[typing.Union[int, str]])
+    second = TypeEngine.to_literal_type(list[typing.Union[str, int]])
+    assert [v.structure.tag for v in first.collection_type.union_type.variants] == ["int", "str"]
+    assert [v.structure.tag for v in second.collection_type.union_type.variants] == ["str", "int"]
