@@ -1,15 +1,516 @@
-"""CLI commands backed by the local sandbox engine (filled in as the engine lands)."""
+"""CLI commands backed by the local sandbox engine.
+
+`skiff sandbox run PKG ENTITY`, `skiff executions list|show|resume`, `skiff logs ID NODE`,
+`skiff cache list|clear`, and `run_in_sandbox` behind `skiff run --sandbox`. Only click is
+imported at module level: `skiff --version` must stay fast, so everything else loads lazily.
+"""
 from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
 
 import click
 
-from sdk.errors import SandboxError
+from sdk.errors import SandboxError, SkiffError
+
+_STATE_STYLE = {"succeeded": "green", "cached": "cyan", "failed": "red", "running": "yellow",
+                "retrying": "magenta", "queued": "dim"}
+
+
+# ---- sandbox state and engine ---------------------------------------------------------------
+
+
+def _sandbox_state(bring_up: bool):
+    """The recorded sandbox state; brought up first when allowed and missing or stopped."""
+    from sandbox.home import SandboxState, state_path
+
+    if state_path().exists():
+        state = SandboxState.load()
+        if not bring_up or _minio_alive(state):
+            return state
+    elif not bring_up:
+        raise SandboxError("no sandbox is up; run `skiff sandbox up`")
+    try:
+        from sandbox import services
+    except ImportError as exc:
+        raise SandboxError(f"the sandbox is not up and cannot be brought up ({exc}); "
+                           "run `skiff sandbox up`") from None
+    click.echo("Bringing the sandbox up (`skiff sandbox up`)...", err=True)
+    return services.up()
+
+
+def _minio_alive(state) -> bool:
+    import os
+
+    if state.minio_pid:
+        try:
+            os.kill(state.minio_pid, 0)
+            return True
+        except OSError:
+            return False
+    return bool(state.minio_endpoint)
+
+
+def _store(state):
+    from sandbox.store import open_store
+
+    return open_store(state.database_url)
+
+
+# ---- progress ---------------------------------------------------------------------------------
+
+
+class _PlainProgress:
+    """One line per node transition (when stderr is not a terminal)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, event) -> None:
+        done = event.state in ("succeeded", "failed", "cached")
+        duration = f" {event.duration:.2f}s" if done and event.duration is not None else ""
+        task = f" ({event.task})" if event.task else ""
+        with self._lock:
+            click.echo(f"{event.node_id}{task}: {event.state}, attempt {event.attempt}"
+                       f"{duration}", err=True)
+
+
+class _LiveProgress:
+    """A table of nodes (state, attempt, duration) refreshed in place while the run goes on."""
+
+    def __init__(self, execution_id: str):
+        self.execution_id = execution_id
+        self.nodes: dict[str, tuple] = {}
+        self._lock = threading.Lock()
+        self._live = None
+
+    def _render(self):
+        from rich.table import Table
+
+        table = Table(title=f"execution {self.execution_id}", title_justify="left")
+        for column in ("node", "task", "state", "attempt", "duration"):
+            table.add_column(column)
+        now = time.monotonic()
+        with self._lock:
+            rows = list(self.nodes.items())
+        for node_id, (task, state, attempt, duration, since) in rows:
+            if duration is None and state in ("running", "retrying"):
+                duration = now - since
+            table.add_row(node_id, task or "", f"[{_STATE_STYLE.get(state, '')}]{state}",
+                          str(attempt), f"{duration:.1f}s" if duration is not None else "")
+        return table
+
+    def __enter__(self):
+        from rich.console import Console
+        from rich.live import Live
+
+        self._live = Live(get_renderable=self._render, console=Console(stderr=True),
+                          refresh_per_second=8)
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._live.refresh()
+        self._live.__exit__(*exc)
+        return False
+
+    def __call__(self, event) -> None:
+        with self._lock:
+            previous = self.nodes.get(event.node_id)
+            since = previous[4] if previous and previous[1] == event.state else time.monotonic()
+            self.nodes[event.node_id] = (event.task, event.state, event.attempt, event.duration,
+                                         since)
+
+
+def _progress(execution_id: str, quiet: bool):
+    if quiet:
+        return None
+    return _LiveProgress(execution_id) if sys.stderr.isatty() else _PlainProgress()
+
+
+# ---- running ----------------------------------------------------------------------------------
+
+
+def _execute(state, execution_id: str, parallelism: int | None, quiet: bool):
+    """Run or resume `execution_id` with a progress view; its outputs LiteralMap."""
+    import contextlib
+
+    from sandbox.engine import run_execution
+    from sandbox.engine.setup import context_from_state
+
+    progress = _progress(execution_id, quiet)
+    click.echo(f"execution {execution_id}", err=True)
+    ctx = context_from_state(state, parallelism, on_event=progress)
+    with progress if progress is not None else contextlib.nullcontext():
+        return run_execution(ctx, execution_id)
+
+
+def _print_outputs(outputs, as_json: bool) -> None:
+    from sandbox.engine.literals import literal_map_to_plain
+
+    values = literal_map_to_plain(outputs)
+    try:
+        from sdk.cli.outputs import format_outputs
+    except ImportError:
+        format_outputs = None
+    if format_outputs is not None:
+        text = format_outputs(values, as_json)
+    elif as_json:
+        text = json.dumps(values)
+    else:
+        text = "\n".join(f"{k}: {v if isinstance(v, str) else json.dumps(v)}"
+                         for k, v in values.items())
+    if text or as_json:
+        click.echo(text)
+
+
+def _launch(state, package_path, entity_name, inputs_literal_map, project, domain,
+            version=None) -> str:
+    """Register the package and create the execution (nothing stored if either fails)."""
+    from sandbox.engine import create_execution
+    from sandbox.registry import read_package, register_package
+    from sandbox.storage import ObjectStore
+
+    package = read_package(package_path)
+    if package.find(entity_name) is None:
+        names = sorted({e.name for e in package.entities})
+        raise SkiffError(f"package {package_path} has no task, workflow or launch plan named "
+                         f"{entity_name!r}; it has {', '.join(names)}")
+    sessions = _store(state)
+    registration = register_package(sessions, ObjectStore.from_state(state), package, project,
+                                    domain, version)
+    return create_execution(sessions, project, domain, entity_name, registration.version,
+                            inputs_literal_map)
+
+
+def run_in_sandbox(package_path, entity_name, inputs_literal_map, project, domain, as_json,
+                   parallelism: int | None = None, quiet: bool = False) -> int:
+    """Register `package_path`, run `entity_name` in containers and print its outputs.
+
+    Raises ExecutionFailed (exit 1) when the execution fails, other SkiffErrors (exit 2) for
+    a bad package or bad inputs, in which case nothing is stored."""
+    state = _sandbox_state(bring_up=True)
+    execution_id = _launch(state, package_path, entity_name, inputs_literal_map, project,
+                           domain)
+    outputs = _execute(state, execution_id, parallelism, quiet)
+    _print_outputs(outputs, as_json)
+    return 0
+
+
+# ---- inputs from the command line --------------------------------------------------------------
+
+
+def _entity_interface(package, entity_name: str):
+    from sandbox.registry import LAUNCH_PLAN, TASK
+
+    entity = package.find(entity_name)
+    if entity is None:
+        names = sorted({e.name for e in package.entities})
+        raise SkiffError(f"package {package.path} has no task, workflow or launch plan named "
+                         f"{entity_name!r}; it has {', '.join(names)}")
+    if entity.kind == LAUNCH_PLAN:
+        workflow = entity.spec.spec.workflow_id.name
+        for other in package.entities:
+            if other.kind == 2 and other.name == workflow:
+                return other.spec.template.interface
+        return None  # the workflow is registered already; the engine checks the inputs
+    if entity.kind == TASK:
+        return entity.spec.template.interface
+    return entity.spec.template.interface
+
+
+def _parse_extra_args(args: list[str], entity_name: str) -> dict[str, str]:
+    values, i = {}, 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--") or arg == "--":
+            raise SkiffError(f"unexpected argument {arg!r} for {entity_name}; give inputs as "
+                             "--NAME VALUE")
+        name, eq, value = arg[2:].partition("=")
+        if not eq:
+            if i + 1 >= len(args):
+                raise SkiffError(f"{entity_name} input --{name} needs a value")
+            value, i = args[i + 1], i + 1
+        values[name.replace("-", "_")] = value
+        i += 1
+    return values
+
+
+def _text_to_value(text: str, literal_type):
+    from flyteidl.core import types_pb2
+
+    if literal_type.WhichOneof("type") == "simple" and literal_type.simple in (
+            types_pb2.SimpleType.STRING, types_pb2.SimpleType.DATETIME,
+            types_pb2.SimpleType.INTEGER, types_pb2.SimpleType.BOOLEAN):
+        return text
+    if literal_type.WhichOneof("type") in ("blob", "enum_type"):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _inputs_from_cli(interface, entity_name, extra: dict[str, str], file_values: dict):
+    """A LiteralMap of the inputs the user gave (launch plan defaults are the engine's job)."""
+    from flyteidl.core import literals_pb2
+
+    from sandbox.engine.launch import InputError
+    from sandbox.engine.literals import literal_from_value
+
+    result = literals_pb2.LiteralMap()
+    variables = interface.inputs.variables if interface is not None else {}
+    merged = {**file_values, **extra}
+    for name, value in merged.items():
+        if name not in variables:
+            known = ", ".join(f"--{v}" for v in variables) or "none"
+            raise InputError(f"{entity_name} has no input {name!r}; its inputs are {known}")
+        literal_type = variables[name].type
+        if name in extra:
+            value = _text_to_value(value, literal_type)
+        try:
+            result.literals[name].CopyFrom(literal_from_value(value, literal_type))
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"{entity_name} input {name!r}: {exc}") from None
+    return result
+
+
+def _read_inputs_file(path: str) -> dict:
+    from pathlib import Path
+
+    text = Path(path).read_text()
+    try:
+        if path.endswith((".yaml", ".yml")):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:  # noqa: BLE001 - json and yaml raise different errors
+        raise SkiffError(f"inputs file {path} is not valid JSON/YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SkiffError(f"inputs file {path} must hold one object mapping input names to values")
+    return data
+
+
+@click.command("run", context_settings={"ignore_unknown_options": True,
+                                        "allow_extra_args": True})
+@click.argument("package_path", metavar="PKG.tgz", type=click.Path(dir_okay=False))
+@click.argument("entity")
+@click.option("--project", default="flytesnacks", show_default=True)
+@click.option("--domain", default="development", show_default=True)
+@click.option("--version", default=None, help="Register under this version (default: a digest "
+              "of the package).")
+@click.option("--inputs-file", type=click.Path(exists=True, dir_okay=False),
+              help="JSON or YAML object of input values; --NAME VALUE options override it.")
+@click.option("--parallelism", type=int, default=None, help="Nodes run at once (default 8, or "
+              "SKIFF_PARALLELISM).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
+@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@click.pass_context
+def sandbox_run(ctx, package_path, entity, project, domain, version, inputs_file, parallelism,
+                as_json, quiet):
+    """Run ENTITY of a package in the sandbox; inputs as --NAME VALUE (from its interface)."""
+    from sandbox.registry import read_package
+
+    package = read_package(package_path)
+    interface = _entity_interface(package, entity)
+    file_values = _read_inputs_file(inputs_file) if inputs_file else {}
+    inputs = _inputs_from_cli(interface, entity, _parse_extra_args(ctx.args, entity), file_values)
+    state = _sandbox_state(bring_up=True)
+    execution_id = _launch(state, package_path, entity, inputs, project, domain, version)
+    outputs = _execute(state, execution_id, parallelism, quiet)
+    _print_outputs(outputs, as_json)
+
+
+# ---- executions, logs, cache ----------------------------------------------------------------------
+
+
+@click.group("executions")
+def executions() -> None:
+    """Inspect and resume executions run in the sandbox."""
+
+
+@executions.command("list")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def executions_list(limit, as_json):
+    """The most recent executions."""
+    from sqlalchemy import select
+
+    from sandbox.store.models import Execution
+
+    state = _sandbox_state(bring_up=False)
+    with _store(state)() as session:
+        rows = session.execute(select(Execution).order_by(Execution.created_at.desc())
+                               .limit(limit)).scalars().all()
+    items = [{"id": r.id, "project": r.project, "domain": r.domain,
+              "entity": r.launch_plan or r.workflow, "version": r.version, "state": r.state,
+              "created": r.created_at.isoformat(timespec="seconds"),
+              "duration": _seconds(r.started_at, r.ended_at)} for r in rows]
+    if as_json:
+        click.echo(json.dumps(items))
+        return
+    for item in items:
+        duration = f"{item['duration']:.1f}s" if item["duration"] is not None else "-"
+        click.echo(f"{item['id']}  {item['state']:<9} {duration:>8}  {item['created']}  "
+                   f"{item['project']}/{item['domain']}  {item['entity']}")
+
+
+def _seconds(start, end):
+    return (end - start).total_seconds() if start and end else None
+
+
+def _load_execution(session, execution_id):
+    from sandbox.store.models import Execution
+
+    row = session.get(Execution, execution_id)
+    if row is None:
+        raise SkiffError(f"execution {execution_id!r} does not exist; see `skiff executions list`")
+    return row
+
+
+@executions.command("show")
+@click.argument("execution_id")
+@click.option("--json", "as_json", is_flag=True)
+def executions_show(execution_id, as_json):
+    """An execution's inputs, outputs, error and node states."""
+    from flyteidl.core import literals_pb2
+    from sqlalchemy import select
+
+    from sandbox.engine.literals import literal_map_to_plain
+    from sandbox.store.models import NodeExecution
+
+    state = _sandbox_state(bring_up=False)
+    with _store(state)() as session:
+        row = _load_execution(session, execution_id)
+        nodes = session.execute(select(NodeExecution).where(
+            NodeExecution.execution_id == execution_id).order_by(NodeExecution.id)).scalars().all()
+
+    def plain(data):
+        return literal_map_to_plain(literals_pb2.LiteralMap.FromString(data)) if data else None
+
+    detail = {
+        "id": row.id, "project": row.project, "domain": row.domain,
+        "launch_plan": row.launch_plan, "workflow": row.workflow, "version": row.version,
+        "state": row.state, "inputs": plain(row.inputs), "outputs": plain(row.outputs),
+        "error": row.error, "duration": _seconds(row.started_at, row.ended_at),
+        "nodes": [{"node": n.node_id, "task": n.task, "state": n.state, "attempt": n.attempt,
+                   "duration": n.duration, "inputs_uri": n.input_uri,
+                   "output_prefix": n.output_uri, "outputs": plain(n.outputs),
+                   "error": n.error} for n in nodes],
+    }
+    if as_json:
+        click.echo(json.dumps(detail, default=str))
+        return
+    click.echo(f"execution {row.id}  {row.state}  {row.project}/{row.domain}  "
+               f"{row.launch_plan or row.workflow} (version {row.version})")
+    click.echo(f"inputs:  {json.dumps(detail['inputs'])}")
+    if detail["outputs"] is not None:
+        click.echo(f"outputs: {json.dumps(detail['outputs'])}")
+    for node in detail["nodes"]:
+        duration = f"{node['duration']:.2f}s" if node["duration"] is not None else "-"
+        click.echo(f"  {node['node']:<12} {node['state']:<9} attempt {node['attempt']}  "
+                   f"{duration:>8}  {node['task']}")
+        if node["outputs"] is not None:
+            click.echo(f"      outputs: {json.dumps(node['outputs'])}")
+        if node["error"]:
+            click.echo("      error: " + node["error"].replace("\n", "\n      "))
+    if row.error:
+        click.echo(f"error: {row.error}")
+
+
+@executions.command("resume")
+@click.argument("execution_id")
+@click.option("--parallelism", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", is_flag=True)
+def executions_resume(execution_id, parallelism, as_json, quiet):
+    """Continue an execution whose engine stopped; completed nodes are not run again."""
+    state = _sandbox_state(bring_up=True)
+    with _store(state)() as session:
+        _load_execution(session, execution_id)
+    outputs = _execute(state, execution_id, parallelism, quiet)
+    _print_outputs(outputs, as_json)
+
+
+@click.command("logs")
+@click.argument("execution_id")
+@click.argument("node_id")
+def logs(execution_id, node_id):
+    """The container logs of one node (every attempt)."""
+    from sqlalchemy import select
+
+    from sandbox.store.models import NodeExecution
+
+    state = _sandbox_state(bring_up=False)
+    with _store(state)() as session:
+        _load_execution(session, execution_id)
+        row = session.execute(select(NodeExecution).where(
+            NodeExecution.execution_id == execution_id,
+            NodeExecution.node_id == node_id)).scalar()
+        if row is None:
+            raise SkiffError(f"execution {execution_id} has no node {node_id!r}; see "
+                             f"`skiff executions show {execution_id}`")
+    click.echo(row.logs or "", nl=False)
+
+
+@click.group("cache")
+def cache() -> None:
+    """The sandbox's task cache."""
+
+
+@cache.command("list")
+@click.argument("task", required=False)
+@click.option("--json", "as_json", is_flag=True)
+def cache_list(task, as_json):
+    """Cached task results (of TASK only, when given)."""
+    from sandbox.engine import cache as task_cache
+
+    state = _sandbox_state(bring_up=False)
+    with _store(state)() as session:
+        entries = task_cache.list_entries(session, task)
+    items = [{"task": e.task, "cache_version": e.cache_version, "project": e.project,
+              "domain": e.domain, "key": e.key[:16], "execution": e.execution_id,
+              "created": e.created_at.isoformat(timespec="seconds")} for e in entries]
+    if as_json:
+        click.echo(json.dumps(items))
+        return
+    for item in items:
+        click.echo(f"{item['key']}  {item['task']} (cache version {item['cache_version']})  "
+                   f"{item['project']}/{item['domain']}  {item['created']}  "
+                   f"from {item['execution']}")
+
+
+@cache.command("clear")
+@click.argument("task", required=False)
+def cache_clear(task):
+    """Forget cached results (of TASK only, when given)."""
+    from sandbox.engine import cache as task_cache
+
+    state = _sandbox_state(bring_up=False)
+    with _store(state)() as session, session.begin():
+        count = task_cache.clear(session, task)
+    click.echo(f"removed {count} cache entr{'y' if count == 1 else 'ies'}"
+               + (f" of {task}" if task else ""))
 
 
 def register(cli: click.Group) -> None:
-    """Attach the engine's commands to the top-level `skiff` group."""
-
-
-def run_in_sandbox(package_path, entity_name, inputs_literal_map, project, domain, as_json) -> int:
-    """Register `package_path`, run `entity_name` in containers and print its outputs."""
-    raise SandboxError("not implemented yet")
+    """Attach the engine's commands: `sandbox run` under the sandbox group, the rest on top."""
+    try:
+        from sdk.cli.sandbox_cmd import sandbox as sandbox_group
+    except ImportError:
+        sandbox_group = None
+    if sandbox_group is not None:
+        sandbox_group.add_command(sandbox_run)
+    cli.add_command(executions)
+    cli.add_command(logs)
+    cli.add_command(cache)
