@@ -1,0 +1,97 @@
+"""`up`, `down` and `status` of one sandbox home: Docker engine, MinIO, store, runtime image."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sandbox import home as sandbox_home
+from sandbox.home import SandboxState
+from sandbox.services import minio_server
+from sandbox.services.docker_engine import docker_client, engine_summary
+from sandbox.services.images import ensure_runtime_image, image_exists
+from sandbox.services.locks import file_lock
+from sdk.errors import SkiffError
+
+log = logging.getLogger(__name__)
+
+
+def _quiet(message: str) -> None:
+    log.info("%s", message)
+
+
+def up(home: Path | None = None, say=_quiet) -> SandboxState:
+    """Bring every part up; fast and harmless when all are already up."""
+    home = Path(home or sandbox_home.skiff_home())
+    client = docker_client()
+    with file_lock(home / ".lock"):
+        state = SandboxState.load_or_new(home)
+        state.database_url = sandbox_home.default_database_url(home) if not state.database_url \
+            else state.database_url
+        minio_server.start(state, say)
+        state.save()  # the pid is recorded before anything else can fail
+        _init_store(state.database_url)
+        state.runtime_image = ensure_runtime_image(client, say)
+        state.save()
+    return state
+
+
+def _init_store(database_url: str) -> None:
+    try:
+        from sandbox.store import init_store
+    except ImportError:
+        log.debug("sandbox.store.init_store is not available yet; store not initialised")
+        return
+    init_store(database_url)
+
+
+def down(home: Path | None = None) -> bool:
+    """Stop MinIO, keeping its data and the store; True when something was running."""
+    home = Path(home or sandbox_home.skiff_home())
+    if not sandbox_home.state_path(home).exists():
+        return False
+    with file_lock(home / ".lock"):
+        state = SandboxState.load(home)
+        stopped = minio_server.stop(state)
+        state.save()
+    return stopped
+
+
+def status(home: Path | None = None) -> dict:
+    """Each part's state, without the secret; never raises for a part that is down."""
+    home = Path(home or sandbox_home.skiff_home())
+    try:
+        state = SandboxState.load(home)
+        initialised = True
+    except SkiffError:
+        state = SandboxState(home=str(home), database_url=sandbox_home.default_database_url(home))
+        initialised = False
+    running = minio_server.is_running(state)
+    report = {
+        "home": str(home),
+        "initialised": initialised,
+        "storage_endpoint": state.minio_endpoint or None,
+        "storage_console": state.minio_console or None,
+        "bucket": state.bucket,
+        "access_key": state.access_key or None,
+        "minio_running": running,
+        "minio_healthy": running and minio_server.is_healthy(state.minio_endpoint),
+        "minio_pid": state.minio_pid if running else None,
+        "database_url": state.database_url,
+        "store_path": state.store_path,
+        "store_exists": bool(state.store_path) and Path(state.store_path).exists(),
+        "image": state.runtime_image or None,
+        "image_present": False,
+        "docker": None,
+        "docker_error": None,
+    }
+    try:
+        client = docker_client(timeout=10)
+        report["docker"] = engine_summary(client)
+        report["image_present"] = bool(state.runtime_image) and image_exists(client, state.runtime_image)
+    except SkiffError as error:
+        report["docker_error"] = str(error)
+    report["ready"] = bool(
+        report["minio_healthy"] and report["image_present"] and report["docker"]
+    )
+    return report
