@@ -10,7 +10,7 @@ from typing import Any
 from flyteidl.core import literals_pb2
 
 from sdk.authoring.interface import Interface
-from sdk.authoring.promise import WORKFLOW_INPUTS_NODE_ID, Promise, promises_in
+from sdk.authoring.promise import Promise, WORKFLOW_INPUTS_NODE_ID, has_promises
 from sdk.errors import CompileError, TypeTransformerError
 
 Literals = dict[str, literals_pb2.Literal]
@@ -97,7 +97,7 @@ def run_task_literals(task: Any, inputs: Literals) -> Literals:
 def _resolve_binding(where: str, var: str, value: Any, hint: Any, produced: dict[str, Literals]) -> literals_pb2.Literal:
     if isinstance(value, Promise):
         return produced[value.node_id][value.var]
-    if not any(promises_in(value)):
+    if not has_promises(value):
         return _to_literal(where, var, value, hint)
     import typing
 

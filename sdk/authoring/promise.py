@@ -48,6 +48,10 @@ def promises_in(value: Any) -> Iterator[Promise]:
             yield from promises_in(item)
 
 
+def has_promises(value: Any) -> bool:
+    return next(promises_in(value), None) is not None
+
+
 def outputs_as_promises(node_id: str, outputs: dict[str, Any], output_tuple: type | None) -> Any:
     """What a traced call returns: None, one promise, a tuple, or the declared NamedTuple."""
     promises = [Promise(node_id, name, hint) for name, hint in outputs.items()]

@@ -9,7 +9,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from sdk.authoring.promise import outputs_as_promises, promises_in
+from sdk.authoring.promise import has_promises, outputs_as_promises, promises_in
 from sdk.errors import CompileError
 
 
@@ -61,7 +61,7 @@ class TraceScope:
                 value = interface.defaults[name]
             else:
                 raise CompileError(f"{where}: input '{name}' is not bound; pass {name}=... in the call")
-            if isinstance(value, tuple) and any(promises_in(value)):
+            if isinstance(value, tuple) and has_promises(value):
                 raise CompileError(
                     f"{where}: input '{name}' received a tuple of several values; a task with several "
                     "outputs returns a tuple, unpack it and pass one output"

@@ -6,7 +6,7 @@ from typing import Any
 
 from flyteidl.core import literals_pb2, types_pb2
 
-from sdk.authoring.promise import Promise, promises_in
+from sdk.authoring.promise import Promise, has_promises
 from sdk.compile.types_bridge import literal
 
 
@@ -27,7 +27,7 @@ def _from_literal(value: literals_pb2.Literal) -> literals_pb2.BindingData:
 def binding_data(where: str, var: str, value: Any, hint: Any) -> literals_pb2.BindingData:
     if isinstance(value, Promise):
         return literals_pb2.BindingData(promise=types_pb2.OutputReference(node_id=value.node_id, var=value.var))
-    if not any(promises_in(value)):
+    if not has_promises(value):
         return _from_literal(literal(where, var, value, hint))
     args = typing.get_args(hint)
     if isinstance(value, list):

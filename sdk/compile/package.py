@@ -59,7 +59,9 @@ def compile_entities(entities: PackageEntities, image: str) -> list[tuple[str, M
     specs += [(t.name, TASK, task_spec(t, image)) for t in entities.tasks.values()]
     specs += [(w.name, WORKFLOW, workflow_spec(w)) for w in entities.workflows.values()]
     specs += [(p.name, LAUNCH_PLAN, launch_plan_spec(p)) for p in entities.launch_plans.values()]
-    return [(f"{n}_{name}_{kind}.pb", spec) for n, (name, kind, spec) in enumerate(specs)]
+    # Zero-padded to the width of the last index, as pyflyte does, so names sort in order.
+    width = len(str(max(len(specs) - 1, 0)))
+    return [(f"{str(n).zfill(width)}_{name}_{kind}.pb", spec) for n, (name, kind, spec) in enumerate(specs)]
 
 
 def _bundle_root(files: Iterable[str]) -> str:

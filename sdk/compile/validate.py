@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing
 from typing import Any
 
-from sdk.authoring.promise import Promise, WORKFLOW_INPUTS_NODE_ID, promises_in
+from sdk.authoring.promise import WORKFLOW_INPUTS_NODE_ID, Promise, has_promises
 from sdk.authoring.workflow import WorkflowEntity
 from sdk.compile.types_bridge import describe, literal, literal_type, types_match
 from sdk.errors import CompileError
@@ -35,7 +35,7 @@ def _check_value(where: str, var: str, value: Any, hint: Any, produced: dict[str
                 f"{_source(value.node_id)}, which is {describe(upstream)}; pass a value of the declared type"
             )
         return
-    if not any(promises_in(value)):
+    if not has_promises(value):
         literal(where, var, value, hint)
         return
     if typing.get_origin(hint) is typing.Annotated:
