@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import enum
 import typing
 
@@ -17,8 +18,8 @@ _SIMPLE_TYPES = {
     types_pb2.FLOAT: float,
     types_pb2.STRING: str,
     types_pb2.BOOLEAN: bool,
-    types_pb2.DATETIME: __import__("datetime").datetime,
-    types_pb2.DURATION: __import__("datetime").timedelta,
+    types_pb2.DATETIME: datetime.datetime,
+    types_pb2.DURATION: datetime.timedelta,
     types_pb2.BINARY: bytes,
 }
 
@@ -49,6 +50,6 @@ def _guess_struct(lt: types_pb2.LiteralType) -> typing.Any:
         return dict
     title = lt.metadata.fields.get("title")
     name = title.string_value if title is not None and title.string_value else "DynamicDataclass"
-    # Field order: the schema's properties keep the class's order only in `required`; use the
-    # structure's keys sorted so the same LiteralType always builds the same class.
+    # Sorted field names: protobuf maps keep no order, and the same LiteralType must always
+    # build the same class.
     return dataclasses.make_dataclass(name, [(k, guess_python_type(fields[k])) for k in sorted(fields)])

@@ -238,3 +238,23 @@ def test_local_file_literal_reads_in_flytekit(tmp_path, ctx):
     got = FlytekitEngine.to_python_value(ctx, literal, FlyteFile)
     with open(got) as handle:
         assert handle.read() == "payload"
+
+
+def test_old_json_struct_dataclass_reads_in_skiff(ctx, monkeypatch):
+    # flytekit < 1.14 (and FLYTE_USE_OLD_DC_FORMAT) sends dataclasses as a JSON Struct, where
+    # every number is a double: ints must come back as ints.
+    monkeypatch.setenv("FLYTE_USE_OLD_DC_FORMAT", "true")
+    fk_literal = FlytekitEngine.to_literal(ctx, FkInner(7, FkColor.GREEN), FkInner, FlytekitEngine.to_literal_type(FkInner))
+    proto = fk_literal.to_flyte_idl()
+    assert proto.scalar.WhichOneof("value") == "generic"
+    got = TypeEngine.to_python_value(proto, Inner)
+    assert got == Inner(7, Color.GREEN) and type(got.x) is int
+
+
+def test_flytekit_local_file_reads_in_skiff(tmp_path, ctx):
+    path = tmp_path / "local.txt"
+    path.write_text("from flytekit")
+    fk_literal = FlytekitEngine.to_literal(ctx, FlyteFile(str(path)), FlyteFile, FlytekitEngine.to_literal_type(FlyteFile))
+    value = TypeEngine.to_python_value(fk_literal.to_flyte_idl(), File)
+    with open(value) as handle:
+        assert handle.read() == "from flytekit"
