@@ -82,8 +82,8 @@ def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions)
 
 
 def _inputs_literal_map(entity: Entity, values: dict, state, options: RunOptions):
-    """Only the inputs the user gave: the launch plan supplies defaults and fixed inputs.
-    Local files given as File/Directory inputs are uploaded so containers can read them."""
+    """Every input but the launch plan's fixed ones, defaults filled in (a task has no launch
+    plan to supply them). Local File/Directory inputs are uploaded so containers can read them."""
     from flyteidl.core import literals_pb2
 
     from sdk import io
@@ -94,8 +94,12 @@ def _inputs_literal_map(entity: Entity, values: dict, state, options: RunOptions
         os.environ.update(state.storage_env())
         transfer = io.PrefixTransfer(f"s3://{state.bucket}/raw/{options.project}/{options.domain}/cli-inputs")
     literal_map = literals_pb2.LiteralMap()
-    for name, value in values.items():
-        literal = TypeEngine.to_literal(value, entity.interface.inputs[name], transfer=transfer)
+    for name, value in {**entity.interface.defaults, **values}.items():
+        if name not in entity.interface.inputs:
+            continue
+        literal = TypeEngine.to_literal(
+            value, entity.interface.inputs[name], transfer=transfer, name=f"{entity.kind} {entity.name} input '{name}'"
+        )
         literal_map.literals[name].CopyFrom(literal)
     return literal_map
 

@@ -286,3 +286,63 @@ def test_package_writes_a_pyflyte_layout(wf_dir, tmp_path, monkeypatch):
 def test_package_of_a_missing_file_exits_2(tmp_path):
     result = CliRunner().invoke(cli, ["package", str(tmp_path / "none.py"), "-o", str(tmp_path / "p.tgz")])
     assert result.exit_code == 2 and "none.py" in result.stderr
+
+
+@pytest.fixture
+def recorded_sandbox_runs(tmp_path, monkeypatch):
+    """A recorded state.json and a stand-in for the engine's run_in_sandbox that records its
+    arguments: this tests only the hand-off; tests/sandbox runs the real engine."""
+    from sandbox.home import SandboxState
+
+    import sdk.cli.engine_cmd as engine_cmd
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SKIFF_HOME", str(home))
+    SandboxState(home=str(home), runtime_image="skiff-runtime:abc123", database_url="sqlite://").save()
+    calls = []
+
+    def record(package_path, entity_name, inputs_literal_map, project, domain, as_json):
+        with tarfile.open(package_path) as archive:
+            names = archive.getnames()
+            spec = next(n for n in names if n.endswith("_cli_test_wf.square_1.pb"))
+            task_spec = archive.extractfile(spec).read()
+        calls.append(dict(names=names, task_spec=task_spec, entity=entity_name, inputs=inputs_literal_map,
+                          project=project, domain=domain, as_json=as_json))
+        return 3
+
+    monkeypatch.setattr(engine_cmd, "run_in_sandbox", record)
+    return calls
+
+
+def test_sandbox_flag_packages_the_file_and_hands_over_typed_inputs(run, recorded_sandbox_runs):
+    from flyteidl.admin import task_pb2
+
+    from sdk.types import TypeEngine
+
+    result = run("run", "--sandbox", "--project", "p1", "--domain", "staging", "cli_test_wf.py", "pipeline",
+                 "--n", "4", "--json")
+    assert result.exit_code == 3  # the engine's exit code is the command's
+    (call,) = recorded_sandbox_runs
+    assert call["entity"] == "cli_test_wf.pipeline"
+    assert (call["project"], call["domain"], call["as_json"]) == ("p1", "staging", True)
+    values = TypeEngine.literal_map_to_kwargs(call["inputs"], {"n": int, "name": str})
+    assert values == {"n": 4, "name": "ada"}  # the default is filled in, the option applied
+    spec = task_pb2.TaskSpec()
+    spec.ParseFromString(call["task_spec"])
+    assert spec.template.container.image == "skiff-runtime:abc123"  # the sandbox's runtime image
+
+
+def test_sandbox_launch_plan_hands_over_no_fixed_inputs(run, recorded_sandbox_runs):
+    result = run("run", "--sandbox", "--image", "mine:1", "cli_test_wf.py", "cli_tests_lp")
+    assert result.exit_code == 3
+    (call,) = recorded_sandbox_runs
+    assert call["entity"] == "cli_tests_lp"
+    assert set(call["inputs"].literals) == {"n"}  # `name` is fixed by the launch plan
+    assert b"mine:1" in call["task_spec"]
+
+
+def test_package_uses_the_sandbox_runtime_image(recorded_sandbox_runs, wf_dir, tmp_path):
+    output = tmp_path / "pkg.tgz"
+    result = CliRunner().invoke(cli, ["package", str(wf_dir / "cli_test_wf.py"), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "skiff-runtime:abc123" in result.stdout
