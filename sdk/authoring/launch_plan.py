@@ -63,6 +63,8 @@ class LaunchPlan:
                     f"launch plan {name}: already exists for workflow {existing.workflow.name} with other "
                     "inputs; give the new launch plan another name"
                 )
+            if existing.workflow is workflow:
+                return existing
             default_inputs, fixed_inputs = existing.default_inputs, existing.fixed_inputs
         # Rebuilt even when it exists, so a reloaded module's workflow object is the one used.
         plan = cls(name, workflow, default_inputs, fixed_inputs)

@@ -20,16 +20,24 @@ class Promise:
     var: str
     python_type: Any
 
+    def _where(self) -> str:
+        from sdk.authoring.tracing import current_scope
+
+        scope = current_scope()
+        workflow = f"workflow {scope.workflow_name}, " if scope else ""
+        source = f"node {self.node_id}" if self.node_id else "the workflow inputs"
+        return f"{workflow}{source}: '{self.var}'"
+
     def __bool__(self) -> bool:
         raise CompileError(
-            f"output '{self.var}' of node '{self.node_id or 'workflow inputs'}' has no value while the workflow "
-            "is traced, so it cannot be used in a condition; do the test inside a task"
+            f"{self._where()} has no value while the workflow is traced, so it cannot be used in a "
+            "condition; do the test inside a task"
         )
 
     def __iter__(self) -> Iterator[Any]:
         raise CompileError(
-            f"output '{self.var}' of node '{self.node_id or 'workflow inputs'}' is a single value and cannot be "
-            "unpacked or iterated while the workflow is traced; iterate inside a task"
+            f"{self._where()} is a single value and cannot be unpacked or iterated while the workflow is "
+            "traced; iterate inside a task"
         )
 
     def __repr__(self) -> str:
