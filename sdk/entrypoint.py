@@ -82,8 +82,30 @@ def _fetch_code_bundle(uri: str, dest_dir: str) -> None:
         local = os.path.join(scratch, "bundle.tar.gz")
         io.download_file(uri, local)
         with tarfile.open(local, "r:*") as archive:
-            # "data" refuses absolute paths, links out of dest_dir and device files.
-            archive.extractall(dest_dir, filter="data")
+            _safe_extract(archive, dest_dir)
+
+
+def _safe_extract(archive, dest_dir: str) -> None:
+    """Extract refusing absolute paths, `..`, links out of dest_dir and device files."""
+    import tarfile
+
+    if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4
+        archive.extractall(dest_dir, filter="data")
+        return
+    # Debian bookworm's Python 3.11.2 predates extraction filters: check each member here.
+    root = os.path.realpath(dest_dir)
+    for member in archive.getmembers():
+        target = os.path.realpath(os.path.join(root, member.name))
+        link_target = os.path.realpath(os.path.join(os.path.dirname(target), member.linkname)) if member.issym() else None
+        inside = lambda path: path == root or path.startswith(root + os.sep)  # noqa: E731
+        if (
+            not inside(target)
+            or (link_target is not None and not inside(link_target))
+            or (member.islnk() and not inside(os.path.realpath(os.path.join(root, member.linkname))))
+            or member.isdev()
+        ):
+            raise ValueError(f"refusing to extract {member.name!r}: it would land outside {dest_dir}")
+    archive.extractall(dest_dir)
 
 
 def _prepare_code(args) -> None:

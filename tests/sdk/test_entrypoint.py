@@ -243,3 +243,119 @@ def test_help_starts_without_heavy_imports():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+
+
+# ---- against the sandbox's real MinIO, and in the real runtime image ------------------------
+
+
+@pytest.fixture
+def s3_sandbox(request, monkeypatch):
+    try:
+        state = request.getfixturevalue("sandbox_home")
+    except pytest.FixtureLookupError:
+        pytest.skip("the sandbox_home fixture (tests/conftest.py) is not defined yet")
+    for key, value in state.storage_env().items():
+        monkeypatch.setenv(key, value)
+    return state
+
+
+def _s3_layout(state, bundle_path, module, values, types):
+    """Inputs and code bundle uploaded as the engine lays them out (docs/contracts.md)."""
+    from sdk import io
+
+    run_id = uuid.uuid4().hex[:10]
+    base = f"s3://{state.bucket}"
+    meta = f"{base}/metadata/default/development/{run_id}/n0/0"
+    bundle_uri = f"{base}/fast/default/development/{os.path.basename(bundle_path)}-{run_id}"
+    io.upload_file(bundle_path, bundle_uri)
+    io.write_bytes(f"{meta}/inputs.pb", TypeEngine.dict_to_literal_map(values, types).SerializeToString())
+    return meta, f"{base}/raw/default/development/{run_id}/n0/0", bundle_uri
+
+
+def _s3_argv(meta, raw, bundle_uri, module, task_name, dest_dir):
+    return [
+        "--inputs", f"{meta}/inputs.pb", "--output-prefix", meta, "--raw-output-data-prefix", raw,
+        "--checkpoint-path", f"{meta}/ckpt", "--prev-checkpoint", '""',
+        "--code-bundle", bundle_uri, "--dest-dir", dest_dir, "--task-module", module, "--task-name", task_name,
+    ]
+
+
+@pytest.mark.sandbox
+def test_s3_inputs_bundle_and_outputs(s3_sandbox, tmp_path, bundle):
+    from sdk import io
+
+    module, bundle_uri = bundle
+    meta, raw, remote_bundle = _s3_layout(s3_sandbox, bundle_uri[len("file://"):], module, {"x": 9}, {"x": int})
+    assert entrypoint.main(_s3_argv(meta, raw, remote_bundle, module, "square", str(tmp_path / "code"))) == 0
+    outputs = literals_pb2.LiteralMap()
+    outputs.ParseFromString(io.read_bytes(f"{meta}/outputs.pb"))
+    assert TypeEngine.to_python_value(outputs.literals["o0"], int) == 81
+
+    source = tmp_path / "words.txt"
+    source.write_text("from minio")
+    remote_file = f"{raw}/input/words.txt"
+    io.upload_file(str(source), remote_file)
+    literal = TypeEngine.to_literal(File(remote_file), File)
+    io.write_bytes(f"{meta}/inputs.pb", literals_pb2.LiteralMap(literals={"f": literal}).SerializeToString())
+    assert entrypoint.main(_s3_argv(meta, raw, remote_bundle, module, "shout", str(tmp_path / "code"))) == 0
+    outputs.ParseFromString(io.read_bytes(f"{meta}/outputs.pb"))
+    uri = outputs.literals["o0"].scalar.blob.uri
+    assert uri.startswith(raw + "/")  # uploaded under the raw output prefix, in MinIO
+    io.download_file(uri, str(tmp_path / "shouted.txt"))
+    assert (tmp_path / "shouted.txt").read_text() == "FROM MINIO"
+
+
+@pytest.mark.sandbox
+def test_runtime_image_runs_a_task_and_reports_a_user_error(s3_sandbox, bundle):
+    import docker
+
+    from sdk import io
+
+    if not s3_sandbox.runtime_image:
+        pytest.skip("the sandbox recorded no runtime image")
+    module, bundle_uri = bundle
+    client = docker.from_env()
+
+    def run_container(task_name, values):
+        meta, raw, remote_bundle = _s3_layout(s3_sandbox, bundle_uri[len("file://"):], module, values, {"x": int})
+        logs = client.containers.run(
+            s3_sandbox.runtime_image,
+            ["skiff-execute", *_s3_argv(meta, raw, remote_bundle, module, task_name, ".")],
+            environment=s3_sandbox.storage_env(),
+            network_mode="host",
+            user="1000",
+            remove=True,
+            stderr=True,
+        )
+        return meta, logs.decode()
+
+    meta, logs = run_container("square", {"x": 11})
+    assert not io.exists(f"{meta}/error.pb"), logs
+    outputs = literals_pb2.LiteralMap()
+    outputs.ParseFromString(io.read_bytes(f"{meta}/outputs.pb"))
+    assert TypeEngine.to_python_value(outputs.literals["o0"], int) == 121, logs
+
+    meta, logs = run_container("boom", {"x": 4})
+    document = errors_pb2.ErrorDocument()
+    document.ParseFromString(io.read_bytes(f"{meta}/error.pb"))
+    assert document.error.origin == execution_pb2.ExecutionError.USER
+    assert document.error.message.startswith("ValueError: bad input 4")
+    assert "bad input 4" in logs
+
+
+@pytest.mark.parametrize("python_has_filters", [True, False])
+def test_a_bundle_escaping_dest_dir_is_refused(tmp_path, monkeypatch, python_has_filters):
+    if not python_has_filters:  # as on Debian bookworm's Python 3.11.2, the runtime image's
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    archive = tmp_path / "evil.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("../evil.py")
+        info.size = 1
+        tar.addfile(info, stdio.BytesIO(b"x"))
+    inputs = _write_inputs(tmp_path / "inputs.pb", {"x": 1}, {"x": int})
+    argv = _argv(tmp_path, "evil", "file://" + str(archive), "square", inputs)
+    assert entrypoint.main(argv) == 0
+    error = _error(tmp_path).error
+    assert error.origin == execution_pb2.ExecutionError.SYSTEM
+    assert "evil.py" in error.message
+    assert not (tmp_path / "evil.py").exists()
