@@ -23,9 +23,20 @@ class Interface:
     # The NamedTuple class when outputs are named; a call then returns an instance of it.
     output_tuple: Optional[type] = None
 
-    @property
-    def required_inputs(self) -> list[str]:
-        return [name for name in self.inputs if name not in self.defaults]
+    def default_for(self, name: str) -> tuple[bool, Any]:
+        """(has a default, the default): the declared one, or None for an Optional input."""
+        if name in self.defaults:
+            return True, self.defaults[name]
+        if is_optional(self.inputs[name]):
+            return True, None
+        return False, None
+
+
+def is_optional(hint: Any) -> bool:
+    """Optional[T] (a union with None): flytekit binds such an input to None when it is not passed."""
+    if typing.get_origin(hint) is typing.Annotated:
+        hint = typing.get_args(hint)[0]
+    return type(None) in typing.get_args(hint)
 
 
 def is_named_tuple(hint: Any) -> bool:

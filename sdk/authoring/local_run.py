@@ -45,11 +45,13 @@ def _call_inputs(kind: str, entity: Any, args: tuple, kwargs: dict[str, Any]) ->
     unknown = sorted(set(kwargs) - set(interface.inputs))
     if unknown:
         raise CompileError(f"{where}: unknown input '{unknown[0]}'; its inputs are {', '.join(interface.inputs) or 'none'}")
-    values = {**interface.defaults, **kwargs}
-    missing = [name for name in interface.inputs if name not in values]
-    if missing:
-        raise CompileError(f"{where}: input '{missing[0]}' is missing; pass {missing[0]}=...")
-    return {name: values[name] for name in interface.inputs}
+    values: dict[str, Any] = {}
+    for name in interface.inputs:
+        has_default, default = interface.default_for(name)
+        if name not in kwargs and not has_default:
+            raise CompileError(f"{where}: input '{name}' is missing; pass {name}=...")
+        values[name] = kwargs.get(name, default)
+    return values
 
 
 def _inputs_to_literals(where: str, interface: Interface, values: dict[str, Any]) -> Literals:

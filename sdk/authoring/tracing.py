@@ -55,11 +55,10 @@ class TraceScope:
             )
         bindings: dict[str, Any] = {}
         for name in sorted(interface.inputs):
+            has_default, value = interface.default_for(name)
             if name in kwargs:
                 value = kwargs[name]
-            elif name in interface.defaults:
-                value = interface.defaults[name]
-            else:
+            elif not has_default:
                 raise CompileError(f"{where}: input '{name}' is not bound; pass {name}=... in the call")
             if isinstance(value, tuple) and has_promises(value):
                 raise CompileError(

@@ -1,12 +1,11 @@
 """Authored interfaces -> core.TypedInterface and launch-plan parameter maps."""
 from __future__ import annotations
 
-import typing
 from typing import Any
 
 from flyteidl.core import interface_pb2, literals_pb2
 
-from sdk.authoring.interface import Interface
+from sdk.authoring.interface import Interface, is_optional
 from sdk.compile.types_bridge import literal, literal_type
 
 
@@ -26,10 +25,6 @@ def typed_interface(where: str, interface: Interface) -> interface_pb2.TypedInte
     )
 
 
-def _is_optional(hint: Any) -> bool:
-    return type(None) in typing.get_args(hint)
-
-
 def parameter_map(
     where: str, interface: Interface, defaults: dict[str, Any], fixed: dict[str, Any]
 ) -> interface_pb2.ParameterMap:
@@ -44,7 +39,7 @@ def parameter_map(
         value = defaults.get(name)
         if value is not None:
             parameter.default.CopyFrom(literal(where, name, value, hint))
-        elif _is_optional(hint):
+        elif is_optional(hint):
             # As flytekit: an Optional input without a default defaults to None.
             parameter.default.CopyFrom(literals_pb2.Literal(scalar=literals_pb2.Scalar(none_type=literals_pb2.Void())))
         else:

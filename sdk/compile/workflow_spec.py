@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flyteidl.admin import workflow_pb2 as admin_workflow_pb2
-from flyteidl.core import identifier_pb2, workflow_pb2
+from flyteidl.core import identifier_pb2, literals_pb2, workflow_pb2
 
 from sdk.authoring.launch_plan import LaunchPlan
 from sdk.authoring.task import PythonFunctionTask
@@ -27,6 +27,13 @@ def launch_plan_identifier(name: str) -> identifier_pb2.Identifier:
     return identifier_pb2.Identifier(resource_type=identifier_pb2.LAUNCH_PLAN, name=name)
 
 
+def _workflow_node_metadata(workflow: WorkflowEntity) -> workflow_pb2.NodeMetadata:
+    # As flytekit: named after the workflow (also for a launch plan), no retries, not interruptible.
+    return workflow_pb2.NodeMetadata(
+        name=workflow.short_name, retries=literals_pb2.RetryStrategy(), interruptible=False
+    )
+
+
 def _node(workflow: WorkflowEntity, node: Node) -> workflow_pb2.Node:
     where = f"workflow {workflow.name}, node {node.id} ({node.entity.name})"
     entity: Any = node.entity
@@ -40,10 +47,10 @@ def _node(workflow: WorkflowEntity, node: Node) -> workflow_pb2.Node:
         out.task_node.reference_id.CopyFrom(task_identifier(entity.name))
         out.task_node.overrides.SetInParent()
     elif isinstance(entity, LaunchPlan):
-        out.metadata.CopyFrom(workflow_pb2.NodeMetadata(name=node.short_name))
+        out.metadata.CopyFrom(_workflow_node_metadata(entity.workflow))
         out.workflow_node.launchplan_ref.CopyFrom(launch_plan_identifier(entity.name))
     else:
-        out.metadata.CopyFrom(workflow_pb2.NodeMetadata(name=node.short_name))
+        out.metadata.CopyFrom(_workflow_node_metadata(entity))
         out.workflow_node.sub_workflow_ref.CopyFrom(workflow_identifier(entity.name))
     return out
 

@@ -19,7 +19,7 @@ from flyteidl.core import tasks_pb2
 from sdk.compile.package import write_package
 
 HERE = Path(__file__).parent / "conformance"
-TWINS = ["chain", "fan", "multi", "alltypes", "meta"]
+TWINS = ["chain", "fan", "multi", "alltypes", "meta", "nested"]
 IMAGE = "conformance:1"
 SPEC_CLASSES = {"1": task_pb2.TaskSpec, "2": workflow_pb2.WorkflowSpec, "3": launch_plan_pb2.LaunchPlan}
 
@@ -187,3 +187,21 @@ def test_container_args_follow_the_contract(packages):
         "--task-module", "chain",
         "--task-name", "square",
     ]  # fmt: skip
+
+
+def test_subworkflow_and_launch_plan_nodes(packages):
+    _, skiff = packages
+    spec = skiff[("2", "nested.outer")]
+    first, second = spec.template.nodes
+    assert first.workflow_node.sub_workflow_ref.name == "nested.inner"
+    assert second.workflow_node.launchplan_ref.name == "nested_inner_lp"
+    assert {b.var: b.binding.scalar.primitive.integer for b in second.inputs if b.var == "b"} == {"b": 4}
+    assert [w.id.name for w in spec.sub_workflows] == ["nested.inner"]
+
+
+def test_twins_run_in_process():
+    from sdk.loader import load_entity
+
+    assert load_entity(str(HERE / "skiff" / "nested.py"), "outer")(x=1) == (3, 7)
+    assert load_entity(str(HERE / "skiff" / "chain.py"), "chain_fixed_lp")() == "BO:49BO:49"
+    assert load_entity(str(HERE / "skiff" / "fan.py"), "fan")(a=1) == (14.5, "14.5:['a', 'b']")
