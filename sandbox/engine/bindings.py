@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flyteidl.core import literals_pb2
 
-from sandbox.engine.plan import START_NODE
+from sandbox.engine.plan import WORKFLOW_INPUT_NODES
 from sdk.errors import SandboxError
 
 
@@ -32,9 +32,10 @@ def resolve(binding_data: literals_pb2.BindingData, workflow_inputs, node_output
         return literals_pb2.Literal(scalar=binding_data.scalar)
     if kind == "promise":
         ref = binding_data.promise
-        source = workflow_inputs if ref.node_id == START_NODE else node_outputs.get(ref.node_id)
+        from_workflow = ref.node_id in WORKFLOW_INPUT_NODES
+        source = workflow_inputs if from_workflow else node_outputs.get(ref.node_id)
         if source is None or ref.var not in source.literals:
-            origin = "workflow input" if ref.node_id == START_NODE else f"node {ref.node_id!r} output"
+            origin = "workflow input" if from_workflow else f"node {ref.node_id!r} output"
             raise SandboxError(f"{where}: {origin} {ref.var!r} has no value; provide it "
                                "or check the workflow's bindings")
         literal = source.literals[ref.var]

@@ -14,6 +14,9 @@ from sdk.errors import SandboxError
 
 START_NODE = "start-node"
 END_NODE = "end-node"
+# flytekit binds workflow inputs to node id "" (its GLOBAL_INPUT_NODE_ID); admin reads it as
+# the start node, and so do we.
+WORKFLOW_INPUT_NODES = (START_NODE, "")
 
 
 @dataclasses.dataclass
@@ -64,7 +67,7 @@ def plan_workflow(session, template: workflow_pb2.WorkflowTemplate) -> Plan:
         deps = set(node.upstream_node_ids)
         for binding in node.inputs:
             _promise_sources(binding.binding, deps)
-        deps.discard(START_NODE)
+        deps.difference_update(WORKFLOW_INPUT_NODES)
         nodes[node.id] = node
         upstream[node.id] = deps
     for node_id, deps in upstream.items():

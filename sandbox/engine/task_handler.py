@@ -146,10 +146,11 @@ class TaskHandler:
                   "skiff.attempt": str(attempt)}
         request = build_request(task_template, node, paths, self._env(task_template, attempt),
                                 labels, secrets)
-        if adopt_container and ctx.runner.exists(adopt_container):
+        result = None
+        if adopt_container:
             # The engine was killed while this container ran: wait for it, don't rerun it.
-            result = ctx.runner.wait(adopt_container, request.timeout, request.memory_text)
-        else:
+            result = ctx.runner.adopt(adopt_container, request.timeout, request.memory_text)
+        if result is None:
             if adopt_container:  # finished and removed, or never started: did it finish?
                 data = ctx.objects.get_bytes(f"{paths.output_prefix}/outputs.pb")
                 if data is not None:

@@ -115,14 +115,19 @@ class DockerRunner:
         self._remove(container_id)
         return ContainerResult(container_id, exit_code, logs, oom_killed=oom, timed_out=timed_out)
 
-    def exists(self, container_id: str) -> bool:
+    def adopt(self, container_id: str, timeout: float | None,
+              memory_text: str | None = None) -> ContainerResult | None:
+        """Finish an attempt whose engine died: start the container if it never started,
+        then wait for it. None when the container no longer exists."""
         import docker.errors
 
         try:
-            self.api.inspect_container(container_id)
-            return True
+            status = self.api.inspect_container(container_id)["State"]["Status"]
+            if status == "created":
+                self.api.start(container_id)
         except docker.errors.NotFound:
-            return False
+            return None
+        return self.wait(container_id, timeout, memory_text)
 
     def _logs(self, container_id: str) -> str:
         import docker.errors
