@@ -307,3 +307,29 @@ def test_loader_errors_say_what_is_missing(tmp_path):
     broken = write_module(tmp_path, "raise RuntimeError('boom')\n")
     with pytest.raises(LoadError, match="RuntimeError: boom"):
         load_module(str(broken))
+
+
+def test_a_script_run_as_main_names_its_entities_after_the_file(tmp_path):
+    import subprocess
+    import sys
+
+    path = write_module(
+        tmp_path,
+        """
+        from sdk import task, workflow
+
+        @task
+        def double(x: int) -> int:
+            return 2 * x
+
+        @workflow
+        def wf(x: int = 2) -> int:
+            return double(x=x)
+
+        if __name__ == "__main__":
+            print(double.name, wf.name, wf())
+        """,
+        "script_main",
+    )
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["script_main.double", "script_main.wf", "4"]

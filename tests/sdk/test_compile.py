@@ -245,3 +245,39 @@ def test_files_from_two_source_roots_are_refused(tmp_path):
     with pytest.raises(PackageError, match="2 source roots"):
         write_package([str(a), str(b)], "img:1", str(tmp_path / "pkg.tgz"))
     assert not (tmp_path / "pkg.tgz").exists()
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda wf: wf.nodes[1].bindings.pop("x"), r"node n1 \(.*step\): input 'x' is not bound"),
+        (lambda wf: wf.nodes[1].bindings.update(y=1), r"node n1 \(.*step\): unknown input 'y'"),
+        (lambda wf: wf.nodes[1].bindings.update(x=_promise("n7", "o0")), r"node n1 .*input 'x' is bound to node 'n7'"),
+        (lambda wf: wf.nodes[1].bindings.update(x=_promise("n0", "o3")), r"input 'x' is bound to 'o3', which node n0"),
+        (lambda wf: wf.output_bindings.pop("o0"), r"output 'o0' is not bound"),
+    ],
+)
+def test_validation_rechecks_the_traced_graph(tmp_path, mutate, message):
+    path = write_flow(
+        tmp_path,
+        """
+        @task
+        def step(x: int) -> int:
+            return x
+
+        @workflow
+        def wf(x: int) -> int:
+            return step(x=step(x=x))
+        """,
+    )
+    wf = load_entity(str(path), "wf")
+    mutate(wf)
+    with pytest.raises(CompileError, match=message) as raised:
+        validate_workflow(wf)
+    assert f"workflow {path.stem}.wf" in str(raised.value)
+
+
+def _promise(node_id: str, var: str):
+    from sdk.authoring.promise import Promise
+
+    return Promise(node_id, var, int)
