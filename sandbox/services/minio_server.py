@@ -65,7 +65,7 @@ def ensure_binary(say=print) -> Path:
         found = find_binary()  # another process may have built it while we waited
         if found:
             return found
-        go = shutil.which("go")
+        go = _find_go()
         if not go:
             raise SandboxError(
                 "MinIO is not installed and Go is missing to build it; install Go >= 1.24 "
@@ -85,6 +85,12 @@ def ensure_binary(say=print) -> Path:
             )
         log.info("built MinIO in %.0f s", time.monotonic() - started)
     return bin_dir / "minio"
+
+
+def _find_go() -> str | None:
+    """`go` on PATH, else where the official tarball or scripts/setup.sh put one."""
+    candidates = [Path("/usr/local/go/bin/go"), sandbox_home.cache_dir() / "go" / "bin" / "go"]
+    return shutil.which("go") or next((str(p) for p in candidates if p.is_file()), None)
 
 
 def free_port(preferred: int | None = None) -> int:

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Set up everything Skiff needs on this machine; safe to repeat, never asks anything.
+# Works as root on a fresh Debian bookworm (CI=true, no stdin): installs docker.io and
+# debootstrap when missing, starts a Docker engine when none answers, installs Skiff, then
+# builds MinIO (from source, once) and the task images so that tests and runs find them.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+total_started=$SECONDS
+
+apt_packages() {
+    local missing=()
+    command -v dockerd >/dev/null || missing+=(docker.io)
+    command -v debootstrap >/dev/null || missing+=(debootstrap)
+    command -v python3 >/dev/null || missing+=(python3)
+    python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+    [[ -e /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
+    if ((${#missing[@]} == 0)); then say "system packages already present"; return; fi
+    if [[ $(id -u) != 0 ]]; then say "missing ${missing[*]}: run this script as root"; return 1; fi
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+docker_engine() {
+    if docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+        say "Docker engine answers ($(docker version --format '{{.Server.Version}}'))"; return
+    fi
+    if [[ -n ${DOCKER_HOST:-} ]]; then say "DOCKER_HOST=$DOCKER_HOST does not answer; fix it or unset it"; return 1; fi
+    # No bridge network and no iptables: containers use host networking or loopback only.
+    say "starting dockerd --bridge=none (log /var/log/skiff-dockerd.log)"
+    setsid nohup dockerd --bridge=none --iptables=false --ip6tables=false \
+        >>/var/log/skiff-dockerd.log 2>&1 </dev/null &
+    for _ in $(seq 1 60); do
+        docker version >/dev/null 2>&1 && return
+        sleep 1
+    done
+    say "dockerd did not answer within 60 s; see /var/log/skiff-dockerd.log"; return 1
+}
+
+python_env() {
+    local python
+    python=$(skiff_python)
+    if [[ ! -x $python ]]; then
+        say "creating $SKIFF_ROOT/.venv (the system Python is managed by apt)"
+        python3 -m venv "$SKIFF_ROOT/.venv"
+        python=$SKIFF_ROOT/.venv/bin/python
+    fi
+    (cd "$SKIFF_ROOT" && "$python" -m pip install -q -e '.[test]')
+    say "Skiff installed for $python"
+}
+
+# MinIO needs Go >= 1.24 to build. Debian's golang-go is older, so when no suitable Go is on
+# PATH, fetch the Go toolchain module from the Go module proxy into the shared cache.
+GO_TOOLCHAIN=go1.24.8
+go_toolchain() {
+    export PATH=$PATH:/usr/local/go/bin:$SKIFF_CACHE_DIR/go/bin
+    if [[ -n ${SKIFF_MINIO_BINARY:-} ]] || command -v minio >/dev/null || [[ -x $SKIFF_CACHE_DIR/bin/minio ]]; then
+        say "MinIO binary already present; Go not needed"; return
+    fi
+    if command -v go >/dev/null && go version | grep -Eq 'go1\.(2[4-9]|[3-9][0-9])'; then
+        say "using $(go version)"; return
+    fi
+    say "fetching the $GO_TOOLCHAIN toolchain from the Go module proxy into $SKIFF_CACHE_DIR/go"
+    "$(skiff_python)" - "$SKIFF_CACHE_DIR" "$GO_TOOLCHAIN" <<'PY'
+import os, pathlib, shutil, sys, tempfile, urllib.request, zipfile
+cache, version = pathlib.Path(sys.argv[1]), sys.argv[2]
+module = f"golang.org/toolchain@v0.0.1-{version}.linux-amd64"
+url = f"https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-{version}.linux-amd64.zip"
+with tempfile.TemporaryDirectory(dir=cache) as scratch:
+    archive = pathlib.Path(scratch, "go.zip")
+    with urllib.request.urlopen(url) as response, open(archive, "wb") as out:
+        shutil.copyfileobj(response, out)
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(scratch)
+    shutil.rmtree(cache / "go", ignore_errors=True)
+    shutil.move(pathlib.Path(scratch, module), cache / "go")
+for path in [*(cache / "go/bin").iterdir(), *(cache / "go/pkg/tool").glob("*/*")]:
+    path.chmod(0o755)  # zip archives from the proxy carry no execute bits
+PY
+    go version
+}
+
+services() {
+    # A scratch home: builds MinIO and the images into the shared cache, then stops again.
+    local home=$SKIFF_CACHE_DIR/setup-home python
+    python=$(skiff_python)
+    SKIFF_HOME=$home "$(dirname "$python")/skiff" sandbox up
+    SKIFF_HOME=$home "$(dirname "$python")/skiff" sandbox down
+}
+
+main() {
+    mkdir -p "$SKIFF_CACHE_DIR"
+    step "system packages (docker.io, debootstrap)" apt_packages
+    step "Docker engine" docker_engine
+    step "Python environment (pip install -e '.[test]')" python_env
+    step "Go toolchain for MinIO" go_toolchain
+    step "MinIO and task images (skiff sandbox up in a scratch home)" services
+    say "set-up complete in $((SECONDS - total_started)) s"
+}
+
+# Sourcing the script (to reuse one step) runs nothing.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main </dev/null; fi

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up (idempotent), then run the whole test suite; extra arguments go to pytest.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bash "$SKIFF_ROOT/scripts/setup.sh"
+cd "$SKIFF_ROOT"
+say "python -m pytest -q tests $*"
+exec "$(skiff_python)" -m pytest -q tests "$@" </dev/null

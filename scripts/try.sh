@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up (idempotent), then run the example pipeline with every task in its own container.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bash "$SKIFF_ROOT/scripts/setup.sh"
+cd "$SKIFF_ROOT"
+skiff=$(dirname "$(skiff_python)")/skiff
+say "skiff sandbox up"
+"$skiff" sandbox up
+say "skiff run --sandbox examples/pipeline.py pipeline --n 4"
+exec "$skiff" run --sandbox examples/pipeline.py pipeline --n 4
