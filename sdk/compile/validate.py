@@ -69,6 +69,11 @@ def _check_acyclic(workflow: WorkflowEntity) -> None:
 
 
 def validate_workflow(workflow: WorkflowEntity) -> None:
+    if not workflow.nodes:
+        raise CompileError(
+            f"workflow {workflow.name}: has no nodes, and Flyte admin rejects an empty workflow; call at least "
+            "one task in it"
+        )
     produced: dict[str, dict[str, Any]] = {WORKFLOW_INPUTS_NODE_ID: workflow.interface.inputs}
     for node in workflow.nodes:
         if node.id in produced:

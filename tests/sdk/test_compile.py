@@ -281,3 +281,44 @@ def _promise(node_id: str, var: str):
     from sdk.authoring.promise import Promise
 
     return Promise(node_id, var, int)
+
+
+def test_an_empty_workflow_is_rejected(tmp_path):
+    path = write_flow(
+        tmp_path,
+        """
+        @workflow
+        def wf(x: int) -> int:
+            return x
+        """,
+    )
+    assert_fails_without_output(path, tmp_path, f"workflow {path.stem}.wf: has no nodes")
+
+
+def test_compiled_closure_has_start_and_end_nodes_and_loads_in_flytekit(project, tmp_path):
+    from flytekit.models.core.compiler import CompiledWorkflowClosure
+    from flytekit.remote.entities import FlyteWorkflow
+
+    from sdk.compile.closure import compile_closure
+
+    output = tmp_path / "pkg.tgz"
+    write_package([str(project / "pipeline.py")], "img:1", str(output))
+    members = tar_members(output)
+    tasks = {}
+    for name in ("0_pipeline.square_1.pb", "1_pipeline.greet_1.pb"):
+        template = task_pb2.TaskSpec.FromString(members[name]).template
+        tasks[template.id.name] = template
+    closure = compile_closure(workflow_pb2.WorkflowSpec.FromString(members["2_pipeline.pipeline_2.pb"]), tasks)
+    primary = closure.primary
+    assert [n.id for n in primary.template.nodes] == ["start-node", "end-node", "n0", "n1"]
+    assert {k: list(v.ids) for k, v in primary.connections.upstream.items()} == {
+        "n0": ["start-node"], "n1": ["n0", "start-node"], "end-node": ["n1"]
+    }
+    assert {k: list(v.ids) for k, v in primary.connections.downstream.items()} == {
+        "start-node": ["n0", "n1"], "n0": ["n1"], "n1": ["end-node"]
+    }
+    greet = primary.template.nodes[3]
+    assert {b.var: b.binding.promise.node_id for b in greet.inputs} == {"name": "start-node", "total": "n0"}
+    assert sorted(t.template.id.name for t in closure.tasks) == ["pipeline.greet", "pipeline.square"]
+    remote = FlyteWorkflow.promote_from_closure(CompiledWorkflowClosure.from_flyte_idl(closure))
+    assert [n.id for n in remote.flyte_nodes] == ["n0", "n1"]
