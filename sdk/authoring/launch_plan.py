@@ -72,20 +72,20 @@ class LaunchPlan:
         return plan
 
     def fixed_literals(self) -> dict[str, literals_pb2.Literal]:
-        from sdk.authoring.local_run import _to_literal
+        from sdk.authoring.local_run import to_literal_at
 
         where = f"launch plan {self.name}"
         return {
-            k: _to_literal(where, k, v, self.workflow.interface.inputs[k]) for k, v in self.fixed_inputs.items()
+            k: to_literal_at(where, k, v, self.workflow.interface.inputs[k]) for k, v in self.fixed_inputs.items()
         }
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         scope = current_scope()
         if scope is not None:
             return scope.add_call(self, args, kwargs)
-        from sdk.authoring.local_run import _run
+        from sdk.authoring.local_run import run_call
 
-        return _run("launch plan", self, args, kwargs)
+        return run_call("launch plan", self, args, kwargs)
 
     def __repr__(self) -> str:
         return f"LaunchPlan({self.name} -> {self.workflow.name})"

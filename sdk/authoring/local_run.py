@@ -5,6 +5,7 @@ local execution does, so a value the type engine would reject in a container fai
 """
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from flyteidl.core import literals_pb2
@@ -22,7 +23,8 @@ def _type_engine():
     return TypeEngine
 
 
-def _to_literal(where: str, var: str, value: Any, hint: Any) -> literals_pb2.Literal:
+def to_literal_at(where: str, var: str, value: Any, hint: Any) -> literals_pb2.Literal:
+    """A value as a literal; a type error names `where` (entity, node) and the variable."""
     try:
         return _type_engine().to_literal(value, hint)
     except TypeTransformerError as error:
@@ -55,7 +57,7 @@ def _call_inputs(kind: str, entity: Any, args: tuple, kwargs: dict[str, Any]) ->
 
 
 def _inputs_to_literals(where: str, interface: Interface, values: dict[str, Any]) -> Literals:
-    return {name: _to_literal(where, name, values[name], interface.inputs[name]) for name in interface.inputs}
+    return {name: to_literal_at(where, name, values[name], interface.inputs[name]) for name in interface.inputs}
 
 
 def _literals_to_python(where: str, types: dict[str, Any], literals: Literals) -> dict[str, Any]:
@@ -75,7 +77,7 @@ def _result_to_literals(where: str, interface: Interface, result: Any) -> Litera
         raise TypeTransformerError(
             f"{where}: returned {count} value(s) but declares {len(names)} outputs ({', '.join(names)})"
         )
-    return {name: _to_literal(where, name, value, interface.outputs[name]) for name, value in zip(names, values)}
+    return {name: to_literal_at(where, name, value, interface.outputs[name]) for name, value in zip(names, values)}
 
 
 def shape_outputs(interface: Interface, values: dict[str, Any]) -> Any:
@@ -100,9 +102,7 @@ def _resolve_binding(where: str, var: str, value: Any, hint: Any, produced: dict
     if isinstance(value, Promise):
         return produced[value.node_id][value.var]
     if not has_promises(value):
-        return _to_literal(where, var, value, hint)
-    import typing
-
+        return to_literal_at(where, var, value, hint)
     args = typing.get_args(hint)
     if isinstance(value, list):
         item_type = args[0] if args else Any
@@ -142,7 +142,7 @@ def run_entity_literals(entity: Any, inputs: Literals) -> Literals:
     return run_task_literals(entity, inputs)
 
 
-def _run(kind: str, entity: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+def run_call(kind: str, entity: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
     where = f"{kind} {entity.name}"
     values = _call_inputs(kind, entity, args, kwargs)
     outputs = run_entity_literals(entity, _inputs_to_literals(where, entity.interface, values))
@@ -150,8 +150,8 @@ def _run(kind: str, entity: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
 
 
 def run_task(task: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
-    return _run("task", task, args, kwargs)
+    return run_call("task", task, args, kwargs)
 
 
 def run_workflow(workflow: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
-    return _run("workflow", workflow, args, kwargs)
+    return run_call("workflow", workflow, args, kwargs)

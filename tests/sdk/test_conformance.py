@@ -133,6 +133,7 @@ def test_workflows_agree_on_graph_bindings_and_outputs(packages):
         assert list(b.outputs) == list(a.outputs), name
         assert b.metadata == a.metadata and b.metadata_defaults == a.metadata_defaults, name
         assert list(_of_kind(skiff, "2")[name].sub_workflows) == list(theirs.sub_workflows), name
+        assert _of_kind(skiff, "2")[name].description == theirs.description, name
 
 
 def test_fan_in_binds_a_list_of_promises_and_constants(packages):
