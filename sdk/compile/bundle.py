@@ -1,10 +1,11 @@
 """The code bundle: the source tree as a deterministic .tar.gz named `fast<sha256 prefix>.tar.gz`.
 
 Same sources give the same bytes: entries sorted, owners and mtimes fixed, gzip header without
-a timestamp. Caches and VCS metadata are left out.
+a timestamp. Caches, VCS metadata and what the root's .gitignore/.flyteignore name are left out.
 """
 from __future__ import annotations
 
+import fnmatch
 import gzip
 import hashlib
 import io
@@ -19,17 +20,51 @@ _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 FIXED_MTIME = 315532800
 
 
+def ignore_patterns(root: str) -> list[str]:
+    """Patterns from the root's .gitignore and .flyteignore (as pyflyte honours them); no negation."""
+    patterns: list[str] = []
+    for name in (".gitignore", ".flyteignore"):
+        path = os.path.join(root, name)
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                patterns += [line.strip() for line in handle if line.strip() and not line.startswith(("#", "!"))]
+    return patterns
+
+
+def _ignored(relative: str, is_dir: bool, patterns: list[str]) -> bool:
+    name = relative.rsplit("/", 1)[-1]
+    for pattern in patterns:
+        if pattern.endswith("/"):
+            if not is_dir:
+                continue
+            pattern = pattern.rstrip("/")
+        if pattern.startswith("/"):
+            if fnmatch.fnmatch(relative, pattern.lstrip("/")):
+                return True
+        elif fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(relative, pattern):
+            return True
+    return False
+
+
 def bundle_files(root: str, exclude: Iterable[str] = ()) -> list[str]:
     """Paths (relative to root, '/'-separated) of the files that go into the bundle, sorted."""
     excluded = {os.path.realpath(p) for p in exclude}
+    patterns = ignore_patterns(root)
     found: list[str] = []
     for directory, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS and not d.endswith(".egg-info")]
+        relative_dir = os.path.relpath(directory, root).replace(os.sep, "/")
+        prefix = "" if relative_dir == "." else relative_dir + "/"
+        dirs[:] = [
+            d for d in dirs
+            if d not in _SKIPPED_DIRS and not d.endswith(".egg-info") and not _ignored(prefix + d, True, patterns)
+        ]
         for name in files:
             full = os.path.join(directory, name)
             if name.endswith(_SKIPPED_SUFFIXES) or os.path.realpath(full) in excluded or not os.path.isfile(full):
                 continue
-            found.append(os.path.relpath(full, root).replace(os.sep, "/"))
+            if _ignored(prefix + name, False, patterns):
+                continue
+            found.append(prefix + name)
     return sorted(found)
 
 

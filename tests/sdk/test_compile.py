@@ -322,3 +322,18 @@ def test_compiled_closure_has_start_and_end_nodes_and_loads_in_flytekit(project,
     assert sorted(t.template.id.name for t in closure.tasks) == ["pipeline.greet", "pipeline.square"]
     remote = FlyteWorkflow.promote_from_closure(CompiledWorkflowClosure.from_flyte_idl(closure))
     assert [n.id for n in remote.flyte_nodes] == ["n0", "n1"]
+
+
+def test_code_bundle_honours_gitignore_and_flyteignore(project, tmp_path):
+    (project / ".gitignore").write_text("# build output\n*.tgz\nbuild/\n")
+    (project / ".flyteignore").write_text("/secrets.txt\n")
+    (project / "old.tgz").write_bytes(b"an older package")
+    (project / "build").mkdir()
+    (project / "build" / "x.py").write_text("")
+    (project / "secrets.txt").write_text("s3cr3t")
+    (project / "sub").mkdir()
+    (project / "sub" / "secrets.txt").write_text("kept: only the root one is ignored")
+    output = tmp_path / "pkg.tgz"
+    contents = write_package([str(project / "pipeline.py")], "img:1", str(output))
+    with tarfile.open(fileobj=io.BytesIO(tar_members(output)[contents.bundle])) as tar:
+        assert sorted(tar.getnames()) == [".flyteignore", ".gitignore", "data.csv", "pipeline.py", "sub/secrets.txt"]
