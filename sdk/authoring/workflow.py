@@ -7,7 +7,7 @@ from sdk.authoring.interface import interface_from_function
 from sdk.authoring.naming import entity_name
 from sdk.authoring.promise import WORKFLOW_INPUTS_NODE_ID, Promise
 from sdk.authoring.tracing import Node, current_scope, tracing
-from sdk.errors import CompileError
+from sdk.errors import CompileError, SkiffError
 
 
 class WorkflowEntity:
@@ -24,7 +24,15 @@ class WorkflowEntity:
             inputs = {
                 name: Promise(WORKFLOW_INPUTS_NODE_ID, name, hint) for name, hint in self.interface.inputs.items()
             }
-            result = function(**inputs)
+            try:
+                result = function(**inputs)
+            except SkiffError:
+                raise
+            except Exception as error:  # e.g. arithmetic on a promise
+                raise CompileError(
+                    f"workflow {self.name}: tracing its body failed with {type(error).__name__}: {error}; a "
+                    "workflow only wires task calls together, so compute values inside a task"
+                ) from error
         self.nodes: list[Node] = scope.nodes
         self.output_bindings: dict[str, Any] = self._bind_outputs(result)
 

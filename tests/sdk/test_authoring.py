@@ -174,6 +174,7 @@ def test_tracing_builds_nodes_with_bindings():
         ("return label(text='a')", r"node n0 \(.*label\): input 'n' is not bound"),
         ("return inc(x=a) if a else 0", "cannot be used in a condition"),
         ("return None", "output 'o0' is not bound"),
+        ("return inc(x=a + 1)", "tracing its body failed with TypeError"),
     ],
 )
 def test_tracing_errors_name_workflow_node_and_variable(body, message):
