@@ -125,7 +125,18 @@ def register_package(sessions, objects, package: Package, project: str, domain: 
     `objects` (an ObjectStore) is used only when the version is new and the package carries a
     code bundle, so re-registering an unchanged package touches neither MinIO nor disk.
     """
+    from sqlalchemy.exc import IntegrityError
+
     version = version or package.digest[:16]
+    try:
+        return _register(sessions, objects, package, project, domain, version)
+    except IntegrityError:
+        # Another process registered the same version at the same moment; its transaction
+        # won, ours rolled back. Checking again compares the specs it stored with ours.
+        return _register(sessions, objects, package, project, domain, version)
+
+
+def _register(sessions, objects, package, project, domain, version) -> Registration:
     names = [(e.kind, e.name) for e in package.entities]
     with sessions() as session, session.begin():
         existing = {

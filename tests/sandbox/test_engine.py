@@ -68,14 +68,14 @@ def _chain_package(tmp_path, name, length=3, cache=True):
 def test_second_run_is_served_from_cache_without_containers(env, tmp_path):
     pkg = _chain_package(tmp_path, "cached", length=3)
     with docker_events() as first:
-        _, outputs, _ = _run(env, pkg, "cached.wf", {"x": 100})
+        execution_id, outputs, _ = _run(env, pkg, "cached.wf", {"x": 100})
     assert plain(outputs) == {"r": 103}
-    assert len(first.starts) == 3
+    assert len(first.of(execution_id)) == 3
 
     with docker_events() as second:
         execution_id, outputs, ctx = _run(env, pkg, "cached.wf", {"x": 100})
     assert plain(outputs) == {"r": 103}
-    assert second.starts == []
+    assert second.of(execution_id) == []
     from sandbox.store.models import NodeExecution
     with ctx.sessions() as session:
         states = {r.node_id: r.state for r in session.query(NodeExecution).filter_by(
@@ -85,9 +85,9 @@ def test_second_run_is_served_from_cache_without_containers(env, tmp_path):
     # Every node runs the same task, so the key is the task and its input alone: x=101 and
     # x=102 were inputs of the first run; only the last node's input, 103, is new.
     with docker_events() as third:
-        _, outputs, _ = _run(env, pkg, "cached.wf", {"x": 101})
+        execution_id, outputs, _ = _run(env, pkg, "cached.wf", {"x": 101})
     assert plain(outputs) == {"r": 104}
-    assert len(third.starts) == 1
+    assert len(third.of(execution_id)) == 1
 
 
 def test_user_error_is_retried_and_attempt_number_reaches_the_container(env, tmp_path):

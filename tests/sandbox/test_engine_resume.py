@@ -71,7 +71,7 @@ def test_resume_after_sigkill_reruns_no_succeeded_node(env, tmp_path):
         out, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
     assert out.strip() == '{"r": 21}'
-    assert [e["Actor"]["Attributes"]["skiff.node"] for e in events.starts] == ["n2"]
+    assert [e["Actor"]["Attributes"]["skiff.node"] for e in events.of(execution_id)] == ["n2"]
     states = _node_states(sessions, execution_id)
     assert states == {"n0": ("succeeded", 0), "n1": ("succeeded", 0), "n2": ("succeeded", 0)}
 

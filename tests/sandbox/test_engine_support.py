@@ -221,6 +221,11 @@ class docker_events:
         time.sleep(0.5)  # let events of the last containers arrive
         self._stream.close()
 
+    def of(self, execution_id: str) -> list[dict]:
+        """Starts of this execution's containers only (other test sessions share the engine)."""
+        return [e for e in self.starts
+                if e["Actor"]["Attributes"].get("skiff.execution") == execution_id]
+
 
 def _free_port() -> int:
     with socket.socket() as s:
