@@ -12,19 +12,33 @@ FALLBACK_IMAGE = "skiff-runtime:latest"
 
 
 def sandbox_state(bring_up: bool = False):
-    """The sandbox's recorded state, or None when there is none (and bring_up is False)."""
+    """The sandbox's recorded state, or None when there is none. With bring_up, a sandbox that
+    is missing or whose MinIO has stopped is brought up first (`skiff sandbox up`)."""
     try:
         from sandbox.home import SandboxState, state_path
     except ImportError:
         return None
-    if state_path().exists():
-        return SandboxState.load()
-    if not bring_up:
-        return None
+    state = SandboxState.load() if state_path().exists() else None
+    if not bring_up or (state is not None and _minio_running(state)):
+        return state
     from sandbox import services
 
-    click.echo("No sandbox is up; bringing one up (`skiff sandbox up`).", err=True)
+    click.echo("The sandbox is not up; bringing it up (`skiff sandbox up`).", err=True)
     return services.up()
+
+
+def _minio_running(state) -> bool:
+    import os
+
+    if not state.minio_pid:
+        return False
+    try:
+        os.kill(state.minio_pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
 
 
 def default_image() -> str:

@@ -20,7 +20,7 @@ import click
 from sdk.cli import inputs as cli_inputs
 from sdk.cli.entities import Entity, find_entity, load_entities
 from sdk.cli.outputs import format_outputs
-from sdk.errors import ExecutionFailed, SkiffError
+from sdk.errors import ExecutionFailed, SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions)
     try:
         from sdk.cli.engine_cmd import run_in_sandbox as engine_run
     except ImportError as exc:
-        raise SkiffError(f"cannot run {entity.name} in the sandbox: the sandbox engine is not installed ({exc})")
+        raise SandboxError(f"cannot run {entity.name} in the sandbox: the sandbox engine is not installed ({exc})")
     state = sandbox_state(bring_up=True)
     image = options.image or (state.runtime_image if state else "") or "skiff-runtime:latest"
     literal_map = _inputs_literal_map(entity, values, state, options)

@@ -298,7 +298,9 @@ def recorded_sandbox_runs(tmp_path, monkeypatch):
 
     home = tmp_path / "home"
     monkeypatch.setenv("SKIFF_HOME", str(home))
-    SandboxState(home=str(home), runtime_image="skiff-runtime:abc123", database_url="sqlite://").save()
+    # minio_pid names a live process (this one), so the CLI takes the sandbox as up.
+    SandboxState(home=str(home), runtime_image="skiff-runtime:abc123", database_url="sqlite://",
+                 minio_pid=os.getpid()).save()
     calls = []
 
     def record(package_path, entity_name, inputs_literal_map, project, domain, as_json):
