@@ -9,7 +9,8 @@ from sandbox import home as sandbox_home
 from sandbox.home import SandboxState
 from sandbox.services import minio_server
 from sandbox.services.docker_engine import docker_client, engine_summary
-from sandbox.services.images import ensure_runtime_image, image_exists
+from sandbox.services.docker_images import image_exists
+from sandbox.services.images import ensure_runtime_image
 from sandbox.services.locks import file_lock
 from sdk.errors import SkiffError
 
