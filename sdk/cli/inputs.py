@@ -64,7 +64,7 @@ def hint_name(hint: Any) -> str:
 
 # ---- converting JSON-like values to Python values ------------------------------------------
 
-_DURATION = re.compile(r"(\d+(?:\.\d*)?)\s*(d|h|m|s|ms)")
+_DURATION = re.compile(r"(\d+(?:\.\d*)?)\s*(ms|d|h|m|s)")
 _DURATION_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 

@@ -348,3 +348,27 @@ def test_package_uses_the_sandbox_runtime_image(recorded_sandbox_runs, wf_dir, t
     result = CliRunner().invoke(cli, ["package", str(wf_dir / "cli_test_wf.py"), "-o", str(output)])
     assert result.exit_code == 0, result.output
     assert "skiff-runtime:abc123" in result.stdout
+
+
+@pytest.mark.sandbox
+def test_sandbox_run_for_real(request, wf_dir):
+    """`skiff run --sandbox` through the real engine, containers and MinIO, a local File included."""
+    try:
+        request.getfixturevalue("sandbox_home")  # sets SKIFF_HOME for subprocesses
+    except pytest.FixtureLookupError:
+        pytest.skip("the sandbox_home fixture (tests/conftest.py) is not defined yet")
+    result = _skiff(["run", "--sandbox", "cli_test_wf.py", "pipeline", "--n", "4", "--json"], wf_dir)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"o0": "ada:16"}
+    result = _skiff(
+        ["run", "--sandbox", "--json", "cli_test_wf.py", "everything", "--ratio", "1", "--no-flag",
+         "--when", "2024-01-02T00:00:00Z", "--wait", "5", "--color", "red", "--items", "[]", "--table", "{}",
+         "--point", '{"x": 2}', "--data", "data.txt"],
+        wf_dir,
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = json.loads(result.stdout)
+    assert outputs["text"].endswith("data=payload")  # the container read the uploaded file
+    assert outputs["point"] == {"x": 2, "y": 0.5, "tags": []}
+    failed = _skiff(["run", "--sandbox", "cli_test_wf.py", "explode", "--x", "3"], wf_dir)
+    assert failed.returncode == 1 and "exploded on 3" in failed.stderr
