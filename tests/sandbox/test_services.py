@@ -145,3 +145,13 @@ def test_missing_docker_socket_says_how_to_start_an_engine(tmp_path):
     assert "dockerd --bridge=none --iptables=false --ip6tables=false" in message
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "home" / "state.json").exists()
+
+
+def test_status_reports_a_missing_engine_without_failing_to_answer(sandbox_home):
+    result = skiff("sandbox", "status", "--json", home=Path(sandbox_home.home),
+                   DOCKER_HOST="unix:///tmp/no-such-docker.sock")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["docker"] is None and report["ready"] is False
+    assert "dockerd --bridge=none" in report["docker_error"]
+    assert report["minio_running"] is True  # MinIO itself does not depend on the engine
