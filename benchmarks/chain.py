@@ -1,0 +1,102 @@
+"""Benchmark: a 20-task chain in the sandbox against bare containers, and a fully cached rerun
+against `skiff --version`. Both baselines are measured in the same run, on the same machine.
+
+    python benchmarks/chain.py [--length 20] [--repeat 3]
+
+Prints two ratios (targets: chain <= 1.25x of 20 bare `python3 -c pass` containers through
+the Docker API; cached rerun <= 1.5x of `skiff --version`). Needs a sandbox (`skiff sandbox up`).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORKFLOW = '''
+from sdk import task, workflow
+
+
+@task(cache=True, cache_version="{token}")
+def inc(x: int) -> int:
+    return x + 1
+
+
+@workflow
+def chain(x: int = 0) -> int:
+    y = x
+    for _ in range({length}):
+        y = inc(x=y)
+    return y
+'''
+
+
+def bare_containers(image: str, count: int) -> float:
+    """`count` sequential containers through the Docker API: create, start, wait, remove."""
+    import docker
+
+    api = docker.from_env().api
+    host_config = api.create_host_config(network_mode="host")
+    started = time.perf_counter()
+    for _ in range(count):
+        container = api.create_container(image, command=["python3", "-c", "pass"],
+                                         host_config=host_config)
+        api.start(container)
+        api.wait(container)
+        api.remove_container(container)
+    return time.perf_counter() - started
+
+
+def timed(cmd: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--length", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from sandbox.home import SandboxState
+
+    state = SandboxState.load()
+    image = state.runtime_image
+    env = {**os.environ, "SKIFF_HOME": state.home}
+    bare_containers(image, 2)  # warm the image's layers and the engine
+
+    chain_times, bare_times, cached_times, version_times = [], [], [], []
+    with tempfile.TemporaryDirectory(prefix="skiff-bench-") as scratch:
+        for _ in range(args.repeat):
+            token = secrets.token_hex(4)  # a new cache version: the first run is cold
+            source = Path(scratch, "benchchain.py")
+            source.write_text(WORKFLOW.format(token=token, length=args.length))
+            package = str(Path(scratch, f"chain-{token}.tgz"))
+            subprocess.run(["skiff", "package", str(source), "--image", image, "-o", package],
+                           env=env, check=True, capture_output=True, cwd=scratch)
+            run = ["skiff", "sandbox", "run", package, "benchchain.chain", "--x", "0",
+                   "--quiet", "--json"]
+            bare_times.append(bare_containers(image, args.length))
+            chain_times.append(timed(run, env))
+            cached_times.append(timed(run, env))
+            version_times.append(timed(["skiff", "--version"], env))
+
+    chain, bare = statistics.median(chain_times), statistics.median(bare_times)
+    cached, version = statistics.median(cached_times), statistics.median(version_times)
+    print(f"{args.length}-task chain in the sandbox: {chain:.2f}s; {args.length} bare "
+          f"containers: {bare:.2f}s; ratio {chain / bare:.2f}x (target <= 1.25x)")
+    print(f"fully cached rerun: {cached:.3f}s; `skiff --version`: {version:.3f}s; ratio "
+          f"{cached / version:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
