@@ -305,7 +305,7 @@ def _read_inputs_file(path: str) -> dict:
                                         "allow_extra_args": True})
 @click.argument("package_path", metavar="PKG.tgz", type=click.Path(dir_okay=False))
 @click.argument("entity")
-@click.option("--project", default="flytesnacks", show_default=True)
+@click.option("--project", default="default", show_default=True)
 @click.option("--domain", default="development", show_default=True)
 @click.option("--version", default=None, help="Register under this version (default: a digest "
               "of the package).")
