@@ -7,14 +7,18 @@ export DEBIAN_FRONTEND=noninteractive PIP_ROOT_USER_ACTION=ignore
 
 say() { printf '[skiff %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# step NAME COMMAND...: run one set-up step, print how long it took, stop on failure.
+# step NAME COMMAND...: run one set-up step and print how long it took. It is not called as
+# `"$@" || ...`, which would switch off `set -e` inside the step; the ERR trap (set -E) names
+# the step that failed instead.
 step() {
-    local name=$1 started=$SECONDS
+    local started=$SECONDS
+    SKIFF_STEP=$1
     shift
-    say "$name ..."
-    "$@" || { say "FAILED: $name"; exit 1; }
-    say "$name: done in $((SECONDS - started)) s"
+    say "$SKIFF_STEP ..."
+    "$@"
+    say "$SKIFF_STEP: done in $((SECONDS - started)) s"
 }
+trap 'say "FAILED: ${SKIFF_STEP:-set-up} (exit $?)"' ERR
 
 # The Python that runs Skiff: $SKIFF_PYTHON, else the project's .venv if set-up made one,
 # else python3 when pip may install into it (not Debian's externally managed system Python).

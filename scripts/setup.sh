@@ -3,7 +3,7 @@
 # Works as root on a fresh Debian bookworm (CI=true, no stdin): installs docker.io and
 # debootstrap when missing, starts a Docker engine when none answers, installs Skiff, then
 # builds MinIO (from source, once) and the task images so that tests and runs find them.
-set -euo pipefail
+set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 total_started=$SECONDS
 
@@ -12,7 +12,6 @@ apt_packages() {
     command -v dockerd >/dev/null || missing+=(docker.io)
     command -v debootstrap >/dev/null || missing+=(debootstrap)
     command -v python3 >/dev/null || missing+=(python3)
-    python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
     [[ -e /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
     if ((${#missing[@]} == 0)); then say "system packages already present"; return; fi
     if [[ $(id -u) != 0 ]]; then say "missing ${missing[*]}: run this script as root"; return 1; fi
@@ -41,7 +40,11 @@ python_env() {
     python=$(skiff_python)
     if [[ ! -x $python ]]; then
         say "creating $SKIFF_ROOT/.venv (the system Python is managed by apt)"
-        python3 -m venv "$SKIFF_ROOT/.venv"
+        if ! python3 -m venv "$SKIFF_ROOT/.venv"; then
+            rm -rf "$SKIFF_ROOT/.venv"  # Debian ships venv's pip apart, in python3-venv
+            apt-get install -y -q --no-install-recommends python3-venv
+            python3 -m venv "$SKIFF_ROOT/.venv"
+        fi
         python=$SKIFF_ROOT/.venv/bin/python
     fi
     (cd "$SKIFF_ROOT" && "$python" -m pip install -q -e '.[test]')

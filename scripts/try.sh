@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (idempotent), then run the example pipeline with every task in its own container.
-set -euo pipefail
+set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bash "$SKIFF_ROOT/scripts/setup.sh"
 cd "$SKIFF_ROOT"
