@@ -59,7 +59,7 @@ def to_python(literal: literals_pb2.Literal, hint: typing.Any, transfer: typing.
     if scalar_kind == "binary" and scalar.binary.tag == MSGPACK_TAG:
         # Dataclasses and dicts always; any other type when propeller resolved `dc.field`.
         return plain.from_plain(msgpack.unpackb(scalar.binary.value, strict_map_key=False), hint, transfer)
-    if scalar_kind == "generic" and kind in (Kind.DATACLASS, Kind.STRUCT_DICT):
+    if scalar_kind == "generic" and kind in (Kind.DATACLASS, Kind.STRUCT_DICT, Kind.PYDANTIC):
         # The pre-1.14 JSON Struct encoding, still produced by the console and old flytekit.
         return plain.from_plain(json.loads(json_format.MessageToJson(scalar.generic)), hint, transfer)
 

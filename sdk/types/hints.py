@@ -13,6 +13,7 @@ import functools
 import types
 import typing
 
+from sdk.types import pydantic_models
 from sdk.types.blobs import Directory, File
 from sdk.types.problems import UnsupportedHint
 
@@ -32,13 +33,14 @@ class Kind(enum.Enum):
     UNION = "union"
     ENUM = "enum"
     DATACLASS = "dataclass"
+    PYDANTIC = "pydantic"  # a pydantic v2 BaseModel subclass
     FILE = "file"
     DIRECTORY = "directory"
 
 
 SUPPORTED = (
     "int, float, str, bool, bytes, datetime, timedelta, None, list[T], dict[str, T], dict, "
-    "Optional[T], Union[...], Enum with str values, dataclasses, File, Directory"
+    "Optional[T], Union[...], Enum with str values, dataclasses, pydantic models, File, Directory"
 )
 
 # Flytekit stamps each union variant with the name of the transformer that produced it and
@@ -58,6 +60,7 @@ UNION_TAGS = {
     Kind.UNION: "Typed Union",
     Kind.ENUM: "DefaultEnumTransformer",
     Kind.DATACLASS: "Object-Dataclass-Transformer",
+    Kind.PYDANTIC: pydantic_models.UNION_TAG,
     Kind.FILE: "FlyteFilePath",
     Kind.DIRECTORY: "FlyteDirectory",
 }
@@ -150,6 +153,8 @@ def _classify(hint: typing.Any) -> Hint:
         return Hint(Kind.FILE, hint)
     if issubclass(hint, Directory):
         return Hint(Kind.DIRECTORY, hint)
+    if pydantic_models.is_model_class(hint):
+        return Hint(Kind.PYDANTIC, hint)
     if dataclasses.is_dataclass(hint):
         return Hint(Kind.DATACLASS, hint)
     if hint in _SCALARS:

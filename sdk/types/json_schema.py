@@ -12,7 +12,7 @@ import dataclasses
 import typing
 
 from sdk.types.hints import Kind, classify, dataclass_field_hints
-from sdk.types import plain
+from sdk.types import plain, pydantic_models
 
 _PATH_SCHEMA = {"anyOf": [{"type": "string"}, {"type": "string", "format": "path"}], "default": None}
 
@@ -80,6 +80,8 @@ def schema_for(hint: typing.Any) -> dict:
         return _deep_copy(_FILE_SCHEMA)
     if kind is Kind.DIRECTORY:
         return _deep_copy(_DIRECTORY_SCHEMA)
+    if kind is Kind.PYDANTIC:
+        return pydantic_models.json_schema(info.python_type)
     return dataclass_schema(info.python_type)
 
 

@@ -9,7 +9,7 @@ from google.protobuf import struct_pb2
 
 from sdk.types.hints import Hint, Kind, cache_key, classify, dataclass_field_hints
 from sdk.types.problems import UnsupportedHint
-from sdk.types import json_schema
+from sdk.types import json_schema, pydantic_models
 
 MSGPACK_TAG = "msgpack"
 
@@ -52,17 +52,23 @@ def literal_type_for(info: Hint) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(blob=types_pb2.BlobType(format="", dimensionality=types_pb2.BlobType.SINGLE))
     if kind is Kind.DIRECTORY:
         return types_pb2.LiteralType(blob=types_pb2.BlobType(format="", dimensionality=types_pb2.BlobType.MULTIPART))
-    return _dataclass_literal_type(info.python_type)
+    if kind is Kind.PYDANTIC:
+        cls = info.python_type
+        return _struct_literal_type(pydantic_models.json_schema(cls), pydantic_models.field_hints(cls))
+    cls = info.python_type
+    fields = [(field.name, hint) for field, hint in dataclass_field_hints(cls)]
+    return _struct_literal_type(json_schema.dataclass_schema(cls), fields)
 
 
-def _dataclass_literal_type(cls: type) -> types_pb2.LiteralType:
+def _struct_literal_type(schema: dict, fields: list) -> types_pb2.LiteralType:
+    """A dataclass or model: its JSON schema, its fields' types and the msgpack annotation."""
     metadata = struct_pb2.Struct()
-    metadata.update(json_schema.dataclass_schema(cls))
+    metadata.update(schema)
     # Each field's own LiteralType, so that propeller can type `dc.field` attribute access.
     field_types = {}
-    for field, hint in dataclass_field_hints(cls):
+    for name, hint in fields:
         try:
-            field_types[field.name] = to_literal_type(hint)
+            field_types[name] = to_literal_type(hint)
         except UnsupportedHint:
             continue  # flytekit skips fields it cannot type here, too
     return types_pb2.LiteralType(

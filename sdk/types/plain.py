@@ -13,7 +13,7 @@ import datetime
 import enum
 import typing
 
-from sdk.types import blob_values
+from sdk.types import blob_values, pydantic_models
 from sdk.types.blobs import Transfer
 from sdk.types.hints import Kind, classify, dataclass_field_hints
 from sdk.types.problems import ValueMismatch, hint_name, shorten, type_mismatch
@@ -74,6 +74,8 @@ def to_plain(value: typing.Any, hint: typing.Any, transfer: typing.Optional[Tran
         return enum_value(value, info.python_type)
     if kind in (Kind.FILE, Kind.DIRECTORY):
         return {"path": blob_values.uri_for(value, info.python_type, transfer)}
+    if kind is Kind.PYDANTIC:
+        return pydantic_models.to_plain(value, info.python_type)
     # dataclass
     cls = info.python_type
     _expect(isinstance(value, cls), value, hint)
@@ -141,6 +143,8 @@ def from_plain(obj: typing.Any, hint: typing.Any, transfer: typing.Optional[Tran
     if kind in (Kind.FILE, Kind.DIRECTORY):
         _expect(isinstance(obj, dict) and isinstance(obj.get("path"), str), obj, hint)
         return blob_values.value_for(obj["path"], info.python_type, transfer)
+    if kind is Kind.PYDANTIC:
+        return pydantic_models.from_plain(obj, info.python_type)
     cls = info.python_type
     _expect(isinstance(obj, dict), obj, hint)
     kwargs = {}
