@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from sandbox import home as sandbox_home
 from sandbox.home import SandboxState
 from sandbox.services import minio_server
@@ -12,7 +15,8 @@ from sandbox.services.docker_engine import docker_client, engine_summary
 from sandbox.services.docker_images import image_exists
 from sandbox.services.images import ensure_runtime_image
 from sandbox.services.locks import file_lock
-from sdk.errors import SkiffError
+from sandbox.store import init_store
+from sdk.errors import SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +31,8 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
     client = docker_client()
     with file_lock(home / ".lock"):
         state = SandboxState.load_or_new(home)
-        state.database_url = sandbox_home.default_database_url(home) if not state.database_url \
-            else state.database_url
+        # SKIFF_DATABASE_URL as set now, else the home's own file; never a stale override.
+        state.database_url = sandbox_home.default_database_url(home)
         minio_server.start(state, say)
         state.save()  # the pid is recorded before anything else can fail
         _init_store(state.database_url)
@@ -38,12 +42,18 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
 
 
 def _init_store(database_url: str) -> None:
+    """Create the store's tables; a bad URL becomes a SandboxError naming it (password hidden)."""
     try:
-        from sandbox.store import init_store
-    except ImportError:
-        log.debug("sandbox.store.init_store is not available yet; store not initialised")
-        return
-    init_store(database_url)
+        init_store(database_url)
+    except (SQLAlchemyError, ValueError) as exc:
+        try:
+            shown = make_url(database_url).render_as_string(hide_password=True)
+        except (SQLAlchemyError, ValueError):
+            shown = "the configured URL"
+        raise SandboxError(
+            f"cannot open the store at {shown}: {str(exc).splitlines()[0]}; "
+            "check SKIFF_DATABASE_URL (or unset it to use $SKIFF_HOME/skiff.db)"
+        ) from None
 
 
 def down(home: Path | None = None) -> bool:

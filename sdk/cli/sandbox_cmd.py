@@ -49,7 +49,8 @@ def down() -> None:
     from sandbox.home import skiff_home
 
     stopped = services.down()
-    click.echo(f"Sandbox down ({skiff_home()})" if stopped else f"Sandbox was not running ({skiff_home()})")
+    where = skiff_home()
+    click.echo(f"Sandbox down ({where})" if stopped else f"Sandbox was not running ({where})")
 
 
 @sandbox.command()
@@ -62,18 +63,27 @@ def status(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, sort_keys=True))
     else:
-        docker = report["docker"]
-        rows = [
-            ("home", report["home"]),
-            ("docker", f"engine {docker['version']} at {docker['host']}" if docker
-             else f"DOWN: {report['docker_error']}"),
-            ("storage", f"{report['storage_endpoint']} (pid {report['minio_pid']})"
-             if report["minio_healthy"] else "DOWN (run `skiff sandbox up`)"),
-            ("store", report["database_url"] + ("" if report["store_exists"] or not report["store_path"]
-                                                 else " (not created yet)")),
-            ("image", (report["image"] or "none") + ("" if report["image_present"] else " (missing)")),
-        ]
-        for name, value in rows:
+        for name, value in _status_rows(report):
             click.echo(f"  {name:<9} {value}")
     if not report["ready"]:
         raise SystemExit(1)
+
+
+def _status_rows(report: dict) -> list[tuple[str, str]]:
+    docker = report["docker"]
+    if docker:
+        engine = f"engine {docker['version']} at {docker['host']}"
+    else:
+        engine = f"DOWN: {report['docker_error']}"
+    if report["minio_healthy"]:
+        storage = f"{report['storage_endpoint']} (pid {report['minio_pid']})"
+    else:
+        storage = "DOWN (run `skiff sandbox up`)"
+    store = report["database_url"]
+    if report["store_path"] and not report["store_exists"]:
+        store += " (not created yet)"
+    image = report["image"] or "none"
+    if not report["image_present"]:
+        image += " (missing; run `skiff sandbox up`)"
+    return [("home", report["home"]), ("docker", engine), ("storage", storage),
+            ("store", store), ("image", image)]
