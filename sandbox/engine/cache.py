@@ -5,10 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from flyteidl.core import literals_pb2
-from sqlalchemy import delete, select
-
 from sandbox.engine.literals import literal_map_digest
-from sandbox.store.models import CacheEntry
 
 
 def is_cacheable(task_template) -> bool:
@@ -25,29 +22,13 @@ def cache_key(project: str, domain: str, task_template, inputs: literals_pb2.Lit
     return digest.hexdigest()
 
 
-def lookup(session, key: str) -> literals_pb2.LiteralMap | None:
-    row = session.get(CacheEntry, key)
-    return literals_pb2.LiteralMap.FromString(row.outputs) if row else None
+def lookup(store, key: str) -> literals_pb2.LiteralMap | None:
+    data = store.cache_get(key)
+    return literals_pb2.LiteralMap.FromString(data) if data is not None else None
 
 
-def store(session, key: str, project: str, domain: str, task_template,
-          outputs: literals_pb2.LiteralMap, execution_id: str) -> None:
-    if session.get(CacheEntry, key) is None:
-        session.add(CacheEntry(key=key, project=project, domain=domain,
-                               task=task_template.id.name,
-                               cache_version=task_template.metadata.discovery_version,
-                               outputs=outputs.SerializeToString(), execution_id=execution_id))
-
-
-def list_entries(session, task: str | None = None) -> list[CacheEntry]:
-    query = select(CacheEntry).order_by(CacheEntry.created_at)
-    if task:
-        query = query.where(CacheEntry.task == task)
-    return list(session.execute(query).scalars())
-
-
-def clear(session, task: str | None = None) -> int:
-    query = delete(CacheEntry)
-    if task:
-        query = query.where(CacheEntry.task == task)
-    return session.execute(query).rowcount
+def remember(store, key: str, project: str, domain: str, task_template,
+             outputs: literals_pb2.LiteralMap, execution_id: str) -> None:
+    store.cache_put(key, project, domain, task_template.id.name,
+                    task_template.metadata.discovery_version, outputs.SerializeToString(),
+                    execution_id)

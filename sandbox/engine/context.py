@@ -18,7 +18,7 @@ class NodeEvent:
 
 @dataclasses.dataclass
 class EngineContext:
-    sessions: object  # sqlalchemy sessionmaker
+    store: object  # sandbox.store.repository.Store
     objects: object  # sandbox.storage.ObjectStore
     runner: object  # sandbox.runtime.DockerRunner
     storage_env: dict[str, str]

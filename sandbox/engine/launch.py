@@ -10,7 +10,6 @@ from flyteidl.core import literals_pb2
 from sandbox.engine.literals import literal_matches
 from sandbox.engine.plan import Plan, plan_task, plan_workflow
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW, EntityNotFound, find_any, get_spec
-from sandbox.store.models import Execution, NodeExecution
 from sdk.errors import SkiffError
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -26,21 +25,21 @@ def new_execution_id() -> str:
         secrets.choice(_ID_ALPHABET) for _ in range(19))
 
 
-def load_plan(session, execution: Execution) -> Plan:
+def load_plan(store, execution) -> Plan:
     if execution.target_kind == TASK:
-        spec = get_spec(session, TASK, execution.project, execution.domain, execution.workflow,
+        spec = get_spec(store, TASK, execution.project, execution.domain, execution.workflow,
                         execution.version)
         return plan_task(spec.template)
-    spec = get_spec(session, WORKFLOW, execution.project, execution.domain, execution.workflow,
+    spec = get_spec(store, WORKFLOW, execution.project, execution.domain, execution.workflow,
                     execution.version)
-    return plan_workflow(session, spec.template)
+    return plan_workflow(store, spec.template)
 
 
-def _defaults_and_fixed(session, kind, spec, project, domain, version):
+def _defaults_and_fixed(store, kind, spec, project, domain, version):
     """(defaults LiteralMap-like dict, required names, fixed dict) from the launch plan."""
     if kind == WORKFLOW:
         try:  # the default launch plan shares the workflow's name
-            spec = get_spec(session, LAUNCH_PLAN, project, domain, spec.template.id.name,
+            spec = get_spec(store, LAUNCH_PLAN, project, domain, spec.template.id.name,
                             spec.template.id.version)
         except EntityNotFound:
             return {}, set(), {}
@@ -88,42 +87,38 @@ def merge_inputs(entity: str, interface, user_inputs: literals_pb2.LiteralMap, d
     return merged
 
 
-def create_execution(sessions, project: str, domain: str, name: str, version: str | None,
+def create_execution(store, project: str, domain: str, name: str, version: str | None,
                      user_inputs: literals_pb2.LiteralMap | None = None) -> str:
     """Store a new execution of launch plan, workflow or task `name`; returns its id.
 
     Raises a SkiffError (nothing stored) when the entity is unknown or the inputs are wrong.
     """
     user_inputs = user_inputs or literals_pb2.LiteralMap()
-    with sessions() as session, session.begin():
-        kind, spec = find_any(session, project, domain, name, version)
-        launch_plan = None
-        if kind == LAUNCH_PLAN:
-            launch_plan = name
-            target_kind = WORKFLOW
-            wf_id = spec.spec.workflow_id
-            wf_spec = get_spec(session, WORKFLOW, wf_id.project, wf_id.domain, wf_id.name,
-                               wf_id.version)
-            target, target_version, interface = wf_id.name, wf_id.version, wf_spec.template.interface
-            plan = plan_workflow(session, wf_spec.template)
-        elif kind == WORKFLOW:
-            target_kind, target = WORKFLOW, spec.template.id.name
-            target_version, interface = spec.template.id.version, spec.template.interface
-            plan = plan_workflow(session, spec.template)
-        else:
-            target_kind, target = TASK, spec.template.id.name
-            target_version, interface = spec.template.id.version, spec.template.interface
-            plan = plan_task(spec.template)
-        defaults, required, fixed = _defaults_and_fixed(session, kind, spec, project, domain,
-                                                        target_version)
-        inputs = merge_inputs(name, interface, user_inputs, defaults, fixed)
-        execution_id = new_execution_id()
-        session.add(Execution(id=execution_id, project=project, domain=domain,
-                              launch_plan=launch_plan, target_kind=target_kind, workflow=target,
-                              version=target_version, inputs=inputs.SerializeToString(),
-                              state="queued"))
-        session.flush()
-        for node_id in plan.nodes:
-            session.add(NodeExecution(execution_id=execution_id, node_id=node_id,
-                                      task=plan.tasks[node_id].id.name, state="queued"))
+    kind, spec = find_any(store, project, domain, name, version)
+    launch_plan = None
+    if kind == LAUNCH_PLAN:
+        launch_plan = name
+        target_kind = WORKFLOW
+        wf_id = spec.spec.workflow_id
+        wf_spec = get_spec(store, WORKFLOW, wf_id.project, wf_id.domain, wf_id.name,
+                           wf_id.version)
+        target, target_version, interface = wf_id.name, wf_id.version, wf_spec.template.interface
+        plan = plan_workflow(store, wf_spec.template)
+    elif kind == WORKFLOW:
+        target_kind, target = WORKFLOW, spec.template.id.name
+        target_version, interface = spec.template.id.version, spec.template.interface
+        plan = plan_workflow(store, spec.template)
+    else:
+        target_kind, target = TASK, spec.template.id.name
+        target_version, interface = spec.template.id.version, spec.template.interface
+        plan = plan_task(spec.template)
+    defaults, _required, fixed = _defaults_and_fixed(store, kind, spec, project, domain,
+                                                     target_version)
+    inputs = merge_inputs(name, interface, user_inputs, defaults, fixed)
+    execution_id = new_execution_id()
+    with store.transaction() as cursor:
+        store.add_execution(cursor, id=execution_id, project=project, domain=domain,
+                            launch_plan=launch_plan, target_kind=target_kind, workflow=target,
+                            version=target_version, inputs=inputs.SerializeToString(),
+                            node_tasks={n: plan.tasks[n].id.name for n in plan.nodes})
     return execution_id

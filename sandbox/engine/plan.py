@@ -45,7 +45,7 @@ def _task_key(ref: identifier_pb2.Identifier) -> tuple:
     return (ref.project, ref.domain, ref.name, ref.version)
 
 
-def plan_workflow(session, template: workflow_pb2.WorkflowTemplate) -> Plan:
+def plan_workflow(store, template: workflow_pb2.WorkflowTemplate) -> Plan:
     nodes: dict[str, workflow_pb2.Node] = {}
     upstream: dict[str, set[str]] = {}
     tasks: dict[str, object] = {}
@@ -61,7 +61,7 @@ def plan_workflow(session, template: workflow_pb2.WorkflowTemplate) -> Plan:
         ref = node.task_node.reference_id
         key = _task_key(ref)
         if key not in loaded:
-            loaded[key] = get_spec(session, TASK, ref.project, ref.domain, ref.name,
+            loaded[key] = get_spec(store, TASK, ref.project, ref.domain, ref.name,
                                    ref.version or None).template
         tasks[node.id] = loaded[key]
         deps = set(node.upstream_node_ids)

@@ -10,13 +10,11 @@ import concurrent.futures as futures
 import logging
 
 from flyteidl.core import literals_pb2
-from sqlalchemy import select
-
 from sandbox.engine.bindings import resolve_all
 from sandbox.engine.context import EngineContext, NodeEvent
 from sandbox.engine.launch import load_plan
 from sandbox.engine.task_handler import ExecutionInfo, NodeOutcome, TaskHandler, record
-from sandbox.store.models import Execution, NodeExecution, utcnow
+from sandbox.store.repository import utcnow
 from sdk.errors import ExecutionFailed, SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
@@ -24,21 +22,16 @@ COMPLETED = ("succeeded", "cached")
 
 
 def _set_execution(ctx: EngineContext, execution_id: str, **fields) -> None:
-    with ctx.sessions() as session, session.begin():
-        row = session.get(Execution, execution_id)
-        for name, value in fields.items():
-            setattr(row, name, value)
+    ctx.store.update_execution(execution_id, **fields)
 
 
 def _load(ctx: EngineContext, execution_id: str):
-    with ctx.sessions() as session:
-        execution = session.get(Execution, execution_id)
-        if execution is None:
-            raise SkiffError(f"execution {execution_id!r} does not exist; see "
-                             "`skiff executions list`")
-        plan = load_plan(session, execution)
-        rows = {r.node_id: r for r in session.execute(select(NodeExecution).where(
-            NodeExecution.execution_id == execution_id)).scalars()}
+    execution = ctx.store.execution(execution_id)
+    if execution is None:
+        raise SkiffError(f"execution {execution_id!r} does not exist; see "
+                         "`skiff executions list`")
+    plan = load_plan(ctx.store, execution)
+    rows = {r.node_id: r for r in ctx.store.nodes(execution_id)}
     return execution, plan, rows
 
 

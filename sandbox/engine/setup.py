@@ -22,7 +22,7 @@ def context_from_state(state, parallelism: int | None = None, on_event=None) -> 
     from sandbox.store import open_store
 
     return EngineContext(
-        sessions=open_store(state.database_url), objects=ObjectStore.from_state(state),
+        store=open_store(state.database_url), objects=ObjectStore.from_state(state),
         runner=DockerRunner(), storage_env=state.storage_env(),
         parallelism=parallelism or default_parallelism(),
         secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event)

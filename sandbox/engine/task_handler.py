@@ -7,15 +7,14 @@ import dataclasses
 import time
 
 from flyteidl.core import literals_pb2
-from sqlalchemy import select
-
 from sandbox.engine import cache
 from sandbox.engine.attempt import (
     SYSTEM, AttemptOutcome, AttemptPaths, build_request, read_outcome, secret_env, user_retries,
 )
 from sandbox.engine.context import EngineContext, NodeEvent
 from sandbox.storage.layout import attempt_prefix, raw_prefix
-from sandbox.store.models import NodeExecution, utcnow
+from sandbox.store.records import NodeRecord
+from sandbox.store.repository import utcnow
 from sdk.errors import SkiffError
 
 
@@ -33,14 +32,9 @@ class ExecutionInfo:
     domain: str
 
 
-def record(ctx: EngineContext, execution: ExecutionInfo, node_id: str, **fields) -> NodeExecution:
+def record(ctx: EngineContext, execution: ExecutionInfo, node_id: str, **fields) -> NodeRecord:
     """Commit new field values for a node execution, then tell the live view."""
-    with ctx.sessions() as session, session.begin():
-        row = session.execute(select(NodeExecution).where(
-            NodeExecution.execution_id == execution.id,
-            NodeExecution.node_id == node_id)).scalar_one()
-        for name, value in fields.items():
-            setattr(row, name, value)
+    row = ctx.store.update_node(execution.id, node_id, **fields)
     if "state" in fields:
         ctx.emit(NodeEvent(execution.id, node_id, row.task, row.state, row.attempt,
                            row.duration, row.error))
@@ -80,14 +74,13 @@ class TaskHandler:
         }
 
     def handle(self, node, task_template, inputs: literals_pb2.LiteralMap,
-               row: NodeExecution) -> NodeOutcome:
+               row: NodeRecord) -> NodeOutcome:
         """Run the node from whatever state the store holds (fresh, retrying or running)."""
         key = None
         if cache.is_cacheable(task_template):
             key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
                                   inputs)
-            with self.ctx.sessions() as session:
-                hit = cache.lookup(session, key)
+            hit = cache.lookup(self.ctx.store, key)
             if hit is not None:
                 now = utcnow()
                 record(self.ctx, self.execution, node.id, state="cached",
@@ -109,10 +102,9 @@ class TaskHandler:
             duration = time.monotonic() - started
             if outcome.outputs is not None:
                 if key is not None:
-                    with self.ctx.sessions() as session, session.begin():
-                        cache.store(session, key, self.execution.project,
-                                    self.execution.domain, task_template, outcome.outputs,
-                                    self.execution.id)
+                    cache.remember(self.ctx.store, key, self.execution.project,
+                                   self.execution.domain, task_template, outcome.outputs,
+                                   self.execution.id)
                 record(self.ctx, self.execution, node.id, state="succeeded",
                        outputs=outcome.outputs.SerializeToString(), ended_at=utcnow(),
                        duration=duration, error=None, logs=logs,

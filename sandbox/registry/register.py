@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlalchemy import select
-
 from sandbox.registry.package import (
     LAUNCH_PLAN, TASK, WORKFLOW, Package, kind_name, spec_identifier,
 )
-from sandbox.store.models import RegisteredEntity
 from sdk.errors import PackageError
 
 _BUNDLE_PLACEHOLDERS = ("{{ .remote_package_path }}", "{{.remote_package_path}}")
@@ -82,14 +79,14 @@ def hydrate(kind: int, spec, project: str, domain: str, version: str, bundle_uri
     return spec
 
 
-def _check_references(package: Package, session, project, domain) -> None:
+def _check_references(package: Package, store, project, domain) -> None:
     """Every task a workflow names must be in the package or already registered."""
     tasks = {e.name for e in package.entities if e.kind == TASK}
     workflows = {e.name for e in package.entities if e.kind == WORKFLOW}
     for entity in package.entities:
         if entity.kind == LAUNCH_PLAN:
             wf = entity.spec.spec.workflow_id.name
-            if wf not in workflows and not _exists(session, WORKFLOW, project, domain, wf):
+            if wf not in workflows and store.entity_spec(WORKFLOW, project, domain, wf) is None:
                 raise PackageError(f"package {package.path}: launch plan {entity.name!r} "
                                    f"({entity.entry}) runs workflow {wf!r}, which is neither "
                                    "in the package nor registered; add it to the package")
@@ -101,63 +98,46 @@ def _check_references(package: Package, session, project, domain) -> None:
         for node in nodes:
             if node.WhichOneof("target") == "task_node":
                 ref = node.task_node.reference_id
-                if ref.name not in tasks and not _exists(session, TASK, project, domain,
-                                                         ref.name, ref.version or None):
+                if ref.name not in tasks and store.entity_spec(
+                        TASK, project, domain, ref.name, ref.version or None) is None:
                     raise PackageError(
                         f"package {package.path}: workflow {entity.name!r} node {node.id!r} "
                         f"uses task {ref.name!r}, which is neither in the package nor "
                         "registered; add the task to the package")
 
 
-def _exists(session, kind, project, domain, name, version=None) -> bool:
-    query = select(RegisteredEntity.id).where(
-        RegisteredEntity.resource_type == kind, RegisteredEntity.project == project,
-        RegisteredEntity.domain == domain, RegisteredEntity.name == name)
-    if version:
-        query = query.where(RegisteredEntity.version == version)
-    return session.execute(query.limit(1)).first() is not None
-
-
-def register_package(sessions, objects, package: Package, project: str, domain: str,
+def register_package(store, objects, package: Package, project: str, domain: str,
                      version: str | None = None) -> Registration:
     """Register every entity of `package`; nothing is stored when any entity is rejected.
 
     `objects` (an ObjectStore) is used only when the version is new and the package carries a
     code bundle, so re-registering an unchanged package touches neither MinIO nor disk.
     """
-    from sqlalchemy.exc import IntegrityError
-
     version = version or package.digest[:16]
     try:
-        return _register(sessions, objects, package, project, domain, version)
-    except IntegrityError:
+        return _register(store, objects, package, project, domain, version)
+    except store.integrity_error():
         # Another process registered the same version at the same moment; its transaction
         # won, ours rolled back. Checking again compares the specs it stored with ours.
-        return _register(sessions, objects, package, project, domain, version)
+        return _register(store, objects, package, project, domain, version)
 
 
-def _register(sessions, objects, package, project, domain, version) -> Registration:
+def _register(store, objects, package, project, domain, version) -> Registration:
     names = [(e.kind, e.name) for e in package.entities]
-    with sessions() as session, session.begin():
-        existing = {
-            (row.resource_type, row.name): row.spec
-            for row in session.execute(
-                select(RegisteredEntity).where(
-                    RegisteredEntity.project == project, RegisteredEntity.domain == domain,
-                    RegisteredEntity.version == version)).scalars()
-        }
-        if existing and all(key in existing for key in names):
-            return Registration(project, domain, version, names, already_registered=True)
-        _check_references(package, session, project, domain)
-        bundle_uri = None
-        if package.bundle is not None:
-            from sandbox.storage.layout import fast_uri
+    existing = store.entity_specs(project, domain, version)
+    if existing and all(key in existing for key in names):
+        return Registration(project, domain, version, names, already_registered=True)
+    _check_references(package, store, project, domain)
+    bundle_uri = None
+    if package.bundle is not None:
+        from sandbox.storage.layout import fast_uri
 
-            bundle_uri = fast_uri(objects.bucket, project, domain, package.bundle_name)
-        hydrated = [(e, hydrate(e.kind, e.spec, project, domain, version, bundle_uri))
-                    for e in package.entities]
-        if bundle_uri is not None:
-            objects.put_bytes(bundle_uri, package.bundle)
+        bundle_uri = fast_uri(objects.bucket, project, domain, package.bundle_name)
+    hydrated = [(e, hydrate(e.kind, e.spec, project, domain, version, bundle_uri))
+                for e in package.entities]
+    if bundle_uri is not None:
+        objects.put_bytes(bundle_uri, package.bundle)
+    with store.transaction() as cursor:
         for entity, spec in hydrated:
             data = spec.SerializeToString()
             previous = existing.get((entity.kind, entity.name))
@@ -168,7 +148,5 @@ def _register(sessions, objects, package, project, domain, version) -> Registrat
                         f"already registered in {project}/{domain} with a different spec; "
                         "register under a new version")
                 continue
-            session.add(RegisteredEntity(resource_type=entity.kind, project=project,
-                                         domain=domain, name=entity.name, version=version,
-                                         spec=data))
+            store.add_entity(cursor, entity.kind, project, domain, entity.name, version, data)
     return Registration(project, domain, version, names, already_registered=False)

@@ -1,4 +1,39 @@
-"""The sandbox's persistent store (SQLAlchemy): registry, executions, node executions, cache."""
-from sandbox.store.db import init_store, open_store
+"""The sandbox's persistent store: registry, executions, node executions, cache.
+
+Tables are declared with SQLAlchemy (sandbox.store.models) and created by `init_store`; reads
+and writes go through `Store` (plain SQL over DB-API), which uses the standard library's
+sqlite3 for SQLite URLs so a CLI command does not pay SQLAlchemy's import time.
+"""
+from __future__ import annotations
+
+_initialised: set[str] = set()
+
+
+def init_store(database_url: str) -> None:
+    """Create the tables that do not exist yet (idempotent)."""
+    from sandbox.store.db import create_tables
+
+    create_tables(database_url)
+    _initialised.add(database_url)
+
+
+def open_store(database_url: str):
+    """A Store on `database_url`, creating its tables the first time."""
+    from sandbox.store.repository import Store
+
+    store = Store(database_url)
+    if database_url not in _initialised:
+        if not (store.db.is_sqlite and _sqlite_has_tables(store)):
+            init_store(database_url)
+        _initialised.add(database_url)
+    return store
+
+
+def _sqlite_has_tables(store) -> bool:
+    rows = store.db.query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                          "('registered_entities', 'executions', 'node_executions', "
+                          "'cache_entries')")
+    return rows[0][0] == 4
+
 
 __all__ = ["init_store", "open_store"]

@@ -40,12 +40,12 @@ def get_engine(database_url: str) -> Engine:
     return engine
 
 
-def init_store(database_url: str) -> None:
+def create_tables(database_url: str) -> None:
     """Create the tables that do not exist yet (idempotent)."""
     Base.metadata.create_all(get_engine(database_url))
 
 
-def open_store(database_url: str) -> sessionmaker:
-    """A session factory bound to the store at `database_url`, creating tables if needed."""
-    init_store(database_url)
+def sessions(database_url: str) -> sessionmaker:
+    """ORM sessions on the store, for tools that prefer the models to sandbox.store.Store."""
+    create_tables(database_url)
     return sessionmaker(get_engine(database_url), expire_on_commit=False)

@@ -184,10 +184,10 @@ def _launch(state, package_path, entity_name, inputs_literal_map, project, domai
         names = sorted({e.name for e in package.entities})
         raise SkiffError(f"package {package_path} has no task, workflow or launch plan named "
                          f"{entity_name!r}; it has {', '.join(names)}")
-    sessions = _store(state)
-    registration = register_package(sessions, ObjectStore.from_state(state), package, project,
+    store = _store(state)
+    registration = register_package(store, ObjectStore.from_state(state), package, project,
                                     domain, version)
-    return create_execution(sessions, project, domain, entity_name, registration.version,
+    return create_execution(store, project, domain, entity_name, registration.version,
                             inputs_literal_map)
 
 
@@ -344,14 +344,8 @@ def executions() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def executions_list(limit, as_json):
     """The most recent executions."""
-    from sqlalchemy import select
-
-    from sandbox.store.models import Execution
-
     state = _sandbox_state(bring_up=False)
-    with _store(state)() as session:
-        rows = session.execute(select(Execution).order_by(Execution.created_at.desc())
-                               .limit(limit)).scalars().all()
+    rows = _store(state).executions(limit)
     items = [{"id": r.id, "project": r.project, "domain": r.domain,
               "entity": r.launch_plan or r.workflow, "version": r.version, "state": r.state,
               "created": r.created_at.isoformat(timespec="seconds"),
@@ -369,10 +363,8 @@ def _seconds(start, end):
     return (end - start).total_seconds() if start and end else None
 
 
-def _load_execution(session, execution_id):
-    from sandbox.store.models import Execution
-
-    row = session.get(Execution, execution_id)
+def _load_execution(store, execution_id):
+    row = store.execution(execution_id)
     if row is None:
         raise SkiffError(f"execution {execution_id!r} does not exist; see `skiff executions list`")
     return row
@@ -384,16 +376,13 @@ def _load_execution(session, execution_id):
 def executions_show(execution_id, as_json):
     """An execution's inputs, outputs, error and node states."""
     from flyteidl.core import literals_pb2
-    from sqlalchemy import select
 
     from sandbox.engine.literals import literal_map_to_plain
-    from sandbox.store.models import NodeExecution
 
     state = _sandbox_state(bring_up=False)
-    with _store(state)() as session:
-        row = _load_execution(session, execution_id)
-        nodes = session.execute(select(NodeExecution).where(
-            NodeExecution.execution_id == execution_id).order_by(NodeExecution.id)).scalars().all()
+    store = _store(state)
+    row = _load_execution(store, execution_id)
+    nodes = store.nodes(execution_id)
 
     def plain(data):
         return literal_map_to_plain(literals_pb2.LiteralMap.FromString(data)) if data else None
@@ -436,8 +425,7 @@ def executions_show(execution_id, as_json):
 def executions_resume(execution_id, parallelism, as_json, quiet):
     """Continue an execution whose engine stopped; completed nodes are not run again."""
     state = _sandbox_state(bring_up=True)
-    with _store(state)() as session:
-        _load_execution(session, execution_id)
+    _load_execution(_store(state), execution_id)
     outputs = _execute(state, execution_id, parallelism, quiet)
     _print_outputs(outputs, as_json)
 
@@ -447,19 +435,13 @@ def executions_resume(execution_id, parallelism, as_json, quiet):
 @click.argument("node_id")
 def logs(execution_id, node_id):
     """The container logs of one node (every attempt)."""
-    from sqlalchemy import select
-
-    from sandbox.store.models import NodeExecution
-
     state = _sandbox_state(bring_up=False)
-    with _store(state)() as session:
-        _load_execution(session, execution_id)
-        row = session.execute(select(NodeExecution).where(
-            NodeExecution.execution_id == execution_id,
-            NodeExecution.node_id == node_id)).scalar()
-        if row is None:
-            raise SkiffError(f"execution {execution_id} has no node {node_id!r}; see "
-                             f"`skiff executions show {execution_id}`")
+    store = _store(state)
+    _load_execution(store, execution_id)
+    row = store.node(execution_id, node_id)
+    if row is None:
+        raise SkiffError(f"execution {execution_id} has no node {node_id!r}; see "
+                         f"`skiff executions show {execution_id}`")
     click.echo(row.logs or "", nl=False)
 
 
@@ -473,11 +455,8 @@ def cache() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def cache_list(task, as_json):
     """Cached task results (of TASK only, when given)."""
-    from sandbox.engine import cache as task_cache
-
     state = _sandbox_state(bring_up=False)
-    with _store(state)() as session:
-        entries = task_cache.list_entries(session, task)
+    entries = _store(state).cache_entries(task)
     items = [{"task": e.task, "cache_version": e.cache_version, "project": e.project,
               "domain": e.domain, "key": e.key[:16], "execution": e.execution_id,
               "created": e.created_at.isoformat(timespec="seconds")} for e in entries]
@@ -494,11 +473,8 @@ def cache_list(task, as_json):
 @click.argument("task", required=False)
 def cache_clear(task):
     """Forget cached results (of TASK only, when given)."""
-    from sandbox.engine import cache as task_cache
-
     state = _sandbox_state(bring_up=False)
-    with _store(state)() as session, session.begin():
-        count = task_cache.clear(session, task)
+    count = _store(state).cache_clear(task)
     click.echo(f"removed {count} cache entr{'y' if count == 1 else 'ies'}"
                + (f" of {task}" if task else ""))
 

@@ -36,10 +36,17 @@ def env(request, tmp_path_factory):
     proc.wait()
 
 
+def orm_sessions(ctx):
+    """Read back through the SQLAlchemy models: the engine's plain SQL must match them."""
+    from sandbox.store.db import sessions
+
+    return sessions(ctx.store.url)
+
+
 def _run(env, pkg_path, name, inputs=None, **ctx_args):
     ctx = engine_context(env, **ctx_args)
-    reg = register_package(ctx.sessions, ctx.objects, read_package(pkg_path), "proj", "dev")
-    execution_id = create_execution(ctx.sessions, "proj", "dev", name, reg.version, ints(inputs or {}))
+    reg = register_package(ctx.store, ctx.objects, read_package(pkg_path), "proj", "dev")
+    execution_id = create_execution(ctx.store, "proj", "dev", name, reg.version, ints(inputs or {}))
     return execution_id, run_execution(ctx, execution_id), ctx
 
 
@@ -77,7 +84,7 @@ def test_second_run_is_served_from_cache_without_containers(env, tmp_path):
     assert plain(outputs) == {"r": 103}
     assert second.of(execution_id) == []
     from sandbox.store.models import NodeExecution
-    with ctx.sessions() as session:
+    with orm_sessions(ctx)() as session:
         states = {r.node_id: r.state for r in session.query(NodeExecution).filter_by(
             execution_id=execution_id)}
     assert states == {"n0": "cached", "n1": "cached", "n2": "cached"}
@@ -98,7 +105,7 @@ def test_user_error_is_retried_and_attempt_number_reaches_the_container(env, tmp
     execution_id, outputs, ctx = _run(env, pkg, "t.flakywf")
     assert plain(outputs) == {"a": 1}
     from sandbox.store.models import NodeExecution
-    with ctx.sessions() as session:
+    with orm_sessions(ctx)() as session:
         row = session.query(NodeExecution).filter_by(execution_id=execution_id).one()
     assert (row.state, row.attempt, row.user_failures) == ("succeeded", 1, 1)
     assert "first attempt fails" in row.logs or "--- attempt 1 ---" in row.logs
@@ -171,7 +178,7 @@ def test_launch_plan_defaults_and_fixed_inputs(env, tmp_path):
 
 def _counts(ctx):
     from sandbox.store.models import Execution, RegisteredEntity
-    with ctx.sessions() as session:
+    with orm_sessions(ctx)() as session:
         return session.query(RegisteredEntity).count(), session.query(Execution).count()
 
 
@@ -183,12 +190,12 @@ def test_bad_package_stores_nothing(env, tmp_path):
                            nodes=[("n0", "t.ok", {})], output_bindings={"a": "n0.o"},
                            extra_entries=[("9_t.broken_1.pb", b"\xff\xffnot a proto")])
     with pytest.raises(PackageError, match=r"entry '9_t.broken_1.pb'") as info:
-        register_package(ctx.sessions, ctx.objects, read_package(pkg), "proj", "dev")
+        register_package(ctx.store, ctx.objects, read_package(pkg), "proj", "dev")
     assert info.value.exit_code == 2
     missing = workflow_package(tmp_path, "t.missingtask", [], inputs={}, outputs={"a": int},
                                nodes=[("n0", "t.nowhere", {})], output_bindings={"a": "n0.o"})
     with pytest.raises(PackageError, match=r"node 'n0' uses task 't.nowhere'"):
-        register_package(ctx.sessions, ctx.objects, read_package(missing), "proj", "dev")
+        register_package(ctx.store, ctx.objects, read_package(missing), "proj", "dev")
     notgz = tmp_path / "plain.tgz"
     notgz.write_bytes(b"hello")
     with pytest.raises(PackageError, match="not a gzip tar"):
@@ -199,16 +206,16 @@ def test_bad_package_stores_nothing(env, tmp_path):
 def test_bad_inputs_store_no_execution(env, tmp_path):
     ctx = engine_context(env)
     pkg = _chain_package(tmp_path, "inputs", length=1)
-    reg = register_package(ctx.sessions, ctx.objects, read_package(pkg), "proj", "dev")
+    reg = register_package(ctx.store, ctx.objects, read_package(pkg), "proj", "dev")
     before = _counts(ctx)
     with pytest.raises(InputError, match=r"needs input 'x'") as info:
-        create_execution(ctx.sessions, "proj", "dev", "inputs.wf", reg.version, ints({}))
+        create_execution(ctx.store, "proj", "dev", "inputs.wf", reg.version, ints({}))
     assert info.value.exit_code == 2
     with pytest.raises(InputError, match=r"has no input 'y'"):
-        create_execution(ctx.sessions, "proj", "dev", "inputs.wf", reg.version,
+        create_execution(ctx.store, "proj", "dev", "inputs.wf", reg.version,
                          ints({"x": 1, "y": 2}))
     wrong = literals_pb2.LiteralMap()
     wrong.literals["x"].scalar.primitive.string_value = "one"
     with pytest.raises(InputError, match=r"input 'x'.*does not match"):
-        create_execution(ctx.sessions, "proj", "dev", "inputs.wf", reg.version, wrong)
+        create_execution(ctx.store, "proj", "dev", "inputs.wf", reg.version, wrong)
     assert _counts(ctx) == before

@@ -10,7 +10,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from sandbox.store import open_store
+from sandbox.store.db import sessions as open_store
 from sandbox.store.models import NodeExecution
 from test_engine_support import docker_events, script_task, standin_sandbox, workflow_package
 

@@ -186,7 +186,7 @@ def plain(literal_map) -> dict:
 
 
 def engine_context(state, **overrides) -> EngineContext:
-    args = dict(sessions=open_store(state.database_url), objects=ObjectStore.from_state(state),
+    args = dict(store=open_store(state.database_url), objects=ObjectStore.from_state(state),
                 runner=DockerRunner(), storage_env=state.storage_env(), parallelism=8)
     args.update(overrides)
     return EngineContext(**args)

@@ -1,0 +1,159 @@
+"""Every read and write the engine and the CLI make, as plain SQL over sandbox.store.models'
+tables. Each method is one transaction unless it takes a cursor from `transaction()`."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sandbox.store.connection import Database
+from sandbox.store.records import (
+    CacheRecord, ExecutionRecord, NodeRecord, columns, from_row,
+)
+
+_EXECUTION_COLUMNS = ", ".join(columns(ExecutionRecord))
+_NODE_COLUMNS = ", ".join(columns(NodeRecord))
+_CACHE_COLUMNS = ", ".join(columns(CacheRecord))
+_NODE_FIELDS = set(columns(NodeRecord)) - {"id", "execution_id", "node_id"}
+_EXECUTION_FIELDS = set(columns(ExecutionRecord)) - {"id"}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Store:
+    def __init__(self, database_url: str):
+        self.db = Database(database_url)
+        self.url = database_url
+
+    def transaction(self):
+        return self.db.transaction()
+
+    def integrity_error(self):
+        return self.db.integrity_error()
+
+    # ---- registry -------------------------------------------------------------------------
+
+    def entity_specs(self, project: str, domain: str, version: str) -> dict[tuple[int, str], bytes]:
+        rows = self.db.query(
+            "SELECT resource_type, name, spec FROM registered_entities "
+            "WHERE project = ? AND domain = ? AND version = ?", (project, domain, version))
+        return {(kind, name): bytes(spec) for kind, name, spec in rows}
+
+    def entity_spec(self, kind: int, project: str, domain: str, name: str,
+                    version: str | None = None) -> bytes | None:
+        """The spec of that version, or of the latest registered one when version is None."""
+        sql = ("SELECT spec FROM registered_entities WHERE resource_type = ? AND project = ? "
+               "AND domain = ? AND name = ?")
+        params = [kind, project, domain, name]
+        if version:
+            sql += " AND version = ?"
+            params.append(version)
+        rows = self.db.query(sql + " ORDER BY id DESC LIMIT 1", params)
+        return bytes(rows[0][0]) if rows else None
+
+    @staticmethod
+    def add_entity(cursor, kind: int, project: str, domain: str, name: str, version: str,
+                   spec: bytes) -> None:
+        cursor.execute(
+            "INSERT INTO registered_entities (resource_type, project, domain, name, version, "
+            "spec, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (kind, project, domain, name, version, spec, utcnow()))
+
+    # ---- executions -----------------------------------------------------------------------
+
+    @staticmethod
+    def add_execution(cursor, *, id, project, domain, launch_plan, target_kind, workflow,
+                      version, inputs, node_tasks: dict[str, str]) -> None:
+        now = utcnow()
+        cursor.execute(
+            "INSERT INTO executions (id, project, domain, launch_plan, target_kind, workflow, "
+            "version, inputs, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+            (id, project, domain, launch_plan, target_kind, workflow, version, inputs, now))
+        for node_id, task in node_tasks.items():
+            cursor.execute(
+                "INSERT INTO node_executions (execution_id, node_id, task, state, attempt, "
+                "user_failures, system_failures) VALUES (?, ?, ?, 'queued', 0, 0, 0)",
+                (id, node_id, task))
+
+    def execution(self, execution_id: str) -> ExecutionRecord | None:
+        rows = self.db.query(f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE id = ?",
+                             (execution_id,))
+        return from_row(ExecutionRecord, rows[0]) if rows else None
+
+    def executions(self, limit: int) -> list[ExecutionRecord]:
+        rows = self.db.query(f"SELECT {_EXECUTION_COLUMNS} FROM executions "
+                             "ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [from_row(ExecutionRecord, r) for r in rows]
+
+    def update_execution(self, execution_id: str, **fields) -> None:
+        unknown = fields.keys() - _EXECUTION_FIELDS
+        assert not unknown, f"not execution columns: {unknown}"
+        names = list(fields)
+        with self.transaction() as cursor:
+            cursor.execute(f"UPDATE executions SET {', '.join(f'{n} = ?' for n in names)} "
+                           "WHERE id = ?", [fields[n] for n in names] + [execution_id])
+
+    def count_executions(self) -> int:
+        return self.db.query("SELECT COUNT(*) FROM executions")[0][0]
+
+    # ---- node executions --------------------------------------------------------------------
+
+    def nodes(self, execution_id: str) -> list[NodeRecord]:
+        rows = self.db.query(f"SELECT {_NODE_COLUMNS} FROM node_executions "
+                             "WHERE execution_id = ? ORDER BY id", (execution_id,))
+        return [from_row(NodeRecord, r) for r in rows]
+
+    def node(self, execution_id: str, node_id: str) -> NodeRecord | None:
+        rows = self.db.query(f"SELECT {_NODE_COLUMNS} FROM node_executions "
+                             "WHERE execution_id = ? AND node_id = ?", (execution_id, node_id))
+        return from_row(NodeRecord, rows[0]) if rows else None
+
+    def update_node(self, execution_id: str, node_id: str, **fields) -> NodeRecord:
+        """Commit the new values, then return the whole row as stored."""
+        unknown = fields.keys() - _NODE_FIELDS
+        assert not unknown, f"not node execution columns: {unknown}"
+        names = list(fields)
+        with self.transaction() as cursor:
+            cursor.execute(
+                f"UPDATE node_executions SET {', '.join(f'{n} = ?' for n in names)} "
+                "WHERE execution_id = ? AND node_id = ?",
+                [fields[n] for n in names] + [execution_id, node_id])
+            rows = cursor.execute(f"SELECT {_NODE_COLUMNS} FROM node_executions "
+                                  "WHERE execution_id = ? AND node_id = ?",
+                                  (execution_id, node_id)).fetchall()
+        return from_row(NodeRecord, rows[0])
+
+    # ---- cache ------------------------------------------------------------------------------
+
+    def cache_get(self, key: str) -> bytes | None:
+        rows = self.db.query("SELECT outputs FROM cache_entries WHERE key = ?", (key,))
+        return bytes(rows[0][0]) if rows else None
+
+    def cache_put(self, key: str, project: str, domain: str, task: str, cache_version: str,
+                  outputs: bytes, execution_id: str) -> None:
+        """Keep the first result written under a key (a concurrent writer's is equal)."""
+        try:
+            with self.transaction() as cursor:
+                cursor.execute(
+                    "INSERT INTO cache_entries (key, project, domain, task, cache_version, "
+                    "outputs, execution_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (key, project, domain, task, cache_version, outputs, execution_id,
+                     utcnow()))
+        except self.integrity_error():
+            pass
+
+    def cache_entries(self, task: str | None = None) -> list[CacheRecord]:
+        sql = f"SELECT {_CACHE_COLUMNS} FROM cache_entries"
+        params = []
+        if task:
+            sql += " WHERE task = ?"
+            params.append(task)
+        return [from_row(CacheRecord, r) for r in self.db.query(sql + " ORDER BY created_at",
+                                                                 params)]
+
+    def cache_clear(self, task: str | None = None) -> int:
+        with self.transaction() as cursor:
+            if task:
+                return cursor.execute("DELETE FROM cache_entries WHERE task = ?",
+                                      (task,)).rowcount
+            return cursor.execute("DELETE FROM cache_entries").rowcount
