@@ -6,5 +6,6 @@ injected (`transfer=`), keeping storage clients out of this package.
 
 from sdk.types.blobs import Directory, File, Transfer
 from sdk.types.engine import TypeEngine
+from sdk.types.structured import StructuredDataset, kwtypes
 
-__all__ = ["TypeEngine", "File", "Directory", "Transfer"]
+__all__ = ["TypeEngine", "File", "Directory", "Transfer", "StructuredDataset", "kwtypes"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from flyteidl.core import types_pb2
 
+from sdk.types import structured
+
 
 def _kind(lt: types_pb2.LiteralType) -> str:
     return lt.WhichOneof("type") or ""
@@ -40,6 +42,9 @@ def literal_types_match(upstream: types_pb2.LiteralType, downstream: types_pb2.L
         if down == "simple" and downstream.simple == types_pb2.STRING:
             return True
         return down == up and list(upstream.enum_type.values) == list(downstream.enum_type.values)
+    if up == "structured_dataset_type":
+        return down == up and structured.datasets_match(
+            upstream.structured_dataset_type, downstream.structured_dataset_type, literal_types_match)
     if up == "simple":
         if down != "simple" or upstream.simple != downstream.simple:
             return False

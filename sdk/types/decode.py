@@ -81,6 +81,12 @@ def to_python(literal: literals_pb2.Literal, hint: typing.Any, transfer: typing.
             other = "directory" if kind is Kind.FILE else "file"
             raise ValueMismatch(f"{scalar.blob.uri} is a {other}, not a {hint_name(hint)}")
         return blob_values.value_for(scalar.blob.uri, info.python_type, transfer)
+    if kind in (Kind.DATAFRAME, Kind.STRUCTURED_DATASET):
+        if scalar_kind != "structured_dataset":
+            raise _wrong(literal, hint)
+        from sdk.types import dataframes
+
+        return dataframes.to_python(scalar.structured_dataset, info.python_type, info.args[0], transfer)
     if kind is Kind.NONE:
         if scalar_kind != "none_type":
             raise _wrong(literal, hint)

@@ -96,6 +96,10 @@ def to_literal(value: typing.Any, hint: typing.Any, transfer: typing.Optional[Tr
             uri=uri,
         )
         return _scalar(blob=blob)
+    if kind in (Kind.DATAFRAME, Kind.STRUCTURED_DATASET):
+        from sdk.types import dataframes
+
+        return dataframes.to_literal(value, info.python_type, info.args[0], transfer)
     # dataclasses and untyped dicts travel as msgpack bytes
     try:
         data = msgpack.packb(plain.to_plain(value, hint, transfer))

@@ -11,6 +11,7 @@ from flyteidl.core import types_pb2
 
 from sdk.types.blobs import Directory, File
 from sdk.types.problems import UnsupportedHint
+from sdk.types.structured import StructuredDataset
 
 _SIMPLE_TYPES = {
     types_pb2.NONE: type(None),
@@ -39,6 +40,8 @@ def guess_python_type(lt: types_pb2.LiteralType) -> typing.Any:
         return typing.Union[tuple(guess_python_type(v) for v in lt.union_type.variants)]
     elif kind == "enum_type":
         return enum.Enum("DynamicEnum", {v: v for v in lt.enum_type.values})
+    elif kind == "structured_dataset_type":
+        return StructuredDataset
     elif kind == "blob":
         return Directory if lt.blob.dimensionality == types_pb2.BlobType.MULTIPART else File
     raise UnsupportedHint(lt, f"no Python type reads a literal of type {lt}")

@@ -13,7 +13,7 @@ import functools
 import types
 import typing
 
-from sdk.types import pydantic_models
+from sdk.types import pydantic_models, structured
 from sdk.types.blobs import Directory, File
 from sdk.types.problems import UnsupportedHint
 
@@ -34,13 +34,16 @@ class Kind(enum.Enum):
     ENUM = "enum"
     DATACLASS = "dataclass"
     PYDANTIC = "pydantic"  # a pydantic v2 BaseModel subclass
+    DATAFRAME = "dataframe"  # pandas.DataFrame / pyarrow.Table; args: (DatasetSpec,)
+    STRUCTURED_DATASET = "structured_dataset"  # sdk.types.StructuredDataset; args: (DatasetSpec,)
     FILE = "file"
     DIRECTORY = "directory"
 
 
 SUPPORTED = (
     "int, float, str, bool, bytes, datetime, timedelta, None, list[T], dict[str, T], dict, "
-    "Optional[T], Union[...], Enum with str values, dataclasses, pydantic models, File, Directory"
+    "Optional[T], Union[...], Enum with str values, dataclasses, pydantic models, File, Directory, "
+    "pandas.DataFrame, pyarrow.Table, StructuredDataset"
 )
 
 # Flytekit stamps each union variant with the name of the transformer that produced it and
@@ -61,6 +64,8 @@ UNION_TAGS = {
     Kind.ENUM: "DefaultEnumTransformer",
     Kind.DATACLASS: "Object-Dataclass-Transformer",
     Kind.PYDANTIC: pydantic_models.UNION_TAG,
+    Kind.DATAFRAME: structured.UNION_TAG,
+    Kind.STRUCTURED_DATASET: structured.UNION_TAG,
     Kind.FILE: "FlyteFilePath",
     Kind.DIRECTORY: "FlyteDirectory",
 }
@@ -121,6 +126,9 @@ def classify(hint: typing.Any) -> Hint:
 
 
 def _classify(hint: typing.Any) -> Hint:
+    dataset = _classify_dataset(hint)
+    if dataset is not None:
+        return dataset
     hint = strip_annotated(hint)
     if hint is None or hint is type(None):
         return Hint(Kind.NONE, type(None))
@@ -160,6 +168,20 @@ def _classify(hint: typing.Any) -> Hint:
     if hint in _SCALARS:
         return Hint(_SCALARS[hint], hint)
     raise UnsupportedHint(hint)
+
+
+def _classify_dataset(hint: typing.Any) -> typing.Optional[Hint]:
+    """Datasets keep their annotations (columns, format), which every other kind ignores."""
+    annotations: tuple = ()
+    base = hint
+    if typing.get_origin(hint) is typing.Annotated:
+        base, *rest = typing.get_args(hint)
+        annotations = tuple(rest)
+    if not structured.is_dataset_hint(base):
+        return None
+    spec = structured.spec_from_annotations(base, annotations)
+    kind = Kind.STRUCTURED_DATASET if issubclass(base, structured.StructuredDataset) else Kind.DATAFRAME
+    return Hint(kind, base, (spec,))
 
 
 @functools.lru_cache(maxsize=None)

@@ -9,7 +9,7 @@ from google.protobuf import struct_pb2
 
 from sdk.types.hints import Hint, Kind, cache_key, classify, dataclass_field_hints
 from sdk.types.problems import UnsupportedHint
-from sdk.types import json_schema, pydantic_models
+from sdk.types import json_schema, pydantic_models, structured
 
 MSGPACK_TAG = "msgpack"
 
@@ -52,6 +52,8 @@ def literal_type_for(info: Hint) -> types_pb2.LiteralType:
         return types_pb2.LiteralType(blob=types_pb2.BlobType(format="", dimensionality=types_pb2.BlobType.SINGLE))
     if kind is Kind.DIRECTORY:
         return types_pb2.LiteralType(blob=types_pb2.BlobType(format="", dimensionality=types_pb2.BlobType.MULTIPART))
+    if kind in (Kind.DATAFRAME, Kind.STRUCTURED_DATASET):
+        return structured.literal_type(info.args[0])
     if kind is Kind.PYDANTIC:
         cls = info.python_type
         return _struct_literal_type(pydantic_models.json_schema(cls), pydantic_models.field_hints(cls))

@@ -31,7 +31,7 @@ class UnsupportedHint(Exception):
 
 def shorten(value: typing.Any, limit: int = 60) -> str:
     """repr() cut to `limit` characters, so a huge value never floods an error message."""
-    text = repr(value)
+    text = repr(value).replace("\n", " ")  # one line: a DataFrame's repr spans many
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
