@@ -165,3 +165,20 @@ def test_a_bad_database_url_is_named_with_its_password_hidden(own_home):
     # Without the override the same home comes up on its own SQLite file.
     assert skiff("sandbox", "up", home=own_home).returncode == 0
     assert SandboxState.load(own_home).database_url == f"sqlite:///{own_home / 'skiff.db'}"
+
+
+def test_two_homes_brought_up_at_once_share_one_image(tmp_path):
+    homes = [tmp_path / "a", tmp_path / "b"]
+    env = [dict(os.environ, SKIFF_HOME=str(h)) for h in homes]
+    try:
+        runs = [subprocess.Popen([SKIFF, "sandbox", "up"], env=e, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for e in env]
+        results = [(run.wait(timeout=900), run.stderr.read()) for run in runs]
+        assert [code for code, _ in results] == [0, 0], results
+        states = [SandboxState.load(h) for h in homes]
+        assert states[0].runtime_image == states[1].runtime_image
+        assert states[0].minio_endpoint != states[1].minio_endpoint
+        assert all(minio_for(s).bucket_exists("skiff") for s in states)
+    finally:
+        for home in homes:
+            skiff("sandbox", "down", home=home)
