@@ -79,6 +79,8 @@ def ensure_runtime_image(client: docker.DockerClient | None = None, say=print) -
                 Path(scratch) / "runtime", say,
             )
         _remember(fingerprint, image)
+        # `latest` follows the newest build, for tools that only know the repository name.
+        client.images.get(image).tag(RUNTIME_REPOSITORY, "latest")
         prune_old_runtime_images(client, keep={image})
     return image
 
@@ -145,6 +147,8 @@ def prune_old_runtime_images(client: docker.DockerClient, keep: set[str]) -> Non
     )
     now = time.time()
     for image in images[KEEP_NEWEST_RUNTIME_IMAGES:]:
+        if f"{RUNTIME_REPOSITORY}:latest" in image.tags:
+            continue
         created = _parse_created(image.attrs.get("Created", ""))
         if keep & set(image.tags) or created is None or now - created < PRUNE_AFTER_S:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -57,7 +58,7 @@ def test_up_status_down_keeps_data_and_hides_the_secret(own_home):
     # MinIO answers with the generated credentials and refuses a wrong secret.
     storage = minio_for(state)
     assert storage.bucket_exists("skiff")
-    storage.put_object("skiff", "kept.txt", data=__import__("io").BytesIO(b"kept"), length=4)
+    storage.put_object("skiff", "kept.txt", data=io.BytesIO(b"kept"), length=4)
     with pytest.raises(S3Error) as refused:
         minio_for(state, secret="not-the-secret").bucket_exists("skiff")
     assert refused.value.code in ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied")
