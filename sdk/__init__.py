@@ -1,9 +1,32 @@
 """Skiff SDK: typed Flyte tasks and workflows (the public names are re-exported here)."""
 from typing import Any
 
-from sdk.authoring import LaunchPlan, PythonFunctionTask, Resources, Secret, WorkflowEntity, task, workflow
+from sdk.authoring import (
+    DynamicTask,
+    GateAnswers,
+    LaunchPlan,
+    MapTask,
+    PythonFunctionTask,
+    Resources,
+    Secret,
+    WorkflowEntity,
+    WorkflowFailurePolicy,
+    approve,
+    conditional,
+    dynamic,
+    map_task,
+    run_locally,
+    sleep,
+    task,
+    wait_for_input,
+    workflow,
+)
 
-__all__ = ["Directory", "File", "LaunchPlan", "PythonFunctionTask", "Resources", "Secret", "WorkflowEntity", "task", "workflow"]
+__all__ = [
+    "Directory", "DynamicTask", "File", "GateAnswers", "LaunchPlan", "MapTask", "PythonFunctionTask", "Resources",
+    "Secret", "WorkflowEntity", "WorkflowFailurePolicy", "approve", "conditional", "dynamic", "map_task",
+    "run_locally", "sleep", "task", "wait_for_input", "workflow",
+]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

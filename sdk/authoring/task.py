@@ -117,8 +117,7 @@ class PythonFunctionTask:
         return f"PythonFunctionTask({self.name})"
 
 
-def task(
-    _function: Optional[Callable] = None,
+def task_options(
     *,
     cache: bool = False,
     cache_version: str = "",
@@ -132,9 +131,9 @@ def task(
     container_image: Optional[str] = None,
     environment: Optional[dict[str, str]] = None,
     secret_requests: Optional[list[Secret]] = None,
-) -> Any:
-    """Declare a task; use as `@task` or `@task(retries=2, ...)` (options spelled as in flytekit)."""
-    options = dict(
+) -> dict[str, Any]:
+    """The options @task and @dynamic accept, with their defaults (a TypeError names an unknown one)."""
+    return dict(
         cache=cache,
         cache_version=cache_version,
         cache_serialize=cache_serialize,
@@ -149,7 +148,13 @@ def task(
         secret_requests=secret_requests,
     )
 
+
+def task(_function: Optional[Callable] = None, **options: Any) -> Any:
+    """Declare a task; use as `@task` or `@task(retries=2, ...)` (options spelled as in flytekit,
+    see `task_options`)."""
+    resolved = task_options(**options)
+
     def wrap(function: Callable) -> PythonFunctionTask:
-        return PythonFunctionTask(function, **options)
+        return PythonFunctionTask(function, **resolved)
 
     return wrap(_function) if _function is not None else wrap

@@ -1,7 +1,9 @@
 """The workflow-tracing scope: the only global state of the SDK.
 
-While a workflow function runs under `tracing()`, calls to tasks, workflows and launch plans
-add nodes to the innermost scope instead of running.
+While a workflow function runs under `tracing()`, calls to tasks, workflows, launch plans, map
+tasks and gates add nodes to the innermost scope instead of running. A conditional opens a
+nested scope for the nodes of its branches; a @dynamic task and an on-failure handler trace in
+scopes whose node ids carry a prefix ("d", "f"), as flytekit numbers them.
 """
 from __future__ import annotations
 
@@ -9,11 +11,12 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
+from sdk.authoring.overrides import NodeOverrides, merge_overrides
 from sdk.authoring.promise import has_promises, outputs_as_promises, promises_in
 from sdk.errors import CompileError
 
 
-@dataclass
+@dataclass(eq=False)
 class Node:
     """One call inside a workflow: the entity called and where each of its inputs comes from."""
 
@@ -21,6 +24,10 @@ class Node:
     entity: Any
     # input name -> Promise, a constant Python value, or a list/dict holding promises
     bindings: dict[str, Any]
+    overrides: NodeOverrides = field(default_factory=NodeOverrides)
+    # Nodes this one must follow without taking data from them (`a >> b`).
+    run_after_ids: list[str] = field(default_factory=list)
+    workflow_name: str = ""
 
     @property
     def upstream_ids(self) -> list[str]:
@@ -30,21 +37,41 @@ class Node:
             for promise in promises_in(self.bindings[name]):
                 if promise.node_id and promise.node_id not in seen:
                     seen.append(promise.node_id)
-        return seen
+        return seen + [n for n in self.run_after_ids if n not in seen]
 
     @property
     def short_name(self) -> str:
         return self.entity.name.rsplit(".", 1)[-1]
 
+    def where(self) -> str:
+        return f"workflow {self.workflow_name}, node {self.id} ({self.entity.name})"
+
+    def override(self, **options: Any) -> None:
+        self.overrides = merge_overrides(self.where(), self.overrides, **options)
+
+    def run_after(self, upstream: "Node") -> None:
+        if upstream is self:
+            raise CompileError(f"{self.where()}: a node cannot run after itself")
+        if upstream.id not in self.run_after_ids:
+            self.run_after_ids.append(upstream.id)
+
 
 @dataclass
 class TraceScope:
     workflow_name: str
+    prefix: str = ""
     nodes: list[Node] = field(default_factory=list)
 
+    def next_id(self) -> str:
+        return f"{self.prefix}n{len(self.nodes)}"
+
+    def add_node(self, entity: Any, bindings: dict[str, Any]) -> Node:
+        node = Node(self.next_id(), entity, bindings, workflow_name=self.workflow_name)
+        self.nodes.append(node)
+        return node
+
     def add_call(self, entity: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
-        node_id = f"n{len(self.nodes)}"
-        where = f"workflow {self.workflow_name}, node {node_id} ({entity.name})"
+        where = f"workflow {self.workflow_name}, node {self.next_id()} ({entity.name})"
         if args:
             raise CompileError(f"{where}: pass inputs by keyword, e.g. {entity.name.rsplit('.', 1)[-1]}(x=...)")
         interface = entity.interface
@@ -66,8 +93,8 @@ class TraceScope:
                     "outputs returns a tuple, unpack it and pass one output"
                 )
             bindings[name] = value
-        self.nodes.append(Node(node_id, entity, bindings))
-        return outputs_as_promises(node_id, interface.outputs, interface.output_tuple)
+        node = self.add_node(entity, bindings)
+        return outputs_as_promises(node.id, interface.outputs, interface.output_tuple, node)
 
 
 _scopes: list[TraceScope] = []
@@ -78,10 +105,28 @@ def current_scope() -> Optional[TraceScope]:
 
 
 @contextlib.contextmanager
-def tracing(workflow_name: str) -> Iterator[TraceScope]:
-    scope = TraceScope(workflow_name)
+def tracing(workflow_name: str, prefix: str = "") -> Iterator[TraceScope]:
+    scope = TraceScope(workflow_name, prefix)
     _scopes.append(scope)
     try:
         yield scope
     finally:
-        _scopes.pop()
+        # Also drop scopes of conditionals left unfinished inside (reported by the caller).
+        while _scopes and _scopes[-1] is not scope:
+            _scopes.pop()
+        if _scopes:
+            _scopes.pop()
+
+
+def push_scope(scope: TraceScope) -> None:
+    """Open a scope that a later `pop_scope` closes (for conditionals, built across several calls)."""
+    _scopes.append(scope)
+
+
+def pop_scope(scope: TraceScope) -> None:
+    if not _scopes or _scopes[-1] is not scope:
+        raise CompileError(
+            f"workflow {scope.workflow_name}: a conditional was left unfinished; end every conditional(...) "
+            "with .else_().then(...) or .else_().fail(...)"
+        )
+    _scopes.pop()

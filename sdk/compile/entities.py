@@ -10,14 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sdk.authoring.launch_plan import LaunchPlan, launch_plans_for
+from sdk.authoring.map_task import MapTask
 from sdk.authoring.task import PythonFunctionTask
 from sdk.authoring.workflow import WorkflowEntity
+from sdk.compile.workflow_spec import all_nodes
 from sdk.errors import CompileError
 
 
 @dataclass
 class PackageEntities:
-    tasks: dict[str, PythonFunctionTask] = field(default_factory=dict)
+    tasks: dict[str, Any] = field(default_factory=dict)
     workflows: dict[str, WorkflowEntity] = field(default_factory=dict)
     launch_plans: dict[str, LaunchPlan] = field(default_factory=dict)
 
@@ -33,21 +35,22 @@ class PackageEntities:
             )
         return False
 
-    def add_task(self, task: PythonFunctionTask) -> None:
+    def add_task(self, task: Any) -> None:
         self._add("task", self.tasks, task)
 
     def add_workflow(self, workflow: WorkflowEntity) -> None:
-        for node in workflow.nodes:
+        for node in all_nodes(workflow):
             self._add_called(node.entity)
         self._add("workflow", self.workflows, workflow)
 
     def _add_called(self, entity: Any) -> None:
-        if isinstance(entity, PythonFunctionTask):
+        if isinstance(entity, (PythonFunctionTask, MapTask)):
             self.add_task(entity)
         elif isinstance(entity, LaunchPlan):
             self.add_workflow(entity.workflow)
-        else:
+        elif isinstance(entity, WorkflowEntity):
             self.add_workflow(entity)
+        # branches and gates are not entities of their own: their nodes are walked by all_nodes
 
     def add_launch_plan(self, plan: LaunchPlan) -> None:
         self.add_workflow(plan.workflow)
@@ -58,7 +61,7 @@ class PackageEntities:
         for workflow in list(self.workflows.values()):
             for plan in launch_plans_for(workflow):
                 self._add("launch plan", self.launch_plans, plan)
-            for node in workflow.nodes:
+            for node in all_nodes(workflow):
                 if isinstance(node.entity, LaunchPlan):
                     self._add("launch plan", self.launch_plans, node.entity)
 

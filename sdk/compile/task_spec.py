@@ -1,14 +1,17 @@
-"""A PythonFunctionTask -> admin.TaskSpec, laid out as flytekit serializes a python-task."""
+"""A PythonFunctionTask (or @dynamic, or map task) -> admin.TaskSpec, laid out as flytekit
+serializes a python-task."""
 from __future__ import annotations
 
 from importlib import metadata as importlib_metadata
+from typing import Any
 
 from flyteidl.admin import description_entity_pb2, task_pb2
-from flyteidl.core import identifier_pb2, literals_pb2, security_pb2, tasks_pb2, workflow_pb2
+from flyteidl.core import literals_pb2, security_pb2, tasks_pb2, workflow_pb2
 
+from sdk.authoring.map_task import MapTask
 from sdk.authoring.naming import module_of
 from sdk.authoring.resources import Resources
-from sdk.authoring.task import PythonFunctionTask
+from sdk.compile.identifiers import task_identifier
 from sdk.compile.interfaces import typed_interface
 
 # Resources field -> core.Resources.ResourceName
@@ -40,19 +43,22 @@ def sdk_version() -> str:
         return "0.0.0"
 
 
-def task_identifier(name: str) -> identifier_pb2.Identifier:
-    return identifier_pb2.Identifier(resource_type=identifier_pb2.TASK, name=name)
+# A map task's container runs one item of the mapped task (see docs/contracts.md, "Map tasks").
+MAP_TASK_FLAG = "--map-task"
 
 
-def container_args(task: PythonFunctionTask) -> list[str]:
-    return [*_EXECUTE_ARGS, "--task-module", module_of(task.function), "--task-name", task.function.__name__]
+def container_args(task: Any) -> list[str]:
+    args = [*_EXECUTE_ARGS, "--task-module", module_of(task.function), "--task-name", task.function.__name__]
+    if isinstance(task, MapTask):
+        args.append(MAP_TASK_FLAG)
+    return args
 
 
-def _resource_entries(resources: Resources) -> list[tasks_pb2.Resources.ResourceEntry]:
+def resource_entries(resources: Resources) -> list[tasks_pb2.Resources.ResourceEntry]:
     return [tasks_pb2.Resources.ResourceEntry(name=_RESOURCE_NAMES[k], value=v) for k, v in resources.items()]
 
 
-def _task_metadata(task: PythonFunctionTask) -> tasks_pb2.TaskMetadata:
+def _task_metadata(task: Any) -> tasks_pb2.TaskMetadata:
     meta = task.metadata
     out = tasks_pb2.TaskMetadata(
         discoverable=meta.cache,
@@ -74,7 +80,7 @@ def _task_metadata(task: PythonFunctionTask) -> tasks_pb2.TaskMetadata:
     return out
 
 
-def node_metadata(name: str, task: PythonFunctionTask) -> workflow_pb2.NodeMetadata:
+def node_metadata(name: str, task: Any) -> workflow_pb2.NodeMetadata:
     """A task node's metadata: timeout, retries and interruptible copied from the task, as flytekit does."""
     meta = task.metadata
     out = workflow_pb2.NodeMetadata(name=name, retries=literals_pb2.RetryStrategy(retries=meta.retries))
@@ -94,14 +100,26 @@ def description(docstring) -> description_entity_pb2.DescriptionEntity:
     )
 
 
-def task_spec(task: PythonFunctionTask, image: str) -> task_pb2.TaskSpec:
+# A @dynamic task compiles tasks at run time; they default to the image the package was built
+# for, which its container learns from here (flytekit passes its serialization settings likewise).
+DYNAMIC_IMAGE_ENV = "SKIFF_DYNAMIC_DEFAULT_IMAGE"
+
+
+def _environment(task: Any, image: str) -> dict[str, str]:
+    env = dict(task.environment)
+    if getattr(task, "is_dynamic", False):
+        env[DYNAMIC_IMAGE_ENV] = image
+    return env
+
+
+def task_spec(task: Any, image: str) -> task_pb2.TaskSpec:
     container = tasks_pb2.Container(
         image=task.container_image or image,
         args=container_args(task),
         resources=tasks_pb2.Resources(
-            requests=_resource_entries(task.resources.requests), limits=_resource_entries(task.resources.limits)
+            requests=resource_entries(task.resources.requests), limits=resource_entries(task.resources.limits)
         ),
-        env=[literals_pb2.KeyValuePair(key=k, value=v) for k, v in task.environment.items()],
+        env=[literals_pb2.KeyValuePair(key=k, value=v) for k, v in _environment(task, image).items()],
     )
     template = tasks_pb2.TaskTemplate(
         id=task_identifier(task.name),
@@ -109,6 +127,7 @@ def task_spec(task: PythonFunctionTask, image: str) -> task_pb2.TaskSpec:
         metadata=_task_metadata(task),
         interface=typed_interface(f"task {task.name}", task.interface),
         container=container,
+        task_type_version=getattr(task, "task_type_version", 0),
     )
     if task.secret_requests:
         template.security_context.CopyFrom(
@@ -119,4 +138,6 @@ def task_spec(task: PythonFunctionTask, image: str) -> task_pb2.TaskSpec:
                 ]
             )
         )
+    if isinstance(task, MapTask):
+        return task_pb2.TaskSpec(template=template)  # flytekit gives a map task no description
     return task_pb2.TaskSpec(template=template, description=description(task.interface.docstring))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import typing
 from typing import Any
 
+from sdk.authoring.condition import BranchEntity
 from sdk.authoring.promise import WORKFLOW_INPUTS_NODE_ID, Promise, has_promises
 from sdk.authoring.workflow import WorkflowEntity
 from sdk.compile.types_bridge import describe, literal, literal_type, types_match
@@ -54,6 +55,26 @@ def _check_value(where: str, var: str, value: Any, hint: Any, produced: dict[str
         )
 
 
+def _check_node(node: Any, produced: dict[str, dict[str, Any]]) -> None:
+    where = f"workflow {node.workflow_name}, node {node.id} ({node.entity.name})"
+    inputs = node.entity.interface.inputs
+    for name in node.bindings:
+        if name not in inputs:
+            raise CompileError(f"{where}: unknown input '{name}'; its inputs are {', '.join(inputs) or 'none'}")
+    for name, hint in inputs.items():
+        if name not in node.bindings:
+            raise CompileError(f"{where}: input '{name}' is not bound; pass {name}=... in the call")
+        _check_value(where, name, node.bindings[name], hint, produced)
+    for upstream in node.run_after_ids:
+        if upstream not in produced:
+            raise CompileError(f"{where}: is ordered after node '{upstream}', which does not exist")
+    if isinstance(node.entity, BranchEntity):
+        # A case's node reads values of the enclosing workflow, never of another case.
+        for case in node.entity.cases:
+            if case.node is not None:
+                _check_node(case.node, produced)
+
+
 def _check_acyclic(workflow: WorkflowEntity) -> None:
     upstream = {node.id: set(node.upstream_ids) for node in workflow.nodes}
     done: set[str] = set()
@@ -80,15 +101,9 @@ def validate_workflow(workflow: WorkflowEntity) -> None:
             raise CompileError(f"workflow {workflow.name}: node id '{node.id}' is used twice; node ids must be unique")
         produced[node.id] = node.entity.interface.outputs
     for node in workflow.nodes:
-        where = f"workflow {workflow.name}, node {node.id} ({node.entity.name})"
-        inputs = node.entity.interface.inputs
-        for name in node.bindings:
-            if name not in inputs:
-                raise CompileError(f"{where}: unknown input '{name}'; its inputs are {', '.join(inputs) or 'none'}")
-        for name, hint in inputs.items():
-            if name not in node.bindings:
-                raise CompileError(f"{where}: input '{name}' is not bound; pass {name}=... in the call")
-            _check_value(where, name, node.bindings[name], hint, produced)
+        _check_node(node, produced)
+    if getattr(workflow, "failure_node", None) is not None:
+        _check_node(workflow.failure_node, {WORKFLOW_INPUTS_NODE_ID: workflow.interface.inputs})
     _check_acyclic(workflow)
     where = f"workflow {workflow.name}"
     for name, hint in workflow.interface.outputs.items():

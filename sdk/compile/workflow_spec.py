@@ -5,78 +5,65 @@ compiler reads that as its start node. The compiled graph's end node is the temp
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from flyteidl.admin import workflow_pb2 as admin_workflow_pb2
-from flyteidl.core import identifier_pb2, literals_pb2, workflow_pb2
+from flyteidl.core import workflow_pb2
 
-from sdk.authoring.launch_plan import LaunchPlan
-from sdk.authoring.task import PythonFunctionTask
+from sdk.authoring.condition import BranchEntity
 from sdk.authoring.tracing import Node
 from sdk.authoring.workflow import WorkflowEntity
 from sdk.compile.bindings import binding
+from sdk.compile.identifiers import launch_plan_identifier, workflow_identifier
 from sdk.compile.interfaces import typed_interface
-from sdk.compile.task_spec import description, node_metadata, task_identifier
+from sdk.compile.nodes import compile_node
+from sdk.compile.task_spec import description
+
+__all__ = ["launch_plan_identifier", "workflow_identifier", "workflow_template", "workflow_spec", "subworkflows",
+           "all_nodes"]  # fmt: skip
 
 
-def workflow_identifier(name: str) -> identifier_pb2.Identifier:
-    return identifier_pb2.Identifier(resource_type=identifier_pb2.WORKFLOW, name=name)
+def all_nodes(workflow: Any) -> Iterator[Node]:
+    """Every node of a workflow: its own, the nodes inside its branches, and its failure node."""
+
+    def walk(node: Node) -> Iterator[Node]:
+        yield node
+        if isinstance(node.entity, BranchEntity):
+            for case in node.entity.cases:
+                if case.node is not None:
+                    yield from walk(case.node)
+
+    for node in workflow.nodes:
+        yield from walk(node)
+    if getattr(workflow, "failure_node", None) is not None:
+        yield from walk(workflow.failure_node)
 
 
-def launch_plan_identifier(name: str) -> identifier_pb2.Identifier:
-    return identifier_pb2.Identifier(resource_type=identifier_pb2.LAUNCH_PLAN, name=name)
-
-
-def _workflow_node_metadata(workflow: WorkflowEntity) -> workflow_pb2.NodeMetadata:
-    # As flytekit: named after the workflow (also for a launch plan), no retries, not interruptible.
-    return workflow_pb2.NodeMetadata(
-        name=workflow.short_name, retries=literals_pb2.RetryStrategy(), interruptible=False
-    )
-
-
-def _node(workflow: WorkflowEntity, node: Node) -> workflow_pb2.Node:
-    where = f"workflow {workflow.name}, node {node.id} ({node.entity.name})"
-    entity: Any = node.entity
-    out = workflow_pb2.Node(
-        id=node.id,
-        inputs=[binding(where, name, node.bindings[name], entity.interface.inputs[name]) for name in sorted(node.bindings)],
-        upstream_node_ids=node.upstream_ids,
-    )
-    if isinstance(entity, PythonFunctionTask):
-        out.metadata.CopyFrom(node_metadata(node.short_name, entity))
-        out.task_node.reference_id.CopyFrom(task_identifier(entity.name))
-        out.task_node.overrides.SetInParent()
-    elif isinstance(entity, LaunchPlan):
-        out.metadata.CopyFrom(_workflow_node_metadata(entity.workflow))
-        out.workflow_node.launchplan_ref.CopyFrom(launch_plan_identifier(entity.name))
-    else:
-        out.metadata.CopyFrom(_workflow_node_metadata(entity))
-        out.workflow_node.sub_workflow_ref.CopyFrom(workflow_identifier(entity.name))
-    return out
-
-
-def workflow_template(workflow: WorkflowEntity) -> workflow_pb2.WorkflowTemplate:
+def workflow_template(workflow: Any) -> workflow_pb2.WorkflowTemplate:
     where = f"workflow {workflow.name}"
     template = workflow_pb2.WorkflowTemplate(
         id=workflow_identifier(workflow.name),
         interface=typed_interface(where, workflow.interface),
-        nodes=[_node(workflow, node) for node in workflow.nodes],
+        nodes=[compile_node(node) for node in workflow.nodes],
         outputs=[
             binding(where, name, workflow.output_bindings[name], workflow.interface.outputs[name])
             for name in workflow.interface.outputs
         ],
     )
     template.metadata.SetInParent()
+    template.metadata.on_failure = int(getattr(workflow, "failure_policy", 0))
     template.metadata_defaults.SetInParent()
+    if getattr(workflow, "failure_node", None) is not None:
+        template.failure_node.CopyFrom(compile_node(workflow.failure_node))
     return template
 
 
-def subworkflows(workflow: WorkflowEntity) -> list[WorkflowEntity]:
+def subworkflows(workflow: Any) -> list[WorkflowEntity]:
     """Every workflow called as a subworkflow, directly or deeper, each once, sorted by name."""
     found: dict[str, WorkflowEntity] = {}
 
-    def visit(current: WorkflowEntity) -> None:
-        for node in current.nodes:
+    def visit(current: Any) -> None:
+        for node in all_nodes(current):
             if isinstance(node.entity, WorkflowEntity) and node.entity.name not in found:
                 found[node.entity.name] = node.entity
                 visit(node.entity)

@@ -19,7 +19,7 @@ from flyteidl.core import tasks_pb2
 from sdk.compile.package import write_package
 
 HERE = Path(__file__).parent / "conformance"
-TWINS = ["chain", "fan", "multi", "alltypes", "meta", "nested"]
+TWINS = ["chain", "fan", "multi", "alltypes", "meta", "nested", "branches", "mapping", "dynamic_wf", "policy", "gates"]
 IMAGE = "conformance:1"
 SPEC_CLASSES = {"1": task_pb2.TaskSpec, "2": workflow_pb2.WorkflowSpec, "3": launch_plan_pb2.LaunchPlan}
 
@@ -65,6 +65,10 @@ def _variables(variable_map) -> dict:
     return {name: (var.type, var.description) for name, var in variable_map.variables.items()}
 
 
+def _env(entries, sdk_own: str) -> list:
+    return [(e.key, e.value) for e in entries if e.key != sdk_own]
+
+
 def _resources(entries) -> dict:
     return {tasks_pb2.Resources.ResourceName.Name(e.name): e.value for e in entries}
 
@@ -92,7 +96,8 @@ def test_tasks_agree_on_interface_metadata_and_container(packages):
         assert b.container.image == a.container.image, name
         assert _resources(b.container.resources.requests) == _resources(a.container.resources.requests), name
         assert _resources(b.container.resources.limits) == _resources(a.container.resources.limits), name
-        assert list(b.container.env) == list(a.container.env), name
+        # Each SDK tells a @dynamic task's container how to compile at run time in its own variable.
+        assert _env(b.container.env, "SKIFF_DYNAMIC_DEFAULT_IMAGE") == _env(a.container.env, "_F_SS_C"), name
         assert b.security_context == a.security_context, name
         assert ours.description == theirs.description, name
 
@@ -206,3 +211,144 @@ def test_twins_run_in_process():
     assert load_entity(str(HERE / "skiff" / "nested.py"), "outer")(x=1) == (3, 7)
     assert load_entity(str(HERE / "skiff" / "chain.py"), "chain_fixed_lp")() == "BO:49BO:49"
     assert load_entity(str(HERE / "skiff" / "fan.py"), "fan")(a=1) == (14.5, "14.5:['a', 'b']")
+
+
+# ---- the workflow language: branches, map tasks, dynamic, failure handling, gates -------------
+
+
+def _template(specs, name):
+    return specs[("2", name)].template
+
+
+def test_failure_policy_and_failure_node_agree(packages):
+    flytekit, skiff = packages
+    ours, theirs = _template(skiff, "policy.guarded"), _template(flytekit, "policy.guarded")
+    assert ours.metadata.on_failure == theirs.metadata.on_failure == 1  # FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
+    assert ours.failure_node.id == "fn0"
+    assert _node_view(ours.failure_node) == _node_view(theirs.failure_node)
+    err = {b.var: b.binding for b in ours.failure_node.inputs}["err"]
+    assert err.scalar.union.value.scalar.HasField("none_type")  # the optional err defaults to None
+
+
+def test_overrides_reach_node_metadata_and_task_overrides(packages):
+    _, skiff = packages
+    node = _template(skiff, "policy.guarded").nodes[0]
+    assert node.metadata.name == "twice"
+    assert (node.metadata.retries.retries, node.metadata.timeout.seconds) == (2, 30)
+    assert node.metadata.cacheable and node.metadata.cache_version == "7"
+    assert _resources(node.task_node.overrides.resources.requests) == {"CPU": "1", "MEMORY": "1Gi"}
+    assert _resources(node.task_node.overrides.resources.limits) == {"CPU": "2", "MEMORY": "2Gi"}
+    assert node.task_node.overrides.container_image == "other:9"
+    shout = _template(skiff, "policy.guarded").nodes[1]
+    assert shout.metadata.interruptible and shout.metadata.timeout.seconds == 45
+
+
+def test_branch_nodes_carry_conditions_cases_and_failure(packages):
+    _, skiff = packages
+    signs = _template(skiff, "branches.signs")
+    branch = signs.nodes[1]
+    assert branch.metadata.name == "sign"
+    assert [b.var for b in branch.inputs] == [".a", ".b", "n0.o0"]  # what the conditions read, sorted
+    assert list(branch.upstream_node_ids) == ["n0"]
+    if_else = branch.branch_node.if_else
+    first = if_else.case.condition.conjunction
+    assert first.left_expression.comparison.left_value.var == ".a"
+    assert first.right_expression.comparison.right_value.primitive.integer == 4
+    assert [block.then_node.task_node.reference_id.name for block in if_else.other] == ["branches.neg"] * 2
+    assert (if_else.error.failed_node_id, if_else.error.message) == ("sign", "no branch for this input")
+    assert signs.nodes[2].inputs[0].binding.promise.node_id == "n1"  # the branch output used downstream
+    nested = _template(skiff, "branches.nones").nodes[1].branch_node.if_else.else_node
+    assert nested.branch_node.if_else.case.condition.comparison.right_value.primitive.integer == 10
+    none_check = _template(skiff, "branches.nones").nodes[1].branch_node.if_else.case.condition.comparison
+    assert none_check.right_value.scalar.HasField("none_type")
+
+
+def test_map_task_is_an_array_node_over_its_own_task(packages):
+    flytekit, skiff = packages
+    names = [name for kind, name in skiff if kind == "1" and "-arraynode" in name]
+    assert sorted(names) == sorted(name for kind, name in flytekit if kind == "1" and "-arraynode" in name)
+    node = _template(skiff, "mapping.tolerant").nodes[0]
+    array = node.array_node
+    assert array.parallelism == 4 and array.min_success_ratio == 0.5
+    assert array.node.task_node.reference_id.name == node.metadata.name
+    task = skiff[("1", array.node.task_node.reference_id.name)].template
+    assert task.interface.inputs.variables["x"].type.collection_type.simple == 1  # List[int]
+    assert task.interface.outputs.variables["o0"].type.collection_type.HasField("union_type")  # List[Optional[int]]
+    assert task.container.args[-5:] == ["--task-module", "mapping", "--task-name", "fragile", "--map-task"]
+
+
+def test_gate_nodes_agree(packages):
+    _, skiff = packages
+    sleep_node, signal_node, double, approve_node, _ = _template(skiff, "gates.gated").nodes
+    assert sleep_node.gate_node.sleep.duration.seconds == 1 and sleep_node.metadata.timeout.seconds == 3600
+    assert signal_node.gate_node.signal.signal_id == "num" and signal_node.gate_node.signal.type.simple == 1
+    assert set(double.upstream_node_ids) == {"n0", "n1"}  # `pause >> d` orders without data
+    assert approve_node.gate_node.approve.signal_id == "ok" and approve_node.metadata.timeout.seconds == 7200
+
+
+FLYTEKIT_DYNAMIC = """
+import sys
+from flytekit.configuration import Image, ImageConfig, SerializationSettings
+from flytekit.core.context_manager import ExecutionState, FlyteContextManager
+import dynamic_wf
+
+settings = SerializationSettings(image_config=ImageConfig(default_image=Image(name="d", fqn="conformance", tag="1")))
+ctx = FlyteContextManager.current_context()
+state = ctx.new_execution_state().with_params(mode=ExecutionState.Mode.TASK_EXECUTION)
+with FlyteContextManager.with_context(ctx.with_serialization_settings(settings).with_execution_state(state)) as c:
+    spec = dynamic_wf.ladder.compile_into_workflow(c, dynamic_wf.ladder._task_function, n=int(sys.argv[1]))
+sys.stdout.write(spec.to_flyte_idl().SerializeToString().hex())
+"""
+
+
+def test_dynamic_job_spec_agrees_with_flytekit():
+    from flyteidl.core import dynamic_job_pb2
+
+    from sdk.compile.dynamic_spec import compile_dynamic_job_spec
+    from sdk.loader import load_entity
+
+    run = subprocess.run([sys.executable, "-c", FLYTEKIT_DYNAMIC, "3"], cwd=HERE / "flytekit", check=True,
+                         capture_output=True, text=True)
+    theirs = dynamic_job_pb2.DynamicJobSpec.FromString(bytes.fromhex(run.stdout))
+    ladder = load_entity(str(HERE / "skiff" / "dynamic_wf.py"), "ladder")
+    ours = compile_dynamic_job_spec(ladder, {"n": 3}, IMAGE, "s3://skiff/fast/p/d/fastabc.tar.gz")
+    assert [n.id for n in ours.nodes] == [n.id for n in theirs.nodes] == ["dn0", "dn1", "dn2", "dn3"]
+    for our_node, their_node in zip(ours.nodes, theirs.nodes):
+        assert _node_view(our_node) == _node_view(their_node), our_node.id
+    assert list(ours.outputs) == list(theirs.outputs)
+    assert ours.min_successes == theirs.min_successes == 4
+    assert [t.id.name for t in ours.tasks] == [t.id.name for t in theirs.tasks]
+    assert "s3://skiff/fast/p/d/fastabc.tar.gz" in ours.tasks[0].container.args
+    assert not any("{{ .remote_package_path }}" in a for t in ours.tasks for a in t.container.args)
+
+
+def test_dynamic_without_calls_returns_its_outputs(tmp_path):
+    from sdk.compile.dynamic_spec import compile_dynamic_job_spec
+    from sdk.loader import load_entity
+
+    ladder = load_entity(str(HERE / "skiff" / "dynamic_wf.py"), "ladder")
+    path = tmp_path / "const_dyn.py"
+    path.write_text("from sdk import dynamic\n\n@dynamic\ndef fixed(n: int) -> int:\n    return n * 2\n")
+    fixed = load_entity(str(path), "fixed")
+    outputs = compile_dynamic_job_spec(fixed, {"n": 4}, IMAGE)
+    assert outputs.literals["o0"].scalar.primitive.integer == 8
+    assert type(compile_dynamic_job_spec(ladder, {"n": 1}, IMAGE)).__name__ == "DynamicJobSpec"
+
+
+def test_new_twins_run_in_process_with_flytekit_results():
+    """Each construct's twin gives the same values in Skiff (in-process) and in flytekit's local run."""
+    script = (
+        "import json, sys\n"
+        "import branches, mapping, dynamic_wf, policy\n"
+        "print(json.dumps([branches.signs(a=1), branches.signs(a=3), branches.flags(a=-2), branches.nones(a=2),"
+        " branches.nones(a=11), branches.floats(r=0.2), mapping.squares(xs=[1, 2, 3]),"
+        " mapping.tolerant(xs=[1, -1, 2, 3]), mapping.chained(n=4), dynamic_wf.climb(n=3), policy.guarded(a=2)]))\n"
+    )
+    results = []
+    for side in ("flytekit", "skiff"):
+        run = subprocess.run([sys.executable, "-c", script], cwd=HERE / side, capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(HERE / side)})
+        assert run.returncode == 0, run.stderr
+        results.append(run.stdout.strip().splitlines()[-1])
+    assert results[0] == results[1]
+    assert results[1] == '[-2, 3, 2, 4, 22, "low:0.2", 14, 3, [0, 1, 4, 9], "1,2,3", [4, "X"]]'

@@ -1,0 +1,47 @@
+"""Map tasks: concurrency, min_success_ratio (outputs become lists of Optional), a workflow input
+and a node output mapped, and the mapped outputs used downstream."""
+import typing
+
+from flytekit import map_task, task, workflow
+
+
+@task
+def square(x: int) -> int:
+    return x * x
+
+
+@task
+def fragile(x: int) -> int:
+    if x < 0:
+        raise ValueError(f"negative item {x}")
+    return x + 1
+
+
+@task
+def total(values: typing.List[int]) -> int:
+    return sum(values)
+
+
+@task
+def count_present(values: typing.List[typing.Optional[int]]) -> int:
+    return sum(v is not None for v in values)
+
+
+@task
+def spread(n: int) -> typing.List[int]:
+    return list(range(n))
+
+
+@workflow
+def squares(xs: typing.List[int]) -> int:
+    return total(values=map_task(square, concurrency=2)(x=xs))
+
+
+@workflow
+def tolerant(xs: typing.List[int]) -> int:
+    return count_present(values=map_task(fragile, concurrency=4, min_success_ratio=0.5)(x=xs))
+
+
+@workflow
+def chained(n: int) -> typing.List[int]:
+    return map_task(square)(x=spread(n=n))
