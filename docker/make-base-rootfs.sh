@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Make the root file system of skiff-base:bookworm without any image registry:
 # a minimal Debian bookworm with Python 3, trimmed of documentation and package caches.
-# Usage: make-base-rootfs.sh DIR [MIRROR]   (as root; then `tar -C DIR -c . | docker import - skiff-base:bookworm`)
+# Usage: make-base-rootfs.sh DIR MIRROR   (MIRROR: the bookworm mirror apt uses here)   (as root; then `tar -C DIR -c . | docker import - skiff-base:bookworm`)
 set -euo pipefail
-dir=${1:?usage: make-base-rootfs.sh DIR [MIRROR]}
-mirror=${2:-http://deb.debian.org/debian}
+dir=${1:?usage: make-base-rootfs.sh DIR MIRROR}
+mirror=${2:?usage: make-base-rootfs.sh DIR MIRROR}
 
 debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
     bookworm "$dir" "$mirror"

@@ -51,35 +51,21 @@ python_env() {
     say "Skiff installed for $python"
 }
 
-# MinIO needs Go >= 1.24 to build. Debian's golang-go is older, so when no suitable Go is on
-# PATH, fetch the Go toolchain module from the Go module proxy into the shared cache.
-GO_TOOLCHAIN=go1.24.8
+# MinIO needs Go >= 1.24 to build; this kind of machine ships a recent Go in /usr/local/go.
+# An older Go (>= 1.21) fetches the newer toolchain itself, as a module, when GOTOOLCHAIN asks.
 go_toolchain() {
-    export PATH=$PATH:/usr/local/go/bin:$SKIFF_CACHE_DIR/go/bin
+    export PATH=$PATH:/usr/local/go/bin
     if [[ -n ${SKIFF_MINIO_BINARY:-} ]] || command -v minio >/dev/null || [[ -x $SKIFF_CACHE_DIR/bin/minio ]]; then
         say "MinIO binary already present; Go not needed"; return
     fi
-    if command -v go >/dev/null && go version | grep -Eq 'go1\.(2[4-9]|[3-9][0-9])'; then
-        say "using $(go version)"; return
+    if ! command -v go >/dev/null; then
+        say "no Go on PATH: install Go 1.24 or newer (or put a minio binary on PATH), then run again"; return 1
     fi
-    say "fetching the $GO_TOOLCHAIN toolchain from the Go module proxy into $SKIFF_CACHE_DIR/go"
-    "$(skiff_python)" - "$SKIFF_CACHE_DIR" "$GO_TOOLCHAIN" <<'PY'
-import os, pathlib, shutil, sys, tempfile, urllib.request, zipfile
-cache, version = pathlib.Path(sys.argv[1]), sys.argv[2]
-module = f"golang.org/toolchain@v0.0.1-{version}.linux-amd64"
-url = f"https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-{version}.linux-amd64.zip"
-with tempfile.TemporaryDirectory(dir=cache) as scratch:
-    archive = pathlib.Path(scratch, "go.zip")
-    with urllib.request.urlopen(url) as response, open(archive, "wb") as out:
-        shutil.copyfileobj(response, out)
-    with zipfile.ZipFile(archive) as zipped:
-        zipped.extractall(scratch)
-    shutil.rmtree(cache / "go", ignore_errors=True)
-    shutil.move(pathlib.Path(scratch, module), cache / "go")
-for path in [*(cache / "go/bin").iterdir(), *(cache / "go/pkg/tool").glob("*/*")]:
-    path.chmod(0o755)  # zip archives from the proxy carry no execute bits
-PY
-    go version
+    if ! go version | grep -Eq 'go1\.(2[4-9]|[3-9][0-9])'; then
+        export GOTOOLCHAIN=go1.24.8
+        say "$(go version) is older than 1.24: the go command will fetch $GOTOOLCHAIN"
+    fi
+    say "using $(go version)"
 }
 
 services() {

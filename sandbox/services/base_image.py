@@ -25,7 +25,6 @@ from sdk.errors import SandboxError
 log = logging.getLogger(__name__)
 
 BASE_IMAGE = "skiff-base:bookworm"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 
 def debian_mirror() -> str:
@@ -41,7 +40,10 @@ def debian_mirror() -> str:
         for uri, suites in apt_entries(text):
             if "bookworm" in suites and "security" not in uri:
                 return uri.rstrip("/")
-    return DEFAULT_MIRROR
+    raise SandboxError(
+        "no Debian bookworm mirror found in /etc/apt/sources.list*; set SKIFF_DEBIAN_MIRROR to "
+        "the mirror apt uses, then run `skiff sandbox up` again"
+    )
 
 
 def apt_entries(text: str):
