@@ -15,7 +15,7 @@ import tempfile
 import typing
 import uuid
 
-from flyteidl.core import literals_pb2
+from flyteidl.core import literals_pb2, types_pb2
 
 from sdk.types.blobs import Transfer, is_remote_uri, local_path_of
 from sdk.types.problems import ValueMismatch, shorten
@@ -105,6 +105,11 @@ def _literal(uri: str, sd_type) -> literals_pb2.Literal:
         uri=uri, metadata=literals_pb2.StructuredDatasetMetadata(structured_dataset_type=sd_type)
     )
     return literals_pb2.Literal(scalar=literals_pb2.Scalar(structured_dataset=stored))
+
+
+def stored_dataset(uri: str, fmt: str) -> literals_pb2.StructuredDataset:
+    """A stored dataset known only by URI and format (as a dataclass field carries it)."""
+    return _literal(uri, types_pb2.StructuredDatasetType(format=fmt)).scalar.structured_dataset
 
 
 # ---- reading -------------------------------------------------------------------------------

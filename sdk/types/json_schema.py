@@ -13,6 +13,7 @@ import typing
 
 from sdk.types.hints import Kind, classify, dataclass_field_hints
 from sdk.types import plain, pydantic_models
+from sdk.types.problems import UnsupportedHint
 
 _PATH_SCHEMA = {"anyOf": [{"type": "string"}, {"type": "string", "format": "path"}], "default": None}
 
@@ -36,6 +37,17 @@ _DIRECTORY_SCHEMA = {
     "type": "object",
     "title": "FlyteDirectory",
     "properties": {"path": _PATH_SCHEMA},
+    "additionalProperties": False,
+}
+
+# How mashumaro describes flytekit's StructuredDataset (its uri and file_format fields).
+_DATASET_SCHEMA = {
+    "type": "object",
+    "title": "StructuredDataset",
+    "properties": {
+        "uri": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+        "file_format": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": ""},
+    },
     "additionalProperties": False,
 }
 
@@ -82,6 +94,10 @@ def schema_for(hint: typing.Any) -> dict:
         return _deep_copy(_DIRECTORY_SCHEMA)
     if kind is Kind.PYDANTIC:
         return pydantic_models.json_schema(info.python_type)
+    if kind is Kind.STRUCTURED_DATASET:
+        return _deep_copy(_DATASET_SCHEMA)
+    if kind is Kind.DATAFRAME:
+        raise UnsupportedHint(info.python_type, "a dataframe cannot be a dataclass field; use StructuredDataset")
     return dataclass_schema(info.python_type)
 
 

@@ -76,6 +76,12 @@ def to_plain(value: typing.Any, hint: typing.Any, transfer: typing.Optional[Tran
         return {"path": blob_values.uri_for(value, info.python_type, transfer)}
     if kind is Kind.PYDANTIC:
         return pydantic_models.to_plain(value, info.python_type)
+    if kind in (Kind.DATAFRAME, Kind.STRUCTURED_DATASET):
+        # As flytekit's StructuredDataset serialises itself inside a dataclass.
+        from sdk.types import dataframes
+
+        stored = dataframes.to_literal(value, info.python_type, info.args[0], transfer).scalar.structured_dataset
+        return {"uri": stored.uri, "file_format": stored.metadata.structured_dataset_type.format}
     # dataclass
     cls = info.python_type
     _expect(isinstance(value, cls), value, hint)
@@ -145,6 +151,12 @@ def from_plain(obj: typing.Any, hint: typing.Any, transfer: typing.Optional[Tran
         return blob_values.value_for(obj["path"], info.python_type, transfer)
     if kind is Kind.PYDANTIC:
         return pydantic_models.from_plain(obj, info.python_type)
+    if kind in (Kind.DATAFRAME, Kind.STRUCTURED_DATASET):
+        _expect(isinstance(obj, dict) and isinstance(obj.get("uri"), str), obj, hint)
+        from sdk.types import dataframes
+
+        return dataframes.to_python(dataframes.stored_dataset(obj["uri"], obj.get("file_format") or ""),
+                                    info.python_type, info.args[0], transfer)
     cls = info.python_type
     _expect(isinstance(obj, dict), obj, hint)
     kwargs = {}

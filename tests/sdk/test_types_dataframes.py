@@ -230,3 +230,44 @@ def test_missing_column_names_the_dataset_and_column():
 def test_a_non_dataset_literal_is_rejected():
     with pytest.raises(TypeTransformerError, match=r"the literal holds an integer, expected DataFrame"):
         TypeEngine.to_python_value(TypeEngine.to_literal(3, int), pd.DataFrame)
+
+
+@dataclasses.dataclass
+class Holder:
+    data: StructuredDataset
+    n: int = 0
+
+
+@dataclasses.dataclass
+class FkHolder:
+    data: FkDataset
+    n: int = 0
+
+
+def test_dataset_field_of_a_dataclass_is_typed_as_flytekits():
+    ours = TypeEngine.to_literal_type(Holder)
+    theirs = FlytekitEngine.to_literal_type(FkHolder).to_flyte_idl()
+    ours.metadata["title"] = "FkHolder"  # the only difference: the class names
+    assert ours == theirs
+
+
+def test_dataset_field_crosses_between_the_sdks(ctx):
+    theirs = FlytekitEngine.to_literal(ctx, FkHolder(data=FkDataset(dataframe=frame()), n=2), FkHolder,
+                                       FlytekitEngine.to_literal_type(FkHolder)).to_flyte_idl()
+    holder = TypeEngine.to_python_value(theirs, Holder)
+    assert holder.n == 2 and holder.data.file_format == "parquet"
+    pd.testing.assert_frame_equal(holder.data.open(pd.DataFrame).all(), frame(), check_dtype=False)
+
+    ours = TypeEngine.to_literal(Holder(data=StructuredDataset(dataframe=frame()), n=5), Holder)
+    back = FlytekitEngine.to_python_value(ctx, FkLiteral.from_flyte_idl(ours), FkHolder)
+    assert back.n == 5
+    pd.testing.assert_frame_equal(back.data.open(pd.DataFrame).all(), frame(), check_dtype=False)
+
+
+def test_dataframe_field_of_a_dataclass_says_to_use_structured_dataset():
+    @dataclasses.dataclass
+    class Bad:
+        df: pd.DataFrame
+
+    with pytest.raises(TypeTransformerError, match="use StructuredDataset"):
+        TypeEngine.to_literal_type(Bad)
