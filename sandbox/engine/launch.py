@@ -32,7 +32,7 @@ def load_plan(store, execution) -> Plan:
         return plan_task(spec.template)
     spec = get_spec(store, WORKFLOW, execution.project, execution.domain, execution.workflow,
                     execution.version)
-    return plan_workflow(store, spec.template)
+    return plan_workflow(store, spec.template, spec.sub_workflows)
 
 
 def _defaults_and_fixed(store, kind, spec, project, domain, version):
@@ -103,11 +103,11 @@ def create_execution(store, project: str, domain: str, name: str, version: str |
         wf_spec = get_spec(store, WORKFLOW, wf_id.project, wf_id.domain, wf_id.name,
                            wf_id.version)
         target, target_version, interface = wf_id.name, wf_id.version, wf_spec.template.interface
-        plan = plan_workflow(store, wf_spec.template)
+        plan = plan_workflow(store, wf_spec.template, wf_spec.sub_workflows)
     elif kind == WORKFLOW:
         target_kind, target = WORKFLOW, spec.template.id.name
         target_version, interface = spec.template.id.version, spec.template.interface
-        plan = plan_workflow(store, spec.template)
+        plan = plan_workflow(store, spec.template, spec.sub_workflows)
     else:
         target_kind, target = TASK, spec.template.id.name
         target_version, interface = spec.template.id.version, spec.template.interface
@@ -120,5 +120,5 @@ def create_execution(store, project: str, domain: str, name: str, version: str |
         store.add_execution(cursor, id=execution_id, project=project, domain=domain,
                             launch_plan=launch_plan, target_kind=target_kind, workflow=target,
                             version=target_version, inputs=inputs.SerializeToString(),
-                            node_tasks={n: plan.tasks[n].id.name for n in plan.nodes})
+                            node_tasks={n: plan.task_name(node) for n, node in plan.nodes.items()})
     return execution_id

@@ -35,6 +35,22 @@ def _load(ctx: EngineContext, execution_id: str):
     return execution, plan, rows
 
 
+def _handlers(ctx, info, plan, workflow_inputs, node_outputs) -> dict:
+    """One handler per node kind (flytepropeller's shape); branch runs the others."""
+    from sandbox.engine.array_handler import ArrayHandler
+    from sandbox.engine.branch_handler import BranchHandler
+    from sandbox.engine.gate_handler import GateHandler
+
+    def resolve_inputs(bindings, where):
+        return resolve_all(bindings, workflow_inputs, node_outputs, where)
+
+    handlers: dict = {"task_node": TaskHandler(ctx, info, plan)}
+    handlers["array_node"] = ArrayHandler(ctx, info, plan, handlers["task_node"])
+    handlers["gate_node"] = GateHandler(ctx, info, plan)
+    handlers["branch_node"] = BranchHandler(ctx, info, plan, handlers, resolve_inputs)
+    return handlers
+
+
 def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.LiteralMap:
     """Run (or resume) an execution to the end; its outputs, or ExecutionFailed."""
     execution, plan, rows = _load(ctx, execution_id)
@@ -53,7 +69,7 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
         elif row.state == "failed":  # resuming a failed execution retries its failed nodes
             rows[node_id] = record(ctx, info, node_id, state="queued", attempt=row.attempt + 1,
                                    user_failures=0, system_failures=0, container_id=None)
-    handler = TaskHandler(ctx, info)
+    handlers = _handlers(ctx, info, plan, workflow_inputs, node_outputs)
     failure: tuple[str, NodeOutcome] | None = None
     running: dict[futures.Future, str] = {}
     with futures.ThreadPoolExecutor(max_workers=max(ctx.parallelism, 1),
@@ -74,8 +90,8 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
                         failure = (node_id, NodeOutcome(None, str(exc), rows[node_id].attempt))
                         record(ctx, info, node_id, state="failed", error=str(exc))
                         break
-                    future = pool.submit(handler.handle, node, plan.tasks[node_id], inputs,
-                                         rows[node_id])
+                    handler = handlers[node.WhichOneof("target")]
+                    future = pool.submit(handler.handle, node, inputs, rows[node_id])
                     running[future] = node_id
             if not running:
                 break
@@ -94,8 +110,9 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
                     failure = (node_id, outcome)
     if failure is not None:
         node_id, outcome = failure
-        task = plan.tasks[node_id].id.name
-        message = (f"execution {execution_id} failed: node {node_id!r} (task {task}) "
+        failed_row = ctx.store.node(execution_id, node_id)
+        task = f" (task {failed_row.task})" if failed_row and failed_row.task else ""
+        message = (f"execution {execution_id} failed: node {node_id!r}{task} "
                    f"attempt {outcome.attempt}: {outcome.error}")
         _set_execution(ctx, execution_id, state="failed", error=message, ended_at=utcnow())
         raise ExecutionFailed(message)

@@ -47,9 +47,10 @@ def _append_logs(previous: str | None, attempt: int, logs: str) -> str:
 
 
 class TaskHandler:
-    def __init__(self, ctx: EngineContext, execution: ExecutionInfo):
+    def __init__(self, ctx: EngineContext, execution: ExecutionInfo, plan):
         self.ctx = ctx
         self.execution = execution
+        self.plan = plan
 
     def _paths(self, node_id: str, attempt: int) -> AttemptPaths:
         e, bucket = self.execution, self.ctx.objects.bucket
@@ -73,9 +74,9 @@ class TaskHandler:
             "FLYTE_ATTEMPT_NUMBER": str(attempt),
         }
 
-    def handle(self, node, task_template, inputs: literals_pb2.LiteralMap,
-               row: NodeRecord) -> NodeOutcome:
+    def handle(self, node, inputs: literals_pb2.LiteralMap, row: NodeRecord) -> NodeOutcome:
         """Run the node from whatever state the store holds (fresh, retrying or running)."""
+        task_template = self.plan.task_for(node)
         key = None
         if cache.is_cacheable(task_template):
             key = cache.cache_key(self.execution.project, self.execution.domain, task_template,

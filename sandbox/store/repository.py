@@ -108,6 +108,21 @@ class Store:
                              "WHERE execution_id = ? AND node_id = ?", (execution_id, node_id))
         return from_row(NodeRecord, rows[0]) if rows else None
 
+    def ensure_node(self, execution_id: str, node_id: str, task: str | None) -> NodeRecord:
+        """The node's row, created queued when missing (sub-nodes of array nodes)."""
+        row = self.node(execution_id, node_id)
+        if row is not None:
+            return row
+        try:
+            with self.transaction() as cursor:
+                cursor.execute(
+                    "INSERT INTO node_executions (execution_id, node_id, task, state, attempt, "
+                    "user_failures, system_failures) VALUES (?, ?, ?, 'queued', 0, 0, 0)",
+                    (execution_id, node_id, task))
+        except self.integrity_error():
+            pass  # created by a concurrent engine: use its row
+        return self.node(execution_id, node_id)
+
     def update_node(self, execution_id: str, node_id: str, **fields) -> NodeRecord:
         """Commit the new values, then return the whole row as stored."""
         unknown = fields.keys() - _NODE_FIELDS
@@ -157,3 +172,4 @@ class Store:
                 return cursor.execute("DELETE FROM cache_entries WHERE task = ?",
                                       (task,)).rowcount
             return cursor.execute("DELETE FROM cache_entries").rowcount
+

@@ -264,3 +264,88 @@ def standin_sandbox(home: Path):
                          runtime_image=runtime_image())
     state.save()
     return state, proc
+
+
+# ---- building blocks for workflows with subworkflow, launch plan, branch, map and gate nodes --
+
+
+def binding(ref) -> literals_pb2.BindingData:
+    """"node.var" -> a promise ("start-node.x" for a workflow input), int -> a literal,
+    list -> a collection of bindings."""
+    if isinstance(ref, list):
+        data = literals_pb2.BindingData()
+        data.collection.SetInParent()
+        for item in ref:
+            data.collection.bindings.add().CopyFrom(binding(item))
+        return data
+    return _binding_data(ref)
+
+
+def task_node(node_id, task_name, bindings, upstream=()) -> workflow_pb2.Node:
+    node = workflow_pb2.Node(id=node_id)
+    node.task_node.reference_id.resource_type = identifier_pb2.TASK
+    node.task_node.reference_id.name = task_name
+    for var, ref in bindings.items():
+        node.inputs.add(var=var).binding.CopyFrom(binding(ref))
+    node.upstream_node_ids.extend(upstream)
+    return node
+
+
+def workflow_node(node_id, name, bindings, launch_plan=False) -> workflow_pb2.Node:
+    node = workflow_pb2.Node(id=node_id)
+    ref = (node.workflow_node.launchplan_ref if launch_plan
+           else node.workflow_node.sub_workflow_ref)
+    ref.resource_type = identifier_pb2.LAUNCH_PLAN if launch_plan else identifier_pb2.WORKFLOW
+    ref.name = name
+    for var, value in bindings.items():
+        node.inputs.add(var=var).binding.CopyFrom(binding(value))
+    return node
+
+
+def template(name, inputs, outputs, nodes, output_bindings) -> workflow_pb2.WorkflowTemplate:
+    tmpl = workflow_pb2.WorkflowTemplate()
+    tmpl.id.resource_type = identifier_pb2.WORKFLOW
+    tmpl.id.name = name
+    tmpl.interface.inputs.CopyFrom(_variables(inputs))
+    tmpl.interface.outputs.CopyFrom(_variables(outputs))
+    tmpl.nodes.extend(nodes)
+    for var, ref in output_bindings.items():
+        tmpl.outputs.add(var=var).binding.CopyFrom(binding(ref))
+    return tmpl
+
+
+def launch_plan(name, workflow_name, inputs, defaults=None, fixed=None):
+    lp = launch_plan_pb2.LaunchPlan()
+    lp.id.resource_type = identifier_pb2.LAUNCH_PLAN
+    lp.id.name = name
+    lp.spec.workflow_id.resource_type = identifier_pb2.WORKFLOW
+    lp.spec.workflow_id.name = workflow_name
+    for var, hint in inputs.items():
+        param = lp.spec.default_inputs.parameters[var]
+        param.var.type.simple = _SIMPLE[hint]
+        if defaults and var in defaults:
+            param.default.scalar.primitive.integer = defaults[var]
+        elif not (fixed and var in fixed):
+            param.required = True
+    for var, value in (fixed or {}).items():
+        lp.spec.fixed_inputs.literals[var].scalar.primitive.integer = value
+    return lp
+
+
+def package(tmp_path, tasks, workflows, launch_plans=(), sub_workflows=None) -> Path:
+    """workflows: [WorkflowTemplate]; sub_workflows: {workflow name: [WorkflowTemplate]}."""
+    entries, n = [], 0
+    for task in tasks:
+        entries.append((f"{n}_{task.template.id.name}_1.pb", task.SerializeToString()))
+        n += 1
+    for tmpl in workflows:
+        spec = admin_wf_pb2.WorkflowSpec(template=tmpl)
+        spec.sub_workflows.extend((sub_workflows or {}).get(tmpl.id.name, []))
+        entries.append((f"{n}_{tmpl.id.name}_2.pb", spec.SerializeToString()))
+        n += 1
+    for lp in launch_plans:
+        entries.append((f"{n}_{lp.id.name}_3.pb", lp.SerializeToString()))
+        n += 1
+    path = Path(tmp_path) / f"pkg-{secrets.token_hex(3)}.tgz"
+    write_tgz(path, entries)
+    return path

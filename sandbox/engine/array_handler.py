@@ -1,0 +1,109 @@
+"""The array node handler (map tasks): run the sub-node's task once per element of the mapped
+inputs, concurrently, each as its own node execution ("<node>-<index>": own attempts, cache,
+logs), then gather each output into a list. Sub-nodes that completed are kept on resume."""
+from __future__ import annotations
+
+import concurrent.futures as futures
+import math
+
+from flyteidl.core import literals_pb2
+
+from sandbox.engine.task_handler import NodeOutcome, record
+from sandbox.store.repository import utcnow
+
+_COMPLETED = ("succeeded", "cached")
+
+
+class ArrayHandler:
+    def __init__(self, ctx, execution, plan, task_handler):
+        self.ctx = ctx
+        self.execution = execution
+        self.plan = plan
+        self.task_handler = task_handler
+
+    def _where(self, node) -> str:
+        return f"workflow {self.plan.workflow_name!r} map node {node.id!r}"
+
+    def _fail(self, node, row, message) -> NodeOutcome:
+        record(self.ctx, self.execution, node.id, state="failed", error=message,
+               ended_at=utcnow())
+        return NodeOutcome(None, message, row.attempt)
+
+    def _split(self, node, inputs) -> list[literals_pb2.LiteralMap] | str:
+        bound = set(node.array_node.bound_inputs)
+        mapped = {k: v for k, v in inputs.literals.items() if k not in bound}
+        sizes = set()
+        for name, literal in mapped.items():
+            if literal.WhichOneof("value") != "collection":
+                return f"{self._where(node)}: input {name!r} is not a list; map over lists"
+            sizes.add(len(literal.collection.literals))
+        if len(sizes) > 1:
+            return f"{self._where(node)}: mapped inputs have different lengths {sorted(sizes)}"
+        count = sizes.pop() if sizes else 0
+        items = []
+        for i in range(count):
+            item = literals_pb2.LiteralMap()
+            for name, literal in inputs.literals.items():
+                source = literal if name in bound else literal.collection.literals[i]
+                item.literals[name].CopyFrom(source)
+            items.append(item)
+        return items
+
+    def _required(self, array, count: int) -> int:
+        criteria = array.WhichOneof("success_criteria")
+        if criteria == "min_successes":
+            return min(array.min_successes, count)
+        if criteria == "min_success_ratio":
+            return math.ceil(array.min_success_ratio * count)
+        return count
+
+    def handle(self, node, inputs, row) -> NodeOutcome:
+        items = self._split(node, inputs)
+        if isinstance(items, str):
+            return self._fail(node, row, items)
+        array = node.array_node
+        sub = array.node
+        task = self.plan.task_for(sub)
+        record(self.ctx, self.execution, node.id, state="running", task=task.id.name,
+               started_at=row.started_at or utcnow())
+        results: dict[int, NodeOutcome] = {}
+        pending = {}
+        parallelism = array.parallelism or self.ctx.parallelism
+        with futures.ThreadPoolExecutor(max_workers=max(parallelism, 1),
+                                        thread_name_prefix=f"skiff-{node.id}") as pool:
+            for i, item in enumerate(items):
+                sub_id = f"{node.id}-{i}"
+                sub_row = self.ctx.store.ensure_node(self.execution.id, sub_id, task.id.name)
+                if sub_row.state in _COMPLETED:
+                    results[i] = NodeOutcome(literals_pb2.LiteralMap.FromString(
+                        sub_row.outputs or b""), attempt=sub_row.attempt)
+                    continue
+                sub_node = type(sub)()
+                sub_node.CopyFrom(sub)
+                sub_node.id = sub_id
+                pending[pool.submit(self.task_handler.handle, sub_node, item, sub_row)] = i
+            for future in futures.as_completed(pending):
+                i = pending[future]
+                try:
+                    results[i] = future.result()
+                except Exception as exc:  # noqa: BLE001 - an engine bug fails that element
+                    results[i] = NodeOutcome(None, f"engine error: {exc}")
+        failed = sorted(i for i, r in results.items() if r.outputs is None)
+        if len(items) - len(failed) < self._required(array, len(items)):
+            first = results[failed[0]]
+            return self._fail(node, row, (
+                f"{len(failed)} of {len(items)} mapped tasks failed (first: element "
+                f"{failed[0]}, node {node.id}-{failed[0]}, attempt {first.attempt}): "
+                f"{first.error}"))
+        outputs = literals_pb2.LiteralMap()
+        none = literals_pb2.Literal(scalar=literals_pb2.Scalar(none_type=literals_pb2.Void()))
+        for name in task.interface.outputs.variables:
+            collection = outputs.literals[name].collection
+            collection.SetInParent()  # an empty map still outputs an (empty) list
+            for i in range(len(items)):
+                result = results[i].outputs
+                collection.literals.add().CopyFrom(
+                    result.literals[name] if result is not None else none)
+        record(self.ctx, self.execution, node.id, state="succeeded",
+               outputs=outputs.SerializeToString(), ended_at=utcnow(), error=None)
+        return NodeOutcome(outputs, attempt=row.attempt)

@@ -1,0 +1,44 @@
+"""The branch node handler: evaluate the conditions on the node's inputs, then run the chosen
+node (a task, or another branch) as this node; its outputs become the branch's outputs."""
+from __future__ import annotations
+
+from sandbox.engine.conditions import choose
+from sandbox.engine.task_handler import NodeOutcome, record
+from sdk.errors import SkiffError
+
+
+class BranchHandler:
+    def __init__(self, ctx, execution, plan, handlers, resolve_inputs):
+        self.ctx = ctx
+        self.execution = execution
+        self.plan = plan
+        self.handlers = handlers  # node kind -> handler, to run the chosen node
+        self.resolve_inputs = resolve_inputs  # (bindings, where) -> LiteralMap
+
+    def handle(self, node, inputs, row) -> NodeOutcome:
+        where = f"workflow {self.plan.workflow_name!r} branch node {node.id!r}"
+        block = node.branch_node.if_else
+        try:
+            chosen = choose(block, inputs, where)
+        except SkiffError as exc:
+            record(self.ctx, self.execution, node.id, state="failed", error=str(exc))
+            return NodeOutcome(None, str(exc), row.attempt)
+        if chosen is None:
+            message = (block.error.message if block.HasField("error") and block.error.message
+                       else f"{where}: no condition matched and there is no else branch")
+            record(self.ctx, self.execution, node.id, state="failed", error=message)
+            return NodeOutcome(None, message, row.attempt)
+        # The chosen node runs under the branch node's id: one row, one set of outputs.
+        as_branch = type(chosen)()
+        as_branch.CopyFrom(chosen)
+        as_branch.id = node.id
+        kind = as_branch.WhichOneof("target")
+        try:
+            then_inputs = self.resolve_inputs(chosen.inputs, f"{where} case {chosen.id!r}")
+        except SkiffError as exc:
+            record(self.ctx, self.execution, node.id, state="failed", error=str(exc))
+            return NodeOutcome(None, str(exc), row.attempt)
+        if kind == "task_node" and row.task is None:
+            row = record(self.ctx, self.execution, node.id,
+                         task=self.plan.task_name(as_branch))
+        return self.handlers[kind].handle(as_branch, then_inputs, row)

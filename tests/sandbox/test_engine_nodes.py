@@ -1,0 +1,114 @@
+"""Node kinds beyond tasks: subworkflows and launch plans (inlined), branches, map tasks
+(array nodes) and sleep gates, with hand-built specs as flytekit lays them out."""
+from __future__ import annotations
+
+import pytest
+from flyteidl.core import condition_pb2, workflow_pb2
+
+from sandbox.engine import create_execution, run_execution
+from sandbox.registry import read_package, register_package
+from sdk.errors import ExecutionFailed
+from test_engine_support import (
+    binding, engine_context, ints, launch_plan, package, plain, script_task, task_node, template,
+    workflow_node,
+)
+
+pytestmark = pytest.mark.sandbox
+
+def _tasks():
+    return [script_task("nodes.add", "out['o'] = inp['a'] + inp['b']", {"a": int, "b": int},
+                        {"o": int}),
+            script_task("nodes.double", "out['o'] = inp['x'] * 2", {"x": int}, {"o": int})]
+
+
+def _run(env, pkg, name, inputs):
+    ctx = engine_context(env)
+    reg = register_package(ctx.store, ctx.objects, read_package(pkg), "nodes", "dev")
+    execution_id = create_execution(ctx.store, "nodes", "dev", name, reg.version, ints(inputs))
+    return plain(run_execution(ctx, execution_id)), ctx.store.nodes(execution_id)
+
+
+def test_subworkflow_and_launch_plan_nodes_are_inlined(sandbox_home, tmp_path):
+    inner = template("nodes.inner", {"x": int, "y": int}, {"s": int},
+                     [task_node("n0", "nodes.double", {"x": "start-node.x"}),
+                      task_node("n1", "nodes.add", {"a": "n0.o", "b": "start-node.y"})],
+                     {"s": "n1.o"})
+    outer = template("nodes.outer", {"x": int}, {"r": int, "t": int},
+                     [task_node("n0", "nodes.double", {"x": "start-node.x"}),
+                      workflow_node("n1", "nodes.inner", {"x": "n0.o", "y": 1}),
+                      workflow_node("n2", "nodes.inner_lp", {"x": "n1.s"}, launch_plan=True),
+                      task_node("n3", "nodes.add", {"a": "n1.s", "b": "n2.s"})],
+                     {"r": "n3.o", "t": "n2.s"})
+    pkg = package(tmp_path, _tasks(), [inner, outer],
+                  [launch_plan("nodes.inner_lp", "nodes.inner", {"x": int, "y": int},
+                               defaults={"y": 100}),
+                   launch_plan("nodes.outer", "nodes.outer", {"x": int})],
+                  sub_workflows={"nodes.outer": [inner]})
+    outputs, nodes = _run(sandbox_home, pkg, "nodes.outer", {"x": 3})
+    # n0: 6; n1 (inner 6, 1): 12 + 1 = 13; n2 (inner_lp 13, default y=100): 26 + 100 = 126
+    assert outputs == {"r": 13 + 126, "t": 126}
+    assert [n.node_id for n in nodes] == ["n0", "n1-n0", "n1-n1", "n2-n0", "n2-n1", "n3"]
+    assert {n.state for n in nodes} == {"succeeded"}
+
+
+def _branch_workflow():
+    # if x > 10: double(x) elif x == 5: add(x, 1000) else: fail with a message
+    branch = workflow_pb2.Node(id="n1")
+    branch.inputs.add(var="n0.o").binding.promise.node_id = "n0"
+    branch.inputs[0].binding.promise.var = "o"
+    block = branch.branch_node.if_else
+    gt = block.case.condition.comparison
+    gt.operator = condition_pb2.ComparisonExpression.GT
+    gt.left_value.var = "n0.o"
+    gt.right_value.primitive.integer = 10
+    block.case.then_node.CopyFrom(task_node("n1-n0", "nodes.double", {"x": "n0.o"}))
+    other = block.other.add()
+    eq = other.condition.comparison
+    eq.operator = condition_pb2.ComparisonExpression.EQ
+    eq.left_value.var = "n0.o"
+    eq.right_value.primitive.integer = 5
+    other.then_node.CopyFrom(task_node("n1-n1", "nodes.add", {"a": "n0.o", "b": 1000}))
+    block.error.failed_node_id = "n1"
+    block.error.message = "x must be 5 or above 10"
+    return template("nodes.branchy", {"x": int}, {"r": int},
+                    [task_node("n0", "nodes.add", {"a": "start-node.x", "b": 0}), branch],
+                    {"r": "n1.o"})
+
+
+def test_branch_runs_the_first_true_case_or_fails_with_its_message(sandbox_home, tmp_path):
+    pkg = package(tmp_path, _tasks(), [_branch_workflow()])
+    assert _run(sandbox_home, pkg, "nodes.branchy", {"x": 11})[0] == {"r": 22}
+    outputs, nodes = _run(sandbox_home, pkg, "nodes.branchy", {"x": 5})
+    assert outputs == {"r": 1005}
+    assert [(n.node_id, n.task) for n in nodes] == [("n0", "nodes.add"), ("n1", "nodes.add")]
+    with pytest.raises(ExecutionFailed, match="node 'n1'.*x must be 5 or above 10"):
+        _run(sandbox_home, pkg, "nodes.branchy", {"x": 7})
+
+
+def test_map_task_over_a_list_with_a_bound_input(sandbox_home, tmp_path):
+    array = workflow_pb2.Node(id="n0")
+    array.inputs.add(var="a").binding.CopyFrom(binding([1, 2, "start-node.x"]))
+    array.inputs.add(var="b").binding.CopyFrom(binding("start-node.x"))
+    array.array_node.node.CopyFrom(task_node("n0-sub", "nodes.add", {}))
+    array.array_node.bound_inputs.append("b")
+    wf = template("nodes.mapped", {"x": int}, {"r": int}, [array], {})
+    wf.interface.outputs.variables["r"].type.collection_type.simple = 1  # list[int]
+    wf.outputs.add(var="r").binding.promise.node_id = "n0"
+    wf.outputs[0].binding.promise.var = "o"
+    pkg = package(tmp_path, _tasks(), [wf])
+    outputs, nodes = _run(sandbox_home, pkg, "nodes.mapped", {"x": 10})
+    assert outputs == {"r": [11, 12, 20]}
+    assert sorted(n.node_id for n in nodes) == ["n0", "n0-0", "n0-1", "n0-2"]
+
+
+def test_sleep_gate_then_task(sandbox_home, tmp_path):
+    gate = workflow_pb2.Node(id="n0")
+    gate.gate_node.sleep.duration.FromMilliseconds(300)
+    wf = template("nodes.gated", {"x": int}, {"r": int},
+                  [gate, task_node("n1", "nodes.double", {"x": "start-node.x"}, upstream=["n0"])],
+                  {"r": "n1.o"})
+    pkg = package(tmp_path, _tasks(), [wf])
+    outputs, nodes = _run(sandbox_home, pkg, "nodes.gated", {"x": 4})
+    assert outputs == {"r": 8}
+    assert nodes[0].duration == pytest.approx(0.3)
+    assert nodes[1].started_at >= nodes[0].ended_at
