@@ -85,7 +85,7 @@ class ConditionalSection:
         self.where = f"workflow {parent.workflow_name}, conditional '{name}'"
         self.cases: list[Case] = []
         # Nodes of all cases share one nested scope (ids n0, n1, ... as flytekit numbers them).
-        self.scope = TraceScope(parent.workflow_name, parent.prefix)
+        self.scope = TraceScope(parent.workflow_name, parent.prefix, label=f"conditional '{name}'")
         self._case_start = 0
         self._done = False
         push_scope(self.scope)

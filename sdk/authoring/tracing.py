@@ -61,6 +61,8 @@ class TraceScope:
     workflow_name: str
     prefix: str = ""
     nodes: list[Node] = field(default_factory=list)
+    # What opened the scope, for errors about it (e.g. "conditional 'sign'").
+    label: str = ""
 
     def next_id(self) -> str:
         return f"{self.prefix}n{len(self.nodes)}"

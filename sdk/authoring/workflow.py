@@ -37,9 +37,11 @@ def trace_function(
 
 
 def _check_closed(where: str, scope: TraceScope) -> None:
-    if current_scope() is not scope:
+    inner = current_scope()
+    if inner is not scope:
         raise CompileError(
-            f"{where}: a conditional(...) is left unfinished; end it with .else_().then(...) or .else_().fail(...)"
+            f"{where}: {inner.label or 'a conditional'} is left unfinished; end it with .else_().then(...) "
+            "or .else_().fail(...)"
         )
 
 

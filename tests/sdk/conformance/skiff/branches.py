@@ -84,3 +84,11 @@ def floats(r: float, tag: str = "hi") -> str:
         .else_()
         .then(describe(x=r, tag="high"))
     )
+
+
+@workflow
+def reuse(a: int) -> int:
+    """Cases whose calls read outputs of earlier nodes (the branch waits only for what conditions read)."""
+    d = double(x=a)
+    e = double(x=d)
+    return conditional("reuse").if_(a > 0).then(double(x=e)).else_().then(double(x=d))
