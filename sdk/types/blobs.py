@@ -104,6 +104,58 @@ class _Blob(os.PathLike):
     def __hash__(self) -> int:
         return hash((self._is_directory, self._identity()))
 
+    # ---- pydantic: a File/Directory field of a model, carried as {"path": uri} as in flytekit ----
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, _source, _handler):
+        from pydantic_core import core_schema  # only reached when pydantic builds a model
+
+        def validate(value, info):
+            from sdk.types import blob_values
+
+            if isinstance(value, cls):
+                return value
+            if isinstance(value, dict) and isinstance(value.get("path"), str):
+                value = value["path"]
+            if not isinstance(value, (str, os.PathLike)):
+                raise ValueError(f"expected a {cls.__name__}, a path or {{'path': uri}}")
+            return blob_values.value_for(os.fspath(value), cls, _context_transfer(info))
+
+        def serialize(value, info):
+            from sdk.types import blob_values
+
+            return {"path": blob_values.uri_for(value, cls, _context_transfer(info))}
+
+        return core_schema.with_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(serialize, info_arg=True),
+            ref=_FLYTEKIT_NAMES[cls._is_directory],
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, _core_schema, _handler):
+        from sdk.types.json_schema import blob_schema
+
+        schema = blob_schema(cls._is_directory)
+        # pydantic titles each property after its name, as it does for flytekit's dataclasses.
+        for name, prop in schema["properties"].items():
+            prop["title"] = name.capitalize()
+            for option in prop.get("anyOf", []):
+                option.pop("propertyNames", None)  # mashumaro writes it, pydantic does not
+        schema.pop("additionalProperties", None)
+        return schema
+
+
+# flytekit's class names, which name these types in JSON schemas and pydantic's definitions.
+_FLYTEKIT_NAMES = {False: "FlyteFile", True: "FlyteDirectory"}
+# The key under which sdk.types.pydantic_models hands the blob transfer to pydantic.
+PYDANTIC_TRANSFER_KEY = "skiff_transfer"
+
+
+def _context_transfer(info) -> typing.Optional[Transfer]:
+    context = getattr(info, "context", None)
+    return context.get(PYDANTIC_TRANSFER_KEY) if isinstance(context, dict) else None
+
 
 class File(_Blob):
     """A single file (a Flyte blob with SINGLE dimensionality)."""

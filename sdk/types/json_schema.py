@@ -101,6 +101,11 @@ def schema_for(hint: typing.Any) -> dict:
     return dataclass_schema(info.python_type)
 
 
+def blob_schema(is_directory: bool) -> dict:
+    """A fresh copy of the schema of flytekit's FlyteFile or FlyteDirectory."""
+    return _deep_copy(_DIRECTORY_SCHEMA if is_directory else _FILE_SCHEMA)
+
+
 def dataclass_schema(cls: type) -> dict:
     properties = {}
     required = []

@@ -75,7 +75,7 @@ def to_plain(value: typing.Any, hint: typing.Any, transfer: typing.Optional[Tran
     if kind in (Kind.FILE, Kind.DIRECTORY):
         return {"path": blob_values.uri_for(value, info.python_type, transfer)}
     if kind is Kind.PYDANTIC:
-        return pydantic_models.to_plain(value, info.python_type)
+        return pydantic_models.to_plain(value, info.python_type, transfer)
     if kind in (Kind.DATAFRAME, Kind.STRUCTURED_DATASET):
         # As flytekit's StructuredDataset serialises itself inside a dataclass.
         from sdk.types import dataframes
@@ -150,7 +150,7 @@ def from_plain(obj: typing.Any, hint: typing.Any, transfer: typing.Optional[Tran
         _expect(isinstance(obj, dict) and isinstance(obj.get("path"), str), obj, hint)
         return blob_values.value_for(obj["path"], info.python_type, transfer)
     if kind is Kind.PYDANTIC:
-        return pydantic_models.from_plain(obj, info.python_type)
+        return pydantic_models.from_plain(obj, info.python_type, transfer)
     if kind in (Kind.DATAFRAME, Kind.STRUCTURED_DATASET):
         _expect(isinstance(obj, dict) and isinstance(obj.get("uri"), str), obj, hint)
         from sdk.types import dataframes

@@ -12,6 +12,7 @@ import json
 import sys
 import typing
 
+from sdk.types.blobs import PYDANTIC_TRANSFER_KEY, Transfer
 from sdk.types.problems import ValueMismatch, shorten
 
 # flytekit's transformer name, which it stamps on union variants holding a model.
@@ -34,20 +35,25 @@ def field_hints(cls: type) -> list[tuple[str, typing.Any]]:
     return [(name, info.annotation) for name, info in cls.model_fields.items()]
 
 
-def to_plain(value: typing.Any, cls: type) -> typing.Any:
+def _context(transfer, **extra) -> dict:
+    # File/Directory fields find the blob transfer here (see sdk.types.blobs).
+    return {PYDANTIC_TRANSFER_KEY: transfer, **extra}
+
+
+def to_plain(value: typing.Any, cls: type, transfer: typing.Optional[Transfer] = None) -> typing.Any:
     """The model as JSON-compatible Python data (pydantic's JSON mode)."""
     if not isinstance(value, cls):
         raise ValueMismatch(f"{shorten(value)} ({type(value).__name__}) is not a {cls.__name__} instance", generic=True)
     try:
-        return json.loads(value.model_dump_json())
+        return json.loads(value.model_dump_json(context=_context(transfer)))
     except Exception as exc:  # pydantic's serialisation errors have no common public base
         raise ValueMismatch(f"{cls.__name__} cannot be serialised to JSON: {_first_line(exc)}") from exc
 
 
-def from_plain(obj: typing.Any, cls: type) -> typing.Any:
+def from_plain(obj: typing.Any, cls: type, transfer: typing.Optional[Transfer] = None) -> typing.Any:
     """Validate JSON-compatible data into the model (the JSON form flytekit writes)."""
     try:
-        return cls.model_validate_json(json.dumps(obj), strict=False, context={"deserialize": True})
+        return cls.model_validate_json(json.dumps(obj), strict=False, context=_context(transfer, deserialize=True))
     except (TypeError, ValueError) as exc:  # pydantic.ValidationError is a ValueError
         raise ValueMismatch(f"the data does not validate as {cls.__name__}: {_validation_summary(exc)}") from exc
 

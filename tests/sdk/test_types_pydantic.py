@@ -143,3 +143,73 @@ def test_invalid_data_names_the_field_that_fails():
 def test_union_variant_carries_flytekits_transformer_tag():
     lt = TypeEngine.to_literal_type(typing.Optional[Config])
     assert lt.union_type.variants[0].structure.tag == "Pydantic Transformer"
+
+
+# ---- File and Directory fields -----------------------------------------------------------
+
+from sdk.io import PrefixTransfer  # noqa: E402
+from sdk.types import Directory, File  # noqa: E402
+
+
+class Bundle(BaseModel):
+    report: File
+    outputs: Directory
+    count: int = 1
+
+
+def _flytekit_bundle_class():
+    from flytekit.types.directory import FlyteDirectory
+    from flytekit.types.file import FlyteFile
+
+    # The same class name as Skiff's, so the schema titles agree.
+    class Bundle(BaseModel):
+        report: FlyteFile
+        outputs: FlyteDirectory
+        count: int = 1
+
+    return Bundle
+
+
+def test_blob_fields_are_typed_as_flytekits():
+    assert TypeEngine.to_literal_type(Bundle) == FlytekitEngine.to_literal_type(_flytekit_bundle_class()).to_flyte_idl()
+
+
+def test_blob_fields_upload_through_the_transfer_and_cross_to_flytekit(tmp_path, ctx):
+    report = tmp_path / "report.txt"
+    report.write_text("numbers")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "part-0").write_text("rows")
+    transfer = PrefixTransfer(str(tmp_path / "raw"))
+
+    literal = TypeEngine.to_literal(Bundle(report=File(str(report)), outputs=Directory(str(tmp_path / "out"))),
+                                    Bundle, transfer=transfer)
+    data = msgpack.unpackb(literal.scalar.binary.value)
+    assert data["report"]["path"].startswith(str(tmp_path / "raw") + "/")
+    assert data["report"]["path"].endswith("/report.txt")
+
+    back = TypeEngine.to_python_value(literal, Bundle, transfer=transfer)
+    assert open(back.report).read() == "numbers"
+    assert back.outputs.listdir() == ["part-0"]
+
+    theirs = FlytekitEngine.to_python_value(ctx, FkLiteral.from_flyte_idl(literal), _flytekit_bundle_class())
+    assert theirs.report.path == data["report"]["path"]
+    assert open(theirs.report).read() == "numbers"
+
+
+def test_flytekit_blob_fields_read_in_skiff(tmp_path, ctx):
+    from flytekit.types.directory import FlyteDirectory
+    from flytekit.types.file import FlyteFile
+
+    report = tmp_path / "r.txt"
+    report.write_text("from flytekit")
+    cls = _flytekit_bundle_class()
+    theirs = FlytekitEngine.to_literal(ctx, cls(report=FlyteFile(str(report)), outputs=FlyteDirectory(str(tmp_path))),
+                                       cls, FlytekitEngine.to_literal_type(cls))
+    ours = TypeEngine.to_python_value(theirs.to_flyte_idl(), Bundle)
+    assert open(ours.report).read() == "from flytekit"
+
+
+def test_missing_blob_file_names_the_path():
+    with pytest.raises(TypeTransformerError, match=r"variable 'b'.*/no/such/file.*is not an existing file"):
+        TypeEngine.to_literal(Bundle(report=File("/no/such/file"), outputs=Directory("/tmp")), Bundle,
+                              transfer=PrefixTransfer("/tmp/skiff-test-raw"), name="variable 'b'")
