@@ -124,29 +124,28 @@ def register_package(store, objects, package: Package, project: str, domain: str
 
 def _register(store, objects, package, project, domain, version) -> Registration:
     names = [(e.kind, e.name) for e in package.entities]
-    existing = store.entity_specs(project, domain, version)
-    if existing and all(key in existing for key in names):
-        return Registration(project, domain, version, names, already_registered=True)
-    _check_references(package, store, project, domain)
     bundle_uri = None
     if package.bundle is not None:
         from sandbox.storage.layout import fast_uri
 
         bundle_uri = fast_uri(objects.bucket, project, domain, package.bundle_name)
-    hydrated = [(e, hydrate(e.kind, e.spec, project, domain, version, bundle_uri))
-                for e in package.entities]
+    hydrated = [(e, hydrate(e.kind, e.spec, project, domain, version, bundle_uri)
+                 .SerializeToString()) for e in package.entities]
+    existing = store.entity_specs(project, domain, version)
+    for entity, data in hydrated:
+        previous = existing.get((entity.kind, entity.name))
+        if previous is not None and previous != data:
+            raise PackageError(
+                f"{kind_name(entity.kind)} {entity.name!r} version {version!r} is already "
+                f"registered in {project}/{domain} with a different spec; register under a "
+                "new version")
+    new = [(e, data) for e, data in hydrated if (e.kind, e.name) not in existing]
+    if not new:
+        return Registration(project, domain, version, names, already_registered=True)
+    _check_references(package, store, project, domain)
     if bundle_uri is not None:
         objects.put_bytes(bundle_uri, package.bundle)
     with store.transaction() as cursor:
-        for entity, spec in hydrated:
-            data = spec.SerializeToString()
-            previous = existing.get((entity.kind, entity.name))
-            if previous is not None:
-                if previous != data:
-                    raise PackageError(
-                        f"{kind_name(entity.kind)} {entity.name!r} version {version!r} is "
-                        f"already registered in {project}/{domain} with a different spec; "
-                        "register under a new version")
-                continue
+        for entity, data in new:
             store.add_entity(cursor, entity.kind, project, domain, entity.name, version, data)
     return Registration(project, domain, version, names, already_registered=False)
