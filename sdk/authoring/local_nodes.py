@@ -103,15 +103,15 @@ def _run_gate(node: Node, inputs: Literals, answers: GateAnswers) -> Literals:
         if answers.on_input is None:
             raise ExecutionFailed(
                 f"{where}: waits for an input of type {getattr(gate.expected_type, '__name__', gate.expected_type)}; "
-                "run with sdk.run_locally(..., on_input=...) or answer the prompt of `skiff run`"
+                "run with sdk.run_locally(..., on_input=...) (sdk.authoring.prompts.console_answers() prompts)"
             )
         value = answers.on_input(gate.name, gate.expected_type)
         return {"o0": to_literal_at(where, "o0", value, gate.expected_type)}
     (var, hint), = gate.interface.inputs.items()
     if answers.on_approve is None:
         raise ExecutionFailed(
-            f"{where}: waits for approval; run with sdk.run_locally(..., on_approve=...) or answer the prompt of "
-            "`skiff run`"
+            f"{where}: waits for approval; run with sdk.run_locally(..., on_approve=...) "
+            "(sdk.authoring.prompts.console_answers() prompts)"
         )
     if not answers.on_approve(gate.name, to_python_at(where, var, inputs[var], hint)):
         raise ExecutionFailed(f"{where}: was not approved, so the workflow stops here")

@@ -222,5 +222,13 @@ def run_locally(
 
     Same result as calling the entity; `entity(**inputs)` is `run_locally(entity, inputs)`.
     """
-    kind = type(entity).__name__
-    return run_call(kind, entity, (), dict(inputs or {}), GateAnswers(on_input, on_approve, sleep))
+    return run_with_answers(entity, inputs, GateAnswers(on_input, on_approve, sleep))
+
+
+def run_with_answers(entity: Any, inputs: Optional[dict[str, Any]], answers: GateAnswers) -> Any:
+    """`run_locally` with a ready GateAnswers (e.g. sdk.authoring.prompts.console_answers())."""
+    from sdk.authoring.launch_plan import LaunchPlan
+    from sdk.authoring.workflow import WorkflowEntity
+
+    kind = "workflow" if isinstance(entity, WorkflowEntity) else "launch plan" if isinstance(entity, LaunchPlan) else "task"
+    return run_call(kind, entity, (), dict(inputs or {}), answers)

@@ -40,6 +40,22 @@ def _bind_to_start_node(bindings: Iterable[literals_pb2.Binding]) -> set[str]:
     return sources
 
 
+def _inner_nodes(node: workflow_pb2.Node) -> Iterable[workflow_pb2.Node]:
+    """Nodes nested in a branch (every case, recursively) or an array node."""
+    kind = node.WhichOneof("target")
+    children: list[workflow_pb2.Node] = []
+    if kind == "array_node":
+        children = [node.array_node.node]
+    elif kind == "branch_node":
+        if_else = node.branch_node.if_else
+        children = [block.then_node for block in [if_else.case, *if_else.other]]
+        if if_else.HasField("else_node"):
+            children.append(if_else.else_node)
+    for child in children:
+        yield child
+        yield from _inner_nodes(child)
+
+
 def compile_workflow(template: workflow_pb2.WorkflowTemplate) -> compiler_pb2.CompiledWorkflow:
     compiled = workflow_pb2.WorkflowTemplate()
     compiled.CopyFrom(template)
@@ -53,6 +69,12 @@ def compile_workflow(template: workflow_pb2.WorkflowTemplate) -> compiler_pb2.Co
         node = compiled.nodes.add()
         node.CopyFrom(original)
         upstream[node.id] = set(node.upstream_node_ids) | _bind_to_start_node(node.inputs)
+        # As Flyte's compiler: a branch waits also for what its cases read (flytekit lists only
+        # what the conditions read), and nested nodes name the start node too.
+        for inner in _inner_nodes(node):
+            upstream[node.id] |= _bind_to_start_node(inner.inputs)
+    if compiled.HasField("failure_node"):
+        _bind_to_start_node(compiled.failure_node.inputs)
     _bind_to_start_node(compiled.outputs)
     ends = _bind_to_start_node(end.inputs)
 

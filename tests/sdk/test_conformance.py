@@ -352,3 +352,28 @@ def test_new_twins_run_in_process_with_flytekit_results():
         results.append(run.stdout.strip().splitlines()[-1])
     assert results[0] == results[1]
     assert results[1] == '[-2, 3, 2, 4, 22, "low:0.2", 14, 3, [0, 1, 4, 9], "1,2,3", [4, "X"]]'
+
+
+def test_closures_of_the_new_constructs_load_in_flytekit(packages):
+    from flytekit.models.core.compiler import CompiledWorkflowClosure
+    from flytekit.remote.entities import FlyteWorkflow
+
+    from sdk.compile.closure import compile_closure
+
+    _, skiff = packages
+    tasks = {name: spec.template for (kind, name), spec in skiff.items() if kind == "1"}
+    for name in ["branches.signs", "branches.nones", "branches.reuse", "mapping.tolerant", "dynamic_wf.climb",
+                 "policy.guarded", "gates.gated"]:
+        closure = compile_closure(skiff[("2", name)], tasks)
+        remote = FlyteWorkflow.promote_from_closure(CompiledWorkflowClosure.from_flyte_idl(closure))
+        template = skiff[("2", name)].template
+        expected = [n.id for n in template.nodes] + (["fn0"] if template.HasField("failure_node") else [])
+        assert [n.id for n in remote.flyte_nodes] == expected, name
+    reuse = compile_closure(skiff[("2", "branches.reuse")], tasks).primary
+    # The branch waits for the nodes its cases read, as Flyte's compiler connects it.
+    assert list(reuse.connections.upstream["n2"].ids) == ["n0", "n1", "start-node"]
+    then_node = reuse.template.nodes[-1].branch_node.if_else.case.then_node
+    assert then_node.inputs[0].binding.promise.node_id == "n1"
+    mapped = compile_closure(skiff[("2", "mapping.tolerant")], tasks)
+    map_name = skiff[("2", "mapping.tolerant")].template.nodes[0].array_node.node.task_node.reference_id.name
+    assert sorted(t.template.id.name for t in mapped.tasks) == sorted([map_name, "mapping.count_present"])

@@ -359,3 +359,17 @@ def test_approving_a_workflow_input_is_refused(tmp_path):
             return double(x=approve(a, "nope", timeout=60))
         """)
     assert "approve 'nope': workflow inputs cannot be approved" in message
+
+
+def test_console_answers_parse_typed_input_and_yes_no(tmp_path):
+    from sdk.authoring.local_run import run_with_answers
+    from sdk.authoring.prompts import console_answers
+
+    module = load(tmp_path, GATES)
+    replies = iter(["21", "y"])
+    prompts = []
+    answers = console_answers(ask=lambda prompt: prompts.append(prompt) or next(replies), sleep=lambda s: None)
+    assert run_with_answers(module.gated, {"a": 0}, answers) == -42
+    assert prompts == ["[input] gate 'count' waits for a value of type int: ", "[approve] gate 'check': approve 42? [Y/n] "]
+    with pytest.raises(ExecutionFailed, match="gate 'count': 'many' is not of type int"):
+        run_with_answers(module.gated, {"a": 0}, console_answers(ask=lambda p: "many", sleep=lambda s: None))
