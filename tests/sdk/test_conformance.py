@@ -377,3 +377,21 @@ def test_closures_of_the_new_constructs_load_in_flytekit(packages):
     mapped = compile_closure(skiff[("2", "mapping.tolerant")], tasks)
     map_name = skiff[("2", "mapping.tolerant")].template.nodes[0].array_node.node.task_node.reference_id.name
     assert sorted(t.template.id.name for t in mapped.tasks) == sorted([map_name, "mapping.count_present"])
+
+
+def test_branch_cases_may_call_subworkflows_and_launch_plans(packages):
+    _, skiff = packages
+    spec = skiff[("2", "branches.delegate")]
+    if_else = spec.template.nodes[0].branch_node.if_else
+    assert if_else.case.then_node.workflow_node.sub_workflow_ref.name == "branches.halve"
+    assert if_else.else_node.workflow_node.launchplan_ref.name == "branches_halve_lp"
+    assert [w.id.name for w in spec.sub_workflows] == ["branches.halve"]
+
+
+def test_overrides_on_a_map_task_apply_to_its_items(packages):
+    _, skiff = packages
+    node = _template(skiff, "mapping.tuned").nodes[0]
+    inner = node.array_node.node
+    assert (inner.metadata.name, inner.metadata.retries.retries) == ("sq", 2)
+    assert _resources(inner.task_node.overrides.resources.limits) == {"CPU": "1"}
+    assert node.metadata.retries.retries == 0 and node.array_node.parallelism == 3

@@ -2,7 +2,7 @@
 and a node output mapped, and the mapped outputs used downstream."""
 import typing
 
-from flytekit import map_task, task, workflow
+from flytekit import Resources, map_task, task, workflow
 
 
 @task
@@ -45,3 +45,9 @@ def tolerant(xs: typing.List[int]) -> int:
 @workflow
 def chained(n: int) -> typing.List[int]:
     return map_task(square)(x=spread(n=n))
+
+
+@workflow
+def tuned(xs: typing.List[int]) -> typing.List[int]:
+    """Overrides on a map task's node apply to what each item runs with."""
+    return map_task(square, concurrency=3)(x=xs).with_overrides(retries=2, limits=Resources(cpu="1"), name="sq")

@@ -2,7 +2,7 @@
 is_true/is_none, elif chains, a failing else, a nested conditional and outputs used downstream."""
 import typing
 
-from sdk import conditional, task, workflow
+from sdk import LaunchPlan, conditional, task, workflow
 
 
 @task
@@ -92,3 +92,17 @@ def reuse(a: int) -> int:
     d = double(x=a)
     e = double(x=d)
     return conditional("reuse").if_(a > 0).then(double(x=e)).else_().then(double(x=d))
+
+
+@workflow
+def halve(a: int) -> int:
+    return neg(x=double(x=a))
+
+
+halve_lp = LaunchPlan.get_or_create(halve, name="branches_halve_lp")
+
+
+@workflow
+def delegate(a: int) -> int:
+    """A subworkflow and a launch plan as the cases of a conditional."""
+    return conditional("delegate").if_(a.is_none()).then(halve(a=a)).else_().then(halve_lp(a=a))
