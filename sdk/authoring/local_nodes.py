@@ -63,7 +63,8 @@ def _run_branch(node: Node, produced: dict[str, Literals], answers: GateAnswers)
 
 def run_map_task(map_task: Any, inputs: Literals, answers: GateAnswers) -> Literals:
     where = f"map task {map_task.name}"
-    lengths = {name: len(literal.collection.literals) for name, literal in inputs.items()}
+    bound = set(map_task.bound_inputs)
+    lengths = {name: len(literal.collection.literals) for name, literal in inputs.items() if name not in bound}
     if len(set(lengths.values())) > 1:
         detail = ", ".join(f"'{k}' has {v}" for k, v in lengths.items())
         raise ExecutionFailed(f"{where}: every mapped input must have as many items ({detail}); pass lists of one length")
@@ -74,7 +75,9 @@ def run_map_task(map_task: Any, inputs: Literals, answers: GateAnswers) -> Liter
     values: list[Any] = []
     failures = 0
     for index in range(count):
-        item_inputs = {name: literal.collection.literals[index] for name, literal in inputs.items()}
+        item_inputs = {
+            name: literal if name in bound else literal.collection.literals[index] for name, literal in inputs.items()
+        }
         try:
             outputs = run_task_literals(map_task.task, item_inputs, answers)
         except Exception:

@@ -7,6 +7,7 @@ fail), and a workflow node holding an array_node around that task.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import typing
 from typing import Any, Optional
@@ -30,6 +31,13 @@ class MapTask:
     ):
         from sdk.authoring.task import PythonFunctionTask
 
+        # functools.partial(task, y=...) binds inputs: they are passed whole to every item.
+        self.bound_values: dict[str, Any] = {}
+        if isinstance(task, functools.partial):
+            if task.args:
+                raise CompileError(f"map_task({task.func!r}): bind inputs of the partial by keyword")
+            self.bound_values = dict(task.keywords)
+            task = task.func
         where = f"map_task({getattr(task, 'name', task)!r})"
         if not isinstance(task, PythonFunctionTask) or getattr(task, "is_dynamic", False):
             raise CompileError(f"{where}: can map only a plain @task (not a workflow, launch plan or @dynamic)")
@@ -42,18 +50,25 @@ class MapTask:
             raise CompileError(f"{where}: concurrency must be a whole number >= 0 (0: no limit), got {concurrency!r}")
         if min_success_ratio is not None and not (0 <= float(min_success_ratio) <= 1):
             raise CompileError(f"{where}: min_success_ratio must be between 0 and 1, got {min_success_ratio!r}")
+        unknown = sorted(set(self.bound_values) - set(task.interface.inputs))
+        if unknown:
+            raise CompileError(f"{where}: binds '{unknown[0]}', which is not an input of task {task.name}")
         self.task = task
+        self.bound_inputs = sorted(self.bound_values)
         self.concurrency = concurrency
         self.min_successes = min_successes
         self.min_success_ratio = min_success_ratio
         module, function_name = module_of(task.function), task.function.__name__
-        # The same text flytekit hashes (no bound inputs: partials are not supported yet).
-        settings = f"{''}{concurrency}{min_successes}{min_success_ratio}"
+        # The same text flytekit hashes.
+        settings = f"{','.join(self.bound_inputs)}{concurrency}{min_successes}{min_success_ratio}"
         digest = hashlib.md5(settings.encode("utf-8")).hexdigest()
         self.name = f"{module}.map_{function_name}_{digest}-arraynode"
         self.optional_outputs = min_success_ratio is not None and min_success_ratio != 1 and bool(task.interface.outputs)
         self.interface = Interface(
-            inputs={k: typing.List[v] for k, v in task.interface.inputs.items()},  # type: ignore[valid-type]
+            inputs={
+                k: v if k in self.bound_values else typing.List[v]  # type: ignore[valid-type]
+                for k, v in task.interface.inputs.items()
+            },
             outputs={
                 k: typing.List[typing.Optional[v]] if self.optional_outputs else typing.List[v]  # type: ignore[valid-type]
                 for k, v in task.interface.outputs.items()
@@ -83,6 +98,7 @@ class MapTask:
         return math.ceil(count * ratio)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs = {**self.bound_values, **kwargs}
         scope = current_scope()
         if scope is not None:
             return scope.add_call(self, args, kwargs)
@@ -100,5 +116,6 @@ def map_task(
     min_successes: Optional[int] = None,
     min_success_ratio: float = 1.0,
 ) -> MapTask:
-    """Map `task` over lists: call the result with a list for each of the task's inputs."""
+    """Map `task` over lists: call the result with a list for each of the task's inputs
+    (`functools.partial(task, y=...)` passes y whole to every item instead)."""
     return MapTask(task, concurrency, min_successes, min_success_ratio)

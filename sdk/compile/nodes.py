@@ -92,6 +92,7 @@ def _array_node(node: Node) -> workflow_pb2.Node:
     elif mapped.min_success_ratio is not None:
         array.min_success_ratio = mapped.min_success_ratio
     array.execution_mode = workflow_pb2.ArrayNode.MINIMAL_STATE
+    array.bound_inputs.extend(mapped.bound_inputs)
     array.is_original_sub_node_interface.value = False
     return out
 

@@ -51,6 +51,8 @@ def container_args(task: Any) -> list[str]:
     args = [*_EXECUTE_ARGS, "--task-module", module_of(task.function), "--task-name", task.function.__name__]
     if isinstance(task, MapTask):
         args.append(MAP_TASK_FLAG)
+        if task.bound_inputs:
+            args += ["--map-bound-inputs", ",".join(task.bound_inputs)]
     return args
 
 

@@ -342,7 +342,8 @@ def test_new_twins_run_in_process_with_flytekit_results():
         "import branches, mapping, dynamic_wf, policy\n"
         "print(json.dumps([branches.signs(a=1), branches.signs(a=3), branches.flags(a=-2), branches.nones(a=2),"
         " branches.nones(a=11), branches.floats(r=0.2), mapping.squares(xs=[1, 2, 3]),"
-        " mapping.tolerant(xs=[1, -1, 2, 3]), mapping.chained(n=4), dynamic_wf.climb(n=3), policy.guarded(a=2)]))\n"
+        " mapping.tolerant(xs=[1, -1, 2, 3]), mapping.chained(n=4), dynamic_wf.climb(n=3), policy.guarded(a=2),"
+        " mapping.scaled(xs=[1, 2]), mapping.tuned(xs=[3]), branches.delegate(a=5)]))\n"
     )
     results = []
     for side in ("flytekit", "skiff"):
@@ -351,7 +352,7 @@ def test_new_twins_run_in_process_with_flytekit_results():
         assert run.returncode == 0, run.stderr
         results.append(run.stdout.strip().splitlines()[-1])
     assert results[0] == results[1]
-    assert results[1] == '[-2, 3, 2, 4, 22, "low:0.2", 14, 3, [0, 1, 4, 9], "1,2,3", [4, "X"]]'
+    assert results[1] == '[-2, 3, 2, 4, 22, "low:0.2", 14, 3, [0, 1, 4, 9], "1,2,3", [4, "X"], [4, 7], [9], -10]'
 
 
 def test_closures_of_the_new_constructs_load_in_flytekit(packages):

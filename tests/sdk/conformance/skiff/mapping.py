@@ -1,5 +1,6 @@
 """Map tasks: concurrency, min_success_ratio (outputs become lists of Optional), a workflow input
 and a node output mapped, and the mapped outputs used downstream."""
+import functools
 import typing
 
 from sdk import Resources, map_task, task, workflow
@@ -51,3 +52,14 @@ def chained(n: int) -> typing.List[int]:
 def tuned(xs: typing.List[int]) -> typing.List[int]:
     """Overrides on a map task's node apply to what each item runs with."""
     return map_task(square, concurrency=3)(x=xs).with_overrides(retries=2, limits=Resources(cpu="1"), name="sq")
+
+
+@task
+def scale(x: int, factor: int, offset: int = 0) -> int:
+    return x * factor + offset
+
+
+@workflow
+def scaled(xs: typing.List[int], f: int = 3) -> typing.List[int]:
+    """A partial binds inputs that every item receives whole."""
+    return map_task(functools.partial(scale, factor=f, offset=1))(x=xs)
