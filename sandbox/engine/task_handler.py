@@ -122,7 +122,8 @@ class TaskHandler:
                 record(self.ctx, self.execution, node.id, state="failed", error=message,
                        ended_at=utcnow(), duration=duration, logs=logs,
                        user_failures=user_failures, system_failures=system_failures)
-                return NodeOutcome(None, error=outcome.error, attempt=attempt)
+                return NodeOutcome(None, error=f"{outcome.error_kind} error: {outcome.error}",
+                                   attempt=attempt)
             attempt += 1
             record(self.ctx, self.execution, node.id, state="retrying", attempt=attempt,
                    error=message, logs=logs, container_id=None,

@@ -129,17 +129,19 @@ def _register(store, objects, package, project, domain, version) -> Registration
         from sandbox.storage.layout import fast_uri
 
         bundle_uri = fast_uri(objects.bucket, project, domain, package.bundle_name)
-    hydrated = [(e, hydrate(e.kind, e.spec, project, domain, version, bundle_uri)
-                 .SerializeToString()) for e in package.entities]
+    hydrated = [(e, hydrate(e.kind, e.spec, project, domain, version, bundle_uri))
+                for e in package.entities]
     existing = store.entity_specs(project, domain, version)
-    for entity, data in hydrated:
+    for entity, spec in hydrated:
         previous = existing.get((entity.kind, entity.name))
-        if previous is not None and previous != data:
+        # Compare messages, not bytes: map fields serialize in no fixed order.
+        if previous is not None and type(spec).FromString(previous) != spec:
             raise PackageError(
                 f"{kind_name(entity.kind)} {entity.name!r} version {version!r} is already "
                 f"registered in {project}/{domain} with a different spec; register under a "
                 "new version")
-    new = [(e, data) for e, data in hydrated if (e.kind, e.name) not in existing]
+    new = [(e, spec.SerializeToString(deterministic=True)) for e, spec in hydrated
+           if (e.kind, e.name) not in existing]
     if not new:
         return Registration(project, domain, version, names, already_registered=True)
     _check_references(package, store, project, domain)
