@@ -70,8 +70,8 @@ def run_map_task(map_task: Any, inputs: Literals, answers: GateAnswers) -> Liter
         raise ExecutionFailed(f"{where}: every mapped input must have as many items ({detail}); pass lists of one length")
     count = next(iter(lengths.values()), 0)
     required = map_task.required_successes(count)
-    (output_name, output_type), = map_task.interface.outputs.items() or [(None, None)]
-    item_type = map_task.task.interface.outputs.get(output_name) if output_name else None
+    # A mapped task has at most one output (MapTask checks it).
+    output_name = next(iter(map_task.interface.outputs), None)
     values: list[Any] = []
     failures = 0
     for index in range(count):
@@ -87,10 +87,11 @@ def run_map_task(map_task: Any, inputs: Literals, answers: GateAnswers) -> Liter
                 raise
             continue
         if output_name:
+            item_type = map_task.task.interface.outputs[output_name]
             values.append(to_python_at(f"{where}, item {index}", output_name, outputs[output_name], item_type))
-    if not output_name:
+    if output_name is None:
         return {}
-    return {output_name: to_literal_at(where, output_name, values, output_type)}
+    return {output_name: to_literal_at(where, output_name, values, map_task.interface.outputs[output_name])}
 
 
 # ---- gates ------------------------------------------------------------------------------------

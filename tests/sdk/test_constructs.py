@@ -373,3 +373,29 @@ def test_console_answers_parse_typed_input_and_yes_no(tmp_path):
     assert prompts == ["[input] gate 'count' waits for a value of type int: ", "[approve] gate 'check': approve 42? [Y/n] "]
     with pytest.raises(ExecutionFailed, match="gate 'count': 'many' is not of type int"):
         run_with_answers(module.gated, {"a": 0}, console_answers(ask=lambda p: "many", sleep=lambda s: None))
+
+
+def test_dynamic_job_spec_holds_map_tasks_subworkflows_and_branches(tmp_path):
+    from sdk.compile.dynamic_spec import compile_dynamic_job_spec
+
+    module = load(tmp_path, """
+        @workflow
+        def twice(x: int) -> int:
+            return double(x=double(x=x))
+
+        @dynamic
+        def plan(n: int) -> typing.List[int]:
+            items = map_task(fragile)(x=list(range(n)))
+            first = twice(x=n)
+            return conditional("size").if_(first > 10).then(map_task(fragile)(x=items)).else_().then(
+                map_task(double)(x=items))
+        """)
+    spec = compile_dynamic_job_spec(module.plan, {"n": 3}, "img:1")
+    assert [n.id for n in spec.nodes] == ["dn0", "dn1", "dn2"]
+    assert [n.WhichOneof("target") for n in spec.nodes] == ["array_node", "workflow_node", "branch_node"]
+    assert [w.id.name for w in spec.subworkflows] == [module.twice.name]
+    names = sorted(t.id.name.rsplit(".", 1)[-1] for t in spec.tasks)
+    digest = "6b3bd0353da5de6e84d7982921ead2b3"  # md5 of flytekit's settings text "NoneNone1.0"
+    assert names == ["double", f"map_double_{digest}-arraynode", f"map_fragile_{digest}-arraynode"]
+    assert all(t.container.image == "img:1" for t in spec.tasks)
+    assert module.plan(n=3) == [2, 3, 4]  # twice(3) = 12 > 10: the items mapped again, +1 each
