@@ -35,9 +35,9 @@ class Case:
 class BranchEntity:
     """The branch node's entity: its cases and the interface they share."""
 
-    def __init__(self, name: str, workflow_name: str, cases: list[Case], inputs: dict[str, Promise]):
+    def __init__(self, name: str, where: str, cases: list[Case], inputs: dict[str, Promise]):
         self.name = name
-        self.workflow_name = workflow_name
+        self.where = where
         self.cases = cases
         self.input_promises = inputs
         self.interface = Interface(
@@ -59,7 +59,7 @@ class BranchEntity:
             for name, hint in common.items():
                 if case.outputs[name] != hint:
                     raise CompileError(
-                        f"workflow {self.workflow_name}, conditional '{self.name}': output '{name}' is "
+                        f"{self.where}: output '{name}' is "
                         f"{_type_name(hint)} in one branch but {_type_name(case.outputs[name])} in another; every "
                         "branch must return the same types"
                     )
@@ -82,10 +82,13 @@ class ConditionalSection:
             )
         self.name = name
         self.parent = parent
-        self.where = f"workflow {parent.workflow_name}, conditional '{name}'"
+        # The branch node takes the next id of the enclosing scope when the conditional closes.
+        self.node_id = parent.next_id()
+        self.where = f"workflow {parent.workflow_name}, conditional '{name}' (node {self.node_id})"
         self.cases: list[Case] = []
         # Nodes of all cases share one nested scope (ids n0, n1, ... as flytekit numbers them).
-        self.scope = TraceScope(parent.workflow_name, parent.prefix, label=f"conditional '{name}'")
+        label = f"conditional '{name}' (node {self.node_id})"
+        self.scope = TraceScope(parent.workflow_name, parent.prefix, label=label)
         self._case_start = 0
         self._done = False
         push_scope(self.scope)
@@ -130,7 +133,7 @@ class ConditionalSection:
             for operand in case.condition.operands():
                 if isinstance(operand, Promise):
                     inputs.setdefault(branch_input_var(operand), operand)
-        entity = BranchEntity(self.name, self.parent.workflow_name, self.cases, dict(sorted(inputs.items())))
+        entity = BranchEntity(self.name, self.where, self.cases, dict(sorted(inputs.items())))
         node = self.parent.add_node(entity, dict(entity.input_promises))
         return outputs_as_promises(node.id, entity.interface.outputs, None, node)
 

@@ -99,7 +99,7 @@ def _array_node(node: Node) -> workflow_pb2.Node:
 
 def _branch_node(node: Node) -> workflow_pb2.Node:
     branch: BranchEntity = node.entity
-    where = f"workflow {node.workflow_name}, conditional '{branch.name}'"
+    where = f"workflow {node.workflow_name}, conditional '{branch.name}' (node {node.id})"
     out = _base(node)
     out.metadata.CopyFrom(workflow_pb2.NodeMetadata(name=branch.name, retries=literals_pb2.RetryStrategy()))
     if not node.overrides.is_empty():

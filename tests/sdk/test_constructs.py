@@ -117,7 +117,7 @@ def test_a_conditional_without_else_is_refused(tmp_path):
         def wf(a: int) -> int:
             return conditional("half").if_(a > 0).then(double(x=a))
         """)
-    assert "workflow wf_" in message and "conditional 'half' is left unfinished" in message
+    assert "workflow wf_" in message and "conditional 'half' (node n0) is left unfinished" in message
 
 
 def test_branches_returning_different_types_are_refused(tmp_path):
@@ -126,7 +126,7 @@ def test_branches_returning_different_types_are_refused(tmp_path):
         def wf(a: int) -> str:
             return conditional("mixed").if_(a > 0).then(double(x=a)).else_().then(label(x=a))
         """)
-    assert "conditional 'mixed': output 'o0' is int in one branch but str in another" in message
+    assert "conditional 'mixed' (node n0): output 'o0' is int in one branch but str in another" in message
     assert "workflow wf_" in message
 
 
@@ -153,7 +153,7 @@ def test_a_case_with_two_calls_is_refused(tmp_path):
         def wf(a: int) -> int:
             return conditional("two").if_(a > 0).then(double(x=neg(x=a))).else_().then(neg(x=a))
         """)
-    assert "conditional 'two', if_: then(...) may hold one call, but 2 were made" in message
+    assert "conditional 'two' (node n0), if_: then(...) may hold one call, but 2 were made" in message
 
 
 # ---- map tasks ------------------------------------------------------------------------------------
