@@ -7,7 +7,7 @@ container the entrypoint compiles the graph into a `core.DynamicJobSpec` (future
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from sdk.authoring.interface import Interface
@@ -28,7 +28,6 @@ class TracedGraph:
     output_bindings: dict[str, Any]
     failure_node: Optional[Node] = None
     failure_policy: int = 0
-    function: Optional[Callable] = field(default=None, repr=False)
 
     @property
     def short_name(self) -> str:
@@ -45,7 +44,7 @@ class DynamicTask(PythonFunctionTask):
         where = f"dynamic task {self.name}"
         nodes, result = trace_function(where, self.name, self.function, python_inputs, DYNAMIC_NODE_PREFIX)
         outputs = bind_outputs(where, self.interface, result)
-        return TracedGraph(self.name, self.interface, nodes, outputs, function=self.function)
+        return TracedGraph(self.name, self.interface, nodes, outputs)
 
     def execute(self, **kwargs: Any) -> Any:
         """Build the graph for these inputs and run it in this process."""

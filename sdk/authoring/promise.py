@@ -106,10 +106,6 @@ class Promise(_NodeHandle):
     def is_none(self) -> ComparisonExpression:
         return ComparisonExpression(self, ComparisonOp.EQ, None)
 
-    def same_as(self, other: Any) -> bool:
-        """Identity of the referenced value (== builds a condition instead)."""
-        return isinstance(other, Promise) and (self.node_id, self.var) == (other.node_id, other.var)
-
     def __bool__(self) -> bool:
         raise CompileError(
             f"{self._where()} has no value while the workflow is traced, so it cannot be used in a condition "
