@@ -79,12 +79,9 @@ def secret_env(task_template, secrets_dir: str | None) -> dict[str, str]:
     return env
 
 
-def _limits(task_template, node) -> tuple[int | None, int | None, str | None]:
-    """(nano_cpus, memory bytes, memory as written): limits win over requests, node overrides
-    over the task."""
+def _limits(task_template) -> tuple[int | None, int | None, str | None]:
+    """(nano_cpus, memory bytes, memory as written): limits win over requests."""
     resources = task_template.container.resources
-    if node.task_node.HasField("overrides") and node.task_node.overrides.HasField("resources"):
-        resources = node.task_node.overrides.resources
     chosen: dict[int, str] = {}
     for entries in (resources.requests, resources.limits):
         for entry in entries:
@@ -94,31 +91,29 @@ def _limits(task_template, node) -> tuple[int | None, int | None, str | None]:
     return cpu, memory, chosen.get(_MEMORY)
 
 
-def timeout_seconds(task_template, node) -> float | None:
-    for holder in (node.metadata, task_template.metadata):
-        if holder.HasField("timeout"):
-            seconds = holder.timeout.ToTimedelta().total_seconds()
-            if seconds > 0:
-                return seconds
+def timeout_seconds(task_template) -> float | None:
+    """The task's timeout (node overrides already applied by overrides.effective_task)."""
+    if task_template.metadata.HasField("timeout"):
+        seconds = task_template.metadata.timeout.ToTimedelta().total_seconds()
+        if seconds > 0:
+            return seconds
     return None
 
 
-def user_retries(task_template, node) -> int:
-    if node.metadata.HasField("retries"):
-        return node.metadata.retries.retries
+def user_retries(task_template) -> int:
     return task_template.metadata.retries.retries
 
 
 def build_request(task_template, node, paths: AttemptPaths, env: dict[str, str],
                   labels: dict[str, str], secrets: dict[str, str]) -> ContainerRequest:
     container = task_template.container
-    cpu, memory, memory_text = _limits(task_template, node)
+    cpu, memory, memory_text = _limits(task_template)
     task_env = {kv.key: kv.value for kv in container.env}
     return ContainerRequest(
         image=container.image, command=list(container.command),
         args=container_args(task_template, paths), env={**env, **task_env}, labels=labels,
         nano_cpus=cpu, memory_bytes=memory, memory_text=memory_text,
-        timeout=timeout_seconds(task_template, node), secret_env=secrets)
+        timeout=timeout_seconds(task_template), secret_env=secrets)
 
 
 def _log_tail(logs: str) -> str:

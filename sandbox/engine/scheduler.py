@@ -69,6 +69,8 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
         elif row.state == "failed":  # resuming a failed execution retries its failed nodes
             rows[node_id] = record(ctx, info, node_id, state="queued", attempt=row.attempt + 1,
                                    user_failures=0, system_failures=0, container_id=None)
+        else:  # let a live view list every node from the start
+            ctx.emit(NodeEvent(execution_id, node_id, row.task, row.state, row.attempt))
     handlers = _handlers(ctx, info, plan, workflow_inputs, node_outputs)
     failure: tuple[str, NodeOutcome] | None = None
     running: dict[futures.Future, str] = {}

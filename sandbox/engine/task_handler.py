@@ -12,6 +12,7 @@ from sandbox.engine.attempt import (
     SYSTEM, AttemptOutcome, AttemptPaths, build_request, read_outcome, secret_env, user_retries,
 )
 from sandbox.engine.context import EngineContext, NodeEvent
+from sandbox.engine.overrides import effective_task
 from sandbox.storage.layout import attempt_prefix, raw_prefix
 from sandbox.store.records import NodeRecord
 from sandbox.store.repository import utcnow
@@ -76,7 +77,7 @@ class TaskHandler:
 
     def handle(self, node, inputs: literals_pb2.LiteralMap, row: NodeRecord) -> NodeOutcome:
         """Run the node from whatever state the store holds (fresh, retrying or running)."""
-        task_template = self.plan.task_for(node)
+        task_template = effective_task(self.plan.task_for(node), node)
         key = None
         if cache.is_cacheable(task_template):
             key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
@@ -93,7 +94,7 @@ class TaskHandler:
         user_failures, system_failures = row.user_failures, row.system_failures
         logs = row.logs
         adopt = row.container_id if row.state == "running" else None
-        max_user = user_retries(task_template, node)
+        max_user = user_retries(task_template)
         while True:
             paths = self._paths(node.id, attempt)
             started = time.monotonic()
@@ -117,6 +118,9 @@ class TaskHandler:
             else:
                 user_failures += 1
                 retry = user_failures <= max_user
+            # error.pb marked NON_RECOVERABLE (an import error, a type mismatch) would fail
+            # the same way again: Flyte does not retry it, neither do we.
+            retry = retry and outcome.recoverable
             message = f"attempt {attempt} failed ({outcome.error_kind} error): {outcome.error}"
             if not retry:
                 record(self.ctx, self.execution, node.id, state="failed", error=message,

@@ -75,6 +75,8 @@ class _PlainProgress:
         return False
 
     def __call__(self, event) -> None:
+        if event.state == "queued":
+            return
         done = event.state in ("succeeded", "failed", "cached")
         duration = f" {event.duration:.2f}s" if done and event.duration is not None else ""
         task = f" ({event.task})" if event.task else ""

@@ -111,6 +111,15 @@ def test_user_error_is_retried_and_attempt_number_reaches_the_container(env, tmp
     assert "first attempt fails" in row.logs or "--- attempt 1 ---" in row.logs
 
 
+def test_non_recoverable_error_is_not_retried(env, tmp_path):
+    fatal = script_task("t.fatal", "raise TypeError('NON_RECOVERABLE: wrong type')", {},
+                        {"o": int}, retries=3)
+    pkg = workflow_package(tmp_path, "t.fatalwf", [fatal], inputs={}, outputs={"a": int},
+                           nodes=[("n0", "t.fatal", {})], output_bindings={"a": "n0.o"})
+    with pytest.raises(ExecutionFailed, match=r"attempt 0: user error: .*TypeError"):
+        _run(env, pkg, "t.fatalwf")
+
+
 def test_failing_task_reports_node_attempt_and_traceback(env, tmp_path):
     bad = script_task("t.bad", "def inner():\n    raise ValueError('bad value 42')\ninner()",
                       {}, {"o": int}, retries=1)

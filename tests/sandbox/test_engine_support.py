@@ -52,6 +52,9 @@ except Exception as exc:
     doc.error.code = type(exc).__name__
     doc.error.message = traceback.format_exc()
     doc.error.origin = execution_pb2.ExecutionError.USER
+    # As skiff-execute does: task exceptions are worth a retry, unless the task says not.
+    doc.error.kind = (errors_pb2.ContainerError.NON_RECOVERABLE if "NON_RECOVERABLE" in str(exc)
+                      else errors_pb2.ContainerError.RECOVERABLE)
     io.write_bytes(prefix + "/error.pb", doc.SerializeToString())
     sys.exit(0)
 res = literals_pb2.LiteralMap()
