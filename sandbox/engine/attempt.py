@@ -30,6 +30,7 @@ class AttemptPaths:
 @dataclasses.dataclass
 class AttemptOutcome:
     outputs: literals_pb2.LiteralMap | None = None
+    futures: object | None = None  # a core.DynamicJobSpec: the task built a workflow to run
     error_kind: str | None = None  # USER or SYSTEM when the attempt failed
     error: str | None = None
     recoverable: bool = True
@@ -121,6 +122,19 @@ def _log_tail(logs: str) -> str:
     return ("\n" + "\n".join(lines)) if lines else ""
 
 
+def read_results(objects, output_prefix: str) -> AttemptOutcome | None:
+    """outputs.pb, else futures.pb (a dynamic task's workflow), else None."""
+    data = objects.get_bytes(f"{output_prefix}/outputs.pb")
+    if data is not None:
+        return AttemptOutcome(outputs=literals_pb2.LiteralMap.FromString(data))
+    data = objects.get_bytes(f"{output_prefix}/futures.pb")
+    if data is not None:
+        from flyteidl.core import dynamic_job_pb2
+
+        return AttemptOutcome(futures=dynamic_job_pb2.DynamicJobSpec.FromString(data))
+    return None
+
+
 def _from_error_document(data: bytes) -> AttemptOutcome:
     doc = errors_pb2.ErrorDocument.FromString(data)
     error = doc.error
@@ -145,15 +159,15 @@ def read_outcome(result: ContainerResult, objects, output_prefix: str,
             f"by the kernel (exit {result.exit_code}); raise the task's memory limit"
             f"{_log_tail(result.logs)}"))
     if result.exit_code == 0:
-        data = objects.get_bytes(f"{output_prefix}/outputs.pb")
-        if data is not None:
-            return AttemptOutcome(outputs=literals_pb2.LiteralMap.FromString(data))
+        done = read_results(objects, output_prefix)
+        if done is not None:
+            return done
     error_doc = objects.get_bytes(f"{output_prefix}/error.pb")
     if error_doc is not None:
         return _from_error_document(error_doc)
     if result.exit_code == 0:
         return AttemptOutcome(error_kind=SYSTEM, error=(
-            "the container exited 0 but wrote neither outputs.pb nor error.pb under "
+            "the container exited 0 but wrote none of outputs.pb, futures.pb, error.pb under "
             f"{output_prefix}; is the image's entrypoint a Flyte task executor?"
             f"{_log_tail(result.logs)}"))
     return AttemptOutcome(error_kind=USER, error=(

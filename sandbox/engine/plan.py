@@ -32,6 +32,8 @@ class Plan:
     upstream: dict[str, set[str]]
     tasks: dict[tuple, object]  # (project, domain, name, version) -> core.TaskTemplate
     outputs: list[literals_pb2.Binding]
+    failure_node: workflow_pb2.Node | None = None  # runs once the workflow has failed
+    run_all_runnable: bool = False  # FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
 
     def task_for(self, node: workflow_pb2.Node):
         """The TaskTemplate of a task node (None for other kinds)."""
@@ -272,9 +274,14 @@ class _Builder:
         return spec.template
 
 
-def plan_workflow(store, template: workflow_pb2.WorkflowTemplate, sub_workflows=()) -> Plan:
+def plan_workflow(store, template: workflow_pb2.WorkflowTemplate, sub_workflows=(),
+                  prefix: str = "", tasks=()) -> Plan:
+    """`prefix` names the nodes of a nested DAG (a dynamic task's nodes); `tasks` are task
+    templates that come with the template rather than from the registry."""
     builder = _Builder(store, sub_workflows)
-    scope = _Scope(builder, template, "", None, set(), 0)
+    for task in tasks:
+        builder.tasks[task_key(task.id)] = task
+    scope = _Scope(builder, template, prefix, None, set(), 0)
     scope.expand()
     for node_id, deps in builder.upstream.items():
         unknown = deps - builder.nodes.keys()
@@ -283,8 +290,16 @@ def plan_workflow(store, template: workflow_pb2.WorkflowTemplate, sub_workflows=
                                f"unknown node(s) {sorted(unknown)}; recompile the workflow")
     outputs = [literals_pb2.Binding(var=b.var, binding=scope.rewrite(b.binding))
                for b in template.outputs]
+    failure_node = None
+    if template.HasField("failure_node") and template.failure_node.id:
+        if template.failure_node.WhichOneof("target") != "task_node":
+            raise SandboxError(f"workflow {template.id.name!r}: the sandbox runs a failure "
+                               "handler that is a task only")
+        builder.load_task(template.failure_node.task_node.reference_id)
+        failure_node = builder._rewrite_node(scope, template.failure_node)
+    policy = workflow_pb2.WorkflowMetadata.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
     return Plan(template.id.name, template.interface, builder.nodes, builder.upstream,
-                builder.tasks, outputs)
+                builder.tasks, outputs, failure_node, template.metadata.on_failure == policy)
 
 
 def plan_task(task_template) -> Plan:

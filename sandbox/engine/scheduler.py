@@ -9,7 +9,8 @@ from __future__ import annotations
 import concurrent.futures as futures
 import logging
 
-from flyteidl.core import literals_pb2
+from flyteidl.core import literals_pb2, types_pb2
+
 from sandbox.engine.bindings import resolve_all
 from sandbox.engine.context import EngineContext, NodeEvent
 from sandbox.engine.launch import load_plan
@@ -21,20 +22,6 @@ log = logging.getLogger(__name__)
 COMPLETED = ("succeeded", "cached")
 
 
-def _set_execution(ctx: EngineContext, execution_id: str, **fields) -> None:
-    ctx.store.update_execution(execution_id, **fields)
-
-
-def _load(ctx: EngineContext, execution_id: str):
-    execution = ctx.store.execution(execution_id)
-    if execution is None:
-        raise SkiffError(f"execution {execution_id!r} does not exist; see "
-                         "`skiff executions list`")
-    plan = load_plan(ctx.store, execution)
-    rows = {r.node_id: r for r in ctx.store.nodes(execution_id)}
-    return execution, plan, rows
-
-
 def _handlers(ctx, info, plan, workflow_inputs, node_outputs) -> dict:
     """One handler per node kind (flytepropeller's shape); branch runs the others."""
     from sandbox.engine.array_handler import ArrayHandler
@@ -44,42 +31,40 @@ def _handlers(ctx, info, plan, workflow_inputs, node_outputs) -> dict:
     def resolve_inputs(bindings, where):
         return resolve_all(bindings, workflow_inputs, node_outputs, where)
 
-    handlers: dict = {"task_node": TaskHandler(ctx, info, plan)}
+    handlers: dict = {"task_node": TaskHandler(ctx, info, plan, walk)}
     handlers["array_node"] = ArrayHandler(ctx, info, plan, handlers["task_node"])
     handlers["gate_node"] = GateHandler(ctx, info, plan)
     handlers["branch_node"] = BranchHandler(ctx, info, plan, handlers, resolve_inputs)
     return handlers
 
 
-def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.LiteralMap:
-    """Run (or resume) an execution to the end; its outputs, or ExecutionFailed."""
-    execution, plan, rows = _load(ctx, execution_id)
-    if execution.state == "succeeded":
-        return literals_pb2.LiteralMap.FromString(execution.outputs or b"")
-    info = ExecutionInfo(execution.id, execution.project, execution.domain)
-    _set_execution(ctx, execution_id, state="running", error=None,
-                   started_at=execution.started_at or utcnow(), ended_at=None)
-    workflow_inputs = literals_pb2.LiteralMap.FromString(execution.inputs)
+def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
+         rows: dict) -> tuple[dict, tuple[str, NodeOutcome] | None]:
+    """Run every node of `plan` that can run; (outputs of completed nodes, first failure).
+
+    `rows` holds each node's stored state; completed nodes are not run again."""
     node_outputs: dict[str, literals_pb2.LiteralMap] = {}
     for node_id, row in rows.items():
         if row.state in COMPLETED:
             node_outputs[node_id] = literals_pb2.LiteralMap.FromString(row.outputs or b"")
-            ctx.emit(NodeEvent(execution_id, node_id, row.task, row.state, row.attempt,
-                               row.duration))
+            ctx.emit(NodeEvent(info.id, node_id, row.task, row.state, row.attempt, row.duration))
         elif row.state == "failed":  # resuming a failed execution retries its failed nodes
             rows[node_id] = record(ctx, info, node_id, state="queued", attempt=row.attempt + 1,
                                    user_failures=0, system_failures=0, container_id=None)
         else:  # let a live view list every node from the start
-            ctx.emit(NodeEvent(execution_id, node_id, row.task, row.state, row.attempt))
+            ctx.emit(NodeEvent(info.id, node_id, row.task, row.state, row.attempt))
     handlers = _handlers(ctx, info, plan, workflow_inputs, node_outputs)
     failure: tuple[str, NodeOutcome] | None = None
+    failed: set[str] = set()
     running: dict[futures.Future, str] = {}
     with futures.ThreadPoolExecutor(max_workers=max(ctx.parallelism, 1),
                                     thread_name_prefix="skiff-node") as pool:
         while True:
-            if failure is None:
+            # After a failure only FAIL_AFTER_EXECUTABLE_NODES_COMPLETE starts more nodes; a
+            # node downstream of a failed one never becomes ready either way.
+            if failure is None or plan.run_all_runnable:
                 for node_id, node in plan.nodes.items():
-                    if node_id in node_outputs or node_id in running.values():
+                    if node_id in node_outputs or node_id in failed or node_id in running.values():
                         continue
                     if not plan.upstream[node_id] <= node_outputs.keys():
                         continue
@@ -89,9 +74,11 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
                         inputs = resolve_all(node.inputs, workflow_inputs, node_outputs,
                                              f"workflow {plan.workflow_name!r} node {node_id!r}")
                     except SkiffError as exc:
-                        failure = (node_id, NodeOutcome(None, str(exc), rows[node_id].attempt))
+                        outcome = NodeOutcome(None, str(exc), rows[node_id].attempt)
                         record(ctx, info, node_id, state="failed", error=str(exc))
-                        break
+                        failed.add(node_id)
+                        failure = failure or (node_id, outcome)
+                        continue
                     handler = handlers[node.WhichOneof("target")]
                     future = pool.submit(handler.handle, node, inputs, rows[node_id])
                     running[future] = node_id
@@ -108,22 +95,81 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
                     record(ctx, info, node_id, state="failed", error=outcome.error)
                 if outcome.outputs is not None:
                     node_outputs[node_id] = outcome.outputs
-                elif failure is None:
-                    failure = (node_id, outcome)
+                else:
+                    failed.add(node_id)
+                    failure = failure or (node_id, outcome)
+    if failure is None:
+        missing = plan.nodes.keys() - node_outputs.keys()
+        if missing:
+            raise SandboxError(f"execution {info.id}: nodes {sorted(missing)} can never run "
+                               "(a dependency cycle); recompile the workflow")
+    return node_outputs, failure
+
+
+def _accepts_string(literal_type) -> bool:
+    if literal_type.WhichOneof("type") == "simple":
+        return literal_type.simple == types_pb2.SimpleType.STRING
+    if literal_type.WhichOneof("type") == "union_type":
+        return any(_accepts_string(v) for v in literal_type.union_type.variants)
+    return False
+
+
+def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error: str) -> None:
+    """The workflow's on_failure handler; its own failure is logged, not raised."""
+    node = plan.failure_node
+    task = plan.task_for(node)
+    row = ctx.store.ensure_node(info.id, node.id, task.id.name)
+    if row.state in COMPLETED:
+        return
+    try:
+        inputs = resolve_all(node.inputs, workflow_inputs, {}, f"failure node {node.id!r}")
+    except SkiffError as exc:
+        record(ctx, info, node.id, state="failed", error=str(exc))
+        return
+    err_type = task.interface.inputs.variables.get("err")
+    if err_type is not None and "err" not in inputs.literals:
+        literal = inputs.literals["err"]
+        if _accepts_string(err_type.type):
+            literal.scalar.primitive.string_value = f"{failed_node}: {error}"
+        else:
+            literal.scalar.none_type.SetInParent()
+    outcome = _handlers(ctx, info, plan, workflow_inputs, {})["task_node"].handle(
+        node, inputs, row)
+    if outcome.outputs is None:
+        log.warning("the failure handler of execution %s failed too: %s", info.id, outcome.error)
+
+
+def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.LiteralMap:
+    """Run (or resume) an execution to the end; its outputs, or ExecutionFailed."""
+    execution = ctx.store.execution(execution_id)
+    if execution is None:
+        raise SkiffError(f"execution {execution_id!r} does not exist; see "
+                         "`skiff executions list`")
+    if execution.state == "succeeded":
+        return literals_pb2.LiteralMap.FromString(execution.outputs or b"")
+    plan = load_plan(ctx.store, execution)
+    info = ExecutionInfo(execution.id, execution.project, execution.domain)
+    rows = {r.node_id: r for r in ctx.store.nodes(execution_id) if r.node_id in plan.nodes}
+    _set_execution(ctx, execution_id, state="running", error=None,
+                   started_at=execution.started_at or utcnow(), ended_at=None)
+    workflow_inputs = literals_pb2.LiteralMap.FromString(execution.inputs)
+    node_outputs, failure = walk(ctx, info, plan, workflow_inputs, rows)
     if failure is not None:
         node_id, outcome = failure
         failed_row = ctx.store.node(execution_id, node_id)
         task = f" (task {failed_row.task})" if failed_row and failed_row.task else ""
         message = (f"execution {execution_id} failed: node {node_id!r}{task} "
                    f"attempt {outcome.attempt}: {outcome.error}")
+        if plan.failure_node is not None:
+            _run_failure_node(ctx, info, plan, workflow_inputs, node_id, outcome.error)
         _set_execution(ctx, execution_id, state="failed", error=message, ended_at=utcnow())
         raise ExecutionFailed(message)
-    missing = plan.nodes.keys() - node_outputs.keys()
-    if missing:
-        raise SandboxError(f"execution {execution_id}: nodes {sorted(missing)} can never run "
-                           "(a dependency cycle); recompile the workflow")
     outputs = resolve_all(plan.outputs, workflow_inputs, node_outputs,
                           f"workflow {plan.workflow_name!r} outputs")
     _set_execution(ctx, execution_id, state="succeeded", outputs=outputs.SerializeToString(),
                    ended_at=utcnow())
     return outputs
+
+
+def _set_execution(ctx: EngineContext, execution_id: str, **fields) -> None:
+    ctx.store.update_execution(execution_id, **fields)

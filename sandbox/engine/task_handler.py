@@ -9,7 +9,8 @@ import time
 from flyteidl.core import literals_pb2
 from sandbox.engine import cache
 from sandbox.engine.attempt import (
-    SYSTEM, AttemptOutcome, AttemptPaths, build_request, read_outcome, secret_env, user_retries,
+    SYSTEM, USER, AttemptOutcome, AttemptPaths, build_request, read_outcome, read_results,
+    secret_env, user_retries,
 )
 from sandbox.engine.context import EngineContext, NodeEvent
 from sandbox.engine.overrides import effective_task
@@ -48,10 +49,11 @@ def _append_logs(previous: str | None, attempt: int, logs: str) -> str:
 
 
 class TaskHandler:
-    def __init__(self, ctx: EngineContext, execution: ExecutionInfo, plan):
+    def __init__(self, ctx: EngineContext, execution: ExecutionInfo, plan, walk=None):
         self.ctx = ctx
         self.execution = execution
         self.plan = plan
+        self.walk = walk  # the scheduler's DAG walk, for the workflow a dynamic task builds
 
     def _paths(self, node_id: str, attempt: int) -> AttemptPaths:
         e, bucket = self.execution, self.ctx.objects.bucket
@@ -101,6 +103,8 @@ class TaskHandler:
             outcome, logs = self._run_attempt(node, task_template, inputs, attempt, paths,
                                               adopt, logs)
             adopt = None
+            if outcome.futures is not None:
+                outcome = self._run_dynamic(node, task_template, inputs, outcome.futures)
             duration = time.monotonic() - started
             if outcome.outputs is not None:
                 if key is not None:
@@ -150,9 +154,9 @@ class TaskHandler:
             result = ctx.runner.adopt(adopt_container, request.timeout, request.memory_text)
         if result is None:
             if adopt_container:  # finished and removed, or never started: did it finish?
-                data = ctx.objects.get_bytes(f"{paths.output_prefix}/outputs.pb")
-                if data is not None:
-                    return AttemptOutcome(outputs=literals_pb2.LiteralMap.FromString(data)), logs
+                done = read_results(ctx.objects, paths.output_prefix)
+                if done is not None:
+                    return done, logs
             try:
                 ctx.objects.put_bytes(paths.inputs_uri, inputs.SerializeToString())
             except SkiffError as exc:
@@ -170,3 +174,36 @@ class TaskHandler:
         except SkiffError as exc:
             outcome = AttemptOutcome(error_kind=SYSTEM, error=str(exc))
         return outcome, logs
+
+    def _run_dynamic(self, node, task_template, inputs, spec) -> AttemptOutcome:
+        """Run the workflow a @dynamic task built (its nodes named "<node>-<id>"), then bind
+        the task's outputs from it. Completed inner nodes survive a resume like any other."""
+        from flyteidl.core import workflow_pb2
+
+        from sandbox.engine.bindings import resolve_all
+        from sandbox.engine.plan import plan_workflow
+
+        template = workflow_pb2.WorkflowTemplate(nodes=spec.nodes, outputs=spec.outputs)
+        template.id.CopyFrom(task_template.id)
+        template.interface.CopyFrom(task_template.interface)
+        try:
+            plan = plan_workflow(self.ctx.store, template, spec.subworkflows,
+                                 prefix=f"{node.id}-", tasks=spec.tasks)
+        except SkiffError as exc:
+            return AttemptOutcome(error_kind=USER, error=f"dynamic workflow: {exc}",
+                                  recoverable=False)
+        record(self.ctx, self.execution, node.id, state="running")
+        rows = {node_id: self.ctx.store.ensure_node(self.execution.id, node_id,
+                                                     plan.task_name(inner))
+                for node_id, inner in plan.nodes.items()}
+        node_outputs, failure = self.walk(self.ctx, self.execution, plan, inputs, rows)
+        if failure is not None:
+            failed_id, outcome = failure
+            return AttemptOutcome(error_kind=USER, recoverable=False, error=(
+                f"node {failed_id!r} of the workflow it built failed at attempt "
+                f"{outcome.attempt}: {outcome.error}"))
+        try:
+            return AttemptOutcome(outputs=resolve_all(
+                plan.outputs, inputs, node_outputs, f"dynamic task {task_template.id.name}"))
+        except SkiffError as exc:
+            return AttemptOutcome(error_kind=USER, error=str(exc), recoverable=False)

@@ -112,3 +112,56 @@ def test_sleep_gate_then_task(sandbox_home, tmp_path):
     assert outputs == {"r": 8}
     assert nodes[0].duration == pytest.approx(0.3)
     assert nodes[1].started_at >= nodes[0].ended_at
+
+
+def test_failure_policy_and_failure_node(sandbox_home, tmp_path):
+    tasks = _tasks() + [
+        script_task("nodes.boom", "raise RuntimeError('boom')", {"x": int}, {"o": int}),
+        script_task("nodes.report", "out['o'] = 'handled ' + inp['err']", {"err": str},
+                    {"o": str}),
+    ]
+    nodes = [task_node("n0", "nodes.boom", {"x": "start-node.x"}),
+             task_node("n1", "nodes.double", {"x": "n0.o"}),
+             task_node("n2", "nodes.double", {"x": "start-node.x"})]
+    # FAIL_IMMEDIATELY (0) starts nothing after n0 fails; FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
+    # (1) still runs n2, which does not depend on n0. n1 depends on n0: never runs.
+    for policy, expect_n2 in ((0, "queued"), (1, "succeeded")):
+        wf = template(f"nodes.fails{policy}", {"x": int}, {"r": int}, nodes, {"r": "n1.o"})
+        wf.metadata.on_failure = policy
+        wf.failure_node.CopyFrom(task_node("fn0", "nodes.report", {}))
+        pkg = package(tmp_path, tasks, [wf])
+        ctx = engine_context(sandbox_home, parallelism=1)  # n0 first, then (maybe) n2
+        reg = register_package(ctx.store, ctx.objects, read_package(pkg), "nodes", "dev")
+        execution_id = create_execution(ctx.store, "nodes", "dev", wf.id.name, reg.version,
+                                        ints({"x": 2}))
+        with pytest.raises(ExecutionFailed, match=r"(?s)node .n0.*RuntimeError: boom"):
+            run_execution(ctx, execution_id)
+        states = {n.node_id: n for n in ctx.store.nodes(execution_id)}
+        assert states["n0"].state == "failed" and states["n1"].state == "queued"
+        assert states["n2"].state == expect_n2
+        assert states["fn0"].state == "succeeded"
+        from flyteidl.core import literals_pb2
+        report = plain(literals_pb2.LiteralMap.FromString(states["fn0"].outputs))["o"]
+        assert report.startswith("handled n0: ") and "boom" in report
+
+
+def test_dynamic_task_runs_the_workflow_it_writes_to_futures_pb(sandbox_home, tmp_path):
+    from flyteidl.core import dynamic_job_pb2
+
+    add, double = _tasks()
+    spec = dynamic_job_pb2.DynamicJobSpec(min_successes=2)
+    spec.nodes.extend([task_node("dn0", "nodes.double", {"x": "start-node.x"}),
+                       task_node("dn1", "nodes.add", {"a": "dn0.o", "b": 1})])
+    spec.outputs.add(var="o").binding.CopyFrom(binding("dn1.o"))
+    spec.tasks.extend([add.template, double.template])
+    body = ("from sdk import io as _io\n"
+            f"_io.write_bytes(prefix + '/futures.pb', bytes.fromhex('{spec.SerializeToString().hex()}'))\n"
+            "raise SystemExit(0)")
+    dyn = script_task("nodes.dyn", body, {"x": int}, {"o": int})
+    wf = template("nodes.dynwf", {"x": int}, {"r": int},
+                  [task_node("n0", "nodes.dyn", {"x": "start-node.x"})], {"r": "n0.o"})
+    outputs, nodes = _run(sandbox_home, package(tmp_path, [add, double, dyn], [wf]),
+                          "nodes.dynwf", {"x": 20})
+    assert outputs == {"r": 41}
+    assert [(n.node_id, n.state) for n in nodes] == [
+        ("n0", "succeeded"), ("n0-dn0", "succeeded"), ("n0-dn1", "succeeded")]

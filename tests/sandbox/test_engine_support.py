@@ -46,7 +46,7 @@ for k, lit in lm.literals.items():
 out = {}
 attempt = int(os.environ["FLYTE_ATTEMPT_NUMBER"])
 try:
-    exec(body, {"inp": inp, "out": out, "attempt": attempt, "os": os})
+    exec(body, {"inp": inp, "out": out, "attempt": attempt, "os": os, "prefix": prefix})
 except Exception as exc:
     doc = errors_pb2.ErrorDocument()
     doc.error.code = type(exc).__name__
