@@ -1,4 +1,7 @@
-"""The gate node handler: sleep gates wait; approval and signal gates need a Flyte cluster."""
+"""The gate node handler. A sleep gate waits (from its recorded start, so a resumed execution
+does not sleep twice). Signal and approve gates wait for `skiff executions signal | approve |
+reject`, which write the answer into the gate's row; the engine polls that row (a human is
+slow, a poll every half second costs nothing) until the gate's timeout."""
 from __future__ import annotations
 
 import time
@@ -7,6 +10,19 @@ from flyteidl.core import literals_pb2
 
 from sandbox.engine.task_handler import NodeOutcome, record
 from sandbox.store.repository import utcnow
+
+POLL_SECONDS = 0.5
+DEFAULT_TIMEOUT_S = 3600.0
+REJECTED = "rejected"
+
+
+def hint(execution_id: str, node_id: str, gate) -> str:
+    kind = gate.WhichOneof("condition")
+    if kind == "signal":
+        return (f"waiting for input {gate.signal.signal_id!r}: run `skiff executions signal "
+                f"{execution_id} {node_id} VALUE`")
+    return (f"waiting for approval {gate.approve.signal_id!r}: run `skiff executions approve "
+            f"{execution_id} {node_id}` (or `reject`)")
 
 
 class GateHandler:
@@ -18,21 +34,43 @@ class GateHandler:
     def handle(self, node, inputs, row) -> NodeOutcome:
         gate = node.gate_node
         kind = gate.WhichOneof("condition")
-        if kind != "sleep":
-            message = (f"workflow {self.plan.workflow_name!r} node {node.id!r} is a {kind} gate; "
-                       "the sandbox cannot wait for a human or a signal: run it on a Flyte "
-                       "cluster, or replace the gate with a sleep while testing")
-            record(self.ctx, self.execution, node.id, state="failed", error=message)
-            return NodeOutcome(None, message, row.attempt)
-        seconds = gate.sleep.duration.ToTimedelta().total_seconds()
         started = row.started_at or utcnow()
-        if row.started_at is None:
-            record(self.ctx, self.execution, node.id, state="running", started_at=started)
-        # Measured from the recorded start, so a resumed execution does not sleep twice.
-        remaining = seconds - (utcnow() - started).total_seconds()
-        if remaining > 0:
-            time.sleep(remaining)
-        outputs = literals_pb2.LiteralMap()
-        record(self.ctx, self.execution, node.id, state="succeeded",
-               outputs=outputs.SerializeToString(), ended_at=utcnow(), duration=seconds)
+        if kind == "sleep":
+            if row.started_at is None:
+                record(self.ctx, self.execution, node.id, state="running", started_at=started)
+            seconds = gate.sleep.duration.ToTimedelta().total_seconds()
+            remaining = seconds - (utcnow() - started).total_seconds()
+            if remaining > 0:
+                time.sleep(remaining)
+            return self._succeed(node, row, literals_pb2.LiteralMap(), seconds)
+        # Answers already written (before a resume) are kept: only state and hint change.
+        record(self.ctx, self.execution, node.id, state="waiting", started_at=started,
+               error=hint(self.execution.id, node.id, gate))
+        timeout = (node.metadata.timeout.ToTimedelta().total_seconds()
+                   if node.metadata.HasField("timeout") else DEFAULT_TIMEOUT_S) or DEFAULT_TIMEOUT_S
+        while True:
+            current = self.ctx.store.node(self.execution.id, node.id)
+            if current.outputs is not None:
+                answer = literals_pb2.LiteralMap.FromString(current.outputs)
+                if kind == "approve":
+                    if REJECTED in answer.literals:
+                        reason = answer.literals[REJECTED].scalar.primitive.string_value
+                        return self._fail(node, row, f"gate {gate.approve.signal_id!r} was "
+                                                     f"rejected: {reason or 'no reason given'}")
+                    answer = inputs  # approval passes the gated value through
+                return self._succeed(node, row, answer,
+                                     (utcnow() - started).total_seconds())
+            if (utcnow() - started).total_seconds() > timeout:
+                return self._fail(node, row, f"gate node {node.id!r} got no answer within "
+                                             f"{timeout:g}s; resume the execution to wait again")
+            time.sleep(POLL_SECONDS)
+
+    def _succeed(self, node, row, outputs, duration) -> NodeOutcome:
+        record(self.ctx, self.execution, node.id, state="succeeded", error=None,
+               outputs=outputs.SerializeToString(), ended_at=utcnow(), duration=duration)
         return NodeOutcome(outputs, attempt=row.attempt)
+
+    def _fail(self, node, row, message) -> NodeOutcome:
+        record(self.ctx, self.execution, node.id, state="failed", error=message,
+               ended_at=utcnow())
+        return NodeOutcome(None, message, row.attempt)

@@ -34,6 +34,7 @@ class Plan:
     outputs: list[literals_pb2.Binding]
     failure_node: workflow_pb2.Node | None = None  # runs once the workflow has failed
     run_all_runnable: bool = False  # FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
+    sub_workflows: list = dataclasses.field(default_factory=list)  # for cases planned later
 
     def task_for(self, node: workflow_pb2.Node):
         """The TaskTemplate of a task node (None for other kinds)."""
@@ -195,8 +196,7 @@ class _Builder:
         elif kind == "array_node":
             self._collect_tasks(node.array_node.node)
         elif kind == "workflow_node":
-            raise SandboxError(f"node {node.id!r}: a subworkflow inside a branch or map is not "
-                               "supported by the sandbox yet; run it on a Flyte cluster")
+            pass  # a branch case that calls a workflow is planned when the case is taken
 
     def _rewrite_node(self, scope: _Scope, node: workflow_pb2.Node) -> workflow_pb2.Node:
         out = workflow_pb2.Node()
@@ -299,7 +299,35 @@ def plan_workflow(store, template: workflow_pb2.WorkflowTemplate, sub_workflows=
         failure_node = builder._rewrite_node(scope, template.failure_node)
     policy = workflow_pb2.WorkflowMetadata.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
     return Plan(template.id.name, template.interface, builder.nodes, builder.upstream,
-                builder.tasks, outputs, failure_node, template.metadata.on_failure == policy)
+                builder.tasks, outputs, failure_node, template.metadata.on_failure == policy,
+                list(builder.subworkflows.values()))
+
+
+def plan_detached_workflow_node(store, node: workflow_pb2.Node, sub_workflows,
+                                prefix: str) -> Plan:
+    """A plan running one subworkflow / launch plan node whose inputs are already resolved:
+    they are read from the plan's inputs under the same names (a taken branch case)."""
+    builder = _Builder(store, sub_workflows)
+    ref_kind = node.workflow_node.WhichOneof("reference")
+    ref = getattr(node.workflow_node, ref_kind)
+    if ref_kind == "launchplan_ref":
+        lp = get_spec(store, LAUNCH_PLAN, ref.project, ref.domain, ref.name, ref.version or None)
+        called = builder._workflow_template(lp.spec.workflow_id)
+    else:
+        called = builder._workflow_template(ref)
+    detached = workflow_pb2.Node()
+    detached.CopyFrom(node)
+    del detached.inputs[:]
+    del detached.upstream_node_ids[:]
+    for binding in node.inputs:
+        promise = detached.inputs.add(var=binding.var).binding.promise
+        promise.node_id, promise.var = START_NODE, binding.var
+    wrapper = workflow_pb2.WorkflowTemplate(nodes=[detached])
+    wrapper.id.CopyFrom(called.id)
+    for var in called.interface.outputs.variables:
+        promise = wrapper.outputs.add(var=var).binding.promise
+        promise.node_id, promise.var = node.id, var
+    return plan_workflow(store, wrapper, list(builder.subworkflows.values()), prefix=prefix)
 
 
 def plan_task(task_template) -> Plan:

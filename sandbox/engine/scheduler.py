@@ -34,7 +34,7 @@ def _handlers(ctx, info, plan, workflow_inputs, node_outputs) -> dict:
     handlers: dict = {"task_node": TaskHandler(ctx, info, plan, walk)}
     handlers["array_node"] = ArrayHandler(ctx, info, plan, handlers["task_node"])
     handlers["gate_node"] = GateHandler(ctx, info, plan)
-    handlers["branch_node"] = BranchHandler(ctx, info, plan, handlers, resolve_inputs)
+    handlers["branch_node"] = BranchHandler(ctx, info, plan, handlers, resolve_inputs, walk)
     return handlers
 
 
@@ -50,7 +50,8 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
             ctx.emit(NodeEvent(info.id, node_id, row.task, row.state, row.attempt, row.duration))
         elif row.state == "failed":  # resuming a failed execution retries its failed nodes
             rows[node_id] = record(ctx, info, node_id, state="queued", attempt=row.attempt + 1,
-                                   user_failures=0, system_failures=0, container_id=None)
+                                   user_failures=0, system_failures=0, container_id=None,
+                                   outputs=None, started_at=None, ended_at=None)
         else:  # let a live view list every node from the start
             ctx.emit(NodeEvent(info.id, node_id, row.task, row.state, row.attempt))
     handlers = _handlers(ctx, info, plan, workflow_inputs, node_outputs)

@@ -16,7 +16,7 @@ import click
 from sdk.errors import SandboxError, SkiffError
 
 _STATE_STYLE = {"succeeded": "green", "cached": "cyan", "failed": "red", "running": "yellow",
-                "retrying": "magenta", "queued": "dim"}
+                "retrying": "magenta", "queued": "dim", "waiting": "bold yellow"}
 
 
 # ---- sandbox state and engine ---------------------------------------------------------------
@@ -77,6 +77,9 @@ class _PlainProgress:
     def __call__(self, event) -> None:
         if event.state == "queued":
             return
+        if event.state == "waiting":
+            click.echo(f"{event.node_id}: {event.error}", err=True)
+            return
         done = event.state in ("succeeded", "failed", "cached")
         duration = f" {event.duration:.2f}s" if done and event.duration is not None else ""
         task = f" ({event.task})" if event.task else ""
@@ -125,6 +128,8 @@ class _LiveProgress:
         return False
 
     def __call__(self, event) -> None:
+        if event.state == "waiting" and self._live is not None:
+            self._live.console.print(f"{event.node_id}: {event.error}")
         with self._lock:
             previous = self.nodes.get(event.node_id)
             since = previous[4] if previous and previous[1] == event.state else time.monotonic()
@@ -148,17 +153,25 @@ def _execute(state, execution_id: str, parallelism: int | None, quiet: bool):
     from sandbox.engine import run_execution
     from sandbox.engine.setup import context_from_state
 
+    from sandbox.engine.launch import load_plan
+
     progress = _progress(execution_id, quiet)
     click.echo(f"execution {execution_id}", err=True)
     ctx = context_from_state(state, parallelism, on_event=progress)
     with progress if progress is not None else contextlib.nullcontext():
-        return run_execution(ctx, execution_id)
+        outputs = run_execution(ctx, execution_id)
+    # Protobuf maps have no order; show outputs in the workflow's declared order.
+    order = [b.var for b in load_plan(ctx.store, ctx.store.execution(execution_id)).outputs]
+    return outputs, order
 
 
-def _print_outputs(outputs, as_json: bool) -> None:
-    from sandbox.engine.literals import literal_map_to_plain
+def _print_outputs(result, as_json: bool) -> None:
+    from sandbox.engine.literals import literal_to_plain
 
-    values = literal_map_to_plain(outputs)
+    outputs, order = result
+    names = [n for n in order if n in outputs.literals]
+    names += sorted(set(outputs.literals) - set(names))
+    values = {name: literal_to_plain(outputs.literals[name]) for name in names}
     try:
         from sdk.cli.outputs import format_outputs
     except ImportError:
@@ -430,6 +443,79 @@ def executions_resume(execution_id, parallelism, as_json, quiet):
     _load_execution(_store(state), execution_id)
     outputs = _execute(state, execution_id, parallelism, quiet)
     _print_outputs(outputs, as_json)
+
+
+def _waiting_gate(state, execution_id, node_id, kind):
+    """(store, gate node) of a gate that has not completed yet."""
+    from sandbox.engine.launch import load_plan
+
+    store = _store(state)
+    execution = _load_execution(store, execution_id)
+    node = load_plan(store, execution).nodes.get(node_id)
+    if node is None or node.WhichOneof("target") != "gate_node" or \
+            node.gate_node.WhichOneof("condition") != kind:
+        raise SkiffError(f"execution {execution_id} has no {kind} gate node {node_id!r}; see "
+                         f"`skiff executions show {execution_id}`")
+    row = store.node(execution_id, node_id)
+    if row is not None and row.state in ("succeeded", "failed"):
+        raise SkiffError(f"gate {node_id!r} of execution {execution_id} is already {row.state}")
+    return store, node
+
+
+def _answer(store, execution_id, node_id, literal_map) -> None:
+    store.update_node(execution_id, node_id, outputs=literal_map.SerializeToString())
+
+
+@executions.command("signal")
+@click.argument("execution_id")
+@click.argument("node_id")
+@click.argument("value")
+def executions_signal(execution_id, node_id, value):
+    """Give a waiting `wait_for_input` gate its VALUE (typed as the gate declares)."""
+    from flyteidl.core import literals_pb2
+
+    from sandbox.engine.launch import InputError
+    from sandbox.engine.literals import literal_from_value
+
+    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "signal")
+    signal = node.gate_node.signal
+    try:
+        literal = literal_from_value(_text_to_value(value, signal.type), signal.type)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"gate {node_id!r} input {signal.signal_id!r}: {exc}") from None
+    answer = literals_pb2.LiteralMap()
+    answer.literals[signal.output_variable_name or "o0"].CopyFrom(literal)
+    _answer(store, execution_id, node_id, answer)
+    click.echo(f"sent {signal.signal_id}={value} to {execution_id} {node_id}")
+
+
+@executions.command("approve")
+@click.argument("execution_id")
+@click.argument("node_id")
+def executions_approve(execution_id, node_id):
+    """Approve a waiting `approve` gate: the gated value flows on."""
+    from flyteidl.core import literals_pb2
+
+    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "approve")
+    _answer(store, execution_id, node_id, literals_pb2.LiteralMap())
+    click.echo(f"approved {node.gate_node.approve.signal_id} of {execution_id} {node_id}")
+
+
+@executions.command("reject")
+@click.argument("execution_id")
+@click.argument("node_id")
+@click.option("--reason", default="", help="Why; shown in the execution's error.")
+def executions_reject(execution_id, node_id, reason):
+    """Reject a waiting `approve` gate: the execution fails at that node."""
+    from flyteidl.core import literals_pb2
+
+    from sandbox.engine.gate_handler import REJECTED
+
+    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "approve")
+    answer = literals_pb2.LiteralMap()
+    answer.literals[REJECTED].scalar.primitive.string_value = reason
+    _answer(store, execution_id, node_id, answer)
+    click.echo(f"rejected {node.gate_node.approve.signal_id} of {execution_id} {node_id}")
 
 
 @click.command("logs")

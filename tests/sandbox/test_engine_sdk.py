@@ -126,3 +126,61 @@ def test_skiff_run_sandbox_and_cache_commands(sandbox_home, package):
     cleared = _skiff(sandbox_home, "cache", "clear", "sdkwf.square")
     assert cleared.returncode == 0 and "removed" in cleared.stdout
     assert json.loads(_skiff(sandbox_home, "cache", "list", "sdkwf.square", "--json").stdout) == []
+
+
+GATES = textwrap.dedent('''
+    from datetime import timedelta
+
+    from sdk import approve, sleep, task, wait_for_input, workflow
+
+
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+
+    @workflow
+    def gated(a: int) -> int:
+        pause = sleep(timedelta(milliseconds=200))
+        n = wait_for_input("num", timeout=timedelta(minutes=5), expected_type=int)
+        d = double(x=n)
+        pause >> d
+        return double(x=approve(d, "ok", timeout=timedelta(minutes=5)))
+''')
+
+
+def _hints(process, count):
+    """Read stderr until `count` gate hints arrived: [(node, command words)]."""
+    hints = []
+    while len(hints) < count:
+        line = process.stderr.readline()
+        assert line, "the engine exited before asking for the gate"
+        if "waiting for" in line:
+            command = line.split("`")[1].split()
+            hints.append((line.split(":")[0], command))
+    return hints
+
+
+def test_signal_and_approval_gates_answered_from_the_cli(sandbox_home, tmp_path):
+    (tmp_path / "gatewf.py").write_text(GATES)
+    env = {**os.environ, "SKIFF_HOME": sandbox_home.home}
+    subprocess.run(["skiff", "package", "gatewf.py", "-o", "g.tgz"], cwd=tmp_path, check=True,
+                   capture_output=True, env=env)
+    engine = subprocess.Popen(["skiff", "sandbox", "run", str(tmp_path / "g.tgz"),
+                               "gatewf.gated", "--a", "0", "--json"], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        [(node, command)] = _hints(engine, 1)
+        assert command[:3] == ["skiff", "executions", "signal"] and command[-1] == "VALUE"
+        bad = _skiff(sandbox_home, *command[1:-1], "five")
+        assert bad.returncode == 2 and "'num'" in bad.stderr
+        sent = _skiff(sandbox_home, *command[1:-1], "5")
+        assert sent.returncode == 0, sent.stderr
+        [(node, command)] = _hints(engine, 1)
+        assert command[:3] == ["skiff", "executions", "approve"]
+        assert _skiff(sandbox_home, *command[1:]).returncode == 0
+        out, err = engine.communicate(timeout=120)
+    finally:
+        engine.kill()
+    assert engine.returncode == 0, err
+    assert json.loads(out) == {"o0": 20}
