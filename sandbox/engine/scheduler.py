@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import logging
+import os
+import socket
 
 from flyteidl.core import literals_pb2, types_pb2
 
@@ -58,8 +60,9 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
     failure: tuple[str, NodeOutcome] | None = None
     failed: set[str] = set()
     running: dict[futures.Future, str] = {}
-    with futures.ThreadPoolExecutor(max_workers=max(ctx.parallelism, 1),
-                                    thread_name_prefix="skiff-node") as pool:
+    pool = futures.ThreadPoolExecutor(max_workers=max(ctx.parallelism, 1),
+                                      thread_name_prefix="skiff-node")
+    try:
         while True:
             # After a failure only FAIL_AFTER_EXECUTABLE_NODES_COMPLETE starts more nodes; a
             # node downstream of a failed one never becomes ready either way.
@@ -99,6 +102,12 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
                 else:
                     failed.add(node_id)
                     failure = failure or (node_id, outcome)
+    except BaseException:
+        # Ctrl-C: don't wait for running containers; they keep running and a resume adopts
+        # them (their ids are in the store).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     if failure is None:
         missing = plan.nodes.keys() - node_outputs.keys()
         if missing:
@@ -148,6 +157,11 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
                          "`skiff executions list`")
     if execution.state == "succeeded":
         return literals_pb2.LiteralMap.FromString(execution.outputs or b"")
+    owner = ctx.store.claim_execution(execution_id, os.getpid(), socket.gethostname(),
+                                      _process_alive)
+    if owner is not None:
+        raise SkiffError(f"execution {execution_id} is being run by engine process {owner}; "
+                         "wait for it, or stop that process and resume again")
     plan = load_plan(ctx.store, execution)
     info = ExecutionInfo(execution.id, execution.project, execution.domain)
     rows = {r.node_id: r for r in ctx.store.nodes(execution_id) if r.node_id in plan.nodes}
@@ -170,6 +184,16 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
     _set_execution(ctx, execution_id, state="succeeded", outputs=outputs.SerializeToString(),
                    ended_at=utcnow())
     return outputs
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _set_execution(ctx: EngineContext, execution_id: str, **fields) -> None:

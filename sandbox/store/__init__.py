@@ -23,17 +23,22 @@ def open_store(database_url: str):
 
     store = Store(database_url)
     if database_url not in _initialised:
-        if not (store.db.is_sqlite and _sqlite_has_tables(store)):
+        if not (store.db.is_sqlite and _sqlite_is_current(store)):
             init_store(database_url)
         _initialised.add(database_url)
     return store
 
 
-def _sqlite_has_tables(store) -> bool:
-    rows = store.db.query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                          "('registered_entities', 'executions', 'node_executions', "
-                          "'cache_entries')")
-    return rows[0][0] == 4
+def _sqlite_is_current(store) -> bool:
+    """All tables, and every column of sandbox.store.records (cheap: no SQLAlchemy import)."""
+    from sandbox.store.records import CacheRecord, ExecutionRecord, NodeRecord, columns
+
+    for table, record in (("executions", ExecutionRecord), ("node_executions", NodeRecord),
+                          ("cache_entries", CacheRecord)):
+        have = {row[1] for row in store.db.query(f"PRAGMA table_info({table})")}
+        if not set(columns(record)) <= have:
+            return False
+    return bool(store.db.query("SELECT 1 FROM sqlite_master WHERE name = 'registered_entities'"))
 
 
 __all__ = ["init_store", "open_store"]

@@ -41,8 +41,21 @@ def get_engine(database_url: str) -> Engine:
 
 
 def create_tables(database_url: str) -> None:
-    """Create the tables that do not exist yet (idempotent)."""
-    Base.metadata.create_all(get_engine(database_url))
+    """Create the tables that do not exist yet and add columns a newer Skiff declares
+    (idempotent; columns are only ever added, all nullable)."""
+    from sqlalchemy import inspect
+
+    engine = get_engine(database_url)
+    Base.metadata.create_all(engine)
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.exec_driver_sql(
+                        f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
 
 
 def sessions(database_url: str) -> sessionmaker:

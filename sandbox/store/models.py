@@ -50,6 +50,9 @@ class Execution(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # The engine process running it, so a second `resume` does not run nodes twice.
+    engine_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    engine_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class NodeExecution(Base):

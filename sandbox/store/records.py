@@ -21,6 +21,8 @@ class ExecutionRecord:
     created_at: dt.datetime | None
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
+    engine_pid: int | None
+    engine_host: str | None
 
 
 @dataclasses.dataclass

@@ -93,6 +93,20 @@ class Store:
             cursor.execute(f"UPDATE executions SET {', '.join(f'{n} = ?' for n in names)} "
                            "WHERE id = ?", [fields[n] for n in names] + [execution_id])
 
+    def claim_execution(self, execution_id: str, pid: int, host: str, is_alive) -> int | None:
+        """Record this process as the execution's engine; the pid of another live engine
+        already running it (nothing changed), else None."""
+        with self.transaction() as cursor:
+            rows = cursor.execute("SELECT engine_pid, engine_host, state FROM executions "
+                                  "WHERE id = ?", (execution_id,)).fetchall()
+            owner, owner_host, state = rows[0]
+            if (state in ("running", "queued") and owner and owner != pid
+                    and owner_host == host and is_alive(owner)):
+                return owner
+            cursor.execute("UPDATE executions SET engine_pid = ?, engine_host = ? WHERE id = ?",
+                           (pid, host, execution_id))
+        return None
+
     def count_executions(self) -> int:
         return self.db.query("SELECT COUNT(*) FROM executions")[0][0]
 

@@ -158,11 +158,27 @@ def _execute(state, execution_id: str, parallelism: int | None, quiet: bool):
     progress = _progress(execution_id, quiet)
     click.echo(f"execution {execution_id}", err=True)
     ctx = context_from_state(state, parallelism, on_event=progress)
-    with progress if progress is not None else contextlib.nullcontext():
-        outputs = run_execution(ctx, execution_id)
+    try:
+        with progress if progress is not None else contextlib.nullcontext():
+            outputs = run_execution(ctx, execution_id)
+    except KeyboardInterrupt:
+        _interrupted(ctx, execution_id)
     # Protobuf maps have no order; show outputs in the workflow's declared order.
     order = [b.var for b in load_plan(ctx.store, ctx.store.execution(execution_id)).outputs]
     return outputs, order
+
+
+def _interrupted(ctx, execution_id: str) -> None:
+    """Ctrl-C: leave running containers alone (a resume waits for them) and exit now, without
+    joining the threads that wait on them."""
+    import os
+
+    ctx.store.update_execution(execution_id, state="interrupted")
+    click.echo(f"\nInterrupted. Running containers carry on; continue with `skiff executions "
+               f"resume {execution_id}`.", err=True)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os._exit(130)
 
 
 def _print_outputs(result, as_json: bool) -> None:
