@@ -16,15 +16,14 @@ BUSY_TIMEOUT_S = 30.0
 class Database:
     def __init__(self, url: str):
         self.url = url
-        self.is_sqlite = url.startswith("sqlite")
+        # Plain sqlite:/// URLs use the standard library; dialect URLs such as
+        # sqlite+pysqlite:// go through SQLAlchemy like any other database.
+        self.is_sqlite = url.startswith("sqlite:///")
         self._local = threading.local()
         self._engine = None
         self._paramstyle = "qmark"
         if self.is_sqlite:
-            prefix = "sqlite:///"
-            if not url.startswith(prefix):
-                raise ValueError(f"unsupported SQLite URL {url!r}; use sqlite:///PATH")
-            self.path = url[len(prefix):] or ":memory:"
+            self.path = url[len("sqlite:///"):] or ":memory:"
 
     def _connect(self):
         if self.is_sqlite:
