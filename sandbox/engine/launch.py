@@ -7,7 +7,7 @@ import string
 
 from flyteidl.core import literals_pb2
 
-from sandbox.engine.literals import literal_matches
+from sandbox.engine.literals import describe_type, literal_matches
 from sandbox.engine.plan import Plan, plan_task, plan_workflow
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW, EntityNotFound, find_any, get_spec
 from sdk.errors import SkiffError
@@ -78,11 +78,11 @@ def merge_inputs(entity: str, interface, user_inputs: literals_pb2.LiteralMap, d
             literal = literals_pb2.Literal(scalar=literals_pb2.Scalar(
                 none_type=literals_pb2.Void()))  # Optional[...] without a value is None
         else:
-            raise InputError(f"{entity} needs input {name!r} and none was given; pass "
-                             f"--{name} VALUE")
+            raise InputError(f"{entity} needs input {name!r} ({describe_type(variable.type)}) "
+                             f"and none was given; pass --{name} VALUE")
         if not literal_matches(literal, variable.type):
             raise InputError(f"{entity} input {name!r}: the value does not match the declared "
-                             "type; pass a value of the right type")
+                             f"type {describe_type(variable.type)}; pass a value of that type")
         merged.literals[name].CopyFrom(literal)
     return merged
 

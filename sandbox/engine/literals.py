@@ -207,3 +207,26 @@ def literal_matches(literal: literals_pb2.Literal, literal_type: types_pb2.Liter
     if kind == "blob":
         return scalar_kind == "blob"
     return True
+
+
+def describe_type(literal_type: types_pb2.LiteralType) -> str:
+    """A short Python-like spelling of a literal type, for messages."""
+    kind = literal_type.WhichOneof("type")
+    if kind == "simple":
+        names = {types_pb2.SimpleType.INTEGER: "int", types_pb2.SimpleType.FLOAT: "float",
+                 types_pb2.SimpleType.STRING: "str", types_pb2.SimpleType.BOOLEAN: "bool",
+                 types_pb2.SimpleType.DATETIME: "datetime",
+                 types_pb2.SimpleType.DURATION: "timedelta", types_pb2.SimpleType.NONE: "None",
+                 types_pb2.SimpleType.STRUCT: "dict"}
+        return names.get(literal_type.simple, types_pb2.SimpleType.Name(literal_type.simple))
+    if kind == "collection_type":
+        return f"list[{describe_type(literal_type.collection_type)}]"
+    if kind == "map_value_type":
+        return f"dict[str, {describe_type(literal_type.map_value_type)}]"
+    if kind == "union_type":
+        return " | ".join(describe_type(v) for v in literal_type.union_type.variants)
+    if kind == "blob":
+        return "directory" if literal_type.blob.dimensionality else "file"
+    if kind == "enum_type":
+        return "one of " + ", ".join(literal_type.enum_type.values)
+    return kind or "unknown"

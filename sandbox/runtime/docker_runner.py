@@ -106,6 +106,11 @@ class DockerRunner:
                 f"container {container_id[:12]} disappeared before Skiff read its exit status"))
         exit_code = status.get("StatusCode")
         logs = self._logs(container_id)
+        if exit_code is None or status.get("Error"):
+            self._remove(container_id)
+            detail = (status.get("Error") or {}).get("Message") or "no exit status"
+            return ContainerResult(container_id, exit_code, logs, system_error=(
+                f"Docker could not report how container {container_id[:12]} ended: {detail}"))
         oom = False
         if exit_code not in (0, None) and not timed_out:
             try:
