@@ -69,6 +69,12 @@ def main() -> None:
 
     from sandbox.home import SandboxState
 
+    # An installed Skiff has bytecode for its modules; this checkout may not (for example
+    # under PYTHONDONTWRITEBYTECODE), which would bill compiling to every CLI start.
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "sdk"),
+                    str(root / "sandbox")], check=True)
+
     state = SandboxState.load()
     image = state.runtime_image
     env = {**os.environ, "SKIFF_HOME": state.home}
