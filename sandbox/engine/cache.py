@@ -2,7 +2,13 @@
 minus cache_ignore_input_vars); a hit completes a node without Docker or MinIO."""
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
+import os
+import socket
+import threading
+import time
 
 from flyteidl.core import literals_pb2
 from sandbox.engine.literals import literal_map_digest
@@ -32,3 +38,48 @@ def remember(store, key: str, project: str, domain: str, task_template,
     store.cache_put(key, project, domain, task_template.id.name,
                     task_template.metadata.discovery_version, outputs.SerializeToString(),
                     execution_id)
+
+
+_POLL_SECONDS = 0.5
+_DEFAULT_HOLD = dt.timedelta(hours=1)
+_local_locks: dict[str, threading.Lock] = {}
+_local_guard = threading.Lock()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+@contextlib.contextmanager
+def serialized(store, key: str, node_label: str, hold: dt.timedelta | None):
+    """cache_serialize: one computation per key at a time, across threads and engines.
+
+    Yields the cached outputs when another computation finished while we waited (do not run),
+    else None while this engine holds the reservation (run, then `remember`)."""
+    from sandbox.store.repository import utcnow
+
+    with _local_guard:
+        lock = _local_locks.setdefault(key, threading.Lock())
+    pid, host = os.getpid(), socket.gethostname()
+    with lock:
+        while True:
+            hit = lookup(store, key)
+            if hit is not None:
+                break
+            expires = utcnow() + (hold or _DEFAULT_HOLD)
+            if store.reserve_cache_key(key, pid, host, node_label, expires, _alive):
+                break
+            time.sleep(_POLL_SECONDS)  # another engine computes it; it is not a hot path
+        if hit is not None:
+            yield hit
+            return
+        try:
+            yield None
+        finally:
+            store.release_cache_key(key, pid, host)

@@ -4,13 +4,14 @@ store before the handler acts on it."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import time
 
 from flyteidl.core import literals_pb2
 from sandbox.engine import cache
 from sandbox.engine.attempt import (
     SYSTEM, USER, AttemptOutcome, AttemptPaths, build_request, read_outcome, read_results,
-    secret_env, user_retries,
+    secret_env, timeout_seconds, user_retries,
 )
 from sandbox.engine.context import EngineContext, NodeEvent
 from sandbox.engine.overrides import effective_task
@@ -80,18 +81,27 @@ class TaskHandler:
     def handle(self, node, inputs: literals_pb2.LiteralMap, row: NodeRecord) -> NodeOutcome:
         """Run the node from whatever state the store holds (fresh, retrying or running)."""
         task_template = effective_task(self.plan.task_for(node), node)
-        key = None
-        if cache.is_cacheable(task_template):
-            key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
-                                  inputs)
-            hit = cache.lookup(self.ctx.store, key)
-            if hit is not None:
-                now = utcnow()
-                record(self.ctx, self.execution, node.id, state="cached",
-                       outputs=hit.SerializeToString(), started_at=now, ended_at=now,
-                       duration=0.0, error=None)
-                return NodeOutcome(hit, attempt=row.attempt)
+        if not cache.is_cacheable(task_template):
+            return self._attempts(node, task_template, inputs, row, None)
+        key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
+                              inputs)
+        hit = cache.lookup(self.ctx.store, key)
+        if hit is None and task_template.metadata.cache_serializable:
+            hold = timeout_seconds(task_template)
+            with cache.serialized(self.ctx.store, key, f"{self.execution.id}/{node.id}",
+                                  dt.timedelta(seconds=hold) if hold else None) as hit:
+                if hit is None:
+                    return self._attempts(node, task_template, inputs, row, key)
+        if hit is None:
+            return self._attempts(node, task_template, inputs, row, key)
+        now = utcnow()
+        record(self.ctx, self.execution, node.id, state="cached",
+               outputs=hit.SerializeToString(), started_at=now, ended_at=now,
+               duration=0.0, error=None)
+        return NodeOutcome(hit, attempt=row.attempt)
 
+    def _attempts(self, node, task_template, inputs, row, key) -> NodeOutcome:
+        """Attempts in containers until success or the retry budgets run out."""
         attempt = row.attempt
         user_failures, system_failures = row.user_failures, row.system_failures
         logs = row.logs

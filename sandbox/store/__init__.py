@@ -38,7 +38,9 @@ def _sqlite_is_current(store) -> bool:
         have = {row[1] for row in store.db.query(f"PRAGMA table_info({table})")}
         if not set(columns(record)) <= have:
             return False
-    return bool(store.db.query("SELECT 1 FROM sqlite_master WHERE name = 'registered_entities'"))
+    tables = {row[0] for row in store.db.query("SELECT name FROM sqlite_master WHERE "
+                                                "type = 'table'")}
+    return {"registered_entities", "cache_reservations"} <= tables
 
 
 __all__ = ["init_store", "open_store"]

@@ -90,3 +90,15 @@ class CacheEntry(Base):
     outputs: Mapped[bytes] = mapped_column(LargeBinary)  # core.LiteralMap
     execution_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CacheReservation(Base):
+    """Who is computing a cache_serializable task's result right now (others wait for it)."""
+
+    __tablename__ = "cache_reservations"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    owner_pid: Mapped[int] = mapped_column(Integer)
+    owner_host: Mapped[str] = mapped_column(String(255))
+    node: Mapped[str] = mapped_column(String(512))  # "<execution>/<node>", for messages
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)

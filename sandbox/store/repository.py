@@ -171,6 +171,30 @@ class Store:
         except self.integrity_error():
             pass
 
+    def reserve_cache_key(self, key: str, pid: int, host: str, node: str,
+                          expires_at: dt.datetime, is_alive) -> bool:
+        """Take the reservation of `key` unless another live engine holds an unexpired one."""
+        with self.transaction() as cursor:
+            rows = cursor.execute("SELECT owner_pid, owner_host, expires_at FROM "
+                                  "cache_reservations WHERE key = ?", (key,)).fetchall()
+            if rows:
+                pid_, host_, expires = rows[0]
+                if isinstance(expires, str):
+                    expires = dt.datetime.fromisoformat(expires)
+                held = expires > utcnow() and not (host_ == host and not is_alive(pid_))
+                if held and (pid_, host_) != (pid, host):
+                    return False
+                cursor.execute("DELETE FROM cache_reservations WHERE key = ?", (key,))
+            cursor.execute("INSERT INTO cache_reservations (key, owner_pid, owner_host, node, "
+                           "expires_at) VALUES (?, ?, ?, ?, ?)",
+                           (key, pid, host, node, expires_at))
+        return True
+
+    def release_cache_key(self, key: str, pid: int, host: str) -> None:
+        with self.transaction() as cursor:
+            cursor.execute("DELETE FROM cache_reservations WHERE key = ? AND owner_pid = ? AND "
+                           "owner_host = ?", (key, pid, host))
+
     def cache_entries(self, task: str | None = None) -> list[CacheRecord]:
         sql = f"SELECT {_CACHE_COLUMNS} FROM cache_entries"
         params = []

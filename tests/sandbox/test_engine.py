@@ -228,3 +228,19 @@ def test_bad_inputs_store_no_execution(env, tmp_path):
     with pytest.raises(InputError, match=r"input 'x'.*does not match"):
         create_execution(ctx.store, "proj", "dev", "inputs.wf", reg.version, wrong)
     assert _counts(ctx) == before
+
+
+def test_cache_serialize_runs_one_container_for_concurrent_identical_nodes(env, tmp_path):
+    slow = script_task("t.serial", "import time\ntime.sleep(1)\nout['o'] = inp['x'] * 3",
+                       {"x": int}, {"o": int}, cache=True, cache_version="s1")
+    slow.template.metadata.cache_serializable = True
+    pkg = workflow_package(tmp_path, "t.serialwf", [slow], inputs={"x": int},
+                           outputs={"a": int, "b": int},
+                           nodes=[("n0", "t.serial", {"x": "start-node.x"}),
+                                  ("n1", "t.serial", {"x": "start-node.x"})],
+                           output_bindings={"a": "n0.o", "b": "n1.o"})
+    with docker_events() as events:
+        execution_id, outputs, ctx = _run(env, pkg, "t.serialwf", {"x": 14})
+    assert plain(outputs) == {"a": 42, "b": 42}
+    assert len(events.of(execution_id)) == 1
+    assert sorted(n.state for n in ctx.store.nodes(execution_id)) == ["cached", "succeeded"]
