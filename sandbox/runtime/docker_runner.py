@@ -13,6 +13,7 @@ from sandbox.runtime.container import ContainerRequest, ContainerResult
 log = logging.getLogger(__name__)
 
 _UNPRIVILEGED_USER = "1000"
+MAX_LOG_BYTES = 1 << 20
 _client = None
 _client_lock = threading.Lock()
 
@@ -75,6 +76,9 @@ class DockerRunner:
         except docker.errors.APIError as exc:
             return ContainerResult("", None, "", system_error=f"Docker could not create the "
                                    f"container for image {request.image!r}: {exc.explanation or exc}")
+        except Exception as exc:  # noqa: BLE001 - engine unreachable: a system error, retried
+            return ContainerResult("", None, "", system_error=f"cannot reach the Docker engine "
+                                   f"to create a container for {request.image!r}: {exc}")
         container_id = created["Id"]
         if on_created is not None:
             on_created(container_id)
@@ -97,13 +101,20 @@ class DockerRunner:
         try:
             try:
                 status = api.wait(container_id, timeout=timeout)
-            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            except requests.exceptions.RequestException as exc:
+                if timeout is None or not _is_read_timeout(exc):
+                    raise
                 timed_out = True
                 self._kill(container_id)
                 status = api.wait(container_id, timeout=30)
         except docker.errors.NotFound:
             return ContainerResult(container_id, None, "", system_error=(
                 f"container {container_id[:12]} disappeared before Skiff read its exit status"))
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            # The engine is unreachable: the container may still run; a resume adopts it.
+            return ContainerResult(container_id, None, "", system_error=(
+                f"lost the Docker engine while waiting for container {container_id[:12]}: "
+                f"{exc}"))
         exit_code = status.get("StatusCode")
         logs = self._logs(container_id)
         if exit_code is None or status.get("Error"):
@@ -135,13 +146,17 @@ class DockerRunner:
         return self.wait(container_id, timeout, memory_text)
 
     def _logs(self, container_id: str) -> str:
+        """stdout and stderr, the last MAX_LOG_BYTES of them (the store is not a log archive)."""
         import docker.errors
 
         try:
-            return self.api.logs(container_id, stdout=True, stderr=True).decode(
-                "utf-8", errors="replace")
+            data = self.api.logs(container_id, stdout=True, stderr=True)
         except docker.errors.APIError:
             return ""
+        if len(data) > MAX_LOG_BYTES:
+            cut = len(data) - MAX_LOG_BYTES
+            data = b"[... %d earlier bytes not kept ...]\n" % cut + data[cut:]
+        return data.decode("utf-8", errors="replace")
 
     def _kill(self, container_id: str) -> None:
         import docker.errors
@@ -158,3 +173,11 @@ class DockerRunner:
             self.api.remove_container(container_id, force=True)
         except docker.errors.APIError as exc:
             log.warning("could not remove container %s: %s", container_id[:12], exc)
+
+
+def _is_read_timeout(exc: Exception) -> bool:
+    """The wait call's own timeout (requests reports it as ReadTimeout or, through urllib3 on a
+    unix socket, as a ConnectionError about a read timeout)."""
+    import requests.exceptions
+
+    return isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in str(exc).lower()
