@@ -60,6 +60,9 @@ def _register_commands() -> None:
         import importlib
 
         importlib.import_module(module_name).register(cli)
+    from sdk.cli.remote_cmd import register_commands
+
+    register_commands(cli)
 
 
 _register_commands()

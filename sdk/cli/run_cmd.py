@@ -32,6 +32,8 @@ class RunOptions:
     domain: str = "development"
     image: str | None = None
     as_json: bool = False
+    remote: bool = False
+    remote_options: object = None  # sdk.cli.remote_cmd.RemoteOptions with --remote
 
 
 def _run_options(ctx: click.Context) -> RunOptions:
@@ -152,6 +154,11 @@ class EntityCommand(click.Command):
         label = f"{self.entity.kind} {self.entity.name}"
         file_values = cli_inputs.read_inputs_file(skiff_inputs_file, label) if skiff_inputs_file else {}
         values = cli_inputs.resolve_inputs(label, self.entity.interface, typed, file_values, self.entity.fixed_inputs)
+        if options.remote:
+            from sdk.cli.remote_cmd import run_file_remote
+
+            ctx.exit(run_file_remote(self.path, self.entity, values, options.project,
+                                     options.domain, options.image, as_json, options.remote_options))
         if options.sandbox:
             options.as_json = as_json
             code = run_in_sandbox(self.path, self.entity, values, options)
@@ -216,6 +223,9 @@ class FileGroup(click.Group):
 # ---- `skiff run` ----------------------------------------------------------------------------
 
 
+REGISTERED_ENTITY_COMMANDS = ("remote-launchplan", "remote-workflow", "remote-task")
+
+
 class RunGroup(click.Group):
     """The sub-command of `skiff run` is a file path."""
 
@@ -227,12 +237,20 @@ class RunGroup(click.Group):
             return []
 
     def get_command(self, ctx, name):
+        if name in REGISTERED_ENTITY_COMMANDS:
+            from sdk.cli.remote_cmd import RegisteredEntityCommand
+
+            return RegisteredEntityCommand(name)
         if not name.endswith(".py") and not os.path.isfile(name):
             return None
         return FileGroup(name)
 
     def resolve_command(self, ctx, args):
         name = args[0]
+        if name in REGISTERED_ENTITY_COMMANDS:
+            if not _run_options(ctx).remote:
+                raise click.UsageError(f"{name} runs what an admin has registered; add --remote", ctx)
+            return super().resolve_command(ctx, args)
         if not os.path.isfile(name):
             raise click.UsageError(f"workflow file {name} not found; give the path of a .py file", ctx)
         return super().resolve_command(ctx, args)
@@ -253,8 +271,20 @@ class RunGroup(click.Group):
 @click.option("--domain", default="development", show_default=True, help="Sandbox domain.")
 @click.option("--image", default=None, help="Task image for --sandbox (default: the sandbox's runtime image).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
+@click.option("--remote", is_flag=True, help="Register and run on a Flyte admin (see skiff register).")
+@click.option("--version", "remote_version", default=None, help="--remote: version to register under.")
+@click.option("--config", "remote_config", default=None, help="--remote: Flyte config file.")
+@click.option("--endpoint", "remote_endpoint", default=None, help="--remote: admin endpoint.")
+@click.option("--insecure/--secure", "remote_insecure", default=None, help="--remote: plain-text gRPC or TLS.")
+@click.option("--name", "execution_name", default=None, help="--remote: name of the execution.")
+@click.option("--overwrite-cache", is_flag=True, help="--remote: recompute cached tasks.")
+@click.option("--envvars", "--env", "envvars", multiple=True, help="--remote: KEY=VALUE for every task.")
+@click.option("--tags", "tags", multiple=True, help="--remote: tags for the execution.")
+@click.option("--wait/--no-wait", default=True, help="--remote: wait and print outputs (default).")
 @click.pass_context
-def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str | None, as_json: bool) -> None:
+def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str | None, as_json: bool,
+        remote: bool, remote_version, remote_config, remote_endpoint, remote_insecure, execution_name,
+        overwrite_cache, envvars, tags, wait) -> None:
     """Run a task, workflow or launch plan from FILE, in-process or in the sandbox.
 
     \b
@@ -262,5 +292,13 @@ def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str
     skiff run wf.py pipeline --help      its inputs, with defaults
     skiff run wf.py pipeline --n 4       run it here
     skiff run --sandbox wf.py pipeline   run it in containers
+    skiff run --remote wf.py pipeline    register and run it on a Flyte admin
+    skiff run --remote remote-launchplan NAME --version V [--INPUT VALUE ...]
     """
-    ctx.meta["skiff.run"] = RunOptions(sandbox, project, domain, image, as_json)
+    remote_options = None
+    if remote:
+        from sdk.cli.remote_cmd import RemoteOptions
+
+        remote_options = RemoteOptions(remote_config, remote_endpoint, remote_insecure, remote_version,
+                                       execution_name, overwrite_cache, envvars, tags, wait)
+    ctx.meta["skiff.run"] = RunOptions(sandbox, project, domain, image, as_json, remote, remote_options)

@@ -1,0 +1,164 @@
+"""Registering a package with a Flyte admin, as flytectl registers one.
+
+Identifiers get project, domain and version and nothing else changes, except that the fast
+code bundle is uploaded through the data proxy and its location replaces
+`{{ .remote_package_path }}`. Every entity is checked against what the admin already holds
+before anything is created or uploaded, so a version conflict leaves nothing half-registered.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import urllib.error
+import urllib.request
+
+import grpc
+from flyteidl.admin import common_pb2, launch_plan_pb2, task_pb2, workflow_pb2
+from flyteidl.service import dataproxy_pb2
+
+from sdk.remote.errors import RemoteError, VersionConflict
+from sdk.remote.specs import (
+    LAUNCH_PLAN, TASK, WORKFLOW, describe, spec_id, workflow_spec_from_closure,
+)
+
+
+@dataclasses.dataclass
+class RegistrationResult:
+    project: str
+    domain: str
+    version: str
+    created: list  # core.Identifier of entities created now
+    existing: list  # core.Identifier of entities already registered with the same spec
+    bundle_uri: str | None
+
+
+def _bundle_location(conn, project, domain, name: str, data: bytes):
+    request = dataproxy_pb2.CreateUploadLocationRequest(
+        project=project, domain=domain, filename=name, content_md5=hashlib.md5(data).digest())
+    return conn.data.call("CreateUploadLocation", request,
+                          f"get an upload location for code bundle {name}")
+
+
+def _upload(location, data: bytes, name: str) -> None:
+    headers = {"Content-Length": str(len(data)),
+               "Content-MD5": base64.b64encode(hashlib.md5(data).digest()).decode()}
+    headers.update(dict(location.headers))
+    request = urllib.request.Request(location.signed_url, data=data, method="PUT", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise RemoteError(f"cannot upload code bundle {name} to {location.native_url} ({exc}); "
+                          "check that the admin's storage is reachable") from None
+
+
+def _description(conn, ident):
+    """The entity's DescriptionEntity (part of its spec), or None when the admin keeps none."""
+    answer = conn.admin.call("GetDescriptionEntity", common_pb2.ObjectGetRequest(id=ident),
+                             f"get the description of {describe(ident)}",
+                             allow=(grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNIMPLEMENTED,
+                                    grpc.StatusCode.INVALID_ARGUMENT))
+    if isinstance(answer, grpc.RpcError):
+        return None
+    answer.ClearField("id")  # a spec's description carries no identifier of its own
+    return answer
+
+
+def fetch_registered(conn, kind: int, ident, with_description: bool = True):
+    """The registered spec of `ident` recovered from the admin, or None when it is unknown.
+
+    Task and workflow specs are rebuilt from the admin's closure; their description comes from
+    GetDescriptionEntity when the admin serves it (else it is left unset)."""
+    request = common_pb2.ObjectGetRequest(id=ident)
+    method = {TASK: "GetTask", WORKFLOW: "GetWorkflow", LAUNCH_PLAN: "GetLaunchPlan"}[kind]
+    answer = conn.admin.call(method, request, f"look up {describe(ident)}",
+                             allow=(grpc.StatusCode.NOT_FOUND,))
+    if isinstance(answer, grpc.RpcError):
+        return None
+    if kind == LAUNCH_PLAN:
+        return launch_plan_pb2.LaunchPlan(id=answer.id, spec=answer.spec)
+    if kind == TASK:
+        spec = task_pb2.TaskSpec(template=answer.closure.compiled_task.template)
+    else:
+        spec = workflow_spec_from_closure(answer.closure.compiled_workflow)
+    description = _description(conn, answer.id) if with_description else None
+    if description is not None:
+        spec.description.CopyFrom(description)
+    return spec
+
+
+def _same(kind: int, registered, ours) -> bool:
+    if kind != LAUNCH_PLAN and not registered.HasField("description"):
+        # An admin that keeps no descriptions cannot tell; compare the rest.
+        ours = type(ours).FromString(ours.SerializeToString())
+        ours.ClearField("description")
+    return registered == ours
+
+
+def create_entity(conn, kind: int, spec) -> bool:
+    """Create one entity; False when the admin holds it already with the same spec."""
+    ident = spec_id(kind, spec)
+    if kind == TASK:
+        method, request = "CreateTask", task_pb2.TaskCreateRequest(id=ident, spec=spec)
+    elif kind == WORKFLOW:
+        method, request = "CreateWorkflow", workflow_pb2.WorkflowCreateRequest(id=ident, spec=spec)
+    else:
+        method, request = "CreateLaunchPlan", launch_plan_pb2.LaunchPlanCreateRequest(
+            id=ident, spec=spec.spec)
+    answer = conn.admin.call(method, request, f"register {describe(ident)}",
+                             allow=(grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.INVALID_ARGUMENT))
+    if isinstance(answer, grpc.RpcError):
+        if answer.code() == grpc.StatusCode.ALREADY_EXISTS:
+            return False
+        detail = " ".join((answer.details() or "").split())
+        if "different" in detail.lower():
+            raise VersionConflict(f"{describe(ident)} is already registered with a different "
+                                  f"spec ({detail}); register under a new version")
+        raise RemoteError(f"the Flyte admin at {conn.config.endpoint} rejected "
+                          f"{describe(ident)}: {detail}")
+    return True
+
+
+def check_conflicts(conn, hydrated) -> list:
+    """Identifiers of `hydrated` (kind, spec) pairs that exist already with the same spec;
+    VersionConflict naming every one that exists with a different spec."""
+    existing, conflicts = [], []
+    for kind, spec in hydrated:
+        registered = fetch_registered(conn, kind, spec_id(kind, spec))
+        if registered is None:
+            continue
+        if _same(kind, registered, spec):
+            existing.append(spec_id(kind, spec))
+        else:
+            conflicts.append(describe(spec_id(kind, spec)))
+    if conflicts:
+        raise VersionConflict(f"{'; '.join(conflicts)}: already registered with a different spec "
+                              "and nothing was registered; register under a new --version")
+    return existing
+
+
+def register_package(conn, package_path: str, project: str, domain: str,
+                     version: str) -> RegistrationResult:
+    from sandbox.registry.package import read_package
+    from sandbox.registry.register import hydrate
+
+    package = read_package(package_path)
+    location = None
+    if package.bundle is not None:
+        location = _bundle_location(conn, project, domain, package.bundle_name, package.bundle)
+    bundle_uri = location.native_url if location is not None else None
+    hydrated = [(e.kind, hydrate(e.kind, e.spec, project, domain, version, bundle_uri))
+                for e in package.entities]
+    existing = check_conflicts(conn, hydrated)
+    known = {(i.resource_type, i.name) for i in existing}
+    new = [(kind, spec) for kind, spec in hydrated if (kind, spec_id(kind, spec).name) not in known]
+    if new and location is not None:
+        _upload(location, package.bundle, package.bundle_name)
+    created = []
+    for kind, spec in new:  # package order: tasks, then workflows, then launch plans
+        if create_entity(conn, kind, spec):
+            created.append(spec_id(kind, spec))
+        else:
+            existing.append(spec_id(kind, spec))
+    return RegistrationResult(project, domain, version, created, existing, bundle_uri)
