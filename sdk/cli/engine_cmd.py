@@ -276,13 +276,13 @@ def _parse_extra_args(args: list[str], entity_name: str) -> dict[str, str]:
 
 
 def _text_to_value(text: str, literal_type):
+    """A command-line word as a JSON-like value: JSON where the type is structured."""
     from flyteidl.core import types_pb2
 
-    if literal_type.WhichOneof("type") == "simple" and literal_type.simple in (
+    kind = literal_type.WhichOneof("type")
+    if kind in ("blob", "enum_type") or (kind == "simple" and literal_type.simple in (
             types_pb2.SimpleType.STRING, types_pb2.SimpleType.DATETIME,
-            types_pb2.SimpleType.INTEGER, types_pb2.SimpleType.BOOLEAN):
-        return text
-    if literal_type.WhichOneof("type") in ("blob", "enum_type"):
+            types_pb2.SimpleType.DURATION)):
         return text
     try:
         return json.loads(text)
@@ -290,12 +290,34 @@ def _text_to_value(text: str, literal_type):
         return text
 
 
-def _inputs_from_cli(interface, entity_name, extra: dict[str, str], file_values: dict):
+def _to_literal(entity_name, name, value, literal_type, transfer):
+    """Through the SDK's type engine when it knows the type (dataclasses, files, enums, as
+    flytekit encodes them; local files are uploaded), else the engine's plain conversion."""
+    from sandbox.engine.launch import InputError
+    from sandbox.engine.literals import literal_from_value
+
+    label = f"{entity_name} input {name!r}"
+    try:
+        from sdk.cli.inputs import from_jsonable
+        from sdk.types import TypeEngine
+    except ImportError:
+        TypeEngine = None
+    try:
+        if TypeEngine is not None:
+            hint = TypeEngine.guess_python_type(literal_type)
+            return TypeEngine.to_literal(from_jsonable(value, hint), hint, transfer=transfer,
+                                         name=label)
+        return literal_from_value(value, literal_type)
+    except (ValueError, TypeError, SkiffError) as exc:
+        raise InputError(f"{label}: {exc}") from None
+
+
+def _inputs_from_cli(interface, entity_name, extra: dict[str, str], file_values: dict,
+                     transfer=None):
     """A LiteralMap of the inputs the user gave (launch plan defaults are the engine's job)."""
     from flyteidl.core import literals_pb2
 
     from sandbox.engine.launch import InputError
-    from sandbox.engine.literals import literal_from_value
 
     result = literals_pb2.LiteralMap()
     variables = interface.inputs.variables if interface is not None else {}
@@ -307,11 +329,21 @@ def _inputs_from_cli(interface, entity_name, extra: dict[str, str], file_values:
         literal_type = variables[name].type
         if name in extra:
             value = _text_to_value(value, literal_type)
-        try:
-            result.literals[name].CopyFrom(literal_from_value(value, literal_type))
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"{entity_name} input {name!r}: {exc}") from None
+        result.literals[name].CopyFrom(_to_literal(entity_name, name, value, literal_type,
+                                                   transfer))
     return result
+
+
+def _upload_transfer(state, project, domain):
+    """Where local File/Directory inputs go so containers can read them (as `skiff run`)."""
+    import os
+
+    try:
+        from sdk import io
+    except ImportError:
+        return None
+    os.environ.update(state.storage_env())
+    return io.PrefixTransfer(f"s3://{state.bucket}/raw/{project}/{domain}/cli-inputs")
 
 
 def _read_inputs_file(path: str) -> dict:
@@ -355,8 +387,10 @@ def sandbox_run(ctx, package_path, entity, project, domain, version, inputs_file
     package = read_package(package_path)
     interface = _entity_interface(package, entity)
     file_values = _read_inputs_file(inputs_file) if inputs_file else {}
-    inputs = _inputs_from_cli(interface, entity, _parse_extra_args(ctx.args, entity), file_values)
+    extra = _parse_extra_args(ctx.args, entity)
     state = _sandbox_state(bring_up=True)
+    inputs = _inputs_from_cli(interface, entity, extra, file_values,
+                              _upload_transfer(state, project, domain))
     execution_id = _launch(state, package_path, entity, inputs, project, domain, version)
     outputs = _execute(state, execution_id, parallelism, quiet)
     _print_outputs(outputs, as_json)

@@ -14,7 +14,7 @@ from test_engine_support import docker_events
 pytestmark = pytest.mark.sandbox
 
 WORKFLOW = textwrap.dedent('''
-    from sdk import LaunchPlan, task, workflow
+    from sdk import File, LaunchPlan, task, workflow
 
 
     @task(cache=True, cache_version="1")
@@ -25,6 +25,12 @@ WORKFLOW = textwrap.dedent('''
     @task
     def total(values: list[int], offset: int) -> int:
         return sum(values) + offset
+
+
+    @task
+    def shout(doc: File) -> str:
+        with doc.open() as handle:
+            return handle.read().strip().upper()
 
 
     @task(retries=1)
@@ -184,3 +190,12 @@ def test_signal_and_approval_gates_answered_from_the_cli(sandbox_home, tmp_path)
         engine.kill()
     assert engine.returncode == 0, err
     assert json.loads(out) == {"o0": 20}
+
+
+def test_local_file_input_is_uploaded_for_the_container(sandbox_home, package, tmp_path):
+    doc = tmp_path / "note.txt"
+    doc.write_text("hello sandbox\n")
+    run = _skiff(sandbox_home, "sandbox", "run", str(package), "sdkwf.shout", "--doc", str(doc),
+                 "--json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"o0": "HELLO SANDBOX"}
