@@ -60,6 +60,8 @@ class SandboxState:
     minio_pid: int | None = None
     database_url: str = ""
     runtime_image: str = ""  # skiff-runtime:<tag>
+    admin_endpoint: str = ""  # 127.0.0.1:PORT of the AdminService / Skiff API server
+    admin_pid: int | None = None
 
     @classmethod
     def load(cls, home: Path | None = None) -> "SandboxState":

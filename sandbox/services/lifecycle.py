@@ -1,4 +1,5 @@
-"""`up`, `down` and `status` of one sandbox home: Docker engine, MinIO, store, runtime image."""
+"""`up`, `down` and `status` of one sandbox home: Docker engine, MinIO, store, runtime image,
+and the admin API server."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from sandbox import home as sandbox_home
+from sandbox.admin import process as admin_process
 from sandbox.home import SandboxState
 from sandbox.services import minio_server
 from sandbox.services.docker_engine import docker_client, engine_summary
@@ -38,7 +40,16 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
         _init_store(state.database_url)
         state.runtime_image = ensure_runtime_image(client, say)
         state.save()
+        _init_admin_tables(state.database_url)
+        admin_process.start(state, say)
+        state.save()
     return state
+
+
+def _init_admin_tables(database_url: str) -> None:
+    from sandbox.admin.tables import init_admin_tables
+
+    init_admin_tables(database_url)
 
 
 def _init_store(database_url: str) -> None:
@@ -57,13 +68,14 @@ def _init_store(database_url: str) -> None:
 
 
 def down(home: Path | None = None) -> bool:
-    """Stop MinIO, keeping its data and the store; True when something was running."""
+    """Stop the admin server and MinIO, keeping the data and the store; True when one ran."""
     home = Path(home or sandbox_home.skiff_home())
     if not sandbox_home.state_path(home).exists():
         return False
     with file_lock(home / ".lock"):
         state = SandboxState.load(home)
-        stopped = minio_server.stop(state)
+        admin_stopped = admin_process.stop(state)
+        stopped = minio_server.stop(state) or admin_stopped
         state.save()
     return stopped
 
@@ -78,6 +90,8 @@ def status(home: Path | None = None) -> dict:
         state = SandboxState(home=str(home), database_url=sandbox_home.default_database_url(home))
         initialised = False
     running = minio_server.is_running(state)
+    admin_running = admin_process.is_running(state) and admin_process.is_healthy(
+        state.admin_endpoint)
     report = {
         "home": str(home),
         "initialised": initialised,
@@ -88,6 +102,9 @@ def status(home: Path | None = None) -> dict:
         "minio_running": running,
         "minio_healthy": running and minio_server.is_healthy(state.minio_endpoint),
         "minio_pid": state.minio_pid if running else None,
+        "admin": state.admin_endpoint or None,
+        "admin_running": admin_running,
+        "admin_pid": state.admin_pid if admin_running else None,
         "database_url": state.database_url,
         "store_path": state.store_path,
         "store_exists": bool(state.store_path) and Path(state.store_path).exists(),
@@ -104,5 +121,6 @@ def status(home: Path | None = None) -> dict:
         report["docker_error"] = str(error)
     report["ready"] = bool(
         report["minio_healthy"] and report["image_present"] and report["docker"]
+        and admin_running
     )
     return report

@@ -9,8 +9,12 @@ import click
 
 
 def register(cli: click.Group) -> None:
-    """Add the `sandbox` command group to the top-level CLI."""
+    """Add the `sandbox`, `project` and `image` command groups to the top-level CLI."""
+    from sdk.cli.image_cmd import image
+
     cli.add_command(sandbox)
+    cli.add_command(project)
+    cli.add_command(image)
 
 
 @click.group()
@@ -39,12 +43,14 @@ def up() -> None:
                f"access key {state.access_key}  (console {state.minio_console})")
     click.echo(f"  store     {state.database_url}")
     click.echo(f"  image     {state.runtime_image}")
+    click.echo(f"  admin     {state.admin_endpoint}  (Flyte AdminService, DataProxyService, "
+               "skiff.sandbox.v1; insecure)")
     click.echo(f"  secrets   {state.home}/state.json (mode 0600)")
 
 
 @sandbox.command()
 def down() -> None:
-    """Stop MinIO; its data, the store and the images are kept."""
+    """Stop the admin server and MinIO; their data, the store and the images are kept."""
     from sandbox import services
     from sandbox.home import skiff_home
 
@@ -82,8 +88,37 @@ def _status_rows(report: dict) -> list[tuple[str, str]]:
     store = report["database_url"]
     if report["store_path"] and not report["store_exists"]:
         store += " (not created yet)"
+    if report.get("admin_running"):
+        admin = f"{report['admin']} (pid {report['admin_pid']})"
+    else:
+        admin = "DOWN (run `skiff sandbox up`)"
     image = report["image"] or "none"
     if not report["image_present"]:
         image += " (missing; run `skiff sandbox up`)"
     return [("home", report["home"]), ("docker", engine), ("storage", storage),
-            ("store", store), ("image", image)]
+            ("store", store), ("image", image), ("admin", admin)]
+
+
+@click.group()
+def project() -> None:
+    """Projects of the local sandbox's admin (default and flytesnacks always exist)."""
+
+
+@project.command("create")
+@click.argument("name")
+@click.option("--description", default="", help="A short description.")
+def project_create(name: str, description: str) -> None:
+    """Create project NAME (domains development, staging and production)."""
+    from sandbox.admin.projects import create_project
+
+    create_project(name, description)
+    click.echo(f"project {name} created")
+
+
+@project.command("list")
+def project_list() -> None:
+    """List the sandbox's projects."""
+    from sandbox.admin.projects import list_projects
+
+    for project_id, description in list_projects():
+        click.echo(f"{project_id}\t{description}" if description else project_id)

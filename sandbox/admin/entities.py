@@ -1,0 +1,280 @@
+"""Tasks, workflows and launch plans of AdminService: create stores the spec as received
+(identifiers filled by the client), get returns it with the closure Flyte admin adds."""
+from __future__ import annotations
+
+from flyteidl.admin import common_pb2, launch_plan_pb2, task_pb2, workflow_pb2
+from flyteidl.core import compiler_pb2, identifier_pb2
+
+from sandbox.admin import convert
+from sandbox.admin.errors import already_exists, invalid, not_found, rpc
+from sandbox.admin.tables import DEFAULT_DOMAINS
+from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
+from sandbox.registry.package import kind_name
+from sdk.compile.closure import compile_closure
+
+ACTIVE = launch_plan_pb2.ACTIVE
+DEFAULT_PAGE = 100
+
+
+def _task_references(nodes):
+    """Identifiers of the tasks nodes run, also inside branches and array nodes."""
+    for node in nodes:
+        kind = node.WhichOneof("target")
+        if kind == "task_node":
+            yield node.task_node.reference_id
+        elif kind == "array_node":
+            yield from _task_references([node.array_node.node])
+        elif kind == "branch_node":
+            if_else = node.branch_node.if_else
+            inner = [block.then_node for block in [if_else.case, *if_else.other]]
+            if if_else.HasField("else_node"):
+                inner.append(if_else.else_node)
+            yield from _task_references(inner)
+
+
+def _workflow_task_references(spec: workflow_pb2.WorkflowSpec):
+    for template in [spec.template, *spec.sub_workflows]:
+        nodes = list(template.nodes)
+        if template.HasField("failure_node"):
+            nodes.append(template.failure_node)
+        yield from _task_references(nodes)
+
+
+def _page(items: list, request) -> tuple[list, str]:
+    """One page of `items` by the request's limit and token (an offset, as a string)."""
+    start = int(request.token) if request.token.isdigit() else 0
+    limit = request.limit or DEFAULT_PAGE
+    chunk = items[start:start + limit]
+    return chunk, str(start + limit) if start + limit < len(items) else ""
+
+
+class EntityRpcs:
+    """Mixin of AdminService: needs self.store and self.repo."""
+
+    # ---- checks shared by every create ----------------------------------------------------
+
+    def check_project_domain(self, project: str, domain: str) -> None:
+        if not project or not domain:
+            raise invalid("project and domain must be set in the identifier")
+        if self.repo.project(project) is None:
+            raise invalid(f"project {project!r} does not exist; create it with "
+                          f"`skiff project create {project}` (known: "
+                          f"{', '.join(p[0] for p in self.repo.projects())})")
+        if domain not in DEFAULT_DOMAINS:
+            raise invalid(f"domain {domain!r} does not exist; use one of "
+                          f"{', '.join(DEFAULT_DOMAINS)}")
+
+    def _create(self, kind: int, ident, message, parse) -> None:
+        """Store `message` under `ident` unless an equal one is there (ALREADY_EXISTS, as
+        flyteadmin; flytekit treats it as success) or a different one (INVALID_ARGUMENT)."""
+        self.check_project_domain(ident.project, ident.domain)
+        if not ident.name or not ident.version:
+            raise invalid(f"{kind_name(kind)} identifier needs a name and a version "
+                          f"(got {convert.describe_id(ident)!r})")
+        previous = self.store.entity_spec(kind, ident.project, ident.domain, ident.name,
+                                          ident.version)
+        if previous is not None:
+            if parse(previous) == message:  # messages, not bytes: maps have no fixed order
+                raise already_exists(f"{kind_name(kind)} {convert.describe_id(ident)} is "
+                                     "already registered with an identical spec")
+            raise invalid(f"{kind_name(kind)} {convert.describe_id(ident)} is already "
+                          "registered with a different spec; register it under a new version")
+        try:
+            with self.store.transaction() as cursor:
+                self.store.add_entity(cursor, kind, ident.project, ident.domain, ident.name,
+                                      ident.version, message.SerializeToString())
+        except self.store.integrity_error():  # a concurrent create of the same id won
+            return self._create(kind, ident, message, parse)
+
+    def _spec(self, kind: int, ident, parse):
+        """The stored spec of `ident` (latest version when the version is empty) and its id."""
+        rows = self.repo.entities(kind, ident.project, ident.domain, ident.name, ident.version)
+        if not rows:
+            raise not_found(f"{kind_name(kind)} {convert.describe_id(ident)} is not registered; "
+                            "register it first (pyflyte register / skiff register)")
+        row = rows[0]
+        full = identifier_pb2.Identifier(resource_type=kind, project=row.project,
+                                         domain=row.domain, name=row.name, version=row.version)
+        return parse(row.spec), full, row
+
+    # ---- tasks ------------------------------------------------------------------------------
+
+    @rpc
+    def CreateTask(self, request, context):
+        spec = request.spec
+        if spec.template.id.name and spec.template.id.name != request.id.name:
+            raise invalid(f"task {request.id.name!r}: the template is named "
+                          f"{spec.template.id.name!r}; the identifiers must agree")
+        self._create(TASK, request.id, spec, task_pb2.TaskSpec.FromString)
+        return task_pb2.TaskCreateResponse()
+
+    def task_message(self, ident) -> task_pb2.Task:
+        spec, full, row = self._spec(TASK, ident, task_pb2.TaskSpec.FromString)
+        closure = task_pb2.TaskClosure(
+            compiled_task=compiler_pb2.CompiledTask(template=spec.template),
+            created_at=convert.timestamp(row.created_at))
+        return task_pb2.Task(id=full, closure=closure,
+                             short_description=spec.description.short_description)
+
+    @rpc
+    def GetTask(self, request, context):
+        return self.task_message(request.id)
+
+    @rpc
+    def ListTasks(self, request, context):
+        return task_pb2.TaskList(**self._list(TASK, request, self.task_message, "tasks"))
+
+    @rpc
+    def ListTaskIds(self, request, context):
+        return self._list_ids(TASK, request)
+
+    # ---- workflows ----------------------------------------------------------------------------
+
+    @rpc
+    def CreateWorkflow(self, request, context):
+        spec = request.spec
+        for ref in _workflow_task_references(spec):
+            project, domain = ref.project or request.id.project, ref.domain or request.id.domain
+            if self.store.entity_spec(TASK, project, domain, ref.name, ref.version or None) is None:
+                raise invalid(f"workflow {convert.describe_id(request.id)} uses task "
+                              f"{convert.describe_id(ref)}, which is not registered; "
+                              "register the task first")
+        self._create(WORKFLOW, request.id, spec, workflow_pb2.WorkflowSpec.FromString)
+        return workflow_pb2.WorkflowCreateResponse()
+
+    def workflow_closure(self, spec: workflow_pb2.WorkflowSpec, ident):
+        tasks = {}
+        for ref in _workflow_task_references(spec):
+            task_ident = identifier_pb2.Identifier(
+                project=ref.project or ident.project, domain=ref.domain or ident.domain,
+                name=ref.name, version=ref.version)
+            task_spec, _, _ = self._spec(TASK, task_ident, task_pb2.TaskSpec.FromString)
+            tasks[ref.name] = task_spec.template
+        return compile_closure(spec, tasks)
+
+    def workflow_message(self, ident) -> workflow_pb2.Workflow:
+        spec, full, row = self._spec(WORKFLOW, ident, workflow_pb2.WorkflowSpec.FromString)
+        closure = workflow_pb2.WorkflowClosure(
+            compiled_workflow=self.workflow_closure(spec, full),
+            created_at=convert.timestamp(row.created_at))
+        return workflow_pb2.Workflow(id=full, closure=closure,
+                                     short_description=spec.description.short_description)
+
+    @rpc
+    def GetWorkflow(self, request, context):
+        return self.workflow_message(request.id)
+
+    @rpc
+    def ListWorkflows(self, request, context):
+        return workflow_pb2.WorkflowList(**self._list(WORKFLOW, request, self.workflow_message,
+                                                      "workflows"))
+
+    @rpc
+    def ListWorkflowIds(self, request, context):
+        return self._list_ids(WORKFLOW, request)
+
+    # ---- launch plans -------------------------------------------------------------------------
+
+    @rpc
+    def CreateLaunchPlan(self, request, context):
+        wf = request.spec.workflow_id
+        if self.store.entity_spec(WORKFLOW, wf.project or request.id.project,
+                                  wf.domain or request.id.domain, wf.name,
+                                  wf.version or None) is None:
+            raise invalid(f"launch plan {convert.describe_id(request.id)} runs workflow "
+                          f"{convert.describe_id(wf)}, which is not registered; register the "
+                          "workflow first")
+        # The engine's registry keeps launch plans as admin.LaunchPlan (id and spec).
+        plan = launch_plan_pb2.LaunchPlan(id=request.id, spec=request.spec)
+        self._create(LAUNCH_PLAN, request.id, plan, launch_plan_pb2.LaunchPlan.FromString)
+        return launch_plan_pb2.LaunchPlanCreateResponse()
+
+    def launch_plan_message(self, ident) -> launch_plan_pb2.LaunchPlan:
+        stored, full, row = self._spec(LAUNCH_PLAN, ident, launch_plan_pb2.LaunchPlan.FromString)
+        wf = stored.spec.workflow_id
+        outputs = None
+        wf_data = self.store.entity_spec(WORKFLOW, wf.project or full.project,
+                                         wf.domain or full.domain, wf.name, wf.version or None)
+        if wf_data is not None:
+            outputs = workflow_pb2.WorkflowSpec.FromString(wf_data).template.interface.outputs
+        closure = launch_plan_pb2.LaunchPlanClosure(
+            state=self.repo.launch_plan_state(full.project, full.domain, full.name, full.version),
+            expected_inputs=stored.spec.default_inputs, expected_outputs=outputs,
+            created_at=convert.timestamp(row.created_at),
+            updated_at=convert.timestamp(row.created_at))
+        return launch_plan_pb2.LaunchPlan(id=full, spec=stored.spec, closure=closure)
+
+    @rpc
+    def GetLaunchPlan(self, request, context):
+        return self.launch_plan_message(request.id)
+
+    @rpc
+    def ListLaunchPlans(self, request, context):
+        return launch_plan_pb2.LaunchPlanList(**self._list(
+            LAUNCH_PLAN, request, self.launch_plan_message, "launch_plans"))
+
+    @rpc
+    def ListLaunchPlanIds(self, request, context):
+        return self._list_ids(LAUNCH_PLAN, request)
+
+    @rpc
+    def UpdateLaunchPlan(self, request, context):
+        ident = request.id
+        self._spec(LAUNCH_PLAN, ident, launch_plan_pb2.LaunchPlan.FromString)  # must exist
+        self.repo.set_launch_plan_state(ident.project, ident.domain, ident.name, ident.version,
+                                        int(request.state))
+        return launch_plan_pb2.LaunchPlanUpdateResponse()
+
+    @rpc
+    def GetActiveLaunchPlan(self, request, context):
+        ident = request.id
+        version = self.repo.active_launch_plan_version(ident.project, ident.domain, ident.name)
+        if version is None:
+            raise not_found(f"launch plan {convert.describe_id(ident)} has no active version; "
+                            "activate one first")
+        return self.launch_plan_message(identifier_pb2.Identifier(
+            resource_type=LAUNCH_PLAN, project=ident.project, domain=ident.domain,
+            name=ident.name, version=version))
+
+    @rpc
+    def ListActiveLaunchPlans(self, request, context):
+        plans = []
+        for row in self.repo.entities(LAUNCH_PLAN, request.project, request.domain):
+            if self.repo.launch_plan_state(row.project, row.domain, row.name, row.version) == ACTIVE:
+                plans.append(self.launch_plan_message(identifier_pb2.Identifier(
+                    resource_type=LAUNCH_PLAN, project=row.project, domain=row.domain,
+                    name=row.name, version=row.version)))
+        chunk, token = _page(plans, request)
+        return launch_plan_pb2.LaunchPlanList(launch_plans=chunk, token=token)
+
+    # ---- listing helpers --------------------------------------------------------------------
+
+    def _list(self, kind: int, request, to_message, field: str) -> dict:
+        ident = request.id
+        rows = self.repo.entities(kind, ident.project, ident.domain, ident.name)
+        version = _filter_value(request.filters, "version")
+        if version:
+            rows = [r for r in rows if r.version == version]
+        chunk, token = _page(rows, request)
+        messages = [to_message(identifier_pb2.Identifier(
+            resource_type=kind, project=r.project, domain=r.domain, name=r.name,
+            version=r.version)) for r in chunk]
+        return {field: messages, "token": token}
+
+    def _list_ids(self, kind: int, request) -> common_pb2.NamedEntityIdentifierList:
+        names = sorted({r.name for r in self.repo.entities(kind, request.project,
+                                                            request.domain)})
+        chunk, token = _page(names, request)
+        return common_pb2.NamedEntityIdentifierList(
+            entities=[common_pb2.NamedEntityIdentifier(project=request.project,
+                                                       domain=request.domain, name=n)
+                      for n in chunk], token=token)
+
+
+def _filter_value(filters: str, field: str) -> str | None:
+    """The value of an `eq(field,value)` term in a flyteadmin filter string, if any."""
+    for term in filters.split("+"):
+        term = term.strip()
+        if term.startswith(f"eq({field},") and term.endswith(")"):
+            return term[len(f"eq({field},"):-1]
+    return None

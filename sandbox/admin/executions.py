@@ -1,0 +1,299 @@
+"""Executions, node executions and task executions of AdminService, read from the engine's
+store. A created execution runs in a detached `sandbox.admin.runner` process, so the RPC
+returns at once."""
+from __future__ import annotations
+
+import grpc
+from flyteidl.admin import execution_pb2, node_execution_pb2, task_execution_pb2, workflow_pb2
+from flyteidl.core import execution_pb2 as core_execution_pb2
+from flyteidl.core import catalog_pb2, identifier_pb2, literals_pb2
+
+from sandbox.admin import convert
+from sandbox.admin.entities import _filter_value, _page
+from sandbox.admin.errors import AdminError, already_exists, invalid, not_found, rpc
+from sandbox.engine import create_execution
+from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
+
+RUNNING_NODE_STATES = {"queued", "running", "retrying", "waiting"}
+
+
+class ExecutionRpcs:
+    """Mixin of AdminService: needs self.store, self.repo, self.objects, self.launcher."""
+
+    # ---- executions -----------------------------------------------------------------------
+
+    @rpc
+    def CreateExecution(self, request, context):
+        self.check_project_domain(request.project, request.domain)
+        target = request.spec.launch_plan
+        if not target.name:
+            raise invalid("the execution spec names no launch plan or task (spec.launch_plan)")
+        if request.name and self.store.execution(request.name) is not None:
+            raise already_exists(f"execution {request.project}/{request.domain}/{request.name} "
+                                 "already exists; choose another name")
+        inputs = request.inputs if request.inputs.literals else request.spec.inputs
+        named = {"execution_id": request.name} if request.name and _engine_takes_ids() else {}
+        execution_id = create_execution(
+            self.store, target.project or request.project, target.domain or request.domain,
+            target.name, target.version or None, inputs, **named)
+        self.repo.add_execution_request(execution_id, request.spec.SerializeToString())
+        self.launcher.start(execution_id)
+        return execution_pb2.ExecutionCreateResponse(
+            id=convert.execution_id(request.project, request.domain, execution_id))
+
+    def _record(self, ident):
+        record = self.store.execution(ident.name)
+        if record is None or record.project != ident.project or record.domain != ident.domain:
+            raise not_found(f"execution {ident.project}/{ident.domain}/{ident.name} does not "
+                            "exist; list executions with `skiff executions list` or "
+                            "`flytectl get execution`")
+        return record
+
+    def execution_message(self, record) -> execution_pb2.Execution:
+        request = self.repo.execution_request(record.id)
+        spec = execution_pb2.ExecutionSpec()
+        aborted_cause = None
+        if request is not None:
+            spec.ParseFromString(request[0])
+            aborted_cause = request[2]
+        if not spec.launch_plan.name:  # started by `skiff run`, not through the admin
+            spec.launch_plan.CopyFrom(identifier_pb2.Identifier(
+                resource_type=LAUNCH_PLAN if record.launch_plan else record.target_kind,
+                project=record.project, domain=record.domain,
+                name=record.launch_plan or record.workflow, version=record.version))
+        closure = execution_pb2.ExecutionClosure(
+            phase=convert.execution_phase(record.state),
+            created_at=convert.timestamp(record.created_at),
+            started_at=convert.timestamp(record.started_at),
+            updated_at=convert.timestamp(record.ended_at or record.started_at or record.created_at),
+            duration=convert.duration(record.started_at, record.ended_at),
+            workflow_id=identifier_pb2.Identifier(
+                resource_type=record.target_kind, project=record.project, domain=record.domain,
+                name=record.workflow, version=record.version))
+        if aborted_cause is not None:
+            closure.abort_metadata.cause = aborted_cause
+        elif record.state == "failed":
+            closure.error.CopyFrom(core_execution_pb2.ExecutionError(
+                code="USER:ExecutionFailed", message=record.error or "failed",
+                kind=core_execution_pb2.ExecutionError.USER))
+        return execution_pb2.Execution(
+            id=convert.execution_id(record.project, record.domain, record.id), spec=spec,
+            closure=closure)
+
+    @rpc
+    def GetExecution(self, request, context):
+        return self.execution_message(self._record(request.id))
+
+    @rpc
+    def GetExecutionData(self, request, context):
+        record = self._record(request.id)
+        response = execution_pb2.WorkflowExecutionGetDataResponse(
+            full_inputs=literals_pb2.LiteralMap.FromString(record.inputs or b""))
+        if record.state == "succeeded" and record.outputs is not None:
+            response.full_outputs.CopyFrom(literals_pb2.LiteralMap.FromString(record.outputs))
+        return response
+
+    @rpc
+    def ListExecutions(self, request, context):
+        records = [self.store.execution(i) for i in
+                   self.repo.executions(request.id.project, request.id.domain)]
+        messages = [self.execution_message(r) for r in records if r is not None]
+        messages = [m for m in messages if _matches_execution_filters(m, request.filters)]
+        chunk, token = _page(messages, request)
+        return execution_pb2.ExecutionList(executions=chunk, token=token)
+
+    @rpc
+    def TerminateExecution(self, request, context):
+        record = self._record(request.id)
+        if record.state in convert.TERMINAL_STATES:
+            raise AdminError(grpc.StatusCode.FAILED_PRECONDITION,
+                             f"execution {record.project}/{record.domain}/{record.id} has "
+                             f"already ended ({record.state}); nothing to terminate")
+        cause = request.cause or "terminated"
+        self.repo.set_aborted(record.id, cause)
+        self.launcher.stop(record.id)
+        from sandbox.engine.scheduler import utcnow
+
+        self.store.update_execution(record.id, state="aborted", error=f"aborted: {cause}",
+                                    ended_at=utcnow())
+        for node in self.store.nodes(record.id):
+            if node.state in RUNNING_NODE_STATES:
+                self.store.update_node(record.id, node.node_id, state="aborted",
+                                       error=f"aborted: {cause}", ended_at=utcnow())
+        return execution_pb2.ExecutionTerminateResponse()
+
+    @rpc
+    def UpdateExecution(self, request, context):
+        self._record(request.id)
+        return execution_pb2.ExecutionUpdateResponse()
+
+    # ---- node executions ---------------------------------------------------------------------
+
+    def _template(self, record):
+        """The workflow template an execution runs, or None for a single task."""
+        if record.target_kind != WORKFLOW:
+            return None
+        data = self.store.entity_spec(WORKFLOW, record.project, record.domain, record.workflow,
+                                      record.version)
+        return workflow_pb2.WorkflowSpec.FromString(data).template if data else None
+
+    def _node_kinds(self, record) -> dict[str, str]:
+        """Top-level node id -> its target kind (task_node, workflow_node, array_node, ...)."""
+        template = self._template(record)
+        if template is None:
+            return {}
+        nodes = list(template.nodes)
+        if template.HasField("failure_node"):
+            nodes.append(template.failure_node)
+        return {n.id: n.WhichOneof("target") for n in nodes}
+
+    def node_message(self, record, node, kinds) -> node_execution_pb2.NodeExecution:
+        kind = kinds.get(node.node_id.split("-", 1)[0]) if "-" not in node.node_id else None
+        kind = kinds.get(node.node_id, kind)
+        closure = node_execution_pb2.NodeExecutionClosure(
+            phase=convert.node_phase(node.state),
+            started_at=convert.timestamp(node.started_at),
+            created_at=convert.timestamp(node.started_at or record.created_at),
+            updated_at=convert.timestamp(node.ended_at or node.started_at or record.created_at),
+            duration=convert.duration(node.started_at, node.ended_at))
+        if node.state == "failed":
+            closure.error.CopyFrom(core_execution_pb2.ExecutionError(
+                code="USER:NodeFailed", message=node.error or "failed",
+                kind=core_execution_pb2.ExecutionError.USER))
+        elif node.output_uri:
+            closure.output_uri = f"{node.output_uri}/outputs.pb"
+        if kind == "task_node" or (kind is None and node.task):
+            closure.task_node_metadata.cache_status = (
+                catalog_pb2.CACHE_HIT if node.state == "cached" else catalog_pb2.CACHE_DISABLED)
+        node_id = node.node_id.rsplit("-", 1)[-1] if "-" in node.node_id else node.node_id
+        metadata = node_execution_pb2.NodeExecutionMetaData(
+            retry_group=str(node.attempt), spec_node_id=node_id,
+            is_parent_node=kind == "workflow_node", is_array=kind == "array_node")
+        return node_execution_pb2.NodeExecution(
+            id=identifier_pb2.NodeExecutionIdentifier(
+                node_id=node.node_id,
+                execution_id=convert.execution_id(record.project, record.domain, record.id)),
+            input_uri=node.input_uri or "", closure=closure, metadata=metadata)
+
+    def _nodes(self, record, parent: str = ""):
+        kinds = self._node_kinds(record)
+        rows = self.store.nodes(record.id)
+        if parent:
+            prefix = parent + "-"
+            rows = [r for r in rows if r.node_id.startswith(prefix)
+                    and "-" not in r.node_id[len(prefix):]]
+        elif kinds:
+            rows = [r for r in rows if r.node_id in kinds]
+        return kinds, rows
+
+    @rpc
+    def ListNodeExecutions(self, request, context):
+        record = self._record(request.workflow_execution_id)
+        kinds, rows = self._nodes(record, request.unique_parent_id)
+        messages = [self.node_message(record, r, kinds) for r in rows]
+        chunk, token = _page(messages, request)
+        return node_execution_pb2.NodeExecutionList(node_executions=chunk, token=token)
+
+    def _node(self, ident):
+        record = self._record(ident.execution_id)
+        node = self.store.node(record.id, ident.node_id)
+        if node is None:
+            raise not_found(f"node {ident.node_id!r} of execution {record.project}/"
+                            f"{record.domain}/{record.id} does not exist (yet)")
+        return record, node
+
+    @rpc
+    def GetNodeExecution(self, request, context):
+        record, node = self._node(request.id)
+        return self.node_message(record, node, self._node_kinds(record))
+
+    def _node_inputs(self, node) -> literals_pb2.LiteralMap:
+        data = self.objects.get_bytes(node.input_uri) if node.input_uri else None
+        return literals_pb2.LiteralMap.FromString(data or b"")
+
+    @rpc
+    def GetNodeExecutionData(self, request, context):
+        _, node = self._node(request.id)
+        response = node_execution_pb2.NodeExecutionGetDataResponse(
+            full_inputs=self._node_inputs(node))
+        if node.outputs is not None and node.state in ("succeeded", "cached"):
+            response.full_outputs.CopyFrom(literals_pb2.LiteralMap.FromString(node.outputs))
+        return response
+
+    # ---- task executions: one per attempt of a task node -----------------------------------
+
+    def task_message(self, record, node, attempt: int) -> task_execution_pb2.TaskExecution:
+        last = attempt == node.attempt
+        state = node.state if last else "failed"
+        closure = task_execution_pb2.TaskExecutionClosure(
+            phase=convert.task_phase(state),
+            started_at=convert.timestamp(node.started_at),
+            created_at=convert.timestamp(node.started_at or record.created_at),
+            updated_at=convert.timestamp(node.ended_at or node.started_at or record.created_at),
+            duration=convert.duration(node.started_at, node.ended_at) if last else None)
+        if state == "failed":
+            closure.error.CopyFrom(core_execution_pb2.ExecutionError(
+                code="USER:TaskFailed", message=(node.error if last else "attempt failed") or "",
+                kind=core_execution_pb2.ExecutionError.USER))
+        elif last and node.output_uri:
+            closure.output_uri = f"{node.output_uri}/outputs.pb"
+        return task_execution_pb2.TaskExecution(
+            id=identifier_pb2.TaskExecutionIdentifier(
+                task_id=identifier_pb2.Identifier(
+                    resource_type=TASK, project=record.project, domain=record.domain,
+                    name=node.task or "", version=record.version),
+                node_execution_id=identifier_pb2.NodeExecutionIdentifier(
+                    node_id=node.node_id,
+                    execution_id=convert.execution_id(record.project, record.domain, record.id)),
+                retry_attempt=attempt),
+            input_uri=node.input_uri or "", closure=closure)
+
+    @rpc
+    def ListTaskExecutions(self, request, context):
+        record, node = self._node(request.node_execution_id)
+        if not node.task or node.state == "queued":
+            return task_execution_pb2.TaskExecutionList()
+        messages = [self.task_message(record, node, a) for a in range(node.attempt + 1)]
+        chunk, token = _page(messages, request)
+        return task_execution_pb2.TaskExecutionList(task_executions=chunk, token=token)
+
+    @rpc
+    def GetTaskExecution(self, request, context):
+        record, node = self._node(request.id.node_execution_id)
+        return self.task_message(record, node, request.id.retry_attempt)
+
+    @rpc
+    def GetTaskExecutionData(self, request, context):
+        _, node = self._node(request.id.node_execution_id)
+        response = task_execution_pb2.TaskExecutionGetDataResponse(
+            full_inputs=self._node_inputs(node))
+        if (request.id.retry_attempt == node.attempt and node.outputs is not None
+                and node.state in ("succeeded", "cached")):
+            response.full_outputs.CopyFrom(literals_pb2.LiteralMap.FromString(node.outputs))
+        return response
+
+
+def _engine_takes_ids() -> bool:
+    """Whether the engine's create_execution takes a caller-chosen id (execution_id=)."""
+    import inspect
+
+    return "execution_id" in inspect.signature(create_execution).parameters
+
+
+_PHASE_NAMES = {v: k for k, v in core_execution_pb2.WorkflowExecution.Phase.items()}
+
+
+def _matches_execution_filters(message, filters: str) -> bool:
+    """The `eq(...)` terms of a flyteadmin filter that clients use to find runs."""
+    lp, wf = message.spec.launch_plan, message.closure.workflow_id
+    fields = {
+        "phase": _PHASE_NAMES.get(message.closure.phase, ""),
+        "name": message.id.name, "execution.name": message.id.name,
+        "launch_plan.name": lp.name, "launch_plan.version": lp.version,
+        "workflow.name": wf.name, "workflow.version": wf.version,
+    }
+    for field, value in fields.items():
+        wanted = _filter_value(filters, field)
+        if wanted is not None and wanted != value:
+            return False
+    return True

@@ -1,0 +1,112 @@
+"""The admin server as a detached process of a sandbox home, started and stopped like MinIO."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sandbox import home as sandbox_home
+from sandbox.services.minio_server import free_port
+from sdk.errors import SandboxError
+
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+def is_running(state) -> bool:
+    """True when state.admin_pid is a live admin server of this very home."""
+    pid = state.admin_pid
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    if stat.rsplit(")", 1)[-1].split()[0] == "Z":
+        _reap(pid)
+        return False
+    # A recycled pid belongs to another program, or to the admin of another home.
+    return b"sandbox.admin.server" in cmdline and state.home.encode() in cmdline
+
+
+def is_healthy(endpoint: str, timeout: float = 2.0) -> bool:
+    """The server answers GetVersion."""
+    if not endpoint:
+        return False
+    import grpc
+    from flyteidl.admin import version_pb2
+    from flyteidl.service import admin_pb2_grpc
+
+    with grpc.insecure_channel(endpoint, options=[("grpc.enable_http_proxy", 0)]) as channel:
+        try:
+            admin_pb2_grpc.AdminServiceStub(channel).GetVersion(
+                version_pb2.GetVersionRequest(), timeout=timeout)
+        except grpc.RpcError:
+            return False
+    return True
+
+
+def start(state, say=print) -> None:
+    """Start the admin server for `state` (recording endpoint and pid) unless it already runs."""
+    if is_running(state) and is_healthy(state.admin_endpoint):
+        return
+    if is_running(state):
+        stop(state)
+    home = Path(state.home)
+    logs = sandbox_home.logs_dir(home)
+    logs.mkdir(parents=True, exist_ok=True)
+    previous = state.admin_endpoint.rsplit(":", 1)[-1] if state.admin_endpoint else ""
+    port = free_port(int(previous) if previous.isdigit() else None)
+    env = dict(os.environ, SKIFF_HOME=str(home))
+    with open(logs / "admin.log", "ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sandbox.admin.server", "--home", str(home), "--port",
+             str(port)],
+            env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=home)
+    state.admin_pid = process.pid
+    state.admin_endpoint = f"127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            state.admin_pid = None
+            raise SandboxError(f"the admin server exited with code {process.returncode} while "
+                               f"starting; see {logs / 'admin.log'}")
+        if is_healthy(state.admin_endpoint, timeout=1.0):
+            say(f"admin API on {state.admin_endpoint}")
+            return
+        time.sleep(0.1)
+    stop(state)
+    raise SandboxError(f"the admin server did not answer on {state.admin_endpoint} within "
+                       f"{START_TIMEOUT_S:.0f} s; see {logs / 'admin.log'}")
+
+
+def stop(state) -> bool:
+    """Stop the admin server (executions it started keep running); True when one ran."""
+    if not is_running(state):
+        state.admin_pid = None
+        return False
+    pid = state.admin_pid
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while is_running(state) and time.monotonic() < deadline:
+        _reap(pid)
+        time.sleep(0.05)
+    if is_running(state):
+        os.kill(pid, signal.SIGKILL)
+        while is_running(state):
+            _reap(pid)
+            time.sleep(0.05)
+    state.admin_pid = None
+    return True
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass

@@ -1,0 +1,90 @@
+"""Running admin-created executions in detached processes: `python -m sandbox.admin.runner ID`.
+
+Each execution gets its own engine process (the engine's one-engine-per-execution rule), so a
+CreateExecution RPC returns at once and a terminate can stop exactly that process.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from sandbox import home as sandbox_home
+
+log = logging.getLogger(__name__)
+
+
+class Launcher:
+    """Starts and stops the runner process of each execution; reaps them (no zombies)."""
+
+    def __init__(self, state, repo):
+        self.state = state
+        self.repo = repo
+        self._processes: dict[str, subprocess.Popen] = {}
+        self._lock = threading.Lock()
+
+    def start(self, execution_id: str) -> None:
+        logs = sandbox_home.logs_dir(Path(self.state.home)) / "executions"
+        logs.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, SKIFF_HOME=self.state.home)
+        with open(logs / f"{execution_id}.log", "ab") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sandbox.admin.runner", execution_id],
+                env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        self.repo.set_runner(execution_id, process.pid)
+        with self._lock:
+            self._processes[execution_id] = process
+        threading.Thread(target=self._reap, args=(execution_id, process), daemon=True).start()
+
+    def _reap(self, execution_id: str, process: subprocess.Popen) -> None:
+        process.wait()
+        with self._lock:
+            self._processes.pop(execution_id, None)
+
+    def stop(self, execution_id: str) -> None:
+        """Kill the execution's engine process and its containers."""
+        with self._lock:
+            process = self._processes.get(execution_id)
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        _remove_containers(execution_id)
+
+
+def _remove_containers(execution_id: str) -> None:
+    from sandbox.services.docker_engine import docker_client
+
+    client = docker_client(timeout=30)
+    for container in client.containers.list(all=True,
+                                            filters={"label": f"skiff.execution={execution_id}"}):
+        try:
+            container.remove(force=True)
+        except Exception as exc:  # noqa: BLE001 - already gone is fine
+            log.debug("container %s: %s", container.short_id, exc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sandbox.engine import run_execution
+    from sandbox.engine.setup import context_from_state
+    from sandbox.home import SandboxState
+    from sdk.errors import SkiffError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    (execution_id,) = argv if argv is not None else sys.argv[1:]
+    state = SandboxState.load()
+    try:
+        run_execution(context_from_state(state), execution_id)
+    except SkiffError as error:
+        log.error("%s", error)
+        return 1
+    log.info("execution %s succeeded", execution_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
