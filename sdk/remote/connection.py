@@ -12,7 +12,9 @@ _MAX_MESSAGE = 64 * 1024 * 1024  # closures and literal maps can be large
 
 def open_channel(config: RemoteConfig):
     options = [("grpc.max_receive_message_length", _MAX_MESSAGE),
-               ("grpc.max_send_message_length", _MAX_MESSAGE)]
+               ("grpc.max_send_message_length", _MAX_MESSAGE),
+               # An http(s)_proxy in the environment must not capture the admin's traffic.
+               ("grpc.enable_http_proxy", 0)]
     if config.insecure:
         channel = grpc.insecure_channel(config.endpoint, options=options)
     else:
