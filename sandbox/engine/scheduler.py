@@ -162,11 +162,25 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
     if owner is not None:
         raise SkiffError(f"execution {execution_id} is being run by engine process {owner}; "
                          "wait for it, or stop that process and resume again")
+    _set_execution(ctx, execution_id, state="running", error=None,
+                   started_at=execution.started_at or utcnow(), ended_at=None)
+    try:
+        return _run(ctx, execution)
+    except ExecutionFailed:
+        raise
+    except Exception as exc:
+        # Not the workflow's failure but ours (a spec the engine cannot run, the store or
+        # Docker gone): say so in the store rather than leave the execution "running".
+        _set_execution(ctx, execution_id, state="failed", ended_at=utcnow(),
+                       error=f"execution {execution_id} stopped: {exc}")
+        raise
+
+
+def _run(ctx: EngineContext, execution) -> literals_pb2.LiteralMap:
+    execution_id = execution.id
     plan = load_plan(ctx.store, execution)
     info = ExecutionInfo(execution.id, execution.project, execution.domain)
     rows = {r.node_id: r for r in ctx.store.nodes(execution_id) if r.node_id in plan.nodes}
-    _set_execution(ctx, execution_id, state="running", error=None,
-                   started_at=execution.started_at or utcnow(), ended_at=None)
     workflow_inputs = literals_pb2.LiteralMap.FromString(execution.inputs)
     node_outputs, failure = walk(ctx, info, plan, workflow_inputs, rows)
     if failure is not None:
