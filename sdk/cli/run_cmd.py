@@ -248,7 +248,7 @@ class RunGroup(click.Group):
     def resolve_command(self, ctx, args):
         name = args[0]
         if name in REGISTERED_ENTITY_COMMANDS:
-            if not _run_options(ctx).remote:
+            if not ctx.params.get("remote"):  # resolved before run's own callback
                 raise click.UsageError(f"{name} runs what an admin has registered; add --remote", ctx)
             return super().resolve_command(ctx, args)
         if not os.path.isfile(name):

@@ -3,19 +3,17 @@ domain to the next, byte for byte apart from the identifiers' domain.
 
 It is refused unless the admin lists a succeeded execution of that version in the source
 domain; `force` overrides, and the record says so. Every promotion is recorded locally in
-$SKIFF_HOME/promotions.jsonl (and by the admin when it keeps records).
+$SKIFF_HOME/promotions.jsonl, and by the admin's Skiff API when it is a Skiff sandbox.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
-import os
-
 import grpc
 from flyteidl.admin import common_pb2, launch_plan_pb2
 from flyteidl.core import identifier_pb2
 
+from sdk.remote import records
 from sdk.remote.errors import PromotionRefused, RemoteNotFound
 from sdk.remote.executions import Phase, list_executions
 from sdk.remote.register import check_conflicts, create_entity, fetch_registered
@@ -31,10 +29,12 @@ class Promotion:
     target: str
     forced: bool
     green_execution: str | None  # the succeeded execution that allowed it
-    created: list[str]
-    existing: list[str]
+    entities: list[str]  # "<kind>:<name>" of everything copied or found already there
+    created: list[str]  # "<name>@<version>" created in the target domain now
+    existing: list[str]  # "<name>@<version>" the target domain held already
     endpoint: str
     at: str
+    recorded_by_admin: bool = False
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -124,31 +124,12 @@ def promote(conn, project: str, name: str, version: str, source: str, target: st
         else:
             existing.append(ident)
     label = lambda i: f"{i.name}@{i.version}"  # noqa: E731
-    record = Promotion(project, wf_name, wf_version, source, target, force and green is None,
-                       green, [label(i) for i in created], [label(i) for i in existing],
+    kinds = {TASK: "task", WORKFLOW: "workflow", LAUNCH_PLAN: "launch_plan"}
+    record = Promotion(project, wf_name, wf_version, source, target, green is None, green,
+                       [f"{kinds[k]}:{spec_id(k, s).name}" for k, s in moved],
+                       [label(i) for i in created], [label(i) for i in existing],
                        conn.config.endpoint,
                        datetime.datetime.now(datetime.timezone.utc).isoformat())
-    save_record(record)
+    record.recorded_by_admin = records.send_promotion(conn.channel, record)
+    records.append_local("promotions", record.as_dict())
     return record
-
-
-def records_path():
-    from sandbox.home import skiff_home
-
-    return skiff_home() / "promotions.jsonl"
-
-
-def save_record(record: Promotion) -> None:
-    path = records_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record.as_dict()) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def load_records() -> list[dict]:
-    path = records_path()
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]

@@ -14,6 +14,7 @@ import re
 from flyteidl.admin import common_pb2, node_execution_pb2
 from flyteidl.core import literals_pb2
 
+from sdk.remote import records
 from sdk.remote.data import literal_map, read_uri
 from sdk.remote.executions import execution_data, get_execution
 from sdk.remote.specs import TASK, WORKFLOW, workflow_spec_from_closure
@@ -200,6 +201,11 @@ def reproduce(conn, ref: str, project: str, domain: str, state, on_event=None,
         return data or b""
 
     diff = diff_outputs(remote_nodes, local_nodes, lambda uri: read_uri(conn, uri), read_local)
-    return Reproduction(f"{ident.project}/{ident.domain}/{ident.name}", local_id, diff)
+    result = Reproduction(f"{ident.project}/{ident.domain}/{ident.name}", local_id, diff)
+    records.append_local("reproductions", {**dataclasses.asdict(result),
+                                           "source_endpoint": conn.config.endpoint,
+                                           "identical": result.identical})
+    records.send_reproduction(getattr(state, "admin_endpoint", ""), result, conn.config.endpoint)
+    return result
 
 
