@@ -36,7 +36,7 @@ def chain(x: int = 0) -> int:
 '''
 
 
-def bare_containers(image: str, count: int) -> float:
+def bare_containers(image: str, count: int, code: str = "pass") -> float:
     """`count` sequential containers through the Docker API: create, start, wait, remove."""
     import docker
 
@@ -44,7 +44,7 @@ def bare_containers(image: str, count: int) -> float:
     host_config = api.create_host_config(network_mode="host")
     started = time.perf_counter()
     for _ in range(count):
-        container = api.create_container(image, command=["python3", "-c", "pass"],
+        container = api.create_container(image, command=["python3", "-c", code],
                                          host_config=host_config)
         api.start(container)
         api.wait(container)
@@ -80,7 +80,7 @@ def main() -> None:
     env = {**os.environ, "SKIFF_HOME": state.home}
     bare_containers(image, 2)  # warm the image's layers and the engine
 
-    chain_times, bare_times, cached_times, version_times = [], [], [], []
+    chain_times, bare_times, cached_times, version_times, import_times = [], [], [], [], []
     with tempfile.TemporaryDirectory(prefix="skiff-bench-") as scratch:
         for _ in range(args.repeat):
             token = secrets.token_hex(4)  # a new cache version: the first run is cold
@@ -92,6 +92,7 @@ def main() -> None:
             run = ["skiff", "sandbox", "run", package, "benchchain.chain", "--x", "0",
                    "--quiet", "--json"]
             bare_times.append(bare_containers(image, args.length))
+            import_times.append(bare_containers(image, args.length, "import sdk.entrypoint"))
             chain_times.append(timed(run, env))
             cached_times.append(timed(run, env))
             version_times.append(timed(["skiff", "--version"], env))
@@ -100,6 +101,10 @@ def main() -> None:
     cached, version = statistics.median(cached_times), statistics.median(version_times)
     print(f"{args.length}-task chain in the sandbox: {chain:.2f}s; {args.length} bare "
           f"containers: {bare:.2f}s; ratio {chain / bare:.2f}x (target <= 1.25x)")
+    imports = statistics.median(import_times)
+    print(f"  where the time goes: containers that only import the entrypoint take "
+          f"{imports:.2f}s; the rest of the task's run plus the engine add "
+          f"{(chain - imports) / args.length * 1000:.0f} ms per node")
     print(f"fully cached rerun: {cached:.3f}s; `skiff --version`: {version:.3f}s; ratio "
           f"{cached / version:.2f}x (target <= 1.5x)")
 
