@@ -119,12 +119,17 @@ def test_unreachable_endpoint(tmp_path):
 
 def _package(tmp_path) -> str:
     import os
-
-    from sdk.compile.package import write_package
+    import shutil
+    import subprocess
 
     examples = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
+    source = tmp_path / "src"
+    source.mkdir()
+    shutil.copy(os.path.join(examples, "pipeline.py"), source / "remote_auth_pipeline.py")
     path = str(tmp_path / "pkg.tgz")
-    write_package([os.path.join(examples, "pipeline.py")], "skiff-runtime:test", path)
+    # Another process: launch plan names are global within one (the example names one).
+    subprocess.run(["skiff", "package", "remote_auth_pipeline.py", "--image", "skiff-runtime:test",
+                    "-o", path], cwd=source, check=True, capture_output=True)
     return path
 
 

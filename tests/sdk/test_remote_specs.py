@@ -1,11 +1,11 @@
 """What the bridge recovers from an admin equals what was registered, and promotion moves only
 the domain (pure IDL: Skiff's compiler output and closure, flytekit's package as a cross-check)."""
 import os
+import subprocess
 
 import pytest
 
 from sdk.compile.closure import compile_closure
-from sdk.compile.package import write_package
 from sdk.remote.specs import (
     _identifiers,
     LAUNCH_PLAN, TASK, WORKFLOW, with_domain, without_identifiers, workflow_spec_from_closure,
@@ -15,11 +15,20 @@ EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
 
 
 def _hydrated(path, tmp_path):
+    import shutil
+
     from sandbox.registry.package import read_package
     from sandbox.registry.register import hydrate
 
+    # A module name of its own: other tests import their own `pipeline` modules.
+    source = tmp_path / "src"
+    source.mkdir()
+    copy = source / f"remote_specs_{os.path.basename(path)}"
+    shutil.copy(path, copy)
     package = str(tmp_path / "pkg.tgz")
-    write_package([path], "skiff-runtime:test", package)
+    # Another process: launch plan names are global within one (examples name theirs).
+    subprocess.run(["skiff", "package", copy.name, "--image", "skiff-runtime:test", "-o", package],
+                   cwd=source, check=True, capture_output=True)
     read = read_package(package)
     return read, [(e.kind, hydrate(e.kind, e.spec, "default", "development", "v1",
                                    "s3://skiff/fast/default/development/" + (read.bundle_name or "")))

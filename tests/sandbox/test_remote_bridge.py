@@ -1,0 +1,318 @@
+"""Skiff's Remote against a second sandbox acting as the remote cluster: register, run,
+promote through the domains, reproduce a remote run in the first sandbox, bad input.
+
+The session's `sandbox_home` is the local sandbox (SKIFF_HOME points at it); `remote` is a
+second sandbox home with its own MinIO, store and admin server on 127.0.0.1.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from flyteidl.admin import launch_plan_pb2
+
+from sandbox.registry.package import read_package
+from sandbox.registry.register import hydrate
+from sandbox.storage import ObjectStore
+from sandbox.store import open_store
+from sdk.cli import main
+from sdk.compile.package import write_package
+from sdk.remote import PromotionRefused, Remote, RemoteNotFound, VersionConflict
+from sdk.remote.specs import LAUNCH_PLAN, TASK, parse_spec, without_identifiers
+
+pytestmark = pytest.mark.sandbox
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "pipeline.py"
+CHANGED = textwrap.dedent('''
+    from sdk import task, workflow
+
+
+    @task(cache=True, cache_version="1", retries=2)
+    def square(x: int) -> int:
+        return x * x * 1  # a different body: a different code bundle
+
+
+    @task
+    def extra(x: int) -> int:
+        return x
+
+
+    @workflow
+    def pipeline(n: int = 3, name: str = "ada") -> int:
+        return extra(x=square(x=n))
+''')
+
+
+@pytest.fixture(scope="module")
+def remote(sandbox_home, tmp_path_factory):
+    """A second sandbox, brought up in its own home, acting as the remote Flyte cluster."""
+    from sandbox import services
+
+    home = tmp_path_factory.mktemp("remote-home")
+    state = services.up(home)
+    assert state.admin_endpoint, "the sandbox started no admin server"
+    try:
+        yield state
+    finally:
+        services.down(home)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, sandbox_home):
+    """A clean source root holding the example pipeline (as module bridgeflow), and its package."""
+    root = tmp_path_factory.mktemp("bridge") / "src"
+    root.mkdir()
+    shutil.copy(EXAMPLE, root / "bridgeflow.py")
+    package = root.parent / "pipeline.tgz"
+    write_package([str(root / "bridgeflow.py")], sandbox_home.runtime_image, str(package))
+    return root, package
+
+
+def _cli(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _stored(state, kind, domain, name, version):
+    data = open_store(state.database_url).entity_spec(kind, "default", domain, name, version)
+    return None if data is None else parse_spec(kind, data)
+
+
+def _serves_descriptions(state) -> bool:
+    import grpc
+    from flyteidl.admin import common_pb2
+    from flyteidl.core import identifier_pb2
+    from flyteidl.service import admin_pb2_grpc
+
+    with grpc.insecure_channel(state.admin_endpoint) as channel:
+        try:
+            admin_pb2_grpc.AdminServiceStub(channel).GetDescriptionEntity(
+                common_pb2.ObjectGetRequest(id=identifier_pb2.Identifier(
+                    resource_type=identifier_pb2.TASK, project="default", domain="development",
+                    name="bridgeflow.square", version="green1")), timeout=10)
+        except grpc.RpcError as exc:
+            return exc.code() != grpc.StatusCode.UNIMPLEMENTED
+    return True
+
+
+def _bundle_arg(task_spec) -> str:
+    args = list(task_spec.template.container.args)
+    return args[args.index("--code-bundle") + 1]
+
+
+def test_registered_specs_equal_the_package_apart_from_identifiers(remote, workdir, capsys):
+    _root, package_path = workdir
+    code, out, err = _cli(capsys, "register", package_path, "--version", "bytes1",
+                          "--endpoint", remote.admin_endpoint, "--insecure")
+    assert code == 0, err
+    assert out.count("registered ") == 5
+    package = read_package(package_path)
+    for entity in package.entities:
+        stored = _stored(remote, entity.kind, "development", entity.name, "bytes1")
+        assert stored is not None, entity.name
+        bundle = None
+        if entity.kind == TASK:
+            bundle = _bundle_arg(stored)
+            assert bundle.startswith("s3://") and bundle.endswith(package.bundle_name)
+            assert ObjectStore.from_state(remote).get_bytes(bundle) == package.bundle
+        # The package's spec with only the fast-registration placeholders filled ...
+        expected = hydrate(entity.kind, entity.spec, "", "", "", bundle)
+        received = without_identifiers(entity.kind, stored)
+        if entity.kind == LAUNCH_PLAN:  # a launch plan is created from its id and spec
+            expected = launch_plan_pb2.LaunchPlan(id=expected.id, spec=expected.spec)
+        # ... is, byte for byte, what the admin received once identifiers are cleared.
+        assert received.SerializeToString(deterministic=True) == \
+            expected.SerializeToString(deterministic=True), entity.name
+        ident = stored.id if entity.kind == LAUNCH_PLAN else stored.template.id
+        assert (ident.project, ident.domain, ident.version) == ("default", "development", "bytes1")
+
+    # Again with the same specs: nothing changes, exit 0.
+    code, out, err = _cli(capsys, "register", package_path, "--version", "bytes1",
+                          "--endpoint", remote.admin_endpoint, "--insecure")
+    assert code == 0, err
+    assert out.count("unchanged ") == 5 and "registered " not in out
+
+
+def test_a_conflicting_version_registers_nothing(remote, workdir, tmp_path, capsys):
+    _root, package_path = workdir
+    code, _, err = _cli(capsys, "register", package_path, "--version", "conflict1",
+                        "--endpoint", remote.admin_endpoint, "--insecure")
+    assert code == 0, err
+    changed_root = tmp_path / "changed"
+    changed_root.mkdir()
+    (changed_root / "bridgeflow.py").write_text(CHANGED)
+    changed = tmp_path / "changed.tgz"
+    # Another process: this one has imported the first bridgeflow module already.
+    subprocess.run(["skiff", "package", "bridgeflow.py", "--image", remote.runtime_image, "-o",
+                    str(changed)], cwd=changed_root, check=True, capture_output=True)
+    code, out, err = _cli(capsys, "register", changed, "--version", "conflict1",
+                          "--endpoint", remote.admin_endpoint, "--insecure")
+    assert code == 2 and out == ""
+    assert err.startswith("Error: ") and err.count("\n") == 1
+    assert "task 'bridgeflow.square' version 'conflict1'" in err and "different spec" in err
+    assert "nothing was registered" in err
+    # The new task was not created although it conflicted with nothing.
+    assert _stored(remote, TASK, "development", "bridgeflow.extra", "conflict1") is None
+    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+        with pytest.raises(VersionConflict):
+            client.register(str(changed), "conflict1")
+
+
+def test_run_promote_and_reproduce(remote, sandbox_home, workdir, capsys, monkeypatch):
+    root, package_path = workdir
+    monkeypatch.chdir(root)
+    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+
+    # run --remote: package, register, execute on the remote sandbox, wait, print outputs.
+    code, out, err = _cli(capsys, "run", "--remote", "--version", "green1", *endpoint,
+                          "bridgeflow.py", "pipeline", "--n", "4")
+    assert code == 0, err
+    assert out.strip() == "o0: ada:16"
+    dev_execution = err.split("execution default/development/")[1].split()[0]
+
+    # A version without a succeeded run is not promoted.
+    code, _, err = _cli(capsys, "register", package_path, "--version", "untested1", *endpoint)
+    assert code == 0, err
+    code, _, err = _cli(capsys, "promote", "bridgeflow.pipeline", "--version", "untested1",
+                        "--from", "development", "--to", "staging", *endpoint)
+    assert code == 2 and "no succeeded execution in default/development" in err
+    assert _stored(remote, TASK, "staging", "bridgeflow.square", "untested1") is None
+
+    code, out, err = _cli(capsys, "promote", "bridgeflow.pipeline", "--version", "green1",
+                          "--from", "development", "--to", "staging", *endpoint)
+    assert code == 0, err
+    assert f"after succeeded execution {dev_execution}" in out
+    # Staging holds the development bytes, only the domain changed. A spec's description
+    # travels only when the admin serves GetDescriptionEntity (Flyte admin does).
+    keeps_descriptions = _serves_descriptions(remote)
+    for kind, name in [(1, "bridgeflow.square"), (1, "bridgeflow.greet"), (2, "bridgeflow.pipeline"),
+                       (3, "bridgeflow.pipeline"), (3, "pipeline_lp")]:
+        dev = without_identifiers(kind, _stored(remote, kind, "development", name, "green1"))
+        staged = _stored(remote, kind, "staging", name, "green1")
+        assert staged is not None, name
+        staged = without_identifiers(kind, staged)
+        if kind != LAUNCH_PLAN and not keeps_descriptions:
+            dev.ClearField("description")
+        assert staged.SerializeToString(deterministic=True) == \
+            dev.SerializeToString(deterministic=True), name
+        assert "development" not in str(staged.id if kind == 3 else staged.template.id)
+
+    # Staging -> production needs a green run in staging.
+    code, _, err = _cli(capsys, "promote", "bridgeflow.pipeline", "--version", "green1",
+                        "--from", "staging", "--to", "production", *endpoint)
+    assert code == 2 and "no succeeded execution in default/staging" in err
+    code, out, err = _cli(capsys, "run", "--remote", "--domain", "staging", *endpoint,
+                          "remote-launchplan", "pipeline_lp", "--version", "green1")
+    assert code == 0, err
+    assert out.strip() == "o0: ada:25"  # pipeline_lp's default n=5
+    code, out, err = _cli(capsys, "promote", "bridgeflow.pipeline", "--version", "green1",
+                          "--from", "staging", "--to", "production", *endpoint)
+    assert code == 0, err
+    assert _stored(remote, TASK, "production", "bridgeflow.square", "green1") is not None
+
+    # Every promotion was recorded, by the remote sandbox's API and locally.
+    from sandbox.admin.gen import sandbox_pb2
+    from sdk.remote.records import _skiff_api, load_local
+
+    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+        listed = _skiff_api(client.connection.channel).ListPromotions(
+            sandbox_pb2.ListPromotionsRequest(name="bridgeflow.pipeline"))
+    routes = [(p.from_domain, p.to_domain, p.version, p.forced) for p in listed.promotions]
+    assert ("development", "staging", "green1", False) in routes
+    assert ("staging", "production", "green1", False) in routes
+    local = [(r["source"], r["target"], r["version"]) for r in load_local("promotions")]
+    assert ("staging", "production", "green1") in local
+
+    # Reproduce the remote development run in the local sandbox: identical outputs.
+    code, out, err = _cli(capsys, "reproduce", dev_execution, *endpoint)
+    assert code == 0, err
+    assert out == ""
+    assert "identical outputs" in err
+    local_id = err.split("local execution ")[1].split()[0]
+    nodes = {n.node_id: n.state for n in open_store(sandbox_home.database_url).nodes(local_id)}
+    assert nodes == {"n0": "succeeded", "n1": "succeeded"}  # really run, not a cache hit
+
+
+def test_forced_promotion_is_recorded_as_forced(remote, workdir, capsys):
+    _root, package_path = workdir
+    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    code, _, err = _cli(capsys, "register", package_path, "--version", "forced1", *endpoint)
+    assert code == 0, err
+    code, out, err = _cli(capsys, "promote", "bridgeflow.pipeline", "--version", "forced1",
+                          "--to", "staging", "--force", "--json", *endpoint)
+    assert code == 0, err
+    assert '"forced": true' in out and '"green_execution": null' in out
+    assert _stored(remote, TASK, "staging", "bridgeflow.square", "forced1") is not None
+
+
+def test_unknown_execution_and_entity(remote, capsys):
+    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    code, out, err = _cli(capsys, "reproduce", "nosuchexecution0", *endpoint)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "nosuchexecution0" in err and "does not exist" in err
+    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+        with pytest.raises(RemoteNotFound, match="nosuchexecution0"):
+            client.fetch_execution("nosuchexecution0")
+        with pytest.raises(RemoteNotFound):
+            client.execute("bridgeflow.nothing", "v0", {"n": 1})
+        with pytest.raises(PromotionRefused.__mro__[1]):  # RemoteError family
+            client.fetch_workflow("bridgeflow.nothing", "v0")
+
+
+def test_remote_api_execute_wait_outputs_fetch(remote, workdir):
+    _root, package_path = workdir
+    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+        client.register(str(package_path), "api1")
+        execution = client.execute("bridgeflow.pipeline", "api1", {"n": 6, "name": "bo"},
+                                   kind="launch plan", envvars={"A": "1"}, tags=["t"])
+        assert (execution.project, execution.domain) == ("default", "development")
+        done = client.wait(execution, poll_interval=0.2, timeout=300)
+        assert done.closure.phase == 4  # SUCCEEDED
+        assert client.outputs(execution) == {"o0": "bo:36"}
+        task_run = client.execute("bridgeflow.square", "api1", {"x": 7})
+        client.wait(task_run, poll_interval=0.2, timeout=300)
+        assert client.outputs(task_run) == {"o0": 49}
+        fetched = client.fetch_workflow("bridgeflow.pipeline", "api1")
+        assert fetched.id.version == "api1"
+        assert any(n.id == "n0" for n in fetched.closure.compiled_workflow.primary.template.nodes)
+
+
+def test_flytekit_package_registers_unchanged(remote, tmp_path, capsys):
+    """pyflyte's own package, pushed by Skiff: the admin receives pyflyte's bytes."""
+    (tmp_path / "regflow").mkdir()
+    (tmp_path / "regflow" / "__init__.py").write_text("")
+    (tmp_path / "regflow" / "flow.py").write_text(textwrap.dedent('''
+        from flytekit import task, workflow
+
+        @task
+        def double(x: int) -> int:
+            return 2 * x
+
+        @workflow
+        def wf(x: int = 2) -> int:
+            return double(x=x)
+    '''))
+    out = tmp_path / "flyte.tgz"
+    subprocess.run(["pyflyte", "--pkgs", "regflow", "package", "--image", "example:1", "--fast",
+                    "-f", "-o", str(out)], cwd=tmp_path, check=True, capture_output=True)
+    code, _, err = _cli(capsys, "register", out, "--version", "fk1", "--endpoint",
+                        remote.admin_endpoint, "--insecure")
+    assert code == 0, err
+    package = read_package(out)
+    for entity in package.entities:
+        stored = _stored(remote, entity.kind, "development", entity.name, "fk1")
+        assert stored is not None, entity.name
+        if entity.kind == TASK:
+            args = list(stored.template.container.args)
+            bundle = next(a for a in args if a.endswith(package.bundle_name))
+            assert not any("{{ .remote_package_path }}" in a for a in args)
+        else:
+            bundle = None
+        expected = hydrate(entity.kind, entity.spec, "", "", "", bundle)
+        if entity.kind == LAUNCH_PLAN:
+            expected = launch_plan_pb2.LaunchPlan(id=expected.id, spec=expected.spec)
+        assert without_identifiers(entity.kind, stored) == expected, entity.name
