@@ -55,8 +55,16 @@ def task_phase(state: str) -> int:
     return _TASK_PHASES.get(state, TaskPhase.UNDEFINED)
 
 
-def timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
-    """A naive UTC datetime from the store as a protobuf Timestamp (None stays None)."""
+def as_datetime(value) -> dt.datetime | None:
+    """A naive UTC datetime from the store; SQLite read through sqlite3 gives ISO text."""
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def timestamp(value) -> timestamp_pb2.Timestamp | None:
+    """A naive UTC datetime (or its ISO text) as a protobuf Timestamp (None stays None)."""
+    value = as_datetime(value)
     if value is None:
         return None
     stamp = timestamp_pb2.Timestamp()

@@ -222,7 +222,7 @@ class ExecutionRpcs:
 
     # ---- task executions: one per attempt of a task node -----------------------------------
 
-    def task_message(self, record, node, attempt: int) -> task_execution_pb2.TaskExecution:
+    def task_execution_message(self, record, node, attempt: int) -> task_execution_pb2.TaskExecution:
         last = attempt == node.attempt
         state = node.state if last else "failed"
         closure = task_execution_pb2.TaskExecutionClosure(
@@ -253,14 +253,14 @@ class ExecutionRpcs:
         record, node = self._node(request.node_execution_id)
         if not node.task or node.state == "queued":
             return task_execution_pb2.TaskExecutionList()
-        messages = [self.task_message(record, node, a) for a in range(node.attempt + 1)]
+        messages = [self.task_execution_message(record, node, a) for a in range(node.attempt + 1)]
         chunk, token = _page(messages, request)
         return task_execution_pb2.TaskExecutionList(task_executions=chunk, token=token)
 
     @rpc
     def GetTaskExecution(self, request, context):
         record, node = self._node(request.id.node_execution_id)
-        return self.task_message(record, node, request.id.retry_attempt)
+        return self.task_execution_message(record, node, request.id.retry_attempt)
 
     @rpc
     def GetTaskExecutionData(self, request, context):

@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 CONTENT_LABEL = "skiff.task-image.digest"
 
-# The venv is on PATH, so Flyte entrypoints (pyflyte-fast-execute, pyflyte-execute) resolve;
-# uid 1000 and a writable working directory match what the engine expects of task images.
+# The venv is on PATH, so Flyte entrypoints (pyflyte-fast-execute, pyflyte-execute) resolve.
+# The engine runs tasks as uid 1000; pyflyte register's default --destination-dir is /root
+# (Flyte images run as root there), so /root is handed to uid 1000 and is the working directory.
 DOCKERFILE = """\
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE} AS build
@@ -42,13 +43,15 @@ RUN python3 -m venv /opt/venv \\
 FROM ${BASE_IMAGE}
 ARG DIGEST
 LABEL skiff.task-image.digest=${DIGEST}
-RUN id -u skiff >/dev/null 2>&1 || useradd --uid 1000 --user-group --create-home --shell /bin/sh skiff
+RUN (id -u skiff >/dev/null 2>&1 || useradd --uid 1000 --user-group --create-home --shell /bin/sh skiff) \
+ && chown 1000:1000 /root && chmod 0755 /root
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
     PYTHONUNBUFFERED=1 \\
     LANG=C.UTF-8
 USER 1000:1000
-WORKDIR /home/skiff
+WORKDIR /root
+ENV HOME=/root
 """
 
 
