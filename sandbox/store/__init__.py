@@ -7,6 +7,7 @@ sqlite3 for SQLite URLs so a CLI command does not pay SQLAlchemy's import time.
 from __future__ import annotations
 
 _initialised: set[str] = set()
+_stores: dict = {}
 
 
 def init_store(database_url: str) -> None:
@@ -18,10 +19,12 @@ def init_store(database_url: str) -> None:
 
 
 def open_store(database_url: str):
-    """A Store on `database_url`, creating its tables the first time."""
+    """The Store on `database_url` (one per process), creating its tables the first time."""
     from sandbox.store.repository import Store
 
-    store = Store(database_url)
+    store = _stores.get(database_url)
+    if store is None:
+        store = _stores[database_url] = Store(database_url)
     if database_url not in _initialised:
         if not (store.db.is_sqlite and _sqlite_is_current(store)):
             init_store(database_url)

@@ -204,13 +204,13 @@ def _print_outputs(result, as_json: bool) -> None:
 
 
 def _launch(state, package_path, entity_name, inputs_literal_map, project, domain,
-            version=None) -> str:
+            version=None, package=None) -> str:
     """Register the package and create the execution (nothing stored if either fails)."""
     from sandbox.engine import create_execution
     from sandbox.registry import read_package, register_package
     from sandbox.storage import ObjectStore
 
-    package = read_package(package_path)
+    package = package or read_package(package_path)
     if package.find(entity_name) is None:
         names = sorted({e.name for e in package.entities})
         raise SkiffError(f"package {package_path} has no task, workflow or launch plan named "
@@ -297,23 +297,38 @@ def _to_literal(entity_name, name, value, literal_type, transfer):
     from sandbox.engine.literals import literal_from_value
 
     label = f"{entity_name} input {name!r}"
-    try:
-        from sdk.cli.inputs import from_jsonable
-        from sdk.types import TypeEngine
-    except ImportError:
-        TypeEngine = None
+    TypeEngine = None
+    if not _plain(literal_type):
+        try:
+            from sdk.cli.inputs import from_jsonable
+            from sdk.types import TypeEngine
+        except ImportError:
+            pass
     try:
         if TypeEngine is not None:
             hint = TypeEngine.guess_python_type(literal_type)
-            return TypeEngine.to_literal(from_jsonable(value, hint), hint, transfer=transfer,
+            return TypeEngine.to_literal(from_jsonable(value, hint), hint, transfer=transfer(),
                                          name=label)
         return literal_from_value(value, literal_type)
     except (ValueError, TypeError, SkiffError) as exc:
         raise InputError(f"{label}: {exc}") from None
 
 
+def _plain(literal_type) -> bool:
+    """Primitives and lists/dicts of them: encoded alike by the engine and the type engine,
+    so the CLI skips importing the latter (start-up time)."""
+    kind = literal_type.WhichOneof("type")
+    if kind == "simple":
+        return literal_type.simple in (1, 2, 3, 4, 5, 6)  # int float str bool datetime duration
+    if kind == "collection_type":
+        return _plain(literal_type.collection_type)
+    if kind == "map_value_type":
+        return _plain(literal_type.map_value_type)
+    return False
+
+
 def _inputs_from_cli(interface, entity_name, extra: dict[str, str], file_values: dict,
-                     transfer=None):
+                     transfer=lambda: None):
     """A LiteralMap of the inputs the user gave (launch plan defaults are the engine's job)."""
     from flyteidl.core import literals_pb2
 
@@ -335,15 +350,24 @@ def _inputs_from_cli(interface, entity_name, extra: dict[str, str], file_values:
 
 
 def _upload_transfer(state, project, domain):
-    """Where local File/Directory inputs go so containers can read them (as `skiff run`)."""
-    import os
+    """A function returning where local File/Directory inputs go so containers can read them
+    (as `skiff run` does); created on first use only."""
+    made = []
 
-    try:
-        from sdk import io
-    except ImportError:
-        return None
-    os.environ.update(state.storage_env())
-    return io.PrefixTransfer(f"s3://{state.bucket}/raw/{project}/{domain}/cli-inputs")
+    def transfer():
+        if not made:
+            import os
+
+            try:
+                from sdk import io
+            except ImportError:
+                return None
+            os.environ.update(state.storage_env())
+            made.append(io.PrefixTransfer(f"s3://{state.bucket}/raw/{project}/{domain}/"
+                                          "cli-inputs"))
+        return made[0]
+
+    return transfer
 
 
 def _read_inputs_file(path: str) -> dict:
@@ -391,7 +415,8 @@ def sandbox_run(ctx, package_path, entity, project, domain, version, inputs_file
     state = _sandbox_state(bring_up=True)
     inputs = _inputs_from_cli(interface, entity, extra, file_values,
                               _upload_transfer(state, project, domain))
-    execution_id = _launch(state, package_path, entity, inputs, project, domain, version)
+    execution_id = _launch(state, package_path, entity, inputs, project, domain, version,
+                           package)
     outputs = _execute(state, execution_id, parallelism, quiet)
     _print_outputs(outputs, as_json)
 
