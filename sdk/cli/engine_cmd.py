@@ -498,7 +498,7 @@ def executions_show(execution_id, as_json):
     for node in detail["nodes"]:
         duration = f"{node['duration']:.2f}s" if node["duration"] is not None else "-"
         click.echo(f"  {node['node']:<12} {node['state']:<9} attempt {node['attempt']}  "
-                   f"{duration:>8}  {node['task']}")
+                   f"{duration:>8}  {node['task'] or ''}")
         if node["outputs"] is not None:
             click.echo(f"      outputs: {json.dumps(node['outputs'])}")
         if node["error"]:
