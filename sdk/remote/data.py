@@ -2,6 +2,8 @@
 URLs (presigned http(s), or s3:// read through the data proxy or the configured storage)."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import urllib.error
 import urllib.request
 
@@ -19,6 +21,20 @@ def _http_get(url: str) -> bytes:
     except (urllib.error.URLError, OSError) as exc:
         raise RemoteError(f"cannot download {url.split('?')[0]} ({exc}); check that the admin's "
                           "storage is reachable from here") from None
+
+
+def put_presigned(location, data: bytes, name: str) -> None:
+    """PUT `data` to an upload location handed out by the data proxy."""
+    headers = {"Content-Length": str(len(data)),
+               "Content-MD5": base64.b64encode(hashlib.md5(data).digest()).decode()}
+    headers.update(dict(location.headers))
+    request = urllib.request.Request(location.signed_url, data=data, method="PUT", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise RemoteError(f"cannot upload {name} to {location.native_url} ({exc}); "
+                          "check that the admin's storage is reachable") from None
 
 
 def read_uri(conn, uri: str) -> bytes:
@@ -74,3 +90,48 @@ def literal_map(conn, full: literals_pb2.LiteralMap, blob) -> literals_pb2.Liter
     for name, literal in full.literals.items():
         out.literals[name].CopyFrom(resolve_literal(conn, literal))
     return out
+
+
+class DataProxyTransfer:
+    """The type engine's Transfer for a remote admin: local files and directories go up through
+    the data proxy (presigned PUTs), as flytekit uploads inputs for a remote run."""
+
+    def __init__(self, conn, project: str, domain: str):
+        self._conn, self._project, self._domain = conn, project, domain
+
+    def _put(self, path: str, filename: str, root: str | None) -> str:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        request = dataproxy_pb2.CreateUploadLocationRequest(
+            project=self._project, domain=self._domain, filename=filename,
+            content_md5=hashlib.md5(data).digest(), filename_root=root or "")
+        location = self._conn.data.call("CreateUploadLocation", request,
+                                        f"get an upload location for input file {path}")
+        put_presigned(location, data, path)
+        return location.native_url
+
+    def upload(self, local_path: str, is_directory: bool) -> str:
+        import os
+        import secrets
+
+        if not is_directory:
+            return self._put(local_path, os.path.basename(local_path), None)
+        root = "inputs-" + secrets.token_hex(8)
+        name = os.path.basename(os.path.normpath(local_path))
+        prefix = None
+        for folder, _dirs, files in os.walk(local_path):
+            for file in sorted(files):
+                full = os.path.join(folder, file)
+                relative = os.path.relpath(full, local_path).replace(os.sep, "/")
+                uri = self._put(full, f"{name}/{relative}", root)
+                prefix = uri[: -len(relative)]
+        if prefix is None:
+            raise RemoteError(f"input directory {local_path} is empty; put a file in it")
+        return prefix
+
+    def download(self, uri: str, local_path: str, is_directory: bool) -> None:
+        if is_directory:
+            raise RemoteError(f"cannot download directory {uri} from the admin; read it where "
+                              "it is stored")
+        with open(local_path, "wb") as handle:
+            handle.write(read_uri(self._conn, uri))

@@ -7,16 +7,14 @@ before anything is created or uploaded, so a version conflict leaves nothing hal
 """
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
-import urllib.error
-import urllib.request
 
 import grpc
 from flyteidl.admin import common_pb2, launch_plan_pb2, task_pb2, workflow_pb2
 from flyteidl.service import dataproxy_pb2
 
+from sdk.remote.data import put_presigned
 from sdk.remote.errors import RemoteError, VersionConflict
 from sdk.remote.specs import (
     LAUNCH_PLAN, TASK, WORKFLOW, describe, spec_id, workflow_spec_from_closure,
@@ -38,19 +36,6 @@ def _bundle_location(conn, project, domain, name: str, data: bytes):
         project=project, domain=domain, filename=name, content_md5=hashlib.md5(data).digest())
     return conn.data.call("CreateUploadLocation", request,
                           f"get an upload location for code bundle {name}")
-
-
-def _upload(location, data: bytes, name: str) -> None:
-    headers = {"Content-Length": str(len(data)),
-               "Content-MD5": base64.b64encode(hashlib.md5(data).digest()).decode()}
-    headers.update(dict(location.headers))
-    request = urllib.request.Request(location.signed_url, data=data, method="PUT", headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=300) as response:
-            response.read()
-    except (urllib.error.URLError, OSError) as exc:
-        raise RemoteError(f"cannot upload code bundle {name} to {location.native_url} ({exc}); "
-                          "check that the admin's storage is reachable") from None
 
 
 def _description(conn, ident):
@@ -156,7 +141,7 @@ def register_package(conn, package_path: str, project: str, domain: str,
     known = {(i.resource_type, i.name) for i in existing}
     new = [(kind, spec) for kind, spec in hydrated if (kind, spec_id(kind, spec).name) not in known]
     if new and location is not None:
-        _upload(location, package.bundle, package.bundle_name)
+        put_presigned(location, package.bundle, f"code bundle {package.bundle_name}")
     created = []
     for kind, spec in new:  # package order: tasks, then workflows, then launch plans
         if create_entity(conn, kind, spec):

@@ -6,6 +6,7 @@ from flyteidl.core import identifier_pb2, literals_pb2
 
 from sdk.remote import executions as ex
 from sdk.remote.config import load_config
+from sdk.remote.data import DataProxyTransfer
 from sdk.remote.connection import AdminConnection
 from sdk.remote.errors import RemoteNotFound
 from sdk.remote.register import register_package
@@ -124,8 +125,9 @@ class Remote:
                     raise RemoteNotFound(f"{KIND_NAMES[kind_value]} {name!r} has no input {var!r}; "
                                          f"its inputs are {sorted(types) or 'none'}")
                 hint = TypeEngine.guess_python_type(types[var])
-                literal_map.literals[var].CopyFrom(
-                    TypeEngine.to_literal(value, hint, name=f"{name} input '{var}'"))
+                literal_map.literals[var].CopyFrom(TypeEngine.to_literal(
+                    value, hint, transfer=DataProxyTransfer(self.connection, project, domain),
+                    name=f"{name} input '{var}'"))
         return ex.create_execution(self.connection, target, literal_map, project, domain,
                                    execution_name, overwrite_cache, envvars, tags)
 

@@ -64,6 +64,34 @@ def _copy_bundles(conn, templates, objects, project, domain) -> dict[str, str]:
     return moved
 
 
+def _localize_blobs(conn, literal, objects) -> literals_pb2.Literal:
+    """`literal` with every single-file blob it holds copied into the local MinIO (same key,
+    the local bucket), so local containers read the very bytes the remote run read."""
+    from sdk.remote.errors import RemoteError
+
+    out = literals_pb2.Literal()
+    out.CopyFrom(literal)
+    kind = out.WhichOneof("value")
+    if kind == "scalar" and out.scalar.WhichOneof("value") == "blob":
+        blob = out.scalar.blob
+        if not blob.uri.startswith("s3://"):
+            return out
+        if blob.metadata.type.dimensionality != 0:  # MULTIPART: a directory
+            raise RemoteError(f"input directory {blob.uri} cannot be copied for reproduction "
+                              "yet; reproduce runs with file and value inputs")
+        local = f"s3://{objects.bucket}/{blob.uri[len('s3://'):].split('/', 1)[1]}"
+        if not objects.exists(local):
+            objects.put_bytes(local, read_uri(conn, blob.uri))
+        blob.uri = local
+    elif kind == "collection":
+        for i, item in enumerate(literal.collection.literals):
+            out.collection.literals[i].CopyFrom(_localize_blobs(conn, item, objects))
+    elif kind == "map":
+        for name, item in literal.map.literals.items():
+            out.map.literals[name].CopyFrom(_localize_blobs(conn, item, objects))
+    return out
+
+
 def _relocated(template, moved: dict[str, str]):
     copy = type(template).FromString(template.SerializeToString())
     args = copy.container.args
@@ -181,8 +209,11 @@ def reproduce(conn, ref: str, project: str, domain: str, state, on_event=None,
     package, _ = _local_package(kind, entity, moved)
     ctx = context_from_state(state, on_event=on_event)
     register_package(ctx.store, objects, package, project, domain, entity.id.version)
+    local_inputs = literals_pb2.LiteralMap()
+    for name, literal in inputs.literals.items():
+        local_inputs.literals[name].CopyFrom(_localize_blobs(conn, literal, objects))
     local_id = create_execution(ctx.store, project, domain, entity.id.name, entity.id.version,
-                                inputs)
+                                local_inputs)
     say(f"remote execution {ident.project}/{ident.domain}/{ident.name} -> local execution "
         f"{local_id}")
     try:

@@ -316,3 +316,98 @@ def test_flytekit_package_registers_unchanged(remote, tmp_path, capsys):
         if entity.kind == LAUNCH_PLAN:
             expected = launch_plan_pb2.LaunchPlan(id=expected.id, spec=expected.spec)
         assert without_identifiers(entity.kind, stored) == expected, entity.name
+
+
+FILES_FLOW = textwrap.dedent('''
+    import os
+    import tempfile
+
+    from sdk import File, task, workflow
+
+
+    @task
+    def shout(doc: File) -> File:
+        with open(doc) as handle:
+            text = handle.read()
+        path = os.path.join(tempfile.mkdtemp(), "loud.txt")
+        with open(path, "w") as handle:
+            handle.write(text.upper())
+        return File(path)
+
+
+    @task
+    def count_bangs(doc: File) -> int:
+        with open(doc) as handle:
+            return handle.read().count("!")
+
+
+    @workflow
+    def files(doc: File) -> int:
+        return count_bangs(doc=shout(doc=doc))
+
+
+    @task
+    def which_execution() -> str:
+        return os.environ["FLYTE_INTERNAL_EXECUTION_ID"]
+
+
+    @workflow
+    def execution_name() -> str:
+        return which_execution()
+''')
+
+
+def test_file_inputs_go_through_the_data_proxy_and_reproduce(remote, sandbox_home, tmp_path,
+                                                             capsys, monkeypatch):
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "bridgefiles.py").write_text(FILES_FLOW)
+    doc = tmp_path / "doc.txt"
+    doc.write_text("hi! there!!\n")
+    monkeypatch.chdir(root)
+    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    code, out, err = _cli(capsys, "run", "--remote", "--version", "files1", *endpoint,
+                          "bridgefiles.py", "files", "--doc", doc)
+    assert code == 0, err
+    assert out.strip() == "o0: 3"
+    execution = err.split("execution default/development/")[1].split()[0]
+    # The local file went up through the remote's data proxy into the remote's MinIO.
+    from sdk.remote.executions import execution_data
+
+    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+        inputs, _ = execution_data(client.connection, client.fetch_execution(execution).id)
+    uri = inputs.literals["doc"].scalar.blob.uri
+    assert uri.startswith("s3://") and uri.endswith("/doc.txt")
+    assert ObjectStore.from_state(remote).get_bytes(uri) == b"hi! there!!\n"
+
+    code, out, err = _cli(capsys, "reproduce", execution, "--json", *endpoint)
+    assert code == 0, err
+    import json
+
+    result = json.loads(out)
+    assert result["identical"] is True and result["diff"] == []
+    nodes = {n.node_id: n.state for n in
+             open_store(sandbox_home.database_url).nodes(result["local"])}
+    assert nodes == {"n0": "succeeded", "n1": "succeeded"}
+
+
+def test_reproduce_shows_outputs_that_differ(remote, tmp_path, capsys, monkeypatch):
+    """A task that returns its own execution id computes something else locally: the diff
+    names the node and the workflow output, and the exit code is 1."""
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "bridgefiles.py").write_text(FILES_FLOW)
+    monkeypatch.chdir(root)
+    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    code, out, err = _cli(capsys, "run", "--remote", "--version", "ids1", *endpoint,
+                          "bridgefiles.py", "execution_name")
+    assert code == 0, err
+    execution = err.split("execution default/development/")[1].split()[0]
+    assert out.strip() == f"o0: {execution}"
+    code, out, err = _cli(capsys, "reproduce", f"flyte://v1/default/development/{execution}",
+                          *endpoint)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == f'- n0.o0: "{execution}"' and lines[1].startswith("+ n0.o0: ")
+    assert lines[2] == f'- outputs.o0: "{execution}"' and lines[3].startswith("+ outputs.o0: ")
+    assert "outputs differ" in err
