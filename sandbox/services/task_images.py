@@ -23,9 +23,13 @@ from sandbox.services.docker_engine import docker_client
 from sandbox.services.docker_images import build_image, scratch_dir
 from sandbox.services.images import project_root
 from sandbox.services.wheelhouse import wheelhouse_dir
-from sdk.errors import SandboxError
+from sdk.errors import SkiffError
 
 log = logging.getLogger(__name__)
+
+
+class RequirementsError(SkiffError):
+    """A requirements file that is missing, empty or cannot be resolved (exit code 2)."""
 
 CONTENT_LABEL = "skiff.task-image.digest"
 
@@ -59,10 +63,10 @@ def _read_requirements(path: Path) -> str:
     try:
         text = path.read_text()
     except OSError as exc:
-        raise SandboxError(f"cannot read requirements file {path}: {exc.strerror}; "
+        raise RequirementsError(f"cannot read requirements file {path}: {exc.strerror}; "
                            "pass an existing file to --requirements") from None
     if not any(line.strip() and not line.strip().startswith("#") for line in text.splitlines()):
-        raise SandboxError(f"requirements file {path} lists no package; add one per line "
+        raise RequirementsError(f"requirements file {path} lists no package; add one per line "
                            "(for example flytekit==1.16.31)")
     return text
 
@@ -92,7 +96,7 @@ def wheel_requirements(requirements: Path, out_dir: Path, say=print) -> list[Pat
         result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         tail = "\n".join(result.stderr.strip().splitlines()[-8:])
-        raise SandboxError(f"`pip wheel -r {requirements}` failed:\n{tail}\n"
+        raise RequirementsError(f"`pip wheel -r {requirements}` failed:\n{tail}\n"
                            "fix the requirements (names, versions) and build again")
     wheels = sorted(out_dir.glob("*.whl"))
     for wheel in wheels:  # the next build of these requirements needs no network

@@ -1,0 +1,139 @@
+"""flytekit 1.16.31 as the external client of the sandbox's admin: `pyflyte register` (fast
+registration through the data proxy) of a flytekit workflow into a task image built by
+`skiff image build`, FlyteRemote executing it and reading the values computed in containers,
+and FlyteRemote loading a workflow Skiff registered."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import textwrap
+import uuid
+
+import pytest
+from flytekit.configuration import Config, PlatformConfig
+from flytekit.exceptions.user import FlyteEntityNotExistException
+from flytekit.remote import FlyteRemote
+
+from test_admin import admin, channel, package, register_through_admin  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.sandbox
+
+REQUIREMENTS = "flytekit==1.16.31\n"
+FLOW = textwrap.dedent('''
+    from flytekit import task, workflow
+
+
+    @task
+    def square(x: int) -> int:
+        return x * x
+
+
+    @task
+    def add(a: int, b: int) -> int:
+        return a + b
+
+
+    @workflow
+    def pipeline(x: int = 3) -> int:
+        return add(a=square(x=x), b=x)
+''')
+
+
+@pytest.fixture(scope="session")
+def flytekit_image(sandbox_home, tmp_path_factory):
+    """Built once per content: the image is labelled with a digest of its inputs, so a later
+    session only re-tags it."""
+    requirements = tmp_path_factory.mktemp("image") / "requirements.txt"
+    requirements.write_text(REQUIREMENTS)
+    tag = "skiff-test-flytekit:" + hashlib.sha256(REQUIREMENTS.encode()).hexdigest()[:12]
+    result = subprocess.run(["skiff", "image", "build", "--requirements", str(requirements),
+                             "--tag", tag], capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == tag
+    return tag
+
+
+@pytest.fixture(scope="module")
+def flyte_project(sandbox_home, tmp_path_factory):
+    """A flytekit source tree and a config file pointing pyflyte at the sandbox."""
+    root = tmp_path_factory.mktemp("flyteproj")
+    (root / "interop").mkdir()
+    (root / "interop" / "__init__.py").write_text("")
+    (root / "interop" / "flow.py").write_text(FLOW)
+    config = root / "config.yaml"
+    config.write_text(f"admin:\n  endpoint: dns:///{sandbox_home.admin_endpoint}\n"
+                      "  insecure: true\n")
+    return root, config
+
+
+def pyflyte_register(root, config, image, version):
+    return subprocess.run(
+        ["pyflyte", "--config", str(config), "register", "--project", "flytesnacks",
+         "--domain", "development", "--image", image, "--version", version, "interop"],
+        cwd=root, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def remote(sandbox_home):
+    return FlyteRemote(Config(platform=PlatformConfig(endpoint=sandbox_home.admin_endpoint,
+                                                      insecure=True)),
+                       default_project="flytesnacks", default_domain="development")
+
+
+@pytest.fixture(scope="module")
+def registered_version(flyte_project, flytekit_image):
+    root, config = flyte_project
+    version = "fk-" + uuid.uuid4().hex[:8]
+    result = pyflyte_register(root, config, flytekit_image, version)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Successfully registered 4 entities" in result.stdout
+    return version
+
+
+def test_pyflyte_register_then_flyteremote_runs_it_in_containers(remote, registered_version):
+    lp = remote.fetch_launch_plan(name="interop.flow.pipeline", version=registered_version)
+    execution = remote.execute(lp, inputs={"x": 4}, wait=False)
+    execution = remote.wait(execution, timeout=300)
+    assert execution.is_successful, execution.error
+    assert execution.outputs.get("o0", as_type=int) == 20  # 4 * 4 + 4, computed in containers
+    nodes = execution.node_executions
+    assert set(nodes) == {"n0", "n1"}
+    assert nodes["n0"].outputs.get("o0", as_type=int) == 16
+
+
+def test_registering_the_same_version_again_succeeds(flyte_project, flytekit_image,
+                                                     registered_version):
+    root, config = flyte_project
+    result = pyflyte_register(root, config, flytekit_image, registered_version)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_changed_code_under_the_same_version_is_refused(flyte_project, flytekit_image,
+                                                        registered_version, tmp_path):
+    root, config = flyte_project
+    changed = tmp_path / "changed"
+    (changed / "interop").mkdir(parents=True)
+    (changed / "interop" / "__init__.py").write_text("")
+    (changed / "interop" / "flow.py").write_text(FLOW.replace("x * x", "x * x * 1"))
+    result = pyflyte_register(changed, config, flytekit_image, registered_version)
+    assert result.returncode != 0
+    assert "different spec" in result.stdout + result.stderr
+
+
+def test_unknown_execution_is_a_not_found_error_in_flytekit(remote):
+    with pytest.raises(FlyteEntityNotExistException, match="nosuchrun"):
+        remote.fetch_execution(name="nosuchrun")
+
+
+def test_flytekit_loads_and_runs_a_workflow_skiff_registered(remote, admin, sandbox_home,
+                                                              package):
+    version = "sk-" + uuid.uuid4().hex[:8]
+    register_through_admin(admin, sandbox_home, package, "flytesnacks", "development", version)
+    name = next(e.name for e in package.entities if e.kind == 2 and e.name.endswith(".twice"))
+    workflow = remote.fetch_workflow(name=name, version=version)
+    assert list(workflow.interface.inputs) == ["x"]
+    assert [n.id for n in workflow.flyte_nodes] == ["n0", "n1"]
+    lp = remote.fetch_launch_plan(name=name, version=version)
+    execution = remote.wait(remote.execute(lp, inputs={"x": 3}, wait=False), timeout=300)
+    assert execution.is_successful, execution.error
+    assert execution.outputs.get("o0", as_type=int) == 12
