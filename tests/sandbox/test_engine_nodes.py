@@ -2,6 +2,11 @@
 (array nodes) and sleep gates, with hand-built specs as flytekit lays them out."""
 from __future__ import annotations
 
+import os
+import subprocess
+import threading
+import time
+
 import pytest
 from flyteidl.core import condition_pb2, workflow_pb2
 
@@ -165,3 +170,36 @@ def test_dynamic_task_runs_the_workflow_it_writes_to_futures_pb(sandbox_home, tm
     assert outputs == {"r": 41}
     assert [(n.node_id, n.state) for n in nodes] == [
         ("n0", "succeeded"), ("n0-dn0", "succeeded"), ("n0-dn1", "succeeded")]
+
+
+def test_rejected_approval_fails_the_execution_with_the_reason(sandbox_home, tmp_path):
+    gate = workflow_pb2.Node(id="n1")
+    gate.inputs.add(var="o").binding.CopyFrom(binding("n0.o"))
+    gate.gate_node.approve.signal_id = "ship-it"
+    wf = template("nodes.approval", {"x": int}, {"r": int},
+                  [task_node("n0", "nodes.double", {"x": "start-node.x"}), gate],
+                  {"r": "n1.o"})
+    ctx = engine_context(sandbox_home)
+    reg = register_package(ctx.store, ctx.objects, read_package(package(tmp_path, _tasks(), [wf])),
+                           "nodes", "dev")
+    execution_id = create_execution(ctx.store, "nodes", "dev", "nodes.approval", reg.version,
+                                    ints({"x": 1}))
+    failures = []
+
+    def engine():
+        try:
+            run_execution(ctx, execution_id)
+        except ExecutionFailed as exc:
+            failures.append(str(exc))
+
+    thread = threading.Thread(target=engine)
+    thread.start()
+    while ctx.store.node(execution_id, "n1").state != "waiting":
+        time.sleep(0.05)
+    assert "skiff executions approve" in ctx.store.node(execution_id, "n1").error
+    reject = subprocess.run(["skiff", "executions", "reject", execution_id, "n1", "--reason",
+                             "not today"], capture_output=True, text=True,
+                            env={**os.environ, "SKIFF_HOME": sandbox_home.home})
+    assert reject.returncode == 0, reject.stderr
+    thread.join(timeout=30)
+    assert len(failures) == 1 and "gate 'ship-it' was rejected: not today" in failures[0]
