@@ -83,7 +83,7 @@ def _launch_plans(conn, project, domain, workflow_name, version) -> list:
 
 def green_execution(conn, project, domain, workflow_name, version, plan_names) -> str | None:
     """The name of a succeeded execution of this version in project/domain, if any."""
-    for execution in list_executions(conn, project, domain):
+    for execution in list_executions(conn, project, domain, filters="eq(phase,SUCCEEDED)"):
         if execution.closure.phase != Phase.SUCCEEDED:
             continue
         target = execution.spec.launch_plan

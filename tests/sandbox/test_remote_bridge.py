@@ -347,6 +347,14 @@ FILES_FLOW = textwrap.dedent('''
 
 
     @task
+    def nap(seconds: int) -> int:
+        import time
+
+        time.sleep(seconds)
+        return seconds
+
+
+    @task
     def which_execution() -> str:
         return os.environ["FLYTE_INTERNAL_EXECUTION_ID"]
 
@@ -411,3 +419,42 @@ def test_reproduce_shows_outputs_that_differ(remote, tmp_path, capsys, monkeypat
     assert lines[0] == f'- n0.o0: "{execution}"' and lines[1].startswith("+ n0.o0: ")
     assert lines[2] == f'- outputs.o0: "{execution}"' and lines[3].startswith("+ outputs.o0: ")
     assert "outputs differ" in err
+
+
+def test_terminate_a_running_execution(remote, tmp_path, capsys, monkeypatch):
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "bridgefiles.py").write_text(FILES_FLOW)
+    monkeypatch.chdir(root)
+    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    code, _, err = _cli(capsys, "run", "--remote", "--version", "nap1", "--no-wait", *endpoint,
+                        "bridgefiles.py", "nap", "--seconds", "120")
+    assert code == 0, err
+    name = err.split("execution default/development/")[1].split()[0]
+    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+        execution = client.fetch_execution(name)
+        client.terminate(execution, cause="test says stop")
+        done = client.wait(execution, poll_interval=0.2, timeout=120)
+        assert done.closure.phase == 7  # ABORTED
+        from sdk.remote.executions import execution_id
+
+        with pytest.raises(RemoteNotFound):
+            client.terminate(execution_id("default", "development", "nosuchexecution1"))
+
+
+def test_offloaded_literals_are_read_back_through_the_data_proxy(remote):
+    """Flyte offloads large literals (offloaded_metadata.uri); reading inputs resolves them."""
+    from flyteidl.core import literals_pb2
+
+    from sdk.remote.data import resolve_literal
+    from sdk.types import TypeEngine
+
+    big = TypeEngine.to_literal(list(range(1000)), list[int])
+    uri = f"s3://{remote.bucket}/offloaded/test/big.pb"
+    ObjectStore.from_state(remote).put_bytes(uri, big.SerializeToString())
+    pointer = literals_pb2.Literal(offloaded_metadata=literals_pb2.LiteralOffloadedMetadata(
+        uri=uri, size_bytes=big.ByteSize()))
+    nested = literals_pb2.Literal(map=literals_pb2.LiteralMap(literals={"xs": pointer}))
+    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+        resolved = resolve_literal(client.connection, nested)
+    assert resolved.map.literals["xs"] == big
