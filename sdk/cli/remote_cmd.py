@@ -205,7 +205,7 @@ class RegisteredEntityCommand(click.Command):
             kind = self.KIND[self.name]
             from sdk.remote.remote import KINDS
 
-            _target, types = remote._target_and_inputs(KINDS[kind], entity, entity_version,
+            _target, types = remote.target_and_inputs(KINDS[kind], entity, entity_version,
                                                        run_options.project, run_options.domain)
             interface = interface_pb2.TypedInterface(inputs=interface_pb2.VariableMap(
                 variables={n: interface_pb2.Variable(type=t) for n, t in types.items()}))

@@ -8,7 +8,7 @@ from sdk.remote import executions as ex
 from sdk.remote.config import load_config
 from sdk.remote.data import DataProxyTransfer
 from sdk.remote.connection import AdminConnection
-from sdk.remote.errors import RemoteNotFound
+from sdk.remote.errors import RemoteError, RemoteNotFound
 from sdk.remote.register import register_package
 from sdk.remote.specs import KIND_NAMES, LAUNCH_PLAN, TASK, WORKFLOW
 
@@ -79,7 +79,7 @@ class Remote:
 
     # ---- executions ----------------------------------------------------------------------
 
-    def _target_and_inputs(self, kind, name, version, project, domain):
+    def target_and_inputs(self, kind: int, name: str, version: str, project=None, domain=None):
         """(Identifier to launch, {input: LiteralType}) for a launch plan, workflow (its
         default launch plan, which shares its name) or task."""
         if kind == TASK:
@@ -102,8 +102,7 @@ class Remote:
             except RemoteNotFound:
                 continue
         raise RemoteNotFound(f"no launch plan, workflow or task {name!r} version {version!r} in "
-                             f"{self._where(project, domain)[0]}/{self._where(project, domain)[1]} "
-                             f"on {self.config.endpoint}; register it first")
+                             f"{project}/{domain} on {self.config.endpoint}; register it first")
 
     def execute(self, name: str, version: str, inputs=None, *, kind: str | None = None,
                 project: str | None = None, domain: str | None = None,
@@ -115,14 +114,14 @@ class Remote:
 
         project, domain = self._where(project, domain)
         kind_value = KINDS[kind] if kind else self._resolve_kind(name, version, project, domain)
-        target, types = self._target_and_inputs(kind_value, name, version, project, domain)
+        target, types = self.target_and_inputs(kind_value, name, version, project, domain)
         if isinstance(inputs, literals_pb2.LiteralMap):
             literal_map = inputs
         else:
             literal_map = literals_pb2.LiteralMap()
             for var, value in (inputs or {}).items():
                 if var not in types:
-                    raise RemoteNotFound(f"{KIND_NAMES[kind_value]} {name!r} has no input {var!r}; "
+                    raise RemoteError(f"{KIND_NAMES[kind_value]} {name!r} has no input {var!r}; "
                                          f"its inputs are {sorted(types) or 'none'}")
                 hint = TypeEngine.guess_python_type(types[var])
                 literal_map.literals[var].CopyFrom(TypeEngine.to_literal(
@@ -140,7 +139,8 @@ class Remote:
         return ex.execution_data(self.connection, ident)[1]
 
     def outputs(self, execution) -> dict:
-        """The outputs as Python values (types guessed from the literals' declared types)."""
+        """The outputs as plain values (JSON-friendly; a File is its URI), as the CLI prints
+        them; `output_literals` gives the LiteralMap itself."""
         from sandbox.engine.literals import literal_to_plain
 
         return {name: literal_to_plain(lit)

@@ -65,7 +65,13 @@ def _uncompile(template) -> workflow_pb2.WorkflowTemplate:
     del plain.nodes[:]
     for node in template.nodes:
         if node.id not in (_START, _END):
-            plain.nodes.add().CopyFrom(node)
+            copy = plain.nodes.add()
+            copy.CopyFrom(node)
+            # Packages never list the start node as upstream; a compiler may.
+            kept = [n for n in copy.upstream_node_ids if n != _START]
+            if len(kept) != len(copy.upstream_node_ids):
+                del copy.upstream_node_ids[:]
+                copy.upstream_node_ids.extend(kept)
     bindings = [b for n in _all_nodes(plain) for b in n.inputs] + list(plain.outputs)
     for binding in bindings:
         for promise in _promises(binding.binding):
