@@ -317,6 +317,21 @@ def test_flytekit_package_registers_unchanged(remote, tmp_path, capsys):
             expected = launch_plan_pb2.LaunchPlan(id=expected.id, spec=expected.spec)
         assert without_identifiers(entity.kind, stored) == expected, entity.name
 
+    # flytekit's compiled workflow survives the trip through the admin's closure: promotion
+    # (forced: its image does not exist here) copies what pyflyte wrote.
+    code, _, err = _cli(capsys, "promote", "regflow.flow.wf", "--version", "fk1", "--to",
+                        "staging", "--force", "--endpoint", remote.admin_endpoint, "--insecure")
+    assert code == 0, err
+    keeps_descriptions = _serves_descriptions(remote)
+    for entity in package.entities:
+        dev = without_identifiers(entity.kind, _stored(remote, entity.kind, "development",
+                                                       entity.name, "fk1"))
+        staged = without_identifiers(entity.kind, _stored(remote, entity.kind, "staging",
+                                                          entity.name, "fk1"))
+        if entity.kind != LAUNCH_PLAN and not keeps_descriptions:
+            dev.ClearField("description")
+        assert staged == dev, entity.name
+
 
 FILES_FLOW = textwrap.dedent('''
     import os
