@@ -268,8 +268,14 @@ def test_remote_api_execute_wait_outputs_fetch(remote, workdir):
     with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
         client.register(str(package_path), "api1")
         execution = client.execute("bridgeflow.pipeline", "api1", {"n": 6, "name": "bo"},
-                                   kind="launch plan", envvars={"A": "1"}, tags=["t"])
+                                   kind="launch plan", envvars={"A": "1"}, tags=["t"],
+                                   overwrite_cache=True)
         assert (execution.project, execution.domain) == ("default", "development")
+        # The execution options reach the admin in the execution spec, as flytekit sends them.
+        spec = client.fetch_execution(execution).spec
+        assert [(kv.key, kv.value) for kv in spec.envs.values] == [("A", "1")]
+        assert list(spec.tags) == ["t"] and spec.overwrite_cache
+        assert spec.launch_plan.name == "bridgeflow.pipeline" and spec.launch_plan.version == "api1"
         done = client.wait(execution, poll_interval=0.2, timeout=300)
         assert done.closure.phase == 4  # SUCCEEDED
         assert client.outputs(execution) == {"o0": "bo:36"}
