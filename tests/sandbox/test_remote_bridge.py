@@ -479,3 +479,15 @@ def test_offloaded_literals_are_read_back_through_the_data_proxy(remote):
     with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
         resolved = resolve_literal(client.connection, nested)
     assert resolved.map.literals["xs"] == big
+
+
+def test_without_an_endpoint_the_local_sandbox_admin_is_used(sandbox_home, workdir, capsys,
+                                                             monkeypatch, tmp_path):
+    _root, package_path = workdir
+    for name in ("FLYTECTL_CONFIG", "FLYTE_PLATFORM_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.flyte/config.yaml
+    code, out, err = _cli(capsys, "register", package_path, "--version", "localadmin1")
+    assert code == 0, err
+    assert out.count("registered ") == 5
+    assert _stored(sandbox_home, TASK, "development", "bridgeflow.square", "localadmin1") is not None
