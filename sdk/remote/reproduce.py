@@ -11,14 +11,16 @@ import dataclasses
 import hashlib
 import re
 
-from flyteidl.admin import common_pb2, node_execution_pb2
+import grpc
+from flyteidl.admin import common_pb2, node_execution_pb2, task_pb2
 from flyteidl.core import literals_pb2
 
 from sdk.remote import records
 from sdk.remote.data import literal_map, read_uri
 from sdk.remote.executions import execution_data, get_execution
-from sdk.remote.specs import TASK, WORKFLOW, workflow_spec_from_closure
-from flyteidl.admin import task_pb2
+from sdk.remote.specs import (
+    KIND_NAMES, LAUNCH_PLAN, TASK, WORKFLOW, child_nodes, workflow_spec_from_closure,
+)
 
 _BUNDLE = re.compile(r"^s3://[^/]+/.+\.tar\.gz$")
 
@@ -100,25 +102,74 @@ def _relocated(template, moved: dict[str, str]):
     return copy
 
 
-def _local_package(kind, entity, moved):
-    """A registry Package holding the remote specs (identifiers as the admin filled them)."""
+def _launch_plan_refs(closure):
+    """Identifiers of the launch plans a compiled workflow's nodes call."""
+    templates = [closure.primary.template, *[sub.template for sub in closure.sub_workflows]]
+    stack = [node for template in templates for node in template.nodes]
+    while stack:
+        node = stack.pop()
+        if node.WhichOneof("target") == "workflow_node" and \
+                node.workflow_node.WhichOneof("reference") == "launchplan_ref":
+            yield node.workflow_node.launchplan_ref
+        stack.extend(child_nodes(node))
+
+
+def _gather(conn, kind, entity):
+    """(task templates, workflow specs, launch plans) the run needs: the target and, through
+    launch plan nodes, every launch plan and workflow it calls (Flyte runs those as separate
+    executions; the sandbox inlines them, so they must be registered locally too)."""
+    from flyteidl.admin import launch_plan_pb2
+
+    if kind == TASK:
+        return [entity.closure.compiled_task.template], [], []
+    tasks, workflows, plans = {}, {}, {}
+    queue = [entity]
+    while queue:
+        workflow = queue.pop()
+        key = (workflow.id.project, workflow.id.domain, workflow.id.name, workflow.id.version)
+        if key in workflows:
+            continue
+        closure = workflow.closure.compiled_workflow
+        workflows[key] = workflow_spec_from_closure(closure)
+        for task in closure.tasks:
+            ident = task.template.id
+            tasks[(ident.project, ident.domain, ident.name, ident.version)] = task.template
+        for ref in _launch_plan_refs(closure):
+            ref_key = (ref.project, ref.domain, ref.name, ref.version)
+            if ref_key in plans:
+                continue
+            plan = conn.admin.call("GetLaunchPlan", common_pb2.ObjectGetRequest(id=ref),
+                                   f"fetch launch plan {ref.name!r} version {ref.version!r}")
+            plans[ref_key] = launch_plan_pb2.LaunchPlan(id=plan.id, spec=plan.spec)
+            queue.append(conn.admin.call(
+                "GetWorkflow", common_pb2.ObjectGetRequest(id=plan.spec.workflow_id),
+                f"fetch workflow {plan.spec.workflow_id.name!r}"))
+    return list(tasks.values()), list(workflows.values()), list(plans.values())
+
+
+def _register_locally(store, objects, templates, workflows, plans, moved) -> None:
+    """Register the remote specs in the local store under their own identifiers: tasks, then
+    workflows, then launch plans (each may reference the ones before), one registry package
+    per project/domain/version, since a package is registered under one version."""
+    from sandbox.registry import register_package
     from sandbox.registry.package import Package, PackagedEntity
 
-    entities = []
-    if kind == TASK:
-        templates = [entity.closure.compiled_task.template]
-    else:
-        templates = [t.template for t in entity.closure.compiled_workflow.tasks]
-    for i, template in enumerate(templates):
-        spec = task_pb2.TaskSpec(template=_relocated(template, moved))
-        entities.append(PackagedEntity(i, TASK, template.id.name, f"task {template.id.name}", spec))
-    if kind == WORKFLOW:
-        spec = workflow_spec_from_closure(entity.closure.compiled_workflow)
-        entities.append(PackagedEntity(len(entities), WORKFLOW, entity.id.name,
-                                       f"workflow {entity.id.name}", spec))
-    digest = hashlib.sha256(b"".join(e.spec.SerializeToString(deterministic=True)
-                                     for e in entities)).hexdigest()
-    return Package(f"reproduction of {entity.id.name}", entities, None, None, digest), templates
+    tasks = [(TASK, t.id, task_pb2.TaskSpec(template=_relocated(t, moved))) for t in templates]
+    flows = [(WORKFLOW, w.template.id, w) for w in workflows]
+    launches = [(LAUNCH_PLAN, lp.id, lp) for lp in plans]
+    for group in (tasks, flows, launches):
+        by_version: dict[tuple, list] = {}
+        for kind, ident, spec in group:
+            by_version.setdefault((ident.project, ident.domain, ident.version), []).append(
+                (kind, ident.name, spec))
+        for (project, domain, version), members in by_version.items():
+            entities = [PackagedEntity(i, kind, name, f"{KIND_NAMES[kind]} {name}", spec)
+                        for i, (kind, name, spec) in enumerate(members)]
+            digest = hashlib.sha256(b"".join(e.spec.SerializeToString(deterministic=True)
+                                             for e in entities)).hexdigest()
+            package = Package(f"reproduction {project}/{domain}/{version}", entities, None,
+                              None, digest)
+            register_package(store, objects, package, project, domain, version)
 
 
 # ---- comparing outputs ---------------------------------------------------------------------
@@ -172,7 +223,10 @@ def _remote_node_outputs(conn, ident) -> dict:
                 continue
             data = conn.admin.call("GetNodeExecutionData",
                                    node_execution_pb2.NodeExecutionGetDataRequest(id=node.id),
-                                   f"get the outputs of node {node.id.node_id!r}")
+                                   f"get the outputs of node {node.id.node_id!r}",
+                                   allow=(grpc.StatusCode.NOT_FOUND,))
+            if isinstance(data, grpc.RpcError):
+                continue  # an admin may keep no data for subworkflow or launch plan nodes
             outputs[node.id.node_id] = literal_map(conn, data.full_outputs, data.outputs)
         if not page.token or not page.node_executions:
             return outputs
@@ -192,7 +246,6 @@ def reproduce(conn, ref: str, project: str, domain: str, state, on_event=None,
     """Run the remote execution `ref` again in the local sandbox `state`; the outputs' diff."""
     from sandbox.engine import create_execution, run_execution
     from sandbox.engine.setup import context_from_state
-    from sandbox.registry import register_package
     from sandbox.storage import ObjectStore
     from sdk.errors import ExecutionFailed
     from sdk.remote.executions import parse_execution_ref
@@ -203,12 +256,10 @@ def reproduce(conn, ref: str, project: str, domain: str, state, on_event=None,
     inputs, remote_outputs = execution_data(conn, ident)
     objects = ObjectStore.from_state(state)
     project, domain = entity.id.project, entity.id.domain
-    templates = ([entity.closure.compiled_task.template] if kind == TASK else
-                 [t.template for t in entity.closure.compiled_workflow.tasks])
+    templates, workflows, plans = _gather(conn, kind, entity)
     moved = _copy_bundles(conn, templates, objects, project, domain)
-    package, _ = _local_package(kind, entity, moved)
     ctx = context_from_state(state, on_event=on_event)
-    register_package(ctx.store, objects, package, project, domain, entity.id.version)
+    _register_locally(ctx.store, objects, templates, workflows, plans, moved)
     local_inputs = literals_pb2.LiteralMap()
     for name, literal in inputs.literals.items():
         local_inputs.literals[name].CopyFrom(_localize_blobs(conn, literal, objects))
@@ -222,9 +273,8 @@ def reproduce(conn, ref: str, project: str, domain: str, state, on_event=None,
         say(f"the local run failed: {failure}")
         local_outputs = literals_pb2.LiteralMap()
     remote_nodes = _remote_node_outputs(conn, ident)
-    local_nodes = _local_node_outputs(ctx.store, local_id, set(remote_nodes) | {
-        n.id for n in (entity.closure.compiled_workflow.primary.template.nodes
-                       if kind == WORKFLOW else []) if n.id not in ("start-node", "end-node")})
+    # Nodes whose outputs the admin reports; the workflow's outputs as node "outputs".
+    local_nodes = _local_node_outputs(ctx.store, local_id, set(remote_nodes))
     remote_nodes["outputs"], local_nodes["outputs"] = remote_outputs, local_outputs
 
     def read_local(uri):

@@ -37,7 +37,8 @@ def _promises(binding_data):
             yield from _promises(item)
 
 
-def _child_nodes(node):
+def child_nodes(node):
+    """Nodes nested in an array node or in a branch's cases."""
     kind = node.WhichOneof("target")
     if kind == "array_node":
         yield node.array_node.node
@@ -56,7 +57,7 @@ def _all_nodes(template):
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(_child_nodes(node))
+        stack.extend(child_nodes(node))
 
 
 def _uncompile(template) -> workflow_pb2.WorkflowTemplate:

@@ -343,7 +343,25 @@ FILES_FLOW = textwrap.dedent('''
     import os
     import tempfile
 
-    from sdk import File, task, workflow
+    from sdk import File, LaunchPlan, task, workflow
+
+
+    @task
+    def inc(x: int) -> int:
+        return x + 1
+
+
+    @workflow
+    def inner(x: int) -> int:
+        return inc(x=x)
+
+
+    inner_lp = LaunchPlan.get_or_create(inner, name="bridge_inner_lp")
+
+
+    @workflow
+    def outer(x: int) -> int:
+        return inc(x=inner_lp(x=x))
 
 
     @task
@@ -491,3 +509,27 @@ def test_without_an_endpoint_the_local_sandbox_admin_is_used(sandbox_home, workd
     assert code == 0, err
     assert out.count("registered ") == 5
     assert _stored(sandbox_home, TASK, "development", "bridgeflow.square", "localadmin1") is not None
+
+
+def test_reproduce_a_workflow_calling_a_launch_plan(remote, sandbox_home, tmp_path, capsys,
+                                                    monkeypatch):
+    """A launch plan node is a separate execution on Flyte; the sandbox inlines it, so the
+    called launch plan and its workflow are fetched and registered locally as well."""
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "bridgefiles.py").write_text(FILES_FLOW)
+    monkeypatch.chdir(root)
+    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    code, out, err = _cli(capsys, "run", "--remote", "--version", "lpnode1", *endpoint,
+                          "bridgefiles.py", "outer", "--x", "4")
+    assert code == 0, err
+    assert out.strip() == "o0: 6"
+    execution = err.split("execution default/development/")[1].split()[0]
+    code, out, err = _cli(capsys, "reproduce", execution, "--json", *endpoint)
+    assert code == 0, err
+    import json
+
+    result = json.loads(out)
+    assert result["identical"] is True
+    nodes = {n.node_id for n in open_store(sandbox_home.database_url).nodes(result["local"])}
+    assert {"n0-n0", "n1"} <= nodes
