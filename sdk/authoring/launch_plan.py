@@ -1,7 +1,10 @@
 """Launch plans: a workflow with default and fixed inputs, registered under its own name.
 
 Every workflow has a default launch plan named as the workflow. The registry below keeps the
-launch plans created in this process, by name, so the packager finds them.
+launch plans created in this process, by workflow and name, so the packager finds them. Two
+workflows of different modules may each have a launch plan of the same name in one process (a
+test session loads many files); the packager refuses to put both into one package, as Flyte admin
+would keep only one.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from flyteidl.core import literals_pb2
 from sdk.authoring.tracing import current_scope
 from sdk.errors import CompileError
 
-_registry: dict[str, "LaunchPlan"] = {}
+_registry: dict[tuple[str, str], "LaunchPlan"] = {}
 
 
 class LaunchPlan:
@@ -54,11 +57,12 @@ class LaunchPlan:
         name = name or workflow.name
         default_inputs = default_inputs or {}
         fixed_inputs = fixed_inputs or {}
-        existing = _registry.get(name)
+        key = (workflow.name, name)
+        existing = _registry.get(key)
         if existing is not None:
             asked_for_inputs = bool(default_inputs or fixed_inputs)
             differs = (existing.default_inputs, existing.fixed_inputs) != (default_inputs, fixed_inputs)
-            if existing.workflow.name != workflow.name or (asked_for_inputs and differs):
+            if asked_for_inputs and differs:
                 raise CompileError(
                     f"launch plan {name}: already exists for workflow {existing.workflow.name} with other "
                     "inputs; give the new launch plan another name"
@@ -68,7 +72,7 @@ class LaunchPlan:
             default_inputs, fixed_inputs = existing.default_inputs, existing.fixed_inputs
         # Rebuilt even when it exists, so a reloaded module's workflow object is the one used.
         plan = cls(name, workflow, default_inputs, fixed_inputs)
-        _registry[name] = plan
+        _registry[key] = plan
         return plan
 
     def fixed_literals(self) -> dict[str, literals_pb2.Literal]:
