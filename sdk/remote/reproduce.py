@@ -241,19 +241,14 @@ def _local_node_outputs(store, execution_id: str, node_ids) -> dict:
     return outputs
 
 
-def reproduce(conn, ref: str, project: str, domain: str, state, on_event=None,
-              say=lambda text: None) -> Reproduction:
-    """Run the remote execution `ref` again in the local sandbox `state`; the outputs' diff."""
+def _run_locally(conn, kind, entity, inputs, state, on_event, say):
+    """Register what the remote run used in the local sandbox and run it there; (engine
+    context, object store, local execution id, its outputs; empty when it failed)."""
     from sandbox.engine import create_execution, run_execution
     from sandbox.engine.setup import context_from_state
     from sandbox.storage import ObjectStore
     from sdk.errors import ExecutionFailed
-    from sdk.remote.executions import parse_execution_ref
 
-    ident = parse_execution_ref(ref, project, domain) if isinstance(ref, str) else ref
-    execution = get_execution(conn, ident)
-    kind, entity = _remote_target(conn, execution)
-    inputs, remote_outputs = execution_data(conn, ident)
     objects = ObjectStore.from_state(state)
     project, domain = entity.id.project, entity.id.domain
     templates, workflows, plans = _gather(conn, kind, entity)
@@ -265,21 +260,37 @@ def reproduce(conn, ref: str, project: str, domain: str, state, on_event=None,
         local_inputs.literals[name].CopyFrom(_localize_blobs(conn, literal, objects))
     local_id = create_execution(ctx.store, project, domain, entity.id.name, entity.id.version,
                                 local_inputs)
-    say(f"remote execution {ident.project}/{ident.domain}/{ident.name} -> local execution "
-        f"{local_id}")
+    say(f"local execution {local_id}")
     try:
-        local_outputs = run_execution(ctx, local_id)
+        return ctx, objects, local_id, run_execution(ctx, local_id)
     except ExecutionFailed as failure:
         say(f"the local run failed: {failure}")
-        local_outputs = literals_pb2.LiteralMap()
+        return ctx, objects, local_id, literals_pb2.LiteralMap()
+
+
+def reproduce(conn, ref, project: str, domain: str, state, on_event=None,
+              say=lambda text: None) -> Reproduction:
+    """Run the remote execution `ref` (a reference string or a WorkflowExecutionIdentifier)
+    again in the local sandbox `state`; the outputs' diff, recorded."""
+    from sdk.remote.executions import parse_execution_ref
+
+    ident = parse_execution_ref(ref, project, domain) if isinstance(ref, str) else ref
+    kind, entity = _remote_target(conn, get_execution(conn, ident))
+    inputs, remote_outputs = execution_data(conn, ident)
+    say(f"remote execution {ident.project}/{ident.domain}/{ident.name} ran "
+        f"{KIND_NAMES[kind]} {entity.id.name} version {entity.id.version}")
+    ctx, objects, local_id, local_outputs = _run_locally(conn, kind, entity, inputs, state,
+                                                         on_event, say)
     remote_nodes = _remote_node_outputs(conn, ident)
     # Nodes whose outputs the admin reports; the workflow's outputs as node "outputs".
     local_nodes = _local_node_outputs(ctx.store, local_id, set(remote_nodes))
     remote_nodes["outputs"], local_nodes["outputs"] = remote_outputs, local_outputs
 
     def read_local(uri):
-        data = objects.get_bytes(uri) if uri.startswith("s3://") else open(uri, "rb").read()
-        return data or b""
+        if uri.startswith("s3://"):
+            return objects.get_bytes(uri) or b""
+        with open(uri, "rb") as handle:
+            return handle.read()
 
     diff = diff_outputs(remote_nodes, local_nodes, lambda uri: read_uri(conn, uri), read_local)
     result = Reproduction(f"{ident.project}/{ident.domain}/{ident.name}", local_id, diff)
@@ -288,5 +299,3 @@ def reproduce(conn, ref: str, project: str, domain: str, state, on_event=None,
                                            "identical": result.identical})
     records.send_reproduction(getattr(state, "admin_endpoint", ""), result, conn.config.endpoint)
     return result
-
-

@@ -235,6 +235,13 @@ def test_run_promote_and_reproduce(remote, sandbox_home, workdir, capsys, monkey
     local_id = err.split("local execution ")[1].split()[0]
     nodes = {n.node_id: n.state for n in open_store(sandbox_home.database_url).nodes(local_id)}
     assert nodes == {"n0": "succeeded", "n1": "succeeded"}  # really run, not a cache hit
+    # Recorded by the local sandbox's API and in its home.
+    with Remote(sandbox_home.admin_endpoint, insecure=True, env={}) as local_client:
+        kept = _skiff_api(local_client.connection.channel).ListReproductions(
+            sandbox_pb2.ListReproductionsRequest()).reproductions
+    assert any(r.local_execution == local_id and r.identical and
+               r.source == f"default/development/{dev_execution}" for r in kept)
+    assert any(r["local_execution"] == local_id for r in load_local("reproductions"))
 
 
 def test_forced_promotion_is_recorded_as_forced(remote, workdir, capsys):
