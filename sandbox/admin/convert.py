@@ -72,7 +72,9 @@ def timestamp(value) -> timestamp_pb2.Timestamp | None:
     return stamp
 
 
-def duration(start: dt.datetime | None, end: dt.datetime | None) -> duration_pb2.Duration | None:
+def duration(start, end) -> duration_pb2.Duration | None:
+    """From start to end (or to now while running); None before the start."""
+    start, end = as_datetime(start), as_datetime(end)
     if start is None:
         return None
     span = duration_pb2.Duration()

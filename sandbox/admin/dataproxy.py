@@ -78,7 +78,7 @@ class DataProxy(dataproxy_pb2_grpc.DataProxyServiceServicer):
         if request.artifact_type == dataproxy_pb2.ARTIFACT_TYPE_DECK:
             raise not_found("the sandbox does not render decks")
         ident = request.node_execution_id
-        _, node = self.admin._node(ident)
+        _, node, _ = self.admin._node(ident)
         if not node.output_uri:
             raise not_found(f"node {ident.node_id!r} of execution {ident.execution_id.name} "
                             "has no outputs yet")

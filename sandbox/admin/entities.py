@@ -40,6 +40,37 @@ def _workflow_task_references(spec: workflow_pb2.WorkflowSpec):
         yield from _task_references(nodes)
 
 
+def _all_nodes(nodes):
+    """Every node, also inside branches and array nodes."""
+    for node in nodes:
+        yield node
+        kind = node.WhichOneof("target")
+        if kind == "array_node":
+            yield from _all_nodes([node.array_node.node])
+        elif kind == "branch_node":
+            if_else = node.branch_node.if_else
+            inner = [block.then_node for block in [if_else.case, *if_else.other]]
+            if if_else.HasField("else_node"):
+                inner.append(if_else.else_node)
+            yield from _all_nodes(inner)
+
+
+def canonical(message):
+    """A copy in which node upstream ids are sorted: flytekit writes them in set order, and
+    Flyte's compiler (whose result flyteadmin compares) does not depend on that order."""
+    message = type(message).FromString(message.SerializeToString())
+    if isinstance(message, workflow_pb2.WorkflowSpec):
+        for template in [message.template, *message.sub_workflows]:
+            nodes = list(template.nodes)
+            if template.HasField("failure_node"):
+                nodes.append(template.failure_node)
+            for node in _all_nodes(nodes):
+                ids = sorted(node.upstream_node_ids)
+                del node.upstream_node_ids[:]
+                node.upstream_node_ids.extend(ids)
+    return message
+
+
 def _page(items: list, request) -> tuple[list, str]:
     """One page of `items` by the request's limit and token (an offset, as a string)."""
     start = int(request.token) if request.token.isdigit() else 0
@@ -74,7 +105,8 @@ class EntityRpcs:
         previous = self.store.entity_spec(kind, ident.project, ident.domain, ident.name,
                                           ident.version)
         if previous is not None:
-            if parse(previous) == message:  # messages, not bytes: maps have no fixed order
+            # Messages, not bytes (maps have no fixed order), and upstream ids in any order.
+            if canonical(parse(previous)) == canonical(message):
                 raise already_exists(f"{kind_name(kind)} {convert.describe_id(ident)} is "
                                      "already registered with an identical spec")
             raise invalid(f"{kind_name(kind)} {convert.describe_id(ident)} is already "

@@ -13,6 +13,7 @@ from sandbox.admin.entities import _filter_value, _page
 from sandbox.admin.errors import AdminError, already_exists, invalid, not_found, rpc
 from sandbox.engine import create_execution
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
+from sandbox.store.records import NodeRecord
 
 RUNNING_NODE_STATES = {"queued", "running", "retrying", "waiting"}
 
@@ -138,18 +139,24 @@ class ExecutionRpcs:
         return workflow_pb2.WorkflowSpec.FromString(data).template if data else None
 
     def _node_kinds(self, record) -> dict[str, str]:
-        """Top-level node id -> its target kind (task_node, workflow_node, array_node, ...)."""
+        """Top-level node id -> kind, in template order: task_node, subworkflow, launch_plan,
+        array_node, branch_node, gate_node."""
         template = self._template(record)
         if template is None:
             return {}
         nodes = list(template.nodes)
         if template.HasField("failure_node"):
             nodes.append(template.failure_node)
-        return {n.id: n.WhichOneof("target") for n in nodes}
+        kinds = {}
+        for node in nodes:
+            kind = node.WhichOneof("target")
+            if kind == "workflow_node":
+                ref = node.workflow_node.WhichOneof("reference")
+                kind = "subworkflow" if ref == "sub_workflow_ref" else "launch_plan"
+            kinds[node.id] = kind
+        return kinds
 
-    def node_message(self, record, node, kinds) -> node_execution_pb2.NodeExecution:
-        kind = kinds.get(node.node_id.split("-", 1)[0]) if "-" not in node.node_id else None
-        kind = kinds.get(node.node_id, kind)
+    def node_message(self, record, node, kind) -> node_execution_pb2.NodeExecution:
         closure = node_execution_pb2.NodeExecutionClosure(
             phase=convert.node_phase(node.state),
             started_at=convert.timestamp(node.started_at),
@@ -162,50 +169,65 @@ class ExecutionRpcs:
                 kind=core_execution_pb2.ExecutionError.USER))
         elif node.output_uri:
             closure.output_uri = f"{node.output_uri}/outputs.pb"
-        if kind == "task_node" or (kind is None and node.task):
+        if kind == "task_node":
             closure.task_node_metadata.cache_status = (
                 catalog_pb2.CACHE_HIT if node.state == "cached" else catalog_pb2.CACHE_DISABLED)
-        node_id = node.node_id.rsplit("-", 1)[-1] if "-" in node.node_id else node.node_id
+        # Inlined nodes are stored as "<parent>-<id>"; flytekit maps them by their own id.
         metadata = node_execution_pb2.NodeExecutionMetaData(
-            retry_group=str(node.attempt), spec_node_id=node_id,
-            is_parent_node=kind == "workflow_node", is_array=kind == "array_node")
+            retry_group=str(node.attempt), spec_node_id=node.node_id.rsplit("-", 1)[-1],
+            is_parent_node=kind == "subworkflow", is_array=kind == "array_node")
         return node_execution_pb2.NodeExecution(
             id=identifier_pb2.NodeExecutionIdentifier(
                 node_id=node.node_id,
                 execution_id=convert.execution_id(record.project, record.domain, record.id)),
             input_uri=node.input_uri or "", closure=closure, metadata=metadata)
 
-    def _nodes(self, record, parent: str = ""):
-        kinds = self._node_kinds(record)
+    def _nodes(self, record, parent: str = "") -> list[tuple[object, str | None]]:
+        """(row, kind) of the top-level nodes, or of `parent`'s direct children."""
         rows = self.store.nodes(record.id)
         if parent:
             prefix = parent + "-"
-            rows = [r for r in rows if r.node_id.startswith(prefix)
-                    and "-" not in r.node_id[len(prefix):]]
-        elif kinds:
-            rows = [r for r in rows if r.node_id in kinds]
-        return kinds, rows
+            return [(r, "task_node" if r.task else None) for r in rows
+                    if r.node_id.startswith(prefix) and "-" not in r.node_id[len(prefix):]]
+        kinds = self._node_kinds(record)
+        if not kinds:  # a single task: its one node
+            return [(r, "task_node") for r in rows]
+        by_id = {r.node_id: r for r in rows}
+        listed = []
+        for node_id, kind in kinds.items():
+            row = by_id.get(node_id) or _parent_row(record.id, node_id, rows)
+            if row is not None:
+                listed.append((row, kind))
+        return listed
 
     @rpc
     def ListNodeExecutions(self, request, context):
         record = self._record(request.workflow_execution_id)
-        kinds, rows = self._nodes(record, request.unique_parent_id)
-        messages = [self.node_message(record, r, kinds) for r in rows]
+        messages = [self.node_message(record, row, kind)
+                    for row, kind in self._nodes(record, request.unique_parent_id)]
         chunk, token = _page(messages, request)
         return node_execution_pb2.NodeExecutionList(node_executions=chunk, token=token)
 
-    def _node(self, ident):
+    def _node(self, ident, synthesized_ok: bool = False):
+        """(execution, row, kind) of a node; subworkflow and launch plan nodes, which the
+        engine inlines, are summarised from their inner nodes when `synthesized_ok`."""
         record = self._record(ident.execution_id)
         node = self.store.node(record.id, ident.node_id)
+        kind = self._node_kinds(record).get(ident.node_id)
+        if node is None and synthesized_ok and kind in ("subworkflow", "launch_plan"):
+            node = _parent_row(record.id, ident.node_id, self.store.nodes(record.id))
         if node is None:
             raise not_found(f"node {ident.node_id!r} of execution {record.project}/"
-                            f"{record.domain}/{record.id} does not exist (yet)")
-        return record, node
+                            f"{record.domain}/{record.id} does not exist (yet)"
+                            + ("; the sandbox keeps no data of its own for subworkflow and "
+                               "launch plan nodes: read their inner nodes"
+                               if kind in ("subworkflow", "launch_plan") else ""))
+        return record, node, kind or ("task_node" if node.task else None)
 
     @rpc
     def GetNodeExecution(self, request, context):
-        record, node = self._node(request.id)
-        return self.node_message(record, node, self._node_kinds(record))
+        record, node, kind = self._node(request.id, synthesized_ok=True)
+        return self.node_message(record, node, kind)
 
     def _node_inputs(self, node) -> literals_pb2.LiteralMap:
         data = self.objects.get_bytes(node.input_uri) if node.input_uri else None
@@ -213,7 +235,7 @@ class ExecutionRpcs:
 
     @rpc
     def GetNodeExecutionData(self, request, context):
-        _, node = self._node(request.id)
+        _, node, _ = self._node(request.id)
         response = node_execution_pb2.NodeExecutionGetDataResponse(
             full_inputs=self._node_inputs(node))
         if node.outputs is not None and node.state in ("succeeded", "cached"):
@@ -250,7 +272,7 @@ class ExecutionRpcs:
 
     @rpc
     def ListTaskExecutions(self, request, context):
-        record, node = self._node(request.node_execution_id)
+        record, node, _ = self._node(request.node_execution_id)
         if not node.task or node.state == "queued":
             return task_execution_pb2.TaskExecutionList()
         messages = [self.task_execution_message(record, node, a) for a in range(node.attempt + 1)]
@@ -259,18 +281,45 @@ class ExecutionRpcs:
 
     @rpc
     def GetTaskExecution(self, request, context):
-        record, node = self._node(request.id.node_execution_id)
+        record, node, _ = self._node(request.id.node_execution_id)
         return self.task_execution_message(record, node, request.id.retry_attempt)
 
     @rpc
     def GetTaskExecutionData(self, request, context):
-        _, node = self._node(request.id.node_execution_id)
+        _, node, _ = self._node(request.id.node_execution_id)
         response = task_execution_pb2.TaskExecutionGetDataResponse(
             full_inputs=self._node_inputs(node))
         if (request.id.retry_attempt == node.attempt and node.outputs is not None
                 and node.state in ("succeeded", "cached")):
             response.full_outputs.CopyFrom(literals_pb2.LiteralMap.FromString(node.outputs))
         return response
+
+
+def _parent_row(execution_id: str, node_id: str, rows):
+    """A stand-in row for an inlined subworkflow or launch plan node, from its inner rows:
+    failed when one failed, succeeded when all did, running once one started."""
+    inner = [r for r in rows if r.node_id.startswith(node_id + "-")]
+    if not inner:
+        return None
+    states = {r.state for r in inner}
+    if "failed" in states:
+        state = "failed"
+    elif states <= {"succeeded", "cached", "skipped"}:
+        state = "succeeded"
+    elif states == {"queued"}:
+        state = "queued"
+    else:
+        state = "running"
+    starts = [convert.as_datetime(r.started_at) for r in inner if r.started_at]
+    ends = [convert.as_datetime(r.ended_at) for r in inner if r.ended_at]
+    failed = next((r for r in inner if r.state == "failed"), None)
+    return NodeRecord(
+        id=0, execution_id=execution_id, node_id=node_id, task=None, state=state, attempt=0,
+        user_failures=0, system_failures=0, input_uri=None, output_uri=None, outputs=None,
+        error=f"{failed.node_id}: {failed.error}" if failed else None, container_id=None,
+        logs=None, started_at=min(starts) if starts else None,
+        ended_at=max(ends) if ends and state in ("succeeded", "failed") else None,
+        duration=None)
 
 
 def _engine_takes_ids() -> bool:

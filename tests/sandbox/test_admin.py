@@ -398,3 +398,19 @@ def test_cache_list_and_clear(skiff_api, admin, package, registered):
     removed = skiff_api.ClearCache(sandbox_pb2.ClearCacheRequest(task=task)).removed
     assert removed == len(entries)
     assert not skiff_api.ListCacheEntries(sandbox_pb2.ListCacheEntriesRequest(task=task)).entries
+
+
+def test_upstream_ids_in_another_order_are_the_same_workflow():
+    """flytekit writes upstream node ids in set order; re-registering must not fail on it."""
+    from flyteidl.core import workflow_pb2 as core_workflow_pb2
+
+    from sandbox.admin.entities import canonical
+
+    def spec(order, retries=0):
+        node = core_workflow_pb2.Node(id="n2", upstream_node_ids=order)
+        node.metadata.retries.retries = retries
+        return workflow_pb2.WorkflowSpec(template=core_workflow_pb2.WorkflowTemplate(nodes=[node]))
+
+    assert spec(["n1", "n0"]) != spec(["n0", "n1"])
+    assert canonical(spec(["n1", "n0"])) == canonical(spec(["n0", "n1"]))
+    assert canonical(spec(["n1", "n0"])) != canonical(spec(["n0", "n1"], retries=2))

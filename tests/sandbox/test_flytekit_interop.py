@@ -38,6 +38,38 @@ FLOW = textwrap.dedent('''
         return add(a=square(x=x), b=x)
 ''')
 
+NESTED = textwrap.dedent('''
+    from typing import List
+
+    from flytekit import LaunchPlan, conditional, task, workflow
+
+
+    @task
+    def square(x: int) -> int:
+        return x * x
+
+
+    @task
+    def total(xs: List[int]) -> int:
+        return sum(xs)
+
+
+    @workflow
+    def inner(x: int) -> int:
+        return square(x=x)
+
+
+    inner_lp = LaunchPlan.get_or_create(inner, name="inner_lp")
+
+
+    @workflow
+    def outer(x: int = 3) -> int:
+        a = inner(x=x)
+        b = inner_lp(x=a)
+        c = conditional("big").if_(b > 10).then(square(x=2)).else_().then(square(x=3))
+        return total(xs=[a, b, c])
+''')
+
 
 @pytest.fixture(scope="session")
 def flytekit_image(sandbox_home, tmp_path_factory):
@@ -60,6 +92,7 @@ def flyte_project(sandbox_home, tmp_path_factory):
     (root / "interop").mkdir()
     (root / "interop" / "__init__.py").write_text("")
     (root / "interop" / "flow.py").write_text(FLOW)
+    (root / "interop" / "nested.py").write_text(NESTED)
     config = root / "config.yaml"
     config.write_text(f"admin:\n  endpoint: dns:///{sandbox_home.admin_endpoint}\n"
                       "  insecure: true\n")
@@ -86,7 +119,7 @@ def registered_version(flyte_project, flytekit_image):
     version = "fk-" + uuid.uuid4().hex[:8]
     result = pyflyte_register(root, config, flytekit_image, version)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Successfully registered 4 entities" in result.stdout
+    assert "Successfully registered 11 entities" in result.stdout
     return version
 
 
@@ -99,6 +132,19 @@ def test_pyflyte_register_then_flyteremote_runs_it_in_containers(remote, registe
     nodes = execution.node_executions
     assert set(nodes) == {"n0", "n1"}
     assert nodes["n0"].outputs.get("o0", as_type=int) == 16
+
+
+def test_subworkflow_launch_plan_and_branch_nodes_sync_in_flyteremote(remote,
+                                                                      registered_version):
+    lp = remote.fetch_launch_plan(name="interop.nested.outer", version=registered_version)
+    execution = remote.wait(remote.execute(lp, inputs={"x": 2}, wait=False), timeout=300)
+    assert execution.is_successful, execution.error
+    # a = 2*2, b = a*a through a launch plan node, c = square(2) as b > 10: 4 + 16 + 4
+    assert execution.outputs.get("o0", as_type=int) == 24
+    nodes = execution.node_executions
+    assert set(nodes) == {"n0", "n1", "n2", "n3"}
+    assert all(n.is_done and n.closure.phase == 3 for n in nodes.values())  # SUCCEEDED
+    assert nodes["n2"].outputs.get("o0", as_type=int) == 4
 
 
 def test_registering_the_same_version_again_succeeds(flyte_project, flytekit_image,
