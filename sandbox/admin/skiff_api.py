@@ -115,9 +115,11 @@ class SkiffSandboxService(sandbox_pb2_grpc.SandboxServiceServicer):
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (p.project, p.name, p.version, p.from_domain, p.to_domain, p.admin_endpoint,
                  int(p.forced), p.evidence_execution, "\n".join(p.entities), now))
-        return self._list_promotions(only_latest=True)[0]
+            # Read inside the write transaction: the row just inserted, not a concurrent one.
+            new_id = cursor.execute("SELECT MAX(id) FROM admin_promotions").fetchall()[0][0]
+        return self._list_promotions(record_id=new_id)[0]
 
-    def _list_promotions(self, project: str = "", name: str = "", only_latest: bool = False):
+    def _list_promotions(self, project: str = "", name: str = "", record_id: int | None = None):
         sql = ("SELECT id, project, name, version, from_domain, to_domain, admin_endpoint, "
                "forced, evidence_execution, entities, created_at FROM admin_promotions WHERE 1 = 1")
         params: list = []
@@ -127,7 +129,10 @@ class SkiffSandboxService(sandbox_pb2_grpc.SandboxServiceServicer):
         if name:
             sql += " AND name = ?"
             params.append(name)
-        sql += " ORDER BY id DESC" + (" LIMIT 1" if only_latest else "")
+        if record_id is not None:
+            sql += " AND id = ?"
+            params.append(record_id)
+        sql += " ORDER BY id DESC"
         return [sandbox_pb2.PromotionRecord(
             id=r[0], project=r[1], name=r[2], version=r[3], from_domain=r[4], to_domain=r[5],
             admin_endpoint=r[6], forced=bool(r[7]), evidence_execution=r[8],
@@ -152,15 +157,20 @@ class SkiffSandboxService(sandbox_pb2_grpc.SandboxServiceServicer):
                 "identical, diff, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (r.source, r.source_endpoint, r.local_execution, int(r.identical), r.diff,
                  utcnow()))
-        return self._list_reproductions(only_latest=True)[0]
+            new_id = cursor.execute("SELECT MAX(id) FROM admin_reproductions").fetchall()[0][0]
+        return self._list_reproductions(record_id=new_id)[0]
 
-    def _list_reproductions(self, only_latest: bool = False):
+    def _list_reproductions(self, record_id: int | None = None):
         sql = ("SELECT id, source, source_endpoint, local_execution, identical, diff, created_at "
-               "FROM admin_reproductions ORDER BY id DESC" + (" LIMIT 1" if only_latest else ""))
+               "FROM admin_reproductions")
+        params: list = []
+        if record_id is not None:
+            sql += " WHERE id = ?"
+            params.append(record_id)
         return [sandbox_pb2.ReproductionRecord(
             id=r[0], source=r[1], source_endpoint=r[2], local_execution=r[3],
             identical=bool(r[4]), diff=r[5], created_at=convert.timestamp(r[6]))
-            for r in self.db.query(sql)]
+            for r in self.db.query(sql + " ORDER BY id DESC", params)]
 
     @rpc
     def ListReproductions(self, request, context):
