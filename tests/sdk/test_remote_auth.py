@@ -146,3 +146,36 @@ def test_cli_unreachable_exit_1_and_wrong_credentials_exit_2(secured_admin, tmp_
     code = main(["register", package, "--version", "v1", "--endpoint", secured_admin, "--insecure"])
     err = capsys.readouterr().err
     assert code == 2 and "refused client 'skiff-ci'" in err and err.count("\n") == 1
+
+
+@pytest.fixture(scope="module")
+def tls_admin(tmp_path_factory):
+    """The stand-in admin behind TLS, with a self-signed certificate for 127.0.0.1."""
+    import subprocess
+
+    folder = tmp_path_factory.mktemp("tls")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(_Admin(), server)
+    credentials = grpc.ssl_server_credentials([(key.read_bytes(), cert.read_bytes())])
+    port = server.add_secure_port("127.0.0.1:0", credentials)
+    server.start()
+    yield f"127.0.0.1:{port}", str(cert)
+    server.stop(0)
+
+
+def test_tls_with_the_ca_from_the_config_file(tls_admin, tmp_path):
+    endpoint, cert = tls_admin
+    config = tmp_path / "config.yaml"
+    config.write_text(f"admin:\n  endpoint: dns:///{endpoint}\n  insecure: false\n"
+                      f"  caCertFilePath: {cert}\n")
+    with Remote(config_file=str(config), token=GOOD_TOKEN, env={}) as remote:
+        assert remote.config.insecure is False
+        assert remote.version() == "stand-in"
+    # Plain text against a TLS admin does not get through, and says where it tried.
+    with Remote(endpoint, insecure=True, token=GOOD_TOKEN, env={}, timeout=5) as remote:
+        with pytest.raises(AdminUnreachable, match=endpoint):
+            remote.version()
