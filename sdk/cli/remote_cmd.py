@@ -173,6 +173,18 @@ def _package_version(package_path: str) -> str:
     return read_package(package_path).digest[:16]
 
 
+def _upload_local_files(literal_map, transfer) -> None:
+    """File/Directory inputs given as local paths go up through the data proxy first."""
+    import os
+
+    for literal in literal_map.literals.values():
+        if literal.WhichOneof("value") != "scalar" or literal.scalar.WhichOneof("value") != "blob":
+            continue
+        blob = literal.scalar.blob
+        if "://" not in blob.uri and os.path.exists(blob.uri):
+            blob.uri = transfer.upload(blob.uri, os.path.isdir(blob.uri))
+
+
 class RegisteredEntityCommand(click.Command):
     """`skiff run --remote remote-launchplan|remote-workflow|remote-task NAME [--INPUT V ...]`,
     as pyflyte's commands of the same names: run what is registered already."""
@@ -196,20 +208,22 @@ class RegisteredEntityCommand(click.Command):
         from flyteidl.core import interface_pb2
 
         from sdk.cli.engine_cmd import _inputs_from_cli, _parse_extra_args
+        from sdk.remote.data import DataProxyTransfer
+        from sdk.remote.remote import KINDS
 
         ctx = click.get_current_context()
         run_options = ctx.meta["skiff.run"]
         options: RemoteOptions = run_options.remote_options
+        kind = self.KIND[self.name]
         with open_remote(options.config, options.endpoint, options.insecure,
                          run_options.project, run_options.domain) as remote:
-            kind = self.KIND[self.name]
-            from sdk.remote.remote import KINDS
-
             _target, types = remote.target_and_inputs(KINDS[kind], entity, entity_version,
                                                        run_options.project, run_options.domain)
             interface = interface_pb2.TypedInterface(inputs=interface_pb2.VariableMap(
                 variables={n: interface_pb2.Variable(type=t) for n, t in types.items()}))
             inputs = _inputs_from_cli(interface, entity, _parse_extra_args(ctx.args, entity), {})
+            _upload_local_files(inputs, DataProxyTransfer(remote.connection, run_options.project,
+                                                          run_options.domain))
             ident = remote.execute(entity, entity_version, inputs, kind=kind,
                                    execution_name=options.execution_name,
                                    overwrite_cache=options.overwrite_cache,

@@ -434,6 +434,14 @@ def test_file_inputs_go_through_the_data_proxy_and_reproduce(remote, sandbox_hom
     assert uri.startswith("s3://") and uri.endswith("/doc.txt")
     assert ObjectStore.from_state(remote).get_bytes(uri) == b"hi! there!!\n"
 
+    # The registered workflow, run by name: the local file goes up the same way.
+    other = tmp_path / "other.txt"
+    other.write_text("!!!!\n")
+    code, out, err = _cli(capsys, "run", "--remote", *endpoint, "remote-workflow",
+                          "bridgefiles.files", "--version", "files1", "--doc", other)
+    assert code == 0, err
+    assert out.strip() == "o0: 4"
+
     code, out, err = _cli(capsys, "reproduce", execution, "--json", *endpoint)
     assert code == 0, err
     import json
