@@ -401,6 +401,16 @@ FILES_FLOW = textwrap.dedent('''
 
 
     @task
+    def boom(x: int) -> int:
+        raise ValueError(f"refusing {x}")
+
+
+    @workflow
+    def explode(x: int = 1) -> int:
+        return boom(x=x)
+
+
+    @task
     def which_execution() -> str:
         return os.environ["FLYTE_INTERNAL_EXECUTION_ID"]
 
@@ -550,3 +560,16 @@ def test_reproduce_a_workflow_calling_a_launch_plan(remote, sandbox_home, tmp_pa
     assert result["identical"] is True
     nodes = {n.node_id for n in open_store(sandbox_home.database_url).nodes(result["local"])}
     assert {"n0-n0", "n1"} <= nodes
+
+
+def test_a_failed_remote_run_exits_1_with_the_task_error(remote, tmp_path, capsys, monkeypatch):
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "bridgefiles.py").write_text(FILES_FLOW)
+    monkeypatch.chdir(root)
+    code, out, err = _cli(capsys, "run", "--remote", "--version", "boom1", "--endpoint",
+                          remote.admin_endpoint, "--insecure", "bridgefiles.py", "explode")
+    assert code == 1 and out == ""
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("Error: execution ") and "ended FAILED" in last
+    assert "refusing 1" in last
