@@ -83,7 +83,8 @@ def duration(start, end) -> duration_pb2.Duration | None:
     return span
 
 
-def execution_id(project: str, domain: str, name: str) -> identifier_pb2.WorkflowExecutionIdentifier:
+def execution_id(project: str, domain: str,
+                 name: str) -> identifier_pb2.WorkflowExecutionIdentifier:
     return identifier_pb2.WorkflowExecutionIdentifier(project=project, domain=domain, name=name)
 
 

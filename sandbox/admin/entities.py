@@ -272,7 +272,8 @@ class EntityRpcs:
     def ListActiveLaunchPlans(self, request, context):
         plans = []
         for row in self.repo.entities(LAUNCH_PLAN, request.project, request.domain):
-            if self.repo.launch_plan_state(row.project, row.domain, row.name, row.version) == ACTIVE:
+            state = self.repo.launch_plan_state(row.project, row.domain, row.name, row.version)
+            if state == ACTIVE:
                 plans.append(self.launch_plan_message(identifier_pb2.Identifier(
                     resource_type=LAUNCH_PLAN, project=row.project, domain=row.domain,
                     name=row.name, version=row.version)))

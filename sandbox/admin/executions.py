@@ -244,7 +244,8 @@ class ExecutionRpcs:
 
     # ---- task executions: one per attempt of a task node -----------------------------------
 
-    def task_execution_message(self, record, node, attempt: int) -> task_execution_pb2.TaskExecution:
+    def task_execution_message(self, record, node,
+                               attempt: int) -> task_execution_pb2.TaskExecution:
         last = attempt == node.attempt
         state = node.state if last else "failed"
         closure = task_execution_pb2.TaskExecutionClosure(

@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.home:  # executions started from here must find the same home
         os.environ["SKIFF_HOME"] = args.home
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     state = SandboxState.load()
     server, port = build_server(state, args.port)
     server.start()

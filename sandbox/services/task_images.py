@@ -47,7 +47,8 @@ RUN python3 -m venv /opt/venv \\
 FROM ${BASE_IMAGE}
 ARG DIGEST
 LABEL skiff.task-image.digest=${DIGEST}
-RUN (id -u skiff >/dev/null 2>&1 || useradd --uid 1000 --user-group --create-home --shell /bin/sh skiff) \
+RUN (id -u skiff >/dev/null 2>&1 \\
+      || useradd --uid 1000 --user-group --create-home --shell /bin/sh skiff) \\
  && chown 1000:1000 /root && chmod 0755 /root
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
