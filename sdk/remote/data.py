@@ -135,3 +135,20 @@ class DataProxyTransfer:
                               "it is stored")
         with open(local_path, "wb") as handle:
             handle.write(read_uri(self._conn, uri))
+
+
+def list_remote_directory(conn, uri: str) -> list[str]:
+    """The object URIs under a directory URI in the admin's storage; needs storage.connection
+    (the data proxy lists nothing)."""
+    env = conn.config.storage_env()
+    if not uri.startswith("s3://") or not env:
+        raise RemoteError(f"cannot list directory {uri}: the data proxy gives no listing; set "
+                          "storage.connection (endpoint, access-key, secret-key) in the config")
+    from sdk.s3_client import S3Client, S3Config, S3Error, split_s3_uri
+
+    bucket, prefix = split_s3_uri(uri.rstrip("/") + "/")
+    try:
+        return [f"s3://{bucket}/{key}" for key in S3Client(S3Config.from_env(env)).list_keys(
+            bucket, prefix)]
+    except S3Error as exc:
+        raise RemoteError(f"cannot list {uri} in {env['FLYTE_AWS_ENDPOINT']} ({exc})") from None

@@ -16,7 +16,7 @@ from flyteidl.admin import common_pb2, node_execution_pb2, task_pb2
 from flyteidl.core import literals_pb2
 
 from sdk.remote import records
-from sdk.remote.data import literal_map, read_uri
+from sdk.remote.data import list_remote_directory, literal_map, read_uri
 from sdk.remote.executions import execution_data, get_execution
 from sdk.remote.specs import (
     KIND_NAMES, LAUNCH_PLAN, TASK, WORKFLOW, child_nodes, workflow_spec_from_closure,
@@ -66,11 +66,15 @@ def _copy_bundles(conn, templates, objects, project, domain) -> dict[str, str]:
     return moved
 
 
-def _localize_blobs(conn, literal, objects) -> literals_pb2.Literal:
-    """`literal` with every single-file blob it holds copied into the local MinIO (same key,
-    the local bucket), so local containers read the very bytes the remote run read."""
-    from sdk.remote.errors import RemoteError
+def _local_uri(uri: str, objects) -> str:
+    """The same key in the local bucket."""
+    return f"s3://{objects.bucket}/{uri[len('s3://'):].split('/', 1)[1]}"
 
+
+def _localize_blobs(conn, literal, objects) -> literals_pb2.Literal:
+    """`literal` with every blob it holds (files, and directories object by object) copied
+    into the local MinIO (same key, the local bucket), so local containers read the very
+    bytes the remote run read."""
     out = literals_pb2.Literal()
     out.CopyFrom(literal)
     kind = out.WhichOneof("value")
@@ -78,12 +82,12 @@ def _localize_blobs(conn, literal, objects) -> literals_pb2.Literal:
         blob = out.scalar.blob
         if not blob.uri.startswith("s3://"):
             return out
-        if blob.metadata.type.dimensionality != 0:  # MULTIPART: a directory
-            raise RemoteError(f"input directory {blob.uri} cannot be copied for reproduction "
-                              "yet; reproduce runs with file and value inputs")
-        local = f"s3://{objects.bucket}/{blob.uri[len('s3://'):].split('/', 1)[1]}"
-        if not objects.exists(local):
-            objects.put_bytes(local, read_uri(conn, blob.uri))
+        local = _local_uri(blob.uri, objects)
+        is_directory = blob.metadata.type.dimensionality != 0  # MULTIPART
+        for remote_uri in (list_remote_directory(conn, blob.uri) if is_directory else [blob.uri]):
+            copy = _local_uri(remote_uri, objects)
+            if not objects.exists(copy):
+                objects.put_bytes(copy, read_uri(conn, remote_uri))
         blob.uri = local
     elif kind == "collection":
         for i, item in enumerate(literal.collection.literals):
@@ -175,8 +179,10 @@ def _register_locally(store, objects, templates, workflows, plans, moved) -> Non
 # ---- comparing outputs ---------------------------------------------------------------------
 
 
-def _comparable(literal, read):
-    """A value to compare: plain values as they are, blobs by the sha256 of their bytes."""
+def _comparable(literal, read, listing):
+    """A value to compare: plain values as they are, a file by the sha256 of its bytes, a
+    directory by its files' relative paths and hashes (by its name alone when it cannot be
+    listed)."""
     from sandbox.engine.literals import literal_to_plain
 
     kind = literal.WhichOneof("value")
@@ -184,28 +190,36 @@ def _comparable(literal, read):
         blob = literal.scalar.blob
         if blob.metadata.type.dimensionality == 0:  # SINGLE
             return {"blob sha256": hashlib.sha256(read(blob.uri)).hexdigest()}
-        return {"directory": blob.uri.rstrip("/").rsplit("/", 1)[-1]}
+        prefix = blob.uri.rstrip("/") + "/"
+        if listing is None:
+            return {"directory": prefix.rstrip("/").rsplit("/", 1)[-1]}
+        return {"directory": {uri[len(prefix):]: hashlib.sha256(read(uri)).hexdigest()
+                              for uri in sorted(listing(prefix))}}
     if kind == "collection":
-        return [_comparable(item, read) for item in literal.collection.literals]
+        return [_comparable(item, read, listing) for item in literal.collection.literals]
     if kind == "map":
-        return {k: _comparable(v, read) for k, v in sorted(literal.map.literals.items())}
+        return {k: _comparable(v, read, listing) for k, v in sorted(literal.map.literals.items())}
     if kind == "scalar" and literal.scalar.WhichOneof("value") == "structured_dataset":
         return {"structured dataset": literal.scalar.structured_dataset.metadata
                 .structured_dataset_type.format}
     return literal_to_plain(literal)
 
 
-def diff_outputs(remote: dict, local: dict, read_remote, read_local) -> list[str]:
-    """`remote`/`local`: {node id: LiteralMap}; lines for every output that differs."""
+def diff_outputs(remote: dict, local: dict, read_remote, read_local, list_remote=None,
+                 list_local=None) -> list[str]:
+    """`remote`/`local`: {node id: LiteralMap}; lines for every output that differs.
+    Directories are compared file by file when both sides can be listed."""
     import json
 
+    listings = (list_remote, list_local) if list_remote and list_local else (None, None)
     lines = []
     for node in sorted(set(remote) | set(local)):
         theirs = remote.get(node, literals_pb2.LiteralMap()).literals
         ours = local.get(node, literals_pb2.LiteralMap()).literals
         for var in sorted(set(theirs) | set(ours)):
-            a = _comparable(theirs[var], read_remote) if var in theirs else "<missing>"
-            b = _comparable(ours[var], read_local) if var in ours else "<missing>"
+            a = (_comparable(theirs[var], read_remote, listings[0]) if var in theirs
+                 else "<missing>")
+            b = _comparable(ours[var], read_local, listings[1]) if var in ours else "<missing>"
             if a != b:
                 lines.append(f"- {node}.{var}: {json.dumps(a, default=str)}")
                 lines.append(f"+ {node}.{var}: {json.dumps(b, default=str)}")
@@ -292,7 +306,15 @@ def reproduce(conn, ref, project: str, domain: str, state, on_event=None,
         with open(uri, "rb") as handle:
             return handle.read()
 
-    diff = diff_outputs(remote_nodes, local_nodes, lambda uri: read_uri(conn, uri), read_local)
+    def list_local(prefix):
+        bucket, key = prefix[len("s3://"):].split("/", 1)
+        return [f"s3://{bucket}/{o.object_name}"
+                for o in objects.client.list_objects(bucket, prefix=key, recursive=True)]
+
+    list_remote = (lambda prefix: list_remote_directory(conn, prefix)) \
+        if conn.config.storage_env() else None
+    diff = diff_outputs(remote_nodes, local_nodes, lambda uri: read_uri(conn, uri), read_local,
+                        list_remote, list_local)
     result = Reproduction(f"{ident.project}/{ident.domain}/{ident.name}", local_id, diff)
     records.append_local("reproductions", {**dataclasses.asdict(result),
                                            "source_endpoint": conn.config.endpoint,

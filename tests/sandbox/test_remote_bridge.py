@@ -350,7 +350,7 @@ FILES_FLOW = textwrap.dedent('''
     import os
     import tempfile
 
-    from sdk import File, LaunchPlan, task, workflow
+    from sdk import Directory, File, LaunchPlan, task, workflow
 
 
     @task
@@ -398,6 +398,24 @@ FILES_FLOW = textwrap.dedent('''
 
         time.sleep(seconds)
         return seconds
+
+
+    @task
+    def loud_tree(tree: Directory) -> Directory:
+        out = os.path.join(tempfile.mkdtemp(), "loud")
+        for base, _dirs, names in os.walk(tree.path):
+            for name in names:
+                source = os.path.join(base, name)
+                target = os.path.join(out, os.path.relpath(source, tree.path))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(source) as src, open(target, "w") as dst:
+                    dst.write(src.read().upper())
+        return Directory(out)
+
+
+    @workflow
+    def trees(tree: Directory) -> Directory:
+        return loud_tree(tree=tree)
 
 
     @task
@@ -573,3 +591,46 @@ def test_a_failed_remote_run_exits_1_with_the_task_error(remote, tmp_path, capsy
     last = err.strip().splitlines()[-1]
     assert last.startswith("Error: execution ") and "ended FAILED" in last
     assert "refusing 1" in last
+
+
+def test_reproduce_directories_with_the_remote_storage_configured(remote, sandbox_home, tmp_path,
+                                                                  capsys, monkeypatch):
+    """Directory inputs are copied and directory outputs compared file by file when the
+    config names the admin's storage (the data proxy lists nothing)."""
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "bridgefiles.py").write_text(FILES_FLOW)
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "a.txt").write_text("alpha")
+    (tree / "sub" / "b.txt").write_text("beta")
+    config = tmp_path / "config.yaml"
+    config.write_text(textwrap.dedent(f"""
+        admin:
+          endpoint: dns:///{remote.admin_endpoint}
+          insecure: true
+        storage:
+          connection:
+            endpoint: {remote.minio_endpoint}
+            access-key: {remote.access_key}
+            secret-key: {remote.secret_key}
+    """))
+    monkeypatch.chdir(root)
+    code, out, err = _cli(capsys, "run", "--remote", "--version", "trees1", "--config", config,
+                          "bridgefiles.py", "trees", "--tree", tree)
+    assert code == 0, err
+    execution = err.split("execution default/development/")[1].split()[0]
+    code, out, err = _cli(capsys, "reproduce", execution, "--json", "--config", config)
+    assert code == 0, err
+    import json
+
+    result = json.loads(out)
+    assert result["identical"] is True, result["diff"]
+    # Compared file by file: the local output tree holds the same upper-cased files.
+    local = open_store(sandbox_home.database_url).nodes(result["local"])
+    outputs = {n.node_id: n.outputs for n in local}
+    from flyteidl.core import literals_pb2
+
+    uri = literals_pb2.LiteralMap.FromString(outputs["n0"]).literals["o0"].scalar.blob.uri
+    objects = ObjectStore.from_state(sandbox_home)
+    assert objects.get_bytes(uri.rstrip("/") + "/sub/b.txt") == b"BETA"

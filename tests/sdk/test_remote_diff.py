@@ -40,3 +40,27 @@ def test_blobs_compare_by_content_not_location():
     assert diff_outputs({"n0": _blob("s3://remote/a")}, {"n0": _blob("s3://local/b")}, read, read) == []
     lines = diff_outputs({"n0": _blob("s3://remote/a")}, {"n0": _blob("s3://local/c")}, read, read)
     assert len(lines) == 2 and lines[0].startswith("- n0.o0: {\"blob sha256\"")
+
+
+def _tree(uri: str) -> literals_pb2.LiteralMap:
+    out = literals_pb2.LiteralMap()
+    out.literals["o0"].scalar.blob.uri = uri
+    out.literals["o0"].scalar.blob.metadata.type.dimensionality = types_pb2.BlobType.MULTIPART
+    return out
+
+
+def test_directories_compare_file_by_file_when_both_sides_list():
+    contents = {"s3://r/x/a.txt": b"A", "s3://r/x/sub/b.txt": b"B",
+                "s3://l/y/a.txt": b"A", "s3://l/y/sub/b.txt": b"B",
+                "s3://l/z/a.txt": b"A", "s3://l/z/sub/b.txt": b"changed"}
+    read = contents.__getitem__
+
+    def listing(prefix):
+        return [uri for uri in contents if uri.startswith(prefix)]
+
+    same = diff_outputs({"n0": _tree("s3://r/x")}, {"n0": _tree("s3://l/y/")}, read, read,
+                        listing, listing)
+    assert same == []
+    changed = diff_outputs({"n0": _tree("s3://r/x")}, {"n0": _tree("s3://l/z")}, read, read,
+                           listing, listing)
+    assert len(changed) == 2 and '"sub/b.txt"' in changed[0]
