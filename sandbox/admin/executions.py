@@ -13,7 +13,7 @@ from sandbox.admin.entities import _filter_value, _page
 from sandbox.admin.errors import AdminError, already_exists, invalid, not_found, rpc
 from sandbox.engine import create_execution
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
-from sandbox.store.records import NodeRecord
+from sandbox.admin.parent_nodes import parent_data, parent_row
 
 RUNNING_NODE_STATES = {"queued", "running", "retrying", "waiting"}
 
@@ -195,7 +195,7 @@ class ExecutionRpcs:
         by_id = {r.node_id: r for r in rows}
         listed = []
         for node_id, kind in kinds.items():
-            row = by_id.get(node_id) or _parent_row(record.id, node_id, rows)
+            row = by_id.get(node_id) or parent_row(record.id, node_id, rows)
             if row is not None:
                 listed.append((row, kind))
         return listed
@@ -215,7 +215,7 @@ class ExecutionRpcs:
         node = self.store.node(record.id, ident.node_id)
         kind = self._node_kinds(record).get(ident.node_id)
         if node is None and synthesized_ok and kind in ("subworkflow", "launch_plan"):
-            node = _parent_row(record.id, ident.node_id, self.store.nodes(record.id))
+            node = parent_row(record.id, ident.node_id, self.store.nodes(record.id))
         if node is None:
             raise not_found(f"node {ident.node_id!r} of execution {record.project}/"
                             f"{record.domain}/{record.id} does not exist (yet)"
@@ -235,7 +235,17 @@ class ExecutionRpcs:
 
     @rpc
     def GetNodeExecutionData(self, request, context):
-        _, node, _ = self._node(request.id)
+        record, node, kind = self._node(request.id, synthesized_ok=True)
+        if node.id == 0:  # an inlined subworkflow or launch plan node: bind from inner nodes
+            inputs, outputs = parent_data(self.store, record, self._template(record),
+                                          node.node_id)
+            if inputs is None:
+                raise not_found(f"node {node.node_id!r} of execution {record.id}: its inputs "
+                                "cannot be bound from the nodes recorded; read its inner nodes")
+            response = node_execution_pb2.NodeExecutionGetDataResponse(full_inputs=inputs)
+            if outputs is not None and node.state == "succeeded":
+                response.full_outputs.CopyFrom(outputs)
+            return response
         response = node_execution_pb2.NodeExecutionGetDataResponse(
             full_inputs=self._node_inputs(node))
         if node.outputs is not None and node.state in ("succeeded", "cached"):
@@ -273,7 +283,7 @@ class ExecutionRpcs:
 
     @rpc
     def ListTaskExecutions(self, request, context):
-        record, node, _ = self._node(request.node_execution_id)
+        record, node, _ = self._node(request.node_execution_id, synthesized_ok=True)
         if not node.task or node.state == "queued":
             return task_execution_pb2.TaskExecutionList()
         messages = [self.task_execution_message(record, node, a) for a in range(node.attempt + 1)]
@@ -294,33 +304,6 @@ class ExecutionRpcs:
                 and node.state in ("succeeded", "cached")):
             response.full_outputs.CopyFrom(literals_pb2.LiteralMap.FromString(node.outputs))
         return response
-
-
-def _parent_row(execution_id: str, node_id: str, rows):
-    """A stand-in row for an inlined subworkflow or launch plan node, from its inner rows:
-    failed when one failed, succeeded when all did, running once one started."""
-    inner = [r for r in rows if r.node_id.startswith(node_id + "-")]
-    if not inner:
-        return None
-    states = {r.state for r in inner}
-    if "failed" in states:
-        state = "failed"
-    elif states <= {"succeeded", "cached", "skipped"}:
-        state = "succeeded"
-    elif states == {"queued"}:
-        state = "queued"
-    else:
-        state = "running"
-    starts = [convert.as_datetime(r.started_at) for r in inner if r.started_at]
-    ends = [convert.as_datetime(r.ended_at) for r in inner if r.ended_at]
-    failed = next((r for r in inner if r.state == "failed"), None)
-    return NodeRecord(
-        id=0, execution_id=execution_id, node_id=node_id, task=None, state=state, attempt=0,
-        user_failures=0, system_failures=0, input_uri=None, output_uri=None, outputs=None,
-        error=f"{failed.node_id}: {failed.error}" if failed else None, container_id=None,
-        logs=None, started_at=min(starts) if starts else None,
-        ended_at=max(ends) if ends and state in ("succeeded", "failed") else None,
-        duration=None)
 
 
 def _engine_takes_ids() -> bool:

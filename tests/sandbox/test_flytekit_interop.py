@@ -144,6 +144,11 @@ def test_subworkflow_launch_plan_and_branch_nodes_sync_in_flyteremote(remote,
     nodes = execution.node_executions
     assert set(nodes) == {"n0", "n1", "n2", "n3"}
     assert all(n.is_done and n.closure.phase == 3 for n in nodes.values())  # SUCCEEDED
+    # The engine inlines n0 (subworkflow) and n1 (launch plan); their data is bound from
+    # their inner nodes.
+    assert nodes["n0"].inputs.get("x", as_type=int) == 2
+    assert nodes["n0"].outputs.get("o0", as_type=int) == 4
+    assert nodes["n1"].outputs.get("o0", as_type=int) == 16
     assert nodes["n2"].outputs.get("o0", as_type=int) == 4
 
 
