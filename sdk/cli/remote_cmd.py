@@ -290,7 +290,8 @@ def reproduce(execution, project, domain, as_json, config, endpoint, insecure):
                                   say=lambda text: click.echo(text, err=True))
     if as_json:
         click.echo(json.dumps({"remote": result.remote_execution, "local": result.local_execution,
-                               "identical": result.identical, "diff": result.diff}))
+                               "identical": result.identical, "diff": result.diff,
+                               "compared": result.compared}))
     else:
         for line in result.diff:
             click.echo(line)

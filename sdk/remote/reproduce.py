@@ -30,6 +30,7 @@ class Reproduction:
     remote_execution: str  # project/domain/name on the admin
     local_execution: str
     diff: list[str]  # `- node.var: remote value` / `+ node.var: local value` lines
+    compared: list[str] = dataclasses.field(default_factory=list)  # node ids, and "outputs"
 
     @property
     def identical(self) -> bool:
@@ -247,17 +248,35 @@ def _remote_node_outputs(conn, ident) -> dict:
         token = page.token
 
 
-def _local_node_outputs(store, execution_id: str, node_ids) -> dict:
+def _local_node_outputs(run: "_LocalRun", node_ids) -> dict:
+    """{node id: outputs} of the local run for `node_ids` (top-level ids), subworkflow and
+    launch plan nodes bound from their inlined inner nodes."""
+    from sdk.remote.inlined import InlinedOutputs
+
+    rows = {n.node_id: literals_pb2.LiteralMap.FromString(n.outputs)
+            for n in run.ctx.store.nodes(run.execution_id) if n.outputs}
+    top = {n.id: n for n in run.workflows[0].template.nodes} if run.workflows else {}
+    inlined = InlinedOutputs(run.workflows, run.plans, rows)
     outputs = {}
-    for node in store.nodes(execution_id):
-        if node.node_id in node_ids and node.outputs:
-            outputs[node.node_id] = literals_pb2.LiteralMap.FromString(node.outputs)
+    for node_id in node_ids:
+        found = inlined.outputs(node_id, top[node_id]) if node_id in top else rows.get(node_id)
+        if found is not None:
+            outputs[node_id] = found
     return outputs
 
 
-def _run_locally(conn, kind, entity, inputs, state, on_event, say):
-    """Register what the remote run used in the local sandbox and run it there; (engine
-    context, object store, local execution id, its outputs; empty when it failed)."""
+@dataclasses.dataclass
+class _LocalRun:
+    ctx: object  # the engine context (store, objects, runner)
+    objects: object
+    execution_id: str
+    outputs: literals_pb2.LiteralMap  # empty when the run failed
+    workflows: list  # admin.WorkflowSpec registered for it, the target's first
+    plans: list  # admin.LaunchPlan its launch plan nodes call
+
+
+def _run_locally(conn, kind, entity, inputs, state, on_event, say) -> _LocalRun:
+    """Register what the remote run used in the local sandbox and run it there."""
     from sandbox.engine import create_execution, run_execution
     from sandbox.engine.setup import context_from_state
     from sandbox.storage import ObjectStore
@@ -276,10 +295,11 @@ def _run_locally(conn, kind, entity, inputs, state, on_event, say):
                                 local_inputs)
     say(f"local execution {local_id}")
     try:
-        return ctx, objects, local_id, run_execution(ctx, local_id)
+        outputs = run_execution(ctx, local_id)
     except ExecutionFailed as failure:
         say(f"the local run failed: {failure}")
-        return ctx, objects, local_id, literals_pb2.LiteralMap()
+        outputs = literals_pb2.LiteralMap()
+    return _LocalRun(ctx, objects, local_id, outputs, workflows, plans)
 
 
 def reproduce(conn, ref, project: str, domain: str, state, on_event=None,
@@ -293,12 +313,12 @@ def reproduce(conn, ref, project: str, domain: str, state, on_event=None,
     inputs, remote_outputs = execution_data(conn, ident)
     say(f"remote execution {ident.project}/{ident.domain}/{ident.name} ran "
         f"{KIND_NAMES[kind]} {entity.id.name} version {entity.id.version}")
-    ctx, objects, local_id, local_outputs = _run_locally(conn, kind, entity, inputs, state,
-                                                         on_event, say)
+    run = _run_locally(conn, kind, entity, inputs, state, on_event, say)
+    objects, local_id = run.objects, run.execution_id
     remote_nodes = _remote_node_outputs(conn, ident)
     # Nodes whose outputs the admin reports; the workflow's outputs as node "outputs".
-    local_nodes = _local_node_outputs(ctx.store, local_id, set(remote_nodes))
-    remote_nodes["outputs"], local_nodes["outputs"] = remote_outputs, local_outputs
+    local_nodes = _local_node_outputs(run, set(remote_nodes))
+    remote_nodes["outputs"], local_nodes["outputs"] = remote_outputs, run.outputs
 
     def read_local(uri):
         if uri.startswith("s3://"):
@@ -315,7 +335,8 @@ def reproduce(conn, ref, project: str, domain: str, state, on_event=None,
         if conn.config.storage_env() else None
     diff = diff_outputs(remote_nodes, local_nodes, lambda uri: read_uri(conn, uri), read_local,
                         list_remote, list_local)
-    result = Reproduction(f"{ident.project}/{ident.domain}/{ident.name}", local_id, diff)
+    result = Reproduction(f"{ident.project}/{ident.domain}/{ident.name}", local_id, diff,
+                          sorted(remote_nodes))
     records.append_local("reproductions", {**dataclasses.asdict(result),
                                            "source_endpoint": conn.config.endpoint,
                                            "identical": result.identical})
