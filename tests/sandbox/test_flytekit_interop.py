@@ -36,6 +36,18 @@ FLOW = textwrap.dedent('''
     @workflow
     def pipeline(x: int = 3) -> int:
         return add(a=square(x=x), b=x)
+
+
+    @task
+    def refuse(x: int) -> int:
+        if x > 0:
+            raise ValueError(f"no thanks for {x}")
+        return x
+
+
+    @workflow
+    def refusing(x: int = 1) -> int:
+        return refuse(x=x)
 ''')
 
 NESTED = textwrap.dedent('''
@@ -119,7 +131,7 @@ def registered_version(flyte_project, flytekit_image):
     version = "fk-" + uuid.uuid4().hex[:8]
     result = pyflyte_register(root, config, flytekit_image, version)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Successfully registered 11 entities" in result.stdout
+    assert "Successfully registered 14 entities" in result.stdout
     return version
 
 
@@ -150,6 +162,15 @@ def test_subworkflow_launch_plan_and_branch_nodes_sync_in_flyteremote(remote,
     assert nodes["n0"].outputs.get("o0", as_type=int) == 4
     assert nodes["n1"].outputs.get("o0", as_type=int) == 16
     assert nodes["n2"].outputs.get("o0", as_type=int) == 4
+
+
+def test_a_failing_flytekit_task_fails_the_execution_with_its_error(remote,
+                                                                   registered_version):
+    lp = remote.fetch_launch_plan(name="interop.flow.refusing", version=registered_version)
+    execution = remote.wait(remote.execute(lp, inputs={"x": 5}, wait=False), timeout=300)
+    assert execution.closure.phase == 6  # FAILED
+    assert "no thanks for 5" in execution.error.message
+    assert "n0" in execution.error.message
 
 
 def test_registering_the_same_version_again_succeeds(flyte_project, flytekit_image,
