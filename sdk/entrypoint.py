@@ -34,25 +34,66 @@ class TaskFailure(Exception):
         self.recoverable = recoverable
 
 
-def _parse_args(argv):
-    import argparse
+# (flag, attribute, default; None means required, help)
+_OPTIONS = (
+    ("--inputs", "inputs", None, "URI of the core.LiteralMap with the task's inputs"),
+    ("--output-prefix", "output_prefix", None, "where outputs.pb or error.pb is written"),
+    ("--raw-output-data-prefix", "raw_output_data_prefix", "", "where File/Directory outputs are uploaded"),
+    ("--checkpoint-path", "checkpoint_path", "", "accepted for Flyte compatibility; unused"),
+    ("--prev-checkpoint", "prev_checkpoint", "", "accepted for Flyte compatibility; unused"),
+    ("--code-bundle", "code_bundle", "", "URI of the fast-registered source tarball"),
+    ("--dest-dir", "dest_dir", ".", "directory the code bundle is unpacked into"),
+    ("--task-module", "task_module", None, "dotted module that defines the task"),
+    ("--task-name", "task_name", None, "the task's function name in that module"),
+)
+_USAGE = "usage: skiff-execute " + " ".join(
+    f"{flag} VALUE" if default is None else f"[{flag} VALUE]" for flag, _, default, _ in _OPTIONS
+)
 
-    parser = argparse.ArgumentParser(
-        prog="skiff-execute",
-        description="Run one Skiff task: read inputs.pb, run the function, write outputs.pb or error.pb.",
-    )
-    parser.add_argument("--inputs", required=True, help="URI of the core.LiteralMap with the task's inputs")
-    parser.add_argument("--output-prefix", required=True, help="where outputs.pb or error.pb is written")
-    parser.add_argument("--raw-output-data-prefix", default="", help="where File/Directory outputs are uploaded")
-    parser.add_argument("--checkpoint-path", default="", help="accepted for Flyte compatibility; unused")
-    parser.add_argument("--prev-checkpoint", default="", help="accepted for Flyte compatibility; unused")
-    parser.add_argument("--code-bundle", default="", help="URI of the fast-registered source tarball")
-    parser.add_argument("--dest-dir", default=".", help="directory the code bundle is unpacked into")
-    parser.add_argument("--task-module", required=True, help="dotted module that defines the task")
-    parser.add_argument("--task-name", required=True, help="the task's function name in that module")
-    # Unknown flags (newer Flyte templates add some) are ignored rather than fatal.
-    args, _unknown = parser.parse_known_args(argv)
-    return args
+
+class _Args:
+    """The parsed flags, as attributes named like argparse would name them."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
+def _parse_args(argv) -> _Args:
+    """`--flag VALUE` or `--flag=VALUE`; unknown flags (newer Flyte templates add some) are
+    ignored rather than fatal. Hand-written because argparse alone costs several ms of import
+    in every task container."""
+    known = {flag: (attr, default) for flag, attr, default, _ in _OPTIONS}
+    values = {attr: default for attr, default in known.values()}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-h", "--help"):
+            print(_USAGE + "\n\nRun one Skiff task: read inputs.pb, run the function, write outputs.pb or error.pb.\n")
+            for flag, _, default, help_text in _OPTIONS:
+                print(f"  {flag:<26} {help_text}" + (" (required)" if default is None else ""))
+            raise SystemExit(0)
+        flag, eq, inline = arg.partition("=")
+        if flag in known:
+            if eq:
+                value = inline
+            elif i + 1 < len(argv):
+                i += 1
+                value = argv[i]
+            else:
+                _usage_error(f"argument {flag}: expected one value")
+            values[known[flag][0]] = value
+        elif arg.startswith("--") and not eq and i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+            i += 1  # an unknown flag's value
+        i += 1
+    missing = [flag for flag, (attr, _) in known.items() if values[attr] is None]
+    if missing:
+        _usage_error(f"the following arguments are required: {', '.join(missing)}")
+    return _Args(values)
+
+
+def _usage_error(message: str):
+    print(f"{_USAGE}\nskiff-execute: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def _format_exception(exc: BaseException) -> str:
@@ -72,17 +113,17 @@ def _is_template(value: str) -> bool:
 
 
 def _fetch_code_bundle(uri: str, dest_dir: str) -> None:
+    # Read into memory, not a temporary file: a code bundle is source (kilobytes), and this
+    # saves a disk round trip and tempfile's import in every container.
+    import io as stdio
     import tarfile
-    import tempfile
 
     from sdk import io
 
+    data = io.read_bytes(uri)
     os.makedirs(dest_dir, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="skiff-bundle-") as scratch:
-        local = os.path.join(scratch, "bundle.tar.gz")
-        io.download_file(uri, local)
-        with tarfile.open(local, "r:*") as archive:
-            _safe_extract(archive, dest_dir)
+    with tarfile.open(fileobj=stdio.BytesIO(data), mode="r:*") as archive:
+        _safe_extract(archive, dest_dir)
 
 
 def _safe_extract(archive, dest_dir: str) -> None:

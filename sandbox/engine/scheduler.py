@@ -10,6 +10,7 @@ import concurrent.futures as futures
 import logging
 import os
 import socket
+import threading
 
 from flyteidl.core import literals_pb2, types_pb2
 
@@ -24,20 +25,38 @@ log = logging.getLogger(__name__)
 COMPLETED = ("succeeded", "cached")
 
 
-def _handlers(ctx, info, plan, workflow_inputs, node_outputs) -> dict:
-    """One handler per node kind (flytepropeller's shape); branch runs the others."""
-    from sandbox.engine.array_handler import ArrayHandler
-    from sandbox.engine.branch_handler import BranchHandler
-    from sandbox.engine.gate_handler import GateHandler
+class _Handlers(dict):
+    """One handler per node kind (flytepropeller's shape); branch runs the others. Each is
+    built, and its module imported, when a node of its kind first needs it."""
 
-    def resolve_inputs(bindings, where):
-        return resolve_all(bindings, workflow_inputs, node_outputs, where)
+    def __init__(self, ctx, info, plan, workflow_inputs, node_outputs, on_container=None):
+        super().__init__(task_node=TaskHandler(ctx, info, plan, walk, on_container))
+        self._args = (ctx, info, plan)
+        self._lock = threading.Lock()  # branch nodes look handlers up from node threads
+        self._resolve = lambda bindings, where: resolve_all(bindings, workflow_inputs,
+                                                            node_outputs, where)
 
-    handlers: dict = {"task_node": TaskHandler(ctx, info, plan, walk)}
-    handlers["array_node"] = ArrayHandler(ctx, info, plan, handlers["task_node"])
-    handlers["gate_node"] = GateHandler(ctx, info, plan)
-    handlers["branch_node"] = BranchHandler(ctx, info, plan, handlers, resolve_inputs, walk)
-    return handlers
+    def __missing__(self, kind: str):
+        with self._lock:
+            if kind not in self:
+                self[kind] = self._build(kind)
+            return dict.__getitem__(self, kind)
+
+    def _build(self, kind: str):
+        ctx, info, plan = self._args
+        if kind == "array_node":
+            from sandbox.engine.array_handler import ArrayHandler
+
+            return ArrayHandler(ctx, info, plan, self["task_node"])
+        if kind == "gate_node":
+            from sandbox.engine.gate_handler import GateHandler
+
+            return GateHandler(ctx, info, plan)
+        if kind == "branch_node":
+            from sandbox.engine.branch_handler import BranchHandler
+
+            return BranchHandler(ctx, info, plan, self, self._resolve, walk)
+        raise KeyError(kind)
 
 
 def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
@@ -56,17 +75,36 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
                                    outputs=None, started_at=None, ended_at=None)
         else:  # let a live view list every node from the start
             ctx.emit(NodeEvent(info.id, node_id, row.task, row.state, row.attempt))
-    handlers = _handlers(ctx, info, plan, workflow_inputs, node_outputs)
     failure: tuple[str, NodeOutcome] | None = None
     failed: set[str] = set()
     running: dict[futures.Future, str] = {}
+    downstream = _downstream(plan)
+    prepared: set[str] = set()
+
+    def prepare_successors(node_id: str) -> None:
+        """Called from a node's thread once its container is recorded: nodes that wait only
+        for it get their containers created meanwhile (started only when they run)."""
+        done = frozenset(node_outputs)  # one C-level copy: the main thread may be adding
+        for successor in downstream.get(node_id, ()):
+            if successor in prepared or not plan.upstream[successor] - {node_id} <= done:
+                continue
+            prepared.add(successor)
+            try:
+                handlers["task_node"].prepare(plan.nodes[successor], rows[successor])
+            except Exception:  # noqa: BLE001 - only an optimisation: the node runs anyway
+                log.debug("could not create node %s ahead", successor, exc_info=True)
+
+    handlers = _Handlers(ctx, info, plan, workflow_inputs, node_outputs, prepare_successors)
     pool = futures.ThreadPoolExecutor(max_workers=max(ctx.parallelism, 1),
                                       thread_name_prefix="skiff-node")
     try:
         while True:
             # After a failure only FAIL_AFTER_EXECUTABLE_NODES_COMPLETE starts more nodes; a
-            # node downstream of a failed one never becomes ready either way.
-            if failure is None or plan.run_all_runnable:
+            # node downstream of a failed one never becomes ready either way. A cache hit
+            # completes here at once and may make more nodes ready: look again until none is.
+            progressed = True
+            while progressed and (failure is None or plan.run_all_runnable):
+                progressed = False
                 for node_id, node in plan.nodes.items():
                     if node_id in node_outputs or node_id in failed or node_id in running.values():
                         continue
@@ -83,8 +121,14 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
                         failed.add(node_id)
                         failure = failure or (node_id, outcome)
                         continue
-                    handler = handlers[node.WhichOneof("target")]
-                    future = pool.submit(handler.handle, node, inputs, rows[node_id])
+                    kind = node.WhichOneof("target")
+                    hit = (_cache_hit(handlers["task_node"], node, inputs, rows[node_id])
+                           if kind == "task_node" else None)
+                    if hit is not None:
+                        node_outputs[node_id] = hit.outputs
+                        progressed = True
+                        continue
+                    future = pool.submit(handlers[kind].handle, node, inputs, rows[node_id])
                     running[future] = node_id
             if not running:
                 break
@@ -116,6 +160,22 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
     return node_outputs, failure
 
 
+def _cache_hit(handler, node, inputs, row) -> NodeOutcome | None:
+    try:
+        return handler.cached(node, inputs, row)
+    except Exception:  # noqa: BLE001 - the node's own thread meets it again and fails the node
+        log.debug("cache lookup for node %s failed", node.id, exc_info=True)
+        return None
+
+
+def _downstream(plan) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for node_id, upstream in plan.upstream.items():
+        for parent in upstream:
+            result.setdefault(parent, []).append(node_id)
+    return result
+
+
 def _accepts_string(literal_type) -> bool:
     if literal_type.WhichOneof("type") == "simple":
         return literal_type.simple == types_pb2.SimpleType.STRING
@@ -143,7 +203,7 @@ def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error:
             literal.scalar.primitive.string_value = f"{failed_node}: {error}"
         else:
             literal.scalar.none_type.SetInParent()
-    outcome = _handlers(ctx, info, plan, workflow_inputs, {})["task_node"].handle(
+    outcome = _Handlers(ctx, info, plan, workflow_inputs, {})["task_node"].handle(
         node, inputs, row)
     if outcome.outputs is None:
         log.warning("the failure handler of execution %s failed too: %s", info.id, outcome.error)
@@ -165,6 +225,8 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
     _set_execution(ctx, execution_id, state="running", error=None,
                    started_at=execution.started_at or utcnow(), ended_at=None)
     try:
+        if execution.state != "queued":
+            _remove_unrecorded_containers(ctx, execution_id)
         return _run(ctx, execution)
     except ExecutionFailed:
         raise
@@ -174,6 +236,20 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
         _set_execution(ctx, execution_id, state="failed", ended_at=utcnow(),
                        error=f"execution {execution_id} stopped: {exc}")
         raise
+    finally:
+        drain = getattr(ctx.runner, "drain", None)
+        if drain is not None:
+            drain()  # unused containers created ahead, and removals still running
+
+
+def _remove_unrecorded_containers(ctx, execution_id: str) -> None:
+    """A killed engine may leave containers it created ahead for nodes it never started;
+    the store does not know them, so no resume would adopt them: remove them."""
+    remove = getattr(ctx.runner, "remove_unstarted", None)
+    if remove is not None:
+        recorded = {row.container_id for row in ctx.store.nodes(execution_id)
+                    if row.container_id}
+        remove(execution_id, keep=recorded)
 
 
 def _run(ctx: EngineContext, execution) -> literals_pb2.LiteralMap:

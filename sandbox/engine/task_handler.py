@@ -50,11 +50,15 @@ def _append_logs(previous: str | None, attempt: int, logs: str) -> str:
 
 
 class TaskHandler:
-    def __init__(self, ctx: EngineContext, execution: ExecutionInfo, plan, walk=None):
+    def __init__(self, ctx: EngineContext, execution: ExecutionInfo, plan, walk=None,
+                 on_container=None):
         self.ctx = ctx
         self.execution = execution
         self.plan = plan
         self.walk = walk  # the scheduler's DAG walk, for the workflow a dynamic task builds
+        # told the node id once an attempt's container is recorded, so that the scheduler can
+        # have the containers of the nodes that wait for it created meanwhile
+        self.on_container = on_container
 
     def _paths(self, node_id: str, attempt: int) -> AttemptPaths:
         e, bucket = self.execution, self.ctx.objects.bucket
@@ -78,6 +82,26 @@ class TaskHandler:
             "FLYTE_ATTEMPT_NUMBER": str(attempt),
         }
 
+    def cached(self, node, inputs: literals_pb2.LiteralMap, row: NodeRecord) -> NodeOutcome | None:
+        """The node completed from the cache, or None (not cacheable, or a miss). Cheap
+        enough for the scheduler's own thread: a hit needs no container, thread or MinIO."""
+        if row.state == "running":
+            return None  # a resume adopts its container
+        task_template = effective_task(self.plan.task_for(node), node)
+        if not cache.is_cacheable(task_template):
+            return None
+        key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
+                              inputs)
+        hit = cache.lookup(self.ctx.store, key)
+        return None if hit is None else self._from_cache(node, row, hit)
+
+    def _from_cache(self, node, row: NodeRecord, hit) -> NodeOutcome:
+        now = utcnow()
+        record(self.ctx, self.execution, node.id, state="cached",
+               outputs=hit.SerializeToString(), started_at=now, ended_at=now,
+               duration=0.0, error=None)
+        return NodeOutcome(hit, attempt=row.attempt)
+
     def handle(self, node, inputs: literals_pb2.LiteralMap, row: NodeRecord) -> NodeOutcome:
         """Run the node from whatever state the store holds (fresh, retrying or running)."""
         task_template = effective_task(self.plan.task_for(node), node)
@@ -94,11 +118,7 @@ class TaskHandler:
                     return self._attempts(node, task_template, inputs, row, key)
         if hit is None:
             return self._attempts(node, task_template, inputs, row, key)
-        now = utcnow()
-        record(self.ctx, self.execution, node.id, state="cached",
-               outputs=hit.SerializeToString(), started_at=now, ended_at=now,
-               duration=0.0, error=None)
-        return NodeOutcome(hit, attempt=row.attempt)
+        return self._from_cache(node, row, hit)
 
     def _attempts(self, node, task_template, inputs, row, key) -> NodeOutcome:
         """Attempts in containers until success or the retry budgets run out."""
@@ -147,17 +167,37 @@ class TaskHandler:
                    error=message, logs=logs, container_id=None,
                    user_failures=user_failures, system_failures=system_failures)
 
+    def _request(self, node, task_template, attempt: int, paths: AttemptPaths):
+        """The attempt's container request; SkiffError when a secret is missing."""
+        secrets = secret_env(task_template, self.ctx.secrets_dir)
+        labels = {"skiff.execution": self.execution.id, "skiff.node": node.id,
+                  "skiff.attempt": str(attempt)}
+        return build_request(task_template, node, paths, self._env(task_template, attempt),
+                             labels, secrets)
+
+    def prepare(self, node, row: NodeRecord) -> None:
+        """Create the container of the node's next attempt ahead, while its upstream runs.
+        It is only started once the node's inputs are written and its state is recorded;
+        unused (a cache hit, a failure upstream), the runner removes it."""
+        if row.state not in ("queued", "retrying") or node.WhichOneof("target") != "task_node":
+            return
+        task_template = effective_task(self.plan.task_for(node), node)
+        if task_template.WhichOneof("target") != "container":
+            return
+        try:
+            request = self._request(node, task_template, row.attempt,
+                                    self._paths(node.id, row.attempt))
+        except SkiffError:
+            return  # the attempt itself reports it
+        self.ctx.runner.create_ahead(request)
+
     def _run_attempt(self, node, task_template, inputs, attempt, paths, adopt_container,
                      logs) -> tuple[AttemptOutcome, str | None]:
         ctx = self.ctx
         try:
-            secrets = secret_env(task_template, ctx.secrets_dir)
+            request = self._request(node, task_template, attempt, paths)
         except SkiffError as exc:
             return AttemptOutcome(error_kind="user", error=str(exc)), logs
-        labels = {"skiff.execution": self.execution.id, "skiff.node": node.id,
-                  "skiff.attempt": str(attempt)}
-        request = build_request(task_template, node, paths, self._env(task_template, attempt),
-                                labels, secrets)
         result = None
         if adopt_container:
             # The engine was killed while this container ran: wait for it, don't rerun it.
@@ -176,6 +216,8 @@ class TaskHandler:
                 record(ctx, self.execution, node.id, state="running", attempt=attempt,
                        container_id=container_id, input_uri=paths.inputs_uri,
                        output_uri=paths.output_prefix, started_at=utcnow())
+                if self.on_container is not None:
+                    self.on_container(node.id)
 
             result = ctx.runner.run(request, on_created=on_created)
         logs = _append_logs(logs, attempt, result.logs)

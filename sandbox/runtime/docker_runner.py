@@ -2,10 +2,17 @@
 
 Per attempt: create, start, wait, logs, (inspect on failure), remove. The runner always reads
 the container's real exit status; a container that vanished is a system error, never success.
+
+Two calls leave the critical path of a chain of tasks: a container can be created ahead
+(`create_ahead`, while the task before it runs; `run` then only starts it), and a finished
+container is removed in the background after its status and logs were read. `drain` waits for
+that background work and removes containers created ahead that no attempt used.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import logging
+import struct
 import threading
 
 from sandbox.runtime.container import ContainerRequest, ContainerResult
@@ -40,16 +47,80 @@ class DockerRunner:
 
     def __init__(self, api=None):
         self._api = api
+        self._lock = threading.RLock()
+        self._background: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pending: list[concurrent.futures.Future] = []
+        # containers created ahead, by label set: (the request, the future of its id)
+        self._ahead: dict[tuple, tuple[ContainerRequest, concurrent.futures.Future]] = {}
 
     @property
     def api(self):
         return self._api or docker_api()
 
-    def run(self, request: ContainerRequest, on_created=None) -> ContainerResult:
-        import docker.errors
+    # ---- background work (creating ahead, removing) ------------------------------------
 
-        api = self.api
-        host_config = api.create_host_config(
+    def _submit(self, fn, *args) -> concurrent.futures.Future:
+        with self._lock:
+            if self._background is None:
+                self._background = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="skiff-docker")
+            future = self._background.submit(fn, *args)
+            self._pending = [f for f in self._pending if not f.done()] + [future]
+            return future
+
+    def create_ahead(self, request: ContainerRequest) -> None:
+        """Create the container for `request` in the background; a later `run` of an equal
+        request starts it instead of creating one. Not started, it runs nothing."""
+        key = _ahead_key(request)
+        with self._lock:
+            if key not in self._ahead:
+                self._ahead[key] = (request, self._submit(self._create, request))
+
+    def _take_ahead(self, request: ContainerRequest) -> str | None:
+        with self._lock:
+            entry = self._ahead.pop(_ahead_key(request), None)
+        if entry is None:
+            return None
+        made, future = entry
+        try:
+            container_id = future.result()
+        except Exception:  # noqa: BLE001 - create it again on the critical path, reporting
+            return None
+        if made != request:  # something changed since (a secret's value): not this one
+            self._submit(self._remove, container_id)
+            return None
+        return container_id
+
+    def drain(self) -> None:
+        """Remove containers created ahead that no attempt used, then wait for every
+        background removal, so that nothing an execution created outlives it."""
+        with self._lock:
+            unused = list(self._ahead.values())
+            self._ahead.clear()
+        for _request, future in unused:
+            try:
+                container_id = future.result()
+            except Exception:  # noqa: BLE001 - never created: nothing to remove
+                continue
+            self._submit(self._remove, container_id)
+        while True:
+            with self._lock:
+                pending = [f for f in self._pending if not f.done()]
+            if not pending:
+                return
+            concurrent.futures.wait(pending)
+
+    def remove_unstarted(self, execution_id: str, keep: set[str]) -> None:
+        """Remove the execution's containers that were created but never started, except
+        those in `keep` (recorded attempts, which a resume adopts and starts)."""
+        containers = self.api.containers(all=True, filters={
+            "label": f"skiff.execution={execution_id}", "status": "created"})
+        for container in containers:
+            if container["Id"] not in keep:
+                self._remove(container["Id"])
+
+    def _host_config(self, request: ContainerRequest):
+        return self.api.create_host_config(
             network_mode="host",  # containers reach MinIO on 127.0.0.1; never a bridge
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
@@ -58,17 +129,25 @@ class DockerRunner:
             mem_limit=request.memory_bytes,
             memswap_limit=request.memory_bytes,  # no swap, so the limit really bites
         )
-        env = {**request.env, **request.secret_env}
+
+    def _create(self, request: ContainerRequest) -> str:
+        created = self.api.create_container(
+            request.image,
+            command=request.args or None,
+            entrypoint=request.command or None,
+            environment={**request.env, **request.secret_env},
+            labels=request.labels,
+            user=_UNPRIVILEGED_USER,
+            host_config=self._host_config(request),
+        )
+        return created["Id"]
+
+    def run(self, request: ContainerRequest, on_created=None) -> ContainerResult:
+        import docker.errors
+
+        api = self.api
         try:
-            created = api.create_container(
-                request.image,
-                command=request.args or None,
-                entrypoint=request.command or None,
-                environment=env,
-                labels=request.labels,
-                user=_UNPRIVILEGED_USER,
-                host_config=host_config,
-            )
+            container_id = self._take_ahead(request) or self._create(request)
         except docker.errors.ImageNotFound:
             return ContainerResult("", None, "", system_error=(
                 f"image {request.image!r} is not in the local Docker engine (no registry is "
@@ -79,7 +158,6 @@ class DockerRunner:
         except Exception as exc:  # noqa: BLE001 - engine unreachable: a system error, retried
             return ContainerResult("", None, "", system_error=f"cannot reach the Docker engine "
                                    f"to create a container for {request.image!r}: {exc}")
-        container_id = created["Id"]
         if on_created is not None:
             on_created(container_id)
         try:
@@ -118,7 +196,7 @@ class DockerRunner:
         exit_code = status.get("StatusCode")
         logs = self._logs(container_id)
         if exit_code is None or status.get("Error"):
-            self._remove(container_id)
+            self._submit(self._remove, container_id)
             detail = (status.get("Error") or {}).get("Message") or "no exit status"
             return ContainerResult(container_id, exit_code, logs, system_error=(
                 f"Docker could not report how container {container_id[:12]} ended: {detail}"))
@@ -128,7 +206,7 @@ class DockerRunner:
                 oom = bool(api.inspect_container(container_id)["State"].get("OOMKilled"))
             except docker.errors.NotFound:
                 pass
-        self._remove(container_id)
+        self._submit(self._remove, container_id)  # off the critical path: all is read
         return ContainerResult(container_id, exit_code, logs, oom_killed=oom, timed_out=timed_out)
 
     def adopt(self, container_id: str, timeout: float | None,
@@ -149,8 +227,13 @@ class DockerRunner:
         """stdout and stderr, the last MAX_LOG_BYTES of them (the store is not a log archive)."""
         import docker.errors
 
+        api = self.api
         try:
-            data = self.api.logs(container_id, stdout=True, stderr=True)
+            # The raw endpoint: docker-py's logs() inspects the container first to learn
+            # whether it has a TTY; ours never do, so the stream is always multiplexed.
+            response = api._get(api._url("/containers/{0}/logs", container_id),
+                                params={"stdout": 1, "stderr": 1})
+            data = _demultiplex(api._result(response, binary=True))
         except docker.errors.APIError:
             return ""
         if len(data) > MAX_LOG_BYTES:
@@ -173,6 +256,21 @@ class DockerRunner:
             self.api.remove_container(container_id, force=True)
         except docker.errors.APIError as exc:
             log.warning("could not remove container %s: %s", container_id[:12], exc)
+
+
+def _ahead_key(request: ContainerRequest) -> tuple:
+    return tuple(sorted(request.labels.items()))
+
+
+def _demultiplex(data: bytes) -> bytes:
+    """Docker's multiplexed log stream (8-byte frame headers: stream, 0, 0, 0, size) -> the
+    frames' payloads in order, stdout and stderr interleaved as written."""
+    out, offset = [], 0
+    while offset + 8 <= len(data):
+        size = struct.unpack_from(">I", data, offset + 4)[0]
+        out.append(data[offset + 8: offset + 8 + size])
+        offset += 8 + size
+    return b"".join(out)
 
 
 def _is_read_timeout(exc: Exception) -> bool:

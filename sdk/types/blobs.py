@@ -9,7 +9,6 @@ until then it only knows its URI, so passing it on to another task never copies 
 from __future__ import annotations
 
 import os
-import tempfile
 import typing
 from urllib.parse import unquote, urlparse
 
@@ -78,6 +77,8 @@ class _Blob(os.PathLike):
                 "read it inside a task, where Skiff sets up storage access"
             )
         name = os.path.basename(uri.rstrip("/")) or ("dir" if self._is_directory else "file")
+        import tempfile  # only when a blob is fetched: task containers start faster
+
         target = os.path.join(tempfile.mkdtemp(prefix="skiff-blob-"), name)
         self._transfer.download(uri, target, self._is_directory)
         self._local_path = target

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime
-import json
 import typing
 
-import msgpack
 from flyteidl.core import literals_pb2, types_pb2
-from google.protobuf import json_format
 
 from sdk.types import blob_values, plain
 from sdk.types.blobs import Transfer
@@ -58,9 +55,15 @@ def to_python(literal: literals_pb2.Literal, hint: typing.Any, transfer: typing.
         return _from_union(literal, hint, info.args, transfer)
     if scalar_kind == "binary" and scalar.binary.tag == MSGPACK_TAG:
         # Dataclasses and dicts always; any other type when propeller resolved `dc.field`.
+        import msgpack  # imported when a value needs it: task containers start faster
+
         return plain.from_plain(msgpack.unpackb(scalar.binary.value, strict_map_key=False), hint, transfer)
     if scalar_kind == "generic" and kind in (Kind.DATACLASS, Kind.STRUCT_DICT, Kind.PYDANTIC):
         # The pre-1.14 JSON Struct encoding, still produced by the console and old flytekit.
+        import json
+
+        from google.protobuf import json_format
+
         return plain.from_plain(json.loads(json_format.MessageToJson(scalar.generic)), hint, transfer)
 
     if kind is Kind.LIST:

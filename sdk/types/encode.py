@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import typing
 
-import msgpack
 from flyteidl.core import literals_pb2, types_pb2
 
 from sdk.types import blob_values, plain
@@ -102,6 +101,8 @@ def to_literal(value: typing.Any, hint: typing.Any, transfer: typing.Optional[Tr
         return dataframes.to_literal(value, info.python_type, info.args[0], transfer)
     # dataclasses and untyped dicts travel as msgpack bytes
     try:
+        import msgpack  # imported when a value needs it: task containers start faster
+
         data = msgpack.packb(plain.to_plain(value, hint, transfer))
     except (TypeError, ValueError, OverflowError) as exc:  # e.g. an untyped dict holding objects
         raise ValueMismatch(

@@ -8,7 +8,6 @@ a hint can only be a model if the user's code already imported pydantic.
 
 from __future__ import annotations
 
-import json
 import sys
 import typing
 
@@ -45,6 +44,8 @@ def to_plain(value: typing.Any, cls: type, transfer: typing.Optional[Transfer] =
     if not isinstance(value, cls):
         raise ValueMismatch(f"{shorten(value)} ({type(value).__name__}) is not a {cls.__name__} instance", generic=True)
     try:
+        import json
+
         return json.loads(value.model_dump_json(context=_context(transfer)))
     except Exception as exc:  # pydantic's serialisation errors have no common public base
         raise ValueMismatch(f"{cls.__name__} cannot be serialised to JSON: {_first_line(exc)}") from exc
@@ -53,6 +54,8 @@ def to_plain(value: typing.Any, cls: type, transfer: typing.Optional[Transfer] =
 def from_plain(obj: typing.Any, cls: type, transfer: typing.Optional[Transfer] = None) -> typing.Any:
     """Validate JSON-compatible data into the model (the JSON form flytekit writes)."""
     try:
+        import json
+
         return cls.model_validate_json(json.dumps(obj), strict=False, context=_context(transfer, deserialize=True))
     except (TypeError, ValueError) as exc:  # pydantic.ValidationError is a ValueError
         raise ValueMismatch(f"the data does not validate as {cls.__name__}: {_validation_summary(exc)}") from exc
