@@ -7,13 +7,13 @@ from flyteidl.core import compiler_pb2, identifier_pb2
 
 from sandbox.admin import convert
 from sandbox.admin.errors import already_exists, invalid, not_found, rpc
+from sandbox.admin.listing import filter_value, page
 from sandbox.admin.tables import DEFAULT_DOMAINS
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
 from sandbox.registry.package import kind_name
 from sdk.compile.closure import compile_closure
 
 ACTIVE = launch_plan_pb2.ACTIVE
-DEFAULT_PAGE = 100
 
 
 def _task_references(nodes):
@@ -69,14 +69,6 @@ def canonical(message):
                 del node.upstream_node_ids[:]
                 node.upstream_node_ids.extend(ids)
     return message
-
-
-def _page(items: list, request) -> tuple[list, str]:
-    """One page of `items` by the request's limit and token (an offset, as a string)."""
-    start = int(request.token) if request.token.isdigit() else 0
-    limit = request.limit or DEFAULT_PAGE
-    chunk = items[start:start + limit]
-    return chunk, str(start + limit) if start + limit < len(items) else ""
 
 
 class EntityRpcs:
@@ -277,7 +269,7 @@ class EntityRpcs:
                 plans.append(self.launch_plan_message(identifier_pb2.Identifier(
                     resource_type=LAUNCH_PLAN, project=row.project, domain=row.domain,
                     name=row.name, version=row.version)))
-        chunk, token = _page(plans, request)
+        chunk, token = page(plans, request)
         return launch_plan_pb2.LaunchPlanList(launch_plans=chunk, token=token)
 
     # ---- listing helpers --------------------------------------------------------------------
@@ -285,10 +277,10 @@ class EntityRpcs:
     def _list(self, kind: int, request, to_message, field: str) -> dict:
         ident = request.id
         rows = self.repo.entities(kind, ident.project, ident.domain, ident.name)
-        version = _filter_value(request.filters, "version")
+        version = filter_value(request.filters, "version")
         if version:
             rows = [r for r in rows if r.version == version]
-        chunk, token = _page(rows, request)
+        chunk, token = page(rows, request)
         messages = [to_message(identifier_pb2.Identifier(
             resource_type=kind, project=r.project, domain=r.domain, name=r.name,
             version=r.version)) for r in chunk]
@@ -297,17 +289,8 @@ class EntityRpcs:
     def _list_ids(self, kind: int, request) -> common_pb2.NamedEntityIdentifierList:
         names = sorted({r.name for r in self.repo.entities(kind, request.project,
                                                             request.domain)})
-        chunk, token = _page(names, request)
+        chunk, token = page(names, request)
         return common_pb2.NamedEntityIdentifierList(
             entities=[common_pb2.NamedEntityIdentifier(project=request.project,
                                                        domain=request.domain, name=n)
                       for n in chunk], token=token)
-
-
-def _filter_value(filters: str, field: str) -> str | None:
-    """The value of an `eq(field,value)` term in a flyteadmin filter string, if any."""
-    for term in filters.split("+"):
-        term = term.strip()
-        if term.startswith(f"eq({field},") and term.endswith(")"):
-            return term[len(f"eq({field},"):-1]
-    return None

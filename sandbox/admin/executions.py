@@ -9,11 +9,11 @@ from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import catalog_pb2, identifier_pb2, literals_pb2
 
 from sandbox.admin import convert
-from sandbox.admin.entities import _filter_value, _page
 from sandbox.admin.errors import AdminError, already_exists, invalid, not_found, rpc
+from sandbox.admin.listing import filter_value, page
+from sandbox.admin.parent_nodes import parent_data, parent_row
 from sandbox.engine import create_execution
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
-from sandbox.admin.parent_nodes import parent_data, parent_row
 
 RUNNING_NODE_STATES = {"queued", "running", "retrying", "waiting"}
 
@@ -37,8 +37,13 @@ class ExecutionRpcs:
         execution_id = create_execution(
             self.store, target.project or request.project, target.domain or request.domain,
             target.name, target.version or None, inputs, **named)
-        self.repo.add_execution_request(execution_id, request.spec.SerializeToString())
-        self.launcher.start(execution_id)
+        try:
+            self.repo.add_execution_request(execution_id, request.spec.SerializeToString())
+            self.launcher.start(execution_id)
+        except Exception as exc:  # never leave a queued execution nothing will run
+            self.store.update_execution(execution_id, state="failed",
+                                        error=f"the sandbox could not start it: {exc}")
+            raise
         return execution_pb2.ExecutionCreateResponse(
             id=convert.execution_id(request.project, request.domain, execution_id))
 
@@ -100,7 +105,7 @@ class ExecutionRpcs:
                    self.repo.executions(request.id.project, request.id.domain)]
         messages = [self.execution_message(r) for r in records if r is not None]
         messages = [m for m in messages if _matches_execution_filters(m, request.filters)]
-        chunk, token = _page(messages, request)
+        chunk, token = page(messages, request)
         return execution_pb2.ExecutionList(executions=chunk, token=token)
 
     @rpc
@@ -205,7 +210,7 @@ class ExecutionRpcs:
         record = self._record(request.workflow_execution_id)
         messages = [self.node_message(record, row, kind)
                     for row, kind in self._nodes(record, request.unique_parent_id)]
-        chunk, token = _page(messages, request)
+        chunk, token = page(messages, request)
         return node_execution_pb2.NodeExecutionList(node_executions=chunk, token=token)
 
     def _node(self, ident, synthesized_ok: bool = False):
@@ -287,7 +292,7 @@ class ExecutionRpcs:
         if not node.task or node.state == "queued":
             return task_execution_pb2.TaskExecutionList()
         messages = [self.task_execution_message(record, node, a) for a in range(node.attempt + 1)]
-        chunk, token = _page(messages, request)
+        chunk, token = page(messages, request)
         return task_execution_pb2.TaskExecutionList(task_executions=chunk, token=token)
 
     @rpc
@@ -326,7 +331,7 @@ def _matches_execution_filters(message, filters: str) -> bool:
         "workflow.name": wf.name, "workflow.version": wf.version,
     }
     for field, value in fields.items():
-        wanted = _filter_value(filters, field)
+        wanted = filter_value(filters, field)
         if wanted is not None and wanted != value:
             return False
     return True

@@ -5,7 +5,7 @@ import re
 
 from flyteidl.admin import project_pb2, version_pb2
 
-from sandbox.admin.entities import _page
+from sandbox.admin.listing import page
 from sandbox.admin.errors import already_exists, invalid, not_found, rpc
 from sandbox.admin.tables import DEFAULT_DOMAINS
 
@@ -58,7 +58,7 @@ class ProjectRpcs:
 
     @rpc
     def ListProjects(self, request, context):
-        chunk, token = _page([self.project_message(r) for r in self.repo.projects()], request)
+        chunk, token = page([self.project_message(r) for r in self.repo.projects()], request)
         return project_pb2.Projects(projects=chunk, token=token)
 
     @rpc

@@ -47,13 +47,29 @@ class Launcher:
             self._processes.pop(execution_id, None)
 
     def stop(self, execution_id: str) -> None:
-        """Kill the execution's engine process and its containers."""
+        """Kill the execution's engine process (also one a previous server started) and its
+        containers."""
         with self._lock:
             process = self._processes.get(execution_id)
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        if process is not None:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        else:
+            request = self.repo.execution_request(execution_id)
+            pid = request[1] if request else None
+            if pid and _is_runner_of(pid, execution_id):
+                os.killpg(pid, signal.SIGKILL)
         _remove_containers(execution_id)
+
+
+def _is_runner_of(pid: int, execution_id: str) -> bool:
+    """Guards against a recycled pid: the process must be this execution's runner."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"sandbox.admin.runner" in cmdline and execution_id.encode() in cmdline
 
 
 def _remove_containers(execution_id: str) -> None:
