@@ -2,7 +2,8 @@
 (identifiers filled by the client), get returns it with the closure Flyte admin adds."""
 from __future__ import annotations
 
-from flyteidl.admin import common_pb2, launch_plan_pb2, task_pb2, workflow_pb2
+from flyteidl.admin import (common_pb2, description_entity_pb2, launch_plan_pb2, task_pb2,
+                            workflow_pb2)
 from flyteidl.core import compiler_pb2, identifier_pb2
 
 from sandbox.admin import convert
@@ -271,6 +272,26 @@ class EntityRpcs:
                     name=row.name, version=row.version)))
         chunk, token = page(plans, request)
         return launch_plan_pb2.LaunchPlanList(launch_plans=chunk, token=token)
+
+    # ---- descriptions -------------------------------------------------------------------------
+
+    @rpc
+    def GetDescriptionEntity(self, request, context):
+        """The description a task or workflow spec was registered with. flyteadmin keeps it
+        apart from the closure; a client needs it to rebuild the exact registered spec."""
+        ident = request.id
+        parsers = {TASK: task_pb2.TaskSpec.FromString, WORKFLOW: workflow_pb2.WorkflowSpec.FromString}
+        if ident.resource_type not in parsers:
+            raise invalid(f"descriptions are kept for tasks and workflows, not for "
+                          f"{convert.describe_id(ident)}")
+        spec, full, _ = self._spec(ident.resource_type, ident, parsers[ident.resource_type])
+        if not spec.HasField("description"):
+            raise not_found(f"{kind_name(ident.resource_type)} {convert.describe_id(full)} was "
+                            "registered without a description")
+        answer = description_entity_pb2.DescriptionEntity()
+        answer.CopyFrom(spec.description)
+        answer.id.CopyFrom(full)
+        return answer
 
     # ---- listing helpers --------------------------------------------------------------------
 

@@ -82,23 +82,6 @@ def _stored(state, kind, domain, name, version):
     return None if data is None else parse_spec(kind, data)
 
 
-def _serves_descriptions(state) -> bool:
-    import grpc
-    from flyteidl.admin import common_pb2
-    from flyteidl.core import identifier_pb2
-    from flyteidl.service import admin_pb2_grpc
-
-    with grpc.insecure_channel(state.admin_endpoint) as channel:
-        try:
-            admin_pb2_grpc.AdminServiceStub(channel).GetDescriptionEntity(
-                common_pb2.ObjectGetRequest(id=identifier_pb2.Identifier(
-                    resource_type=identifier_pb2.TASK, project="default", domain="development",
-                    name="bridgeflow.square", version="green1")), timeout=10)
-        except grpc.RpcError as exc:
-            return exc.code() != grpc.StatusCode.UNIMPLEMENTED
-    return True
-
-
 def _bundle_arg(task_spec) -> str:
     args = list(task_spec.template.container.args)
     return args[args.index("--code-bundle") + 1]
@@ -186,17 +169,14 @@ def test_run_promote_and_reproduce(remote, sandbox_home, workdir, capsys, monkey
                           "--from", "development", "--to", "staging", *endpoint)
     assert code == 0, err
     assert f"after succeeded execution {dev_execution}" in out
-    # Staging holds the development bytes, only the domain changed. A spec's description
-    # travels only when the admin serves GetDescriptionEntity (Flyte admin does).
-    keeps_descriptions = _serves_descriptions(remote)
+    # Staging holds the development bytes, only the domain changed; descriptions included
+    # (they travel through GetDescriptionEntity, as with Flyte admin).
     for kind, name in [(1, "bridgeflow.square"), (1, "bridgeflow.greet"), (2, "bridgeflow.pipeline"),
                        (3, "bridgeflow.pipeline"), (3, "pipeline_lp")]:
         dev = without_identifiers(kind, _stored(remote, kind, "development", name, "green1"))
         staged = _stored(remote, kind, "staging", name, "green1")
         assert staged is not None, name
         staged = without_identifiers(kind, staged)
-        if kind != LAUNCH_PLAN and not keeps_descriptions:
-            dev.ClearField("description")
         assert staged.SerializeToString(deterministic=True) == \
             dev.SerializeToString(deterministic=True), name
         assert "development" not in str(staged.id if kind == 3 else staged.template.id)
@@ -335,14 +315,11 @@ def test_flytekit_package_registers_unchanged(remote, tmp_path, capsys):
     code, _, err = _cli(capsys, "promote", "regflow.flow.wf", "--version", "fk1", "--to",
                         "staging", "--force", "--endpoint", remote.admin_endpoint, "--insecure")
     assert code == 0, err
-    keeps_descriptions = _serves_descriptions(remote)
     for entity in package.entities:
         dev = without_identifiers(entity.kind, _stored(remote, entity.kind, "development",
                                                        entity.name, "fk1"))
         staged = without_identifiers(entity.kind, _stored(remote, entity.kind, "staging",
                                                           entity.name, "fk1"))
-        if entity.kind != LAUNCH_PLAN and not keeps_descriptions:
-            dev.ClearField("description")
         assert staged == dev, entity.name
 
 
