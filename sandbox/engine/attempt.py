@@ -6,12 +6,15 @@ import dataclasses
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flyteidl.core import errors_pb2, execution_pb2, literals_pb2
 
-from sandbox.runtime import ContainerRequest, ContainerResult
 from sandbox.runtime.resources import cpu_to_nano_cpus, memory_to_bytes
 from sdk.errors import SkiffError
+
+if TYPE_CHECKING:
+    from sandbox.runtime.container import ContainerRequest, ContainerResult
 
 USER, SYSTEM = "user", "system"
 _CPU, _MEMORY = 1, 3  # core.Resources.ResourceName
@@ -107,6 +110,8 @@ def user_retries(task_template) -> int:
 
 def build_request(task_template, node, paths: AttemptPaths, env: dict[str, str],
                   labels: dict[str, str], secrets: dict[str, str]) -> ContainerRequest:
+    from sandbox.runtime.container import ContainerRequest  # only when a container runs
+
     container = task_template.container
     cpu, memory, memory_text = _limits(task_template)
     task_env = {kv.key: kv.value for kv in container.env}

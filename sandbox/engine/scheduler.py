@@ -6,7 +6,6 @@ whose engine was killed: completed nodes keep their stored outputs and never run
 """
 from __future__ import annotations
 
-import concurrent.futures as futures
 import logging
 import os
 import socket
@@ -77,7 +76,7 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
             ctx.emit(NodeEvent(info.id, node_id, row.task, row.state, row.attempt))
     failure: tuple[str, NodeOutcome] | None = None
     failed: set[str] = set()
-    running: dict[futures.Future, str] = {}
+    running: dict = {}  # future -> node id
     downstream = _downstream(plan)
     prepared: set[str] = set()
 
@@ -95,8 +94,7 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
                 log.debug("could not create node %s ahead", successor, exc_info=True)
 
     handlers = _Handlers(ctx, info, plan, workflow_inputs, node_outputs, prepare_successors)
-    pool = futures.ThreadPoolExecutor(max_workers=max(ctx.parallelism, 1),
-                                      thread_name_prefix="skiff-node")
+    pool = _LazyPool(ctx.parallelism)  # a run that only hits the cache starts no thread
     try:
         while True:
             # After a failure only FAIL_AFTER_EXECUTABLE_NODES_COMPLETE starts more nodes; a
@@ -132,7 +130,7 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
                     running[future] = node_id
             if not running:
                 break
-            done, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+            done = pool.wait_first(running)
             for future in done:
                 node_id = running.pop(future)
                 try:
@@ -158,6 +156,33 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
             raise SandboxError(f"execution {info.id}: nodes {sorted(missing)} can never run "
                                "(a dependency cycle); recompile the workflow")
     return node_outputs, failure
+
+
+class _LazyPool:
+    """The node threads, started when the first node needs one."""
+
+    def __init__(self, size: int):
+        self._size = max(size, 1)
+        self._pool = None
+
+    def submit(self, fn, *args):
+        if self._pool is None:
+            import concurrent.futures
+
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self._size, thread_name_prefix="skiff-node")
+        return self._pool.submit(fn, *args)
+
+    @staticmethod
+    def wait_first(running) -> set:
+        import concurrent.futures
+
+        done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+        return done
+
+    def shutdown(self, **kwargs) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(**kwargs)
 
 
 def _cache_hit(handler, node, inputs, row) -> NodeOutcome | None:

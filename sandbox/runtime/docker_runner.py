@@ -10,7 +10,6 @@ that background work and removes containers created ahead that no attempt used.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import struct
 import threading
@@ -48,10 +47,10 @@ class DockerRunner:
     def __init__(self, api=None):
         self._api = api
         self._lock = threading.RLock()
-        self._background: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pending: list[concurrent.futures.Future] = []
+        self._background = None  # a one-thread pool, started on first use
+        self._pending: list = []  # futures of background calls
         # containers created ahead, by label set: (the request, the future of its id)
-        self._ahead: dict[tuple, tuple[ContainerRequest, concurrent.futures.Future]] = {}
+        self._ahead: dict[tuple, tuple] = {}
 
     @property
     def api(self):
@@ -59,7 +58,9 @@ class DockerRunner:
 
     # ---- background work (creating ahead, removing) ------------------------------------
 
-    def _submit(self, fn, *args) -> concurrent.futures.Future:
+    def _submit(self, fn, *args):
+        import concurrent.futures  # not on the cached path, which never needs Docker
+
         with self._lock:
             if self._background is None:
                 self._background = concurrent.futures.ThreadPoolExecutor(
@@ -108,6 +109,8 @@ class DockerRunner:
                 pending = [f for f in self._pending if not f.done()]
             if not pending:
                 return
+            import concurrent.futures
+
             concurrent.futures.wait(pending)
 
     def remove_unstarted(self, execution_id: str, keep: set[str]) -> None:
