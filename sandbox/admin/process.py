@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -10,6 +9,7 @@ from pathlib import Path
 
 from sandbox import home as sandbox_home
 from sandbox.services.minio_server import free_port
+from sandbox.services.daemons import reap, terminate
 from sdk.errors import SandboxError
 
 START_TIMEOUT_S = 30.0
@@ -27,7 +27,7 @@ def is_running(state) -> bool:
     except OSError:
         return False
     if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-        _reap(pid)
+        reap(pid)
         return False
     # A recycled pid belongs to another program, or to the admin of another home.
     return b"sandbox.admin.server" in cmdline and state.home.encode() in cmdline
@@ -90,23 +90,8 @@ def stop(state) -> bool:
     if not is_running(state):
         state.admin_pid = None
         return False
-    pid = state.admin_pid
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while is_running(state) and time.monotonic() < deadline:
-        _reap(pid)
-        time.sleep(0.05)
-    if is_running(state):
-        os.kill(pid, signal.SIGKILL)
-        while is_running(state):
-            _reap(pid)
-            time.sleep(0.05)
+    terminate(state.admin_pid, lambda: is_running(state), STOP_TIMEOUT_S)
     state.admin_pid = None
     return True
 
 
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

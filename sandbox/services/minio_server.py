@@ -10,7 +10,6 @@ import logging
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -23,6 +22,7 @@ from minio import Minio
 from sandbox import home as sandbox_home
 from sandbox.home import SandboxState
 from sandbox.services.locks import file_lock
+from sandbox.services.daemons import reap, terminate
 from sdk.errors import SandboxError
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def is_running(state: SandboxState) -> bool:
     except OSError:
         return False
     if status.rsplit(")", 1)[-1].split()[0] == "Z":
-        _reap(pid)
+        reap(pid)
         return False
     # Guards against a recycled pid that now belongs to another program.
     data_dir = str(sandbox_home.minio_data_dir(Path(state.home))).encode()
@@ -215,27 +215,9 @@ def stop(state: SandboxState) -> bool:
     if not is_running(state):
         state.minio_pid = None
         return False
-    pid = state.minio_pid
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while is_running(state) and time.monotonic() < deadline:
-        _reap(pid)
-        time.sleep(0.05)
-    if is_running(state):
-        os.kill(pid, signal.SIGKILL)
-        while is_running(state):
-            _reap(pid)
-            time.sleep(0.05)
+    terminate(state.minio_pid, lambda: is_running(state), STOP_TIMEOUT_S)
     state.minio_pid = None
     return True
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status when this process started MinIO itself (avoids a zombie)."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def _port_of(endpoint: str) -> int | None:
