@@ -66,3 +66,29 @@ def test_every_public_name_still_resolves():
     assert all(callable(f) and not isinstance(f, type(sdk)) for f in (dynamic, map_task, task, workflow))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         sdk.nope  # noqa: B018
+
+
+def test_the_process_exit_still_runs_atexit_handlers_and_flushes_output(tmp_path):
+    from flyteidl.core import literals_pb2
+
+    from sdk.types import TypeEngine
+
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "exiting.py").write_text(
+        "import atexit, sys\n"
+        "from sdk import task\n\n"
+        "@task\n"
+        "def double(x: int) -> int:\n"
+        "    atexit.register(lambda: print('atexit ran', flush=False))\n"
+        "    sys.stdout.write('no newline, not flushed')\n"
+        "    return 2 * x\n")
+    inputs = tmp_path / "inputs.pb"
+    inputs.write_bytes(TypeEngine.dict_to_literal_map({"x": 21}, {"x": int}).SerializeToString())
+    result = subprocess.run(
+        ["skiff-execute", "--inputs", f"file://{inputs}", "--output-prefix", f"file://{tmp_path}/out",
+         "--dest-dir", str(tmp_path / "code"), "--task-module", "exiting", "--task-name", "double"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "no newline, not flushedatexit ran\n"
+    outputs = literals_pb2.LiteralMap.FromString((tmp_path / "out" / "outputs.pb").read_bytes())
+    assert TypeEngine.to_python_value(outputs.literals["o0"], int) == 42
