@@ -1,0 +1,121 @@
+"""Issue 5's map task "Done means": 50 items in the sandbox never run more containers at once
+than the map's concurrency, a rerun with the same inputs starts none, and a rerun after changing
+one item starts exactly one. Counted from Docker's own event stream, not from Skiff's records."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+import threading
+import time
+
+import pytest
+
+pytestmark = pytest.mark.sandbox
+
+CONCURRENCY = 4
+
+WORKFLOW = textwrap.dedent(f'''
+    import time
+    import typing
+
+    from sdk import map_task, task, workflow
+
+
+    @task(cache=True, cache_version="1")
+    def slow_square(x: int) -> int:
+        time.sleep(0.5)  # long enough that items overlap, so the limit is what stops them
+        return x * x
+
+
+    @workflow
+    def wide(xs: typing.List[int]) -> typing.List[int]:
+        return map_task(slow_square, concurrency={CONCURRENCY})(x=xs)
+''')
+
+
+class ContainerEvents:
+    """Docker's `start` and `die` events of containers labelled `skiff.execution`, while in scope."""
+
+    def __enter__(self):
+        import docker
+
+        self.events: list[dict] = []
+        self._client = docker.from_env()
+        self._stream = self._client.events(decode=True, filters={
+            "type": "container", "event": ["start", "die"], "label": "skiff.execution"})
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+        time.sleep(0.2)  # the subscription must be live before the run starts
+        return self
+
+    def _pump(self):
+        try:
+            for event in self._stream:
+                self.events.append(event)
+        except Exception:  # noqa: BLE001 - the stream is closed on exit
+            pass
+
+    def __exit__(self, *exc):
+        time.sleep(0.5)  # the last die events
+        self._stream.close()
+        self._client.close()
+
+    def of(self, execution_id: str, action: str) -> list[dict]:
+        return [e for e in self.events if e["Action"] == action
+                and e["Actor"]["Attributes"].get("skiff.execution") == execution_id]
+
+    def peak_running(self, execution_id: str) -> int:
+        """The most containers of the execution running at one time, by Docker's clock."""
+        changes = sorted((e["timeNano"], -1 if e["Action"] == "die" else 1)
+                         for e in self.of(execution_id, "start") + self.of(execution_id, "die"))
+        running = peak = 0
+        for _, change in changes:  # at equal times a die sorts first: it freed the slot
+            running += change
+            peak = max(peak, running)
+        return peak
+
+
+@pytest.fixture(scope="module")
+def workflow_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("mapwide") / "mapwide.py"
+    path.write_text(WORKFLOW)
+    return path
+
+
+def _run(home, path, xs: list[int]) -> tuple[list[int], str]:
+    run = subprocess.run(["skiff", "run", "--sandbox", "--json", str(path), "wide",
+                          "--xs", json.dumps(xs)], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "SKIFF_HOME": home.home})
+    assert run.returncode == 0, run.stderr
+    execution_id = next(line.split()[1] for line in run.stderr.splitlines()
+                        if line.startswith("execution "))
+    return json.loads(run.stdout)["o0"], execution_id
+
+
+def test_fifty_items_honour_concurrency_and_cache_each_item(sandbox_home, workflow_file):
+    xs = list(range(1000, 1050))
+    with ContainerEvents() as first:
+        squares, execution_id = _run(sandbox_home, workflow_file, xs)
+    assert squares == [x * x for x in xs]
+    starts = first.of(execution_id, "start")
+    assert len(starts) == 50
+    assert sorted(e["Actor"]["Attributes"]["skiff.node"] for e in starts) == sorted(
+        f"n0-{i}" for i in range(50))
+    assert len(first.of(execution_id, "die")) == 50
+    peak = first.peak_running(execution_id)
+    assert peak <= CONCURRENCY
+    assert peak > 1  # items did run in parallel
+
+    with ContainerEvents() as second:
+        again, rerun_id = _run(sandbox_home, workflow_file, xs)
+    assert again == squares
+    assert second.of(rerun_id, "start") == []  # every item came from the cache
+
+    changed = xs[:17] + [7] + xs[18:]
+    with ContainerEvents() as third:
+        third_squares, third_id = _run(sandbox_home, workflow_file, changed)
+    assert third_squares == [x * x for x in changed]
+    assert [e["Actor"]["Attributes"]["skiff.node"] for e in third.of(third_id, "start")] == [
+        "n0-17"]
