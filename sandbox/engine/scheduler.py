@@ -264,7 +264,7 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
     finally:
         drain = getattr(ctx.runner, "drain", None)
         if drain is not None:
-            drain()  # unused containers created ahead, and removals still running
+            drain(execution_id)  # unused containers created ahead, removals still running
 
 
 def _remove_unrecorded_containers(ctx, execution_id: str) -> None:

@@ -92,12 +92,15 @@ class DockerRunner:
             return None
         return container_id
 
-    def drain(self) -> None:
-        """Remove containers created ahead that no attempt used, then wait for every
-        background removal, so that nothing an execution created outlives it."""
+    def drain(self, execution_id: str | None = None) -> None:
+        """Remove containers created ahead for `execution_id` (all, if None) that no attempt
+        used, then wait for the background removals, so that nothing an execution created
+        outlives it. Other executions sharing this runner keep theirs."""
         with self._lock:
-            unused = list(self._ahead.values())
-            self._ahead.clear()
+            keys = [k for k, (request, _) in self._ahead.items()
+                    if execution_id is None
+                    or request.labels.get("skiff.execution") == execution_id]
+            unused = [self._ahead.pop(k) for k in keys]
         for _request, future in unused:
             try:
                 container_id = future.result()

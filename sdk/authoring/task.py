@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import textwrap
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable, Iterable, Optional, Union
@@ -45,6 +44,8 @@ def _timeout(name: str, value: Union[int, timedelta, None]) -> Optional[timedelt
 
 def _source_version(function: Callable) -> str:
     """A cache version derived from the function's source, for cache=True without cache_version."""
+    import textwrap  # only for cache=True without a version: task containers start faster
+
     try:
         source = textwrap.dedent(inspect.getsource(function))
     except (OSError, TypeError):

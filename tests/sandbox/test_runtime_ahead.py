@@ -93,3 +93,16 @@ def test_chain_keeps_every_log_and_leaves_no_container(sandbox_home, tmp_path):
     assert logs == {"n0": "--- attempt 0 ---\nstep 1\n", "n1": "--- attempt 0 ---\nstep 2\n",
                     "n2": "--- attempt 0 ---\nstep 3\n"}
     assert _labelled(execution_id) == []
+
+
+def test_draining_one_execution_keeps_another_executions_containers(sandbox_home):
+    mine, theirs = (f"drain-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    runner = DockerRunner()
+    runner.create_ahead(_request(mine, "pass"))
+    runner.create_ahead(_request(theirs, "print('still mine to start')"))
+    runner.drain(mine)
+    assert _labelled(mine) == [] and len(_labelled(theirs)) == 1
+    result = runner.run(_request(theirs, "print('still mine to start')"))
+    runner.drain(theirs)
+    assert result.logs == "still mine to start\n"
+    assert _labelled(theirs) == []
