@@ -16,10 +16,11 @@ from flyteidl.admin import common_pb2, node_execution_pb2, task_pb2
 from flyteidl.core import literals_pb2
 
 from sdk.remote import records
+from sdk.remote.errors import VersionConflict
 from sdk.remote.data import list_remote_directory, literal_map, read_uri
 from sdk.remote.executions import execution_data, get_execution
 from sdk.remote.specs import (
-    KIND_NAMES, LAUNCH_PLAN, TASK, WORKFLOW, child_nodes, workflow_spec_from_closure,
+    KIND_NAMES, LAUNCH_PLAN, TASK, WORKFLOW, child_nodes, parse_spec, workflow_spec_from_closure,
 )
 
 _BUNDLE = re.compile(r"^s3://[^/]+/.+\.tar\.gz$")
@@ -165,6 +166,8 @@ def _register_locally(store, objects, templates, workflows, plans, moved) -> Non
     for group in (tasks, flows, launches):
         by_version: dict[tuple, list] = {}
         for kind, ident, spec in group:
+            if _registered_alike(store, kind, ident, spec):
+                continue  # e.g. the same version was registered here too: nothing to add
             by_version.setdefault((ident.project, ident.domain, ident.version), []).append(
                 (kind, ident.name, spec))
         for (project, domain, version), members in by_version.items():
@@ -175,6 +178,40 @@ def _register_locally(store, objects, templates, workflows, plans, moved) -> Non
             package = Package(f"reproduction {project}/{domain}/{version}", entities, None,
                               None, digest)
             register_package(store, objects, package, project, domain, version)
+
+
+def _by_bundle_name(template):
+    """The template with its code bundle named by file only: bundle names are content hashes
+    (fast<digest>.tar.gz), so two stores holding the same bundle at other keys run the same code."""
+    copy = type(template).FromString(template.SerializeToString())
+    args = copy.container.args
+    for i, arg in enumerate(args):
+        if _BUNDLE.match(arg):
+            args[i] = arg.rsplit("/", 1)[-1]
+    return copy
+
+
+def _registered_alike(store, kind, ident, spec) -> bool:
+    """Whether the local store already holds `ident` with the same executable content. The
+    specs fetched from an admin are rebuilt from its closure, so they lack what the closure does
+    not carry (descriptions) and compare by their templates; a real difference is an error."""
+    stored = store.entity_spec(kind, ident.project, ident.domain, ident.name, ident.version)
+    if stored is None:
+        return False
+    local = parse_spec(kind, stored)
+    if kind == TASK:
+        same = _by_bundle_name(local.template) == _by_bundle_name(spec.template)
+    elif kind == WORKFLOW:
+        same = (local.template == spec.template
+                and list(local.sub_workflows) == list(spec.sub_workflows))
+    else:
+        same = local.spec == spec.spec
+    if not same:
+        raise VersionConflict(
+            f"{KIND_NAMES[kind]} {ident.name} version {ident.version} is registered in this "
+            f"sandbox ({ident.project}/{ident.domain}) with a different spec than the remote "
+            "run used; reproduce into another sandbox (set SKIFF_HOME) so that both can stay")
+    return True
 
 
 # ---- comparing outputs ---------------------------------------------------------------------

@@ -614,3 +614,24 @@ def test_reproduce_directories_with_the_remote_storage_configured(remote, sandbo
     uri = literals_pb2.LiteralMap.FromString(outputs["n0"]).literals["o0"].scalar.blob.uri
     objects = ObjectStore.from_state(sandbox_home)
     assert objects.get_bytes(uri.rstrip("/") + "/sub/b.txt") == b"BETA"
+
+
+def test_reproduce_a_run_of_this_sandbox_where_the_version_is_registered(sandbox_home, workdir,
+                                                                        capsys, monkeypatch,
+                                                                        tmp_path):
+    """The version a remote run used is often registered locally too: reproduction reuses it
+    (same templates, same code bundle by content) instead of failing on a conflict."""
+    _root, package_path = workdir
+    for name in ("FLYTECTL_CONFIG", "FLYTE_PLATFORM_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    code, _, err = _cli(capsys, "register", package_path, "--version", "selfrepro1")
+    assert code == 0, err
+    code, out, err = _cli(capsys, "run", "--remote", "remote-launchplan", "pipeline_lp",
+                          "--version", "selfrepro1", "--n", "3")
+    assert code == 0, err
+    execution = next(line.split()[1].rsplit("/", 1)[-1] for line in out.splitlines() + err.splitlines()
+                     if line.startswith("execution ") and "/" in line.split()[1])
+    code, out, err = _cli(capsys, "reproduce", execution)
+    assert code == 0, err
+    assert "identical outputs" in out + err
