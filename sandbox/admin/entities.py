@@ -19,18 +19,9 @@ ACTIVE = launch_plan_pb2.ACTIVE
 
 def _task_references(nodes):
     """Identifiers of the tasks nodes run, also inside branches and array nodes."""
-    for node in nodes:
-        kind = node.WhichOneof("target")
-        if kind == "task_node":
+    for node in _all_nodes(nodes):
+        if node.WhichOneof("target") == "task_node":
             yield node.task_node.reference_id
-        elif kind == "array_node":
-            yield from _task_references([node.array_node.node])
-        elif kind == "branch_node":
-            if_else = node.branch_node.if_else
-            inner = [block.then_node for block in [if_else.case, *if_else.other]]
-            if if_else.HasField("else_node"):
-                inner.append(if_else.else_node)
-            yield from _task_references(inner)
 
 
 def _workflow_task_references(spec: workflow_pb2.WorkflowSpec):
