@@ -16,24 +16,16 @@ from sandbox.engine.launch import InputError
 from sandbox.registry import read_package, register_package
 from sdk.errors import ExecutionFailed, PackageError
 from test_engine_support import (
-    docker_events, engine_context, ints, plain, script_task, standin_sandbox, workflow_package,
+    docker_events, engine_context, ints, plain, script_task, workflow_package,
 )
 
 pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture(scope="module")
-def env(request, tmp_path_factory):
-    """The session's sandbox (tests/conftest.py), or a stand-in MinIO while that is missing."""
-    try:
-        yield request.getfixturevalue("sandbox_home")
-        return
-    except pytest.FixtureLookupError:
-        pass
-    state, proc = standin_sandbox(tmp_path_factory.mktemp("skiff-home"))
-    yield state
-    proc.terminate()
-    proc.wait()
+def env(sandbox_home):
+    """The session's sandbox (tests/conftest.py): real Docker, MinIO and SQLite."""
+    return sandbox_home
 
 
 def orm_sessions(ctx):

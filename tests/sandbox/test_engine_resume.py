@@ -12,22 +12,15 @@ from sqlalchemy import select
 
 from sandbox.store.db import sessions as open_store
 from sandbox.store.models import NodeExecution
-from test_engine_support import docker_events, script_task, standin_sandbox, workflow_package
+from test_engine_support import docker_events, script_task, workflow_package
 
 pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture(scope="module")
-def env(request, tmp_path_factory):
-    try:
-        yield request.getfixturevalue("sandbox_home")
-        return
-    except pytest.FixtureLookupError:
-        pass
-    state, proc = standin_sandbox(tmp_path_factory.mktemp("skiff-home"))
-    yield state
-    proc.terminate()
-    proc.wait()
+def env(sandbox_home):
+    """The session's sandbox (tests/conftest.py): real Docker, MinIO and SQLite."""
+    return sandbox_home
 
 
 def _skiff(env, *args, **kwargs):

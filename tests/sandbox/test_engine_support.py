@@ -7,13 +7,10 @@ import io
 import json
 import os
 import secrets
-import shutil
-import socket
 import subprocess
 import tarfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -228,45 +225,6 @@ class docker_events:
         """Starts of this execution's containers only (other test sessions share the engine)."""
         return [e for e in self.starts
                 if e["Actor"]["Attributes"].get("skiff.execution") == execution_id]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def standin_sandbox(home: Path):
-    """A MinIO on loopback and a state.json, until the real `sandbox_home` fixture exists."""
-    from minio import Minio
-
-    from sandbox.home import SandboxState, cache_dir
-
-    binary = shutil.which("minio") or str(cache_dir() / "bin" / "minio")
-    port = _free_port()
-    access, secret = "skiff" + secrets.token_hex(4), secrets.token_hex(16)
-    data = home / "minio" / "data"
-    data.mkdir(parents=True)
-    proc = subprocess.Popen([binary, "server", "--quiet", "--address", f"127.0.0.1:{port}",
-                             "--console-address", f"127.0.0.1:{_free_port()}", str(data)],
-                            env={**os.environ, "MINIO_ROOT_USER": access,
-                                 "MINIO_ROOT_PASSWORD": secret},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    for _ in range(200):
-        try:
-            opener.open(f"{endpoint}/minio/health/live", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    Minio(f"127.0.0.1:{port}", access, secret, secure=False).make_bucket("skiff")
-    state = SandboxState(home=str(home), minio_endpoint=endpoint, access_key=access,
-                         secret_key=secret, minio_pid=proc.pid,
-                         database_url=f"sqlite:///{home / 'skiff.db'}",
-                         runtime_image=runtime_image())
-    state.save()
-    return state, proc
 
 
 # ---- building blocks for workflows with subworkflow, launch plan, branch, map and gate nodes --
