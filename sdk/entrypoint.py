@@ -17,6 +17,8 @@ import sys
 
 OUTPUTS_FILE = "outputs.pb"
 ERROR_FILE = "error.pb"
+FUTURES_FILE = "futures.pb"  # a @dynamic task's DynamicJobSpec
+DYNAMIC_IMAGE_ENV = "SKIFF_DYNAMIC_DEFAULT_IMAGE"  # set by the compiler on @dynamic tasks
 
 # ErrorDocument origins; `kind` below says whether a retry could help.
 USER = "USER"
@@ -298,6 +300,10 @@ def run_task(args) -> None:
     _prepare_code(args)
     task = _load_task(args.task_module, args.task_name)
     kwargs = _python_inputs(task, literal_map, transfer)
+    if getattr(task, "is_dynamic", False) and os.environ.get(DYNAMIC_IMAGE_ENV):
+        name, document = _dynamic_document(task, kwargs, args)
+        _write_document(args, name, document)
+        return
     try:
         result = task.execute(**kwargs)
     except Exception as exc:
@@ -305,11 +311,34 @@ def run_task(args) -> None:
         # they are recoverable; deterministic failures above are not.
         raise TaskFailure(USER, "USER:RuntimeError", _format_exception(exc), recoverable=True) from exc
     outputs = _output_literals(task, _named_outputs(task, result), transfer)
+    _write_document(args, OUTPUTS_FILE, outputs)
+
+
+def _dynamic_document(task, kwargs, args):
+    """A @dynamic task's body run with its calls traced: ("futures.pb", the DynamicJobSpec the
+    engine runs as a subworkflow), or ("outputs.pb", its outputs) when it called nothing.
+    Its tasks run in the package's image ($SKIFF_DYNAMIC_DEFAULT_IMAGE) from the same bundle."""
+    from sdk.compile.dynamic_spec import compile_dynamic_job_spec
+    from sdk.errors import SkiffError
+
+    bundle = "" if _is_template(args.code_bundle) else args.code_bundle
     try:
-        io.write_bytes(io.join(args.output_prefix, OUTPUTS_FILE), outputs.SerializeToString())
+        built = compile_dynamic_job_spec(task, kwargs, os.environ[DYNAMIC_IMAGE_ENV], bundle)
+    except SkiffError as exc:  # a graph Skiff cannot compile: the same on every attempt
+        raise TaskFailure(USER, "USER:CompileError", _format_exception(exc), recoverable=False) from exc
+    except Exception as exc:
+        raise TaskFailure(USER, "USER:RuntimeError", _format_exception(exc), recoverable=True) from exc
+    return (OUTPUTS_FILE if type(built).__name__ == "LiteralMap" else FUTURES_FILE), built
+
+
+def _write_document(args, name: str, document) -> None:
+    from sdk import io
+
+    try:
+        io.write_bytes(io.join(args.output_prefix, name), document.SerializeToString())
     except Exception as exc:
         raise TaskFailure(
-            SYSTEM, "SYSTEM:OutputsUnwritable", f"cannot write the outputs: {exc}", recoverable=True
+            SYSTEM, "SYSTEM:OutputsUnwritable", f"cannot write {name}: {exc}", recoverable=True
         ) from exc
 
 

@@ -13,6 +13,7 @@ from sandbox.admin.errors import AdminError, already_exists, invalid, not_found,
 from sandbox.admin.listing import filter_value, page
 from sandbox.admin.parent_nodes import parent_data, parent_row
 from sandbox.engine import create_execution
+from sandbox.engine.launch import ExecutionNameTaken
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
 
 RUNNING_NODE_STATES = {"queued", "running", "retrying", "waiting"}
@@ -33,10 +34,12 @@ class ExecutionRpcs:
             raise already_exists(f"execution {request.project}/{request.domain}/{request.name} "
                                  "already exists; choose another name")
         inputs = request.inputs if request.inputs.literals else request.spec.inputs
-        named = {"execution_id": request.name} if request.name and _engine_takes_ids() else {}
-        execution_id = create_execution(
-            self.store, target.project or request.project, target.domain or request.domain,
-            target.name, target.version or None, inputs, **named)
+        try:
+            execution_id = create_execution(
+                self.store, target.project or request.project, target.domain or request.domain,
+                target.name, target.version or None, inputs, execution_id=request.name or None)
+        except ExecutionNameTaken as exc:  # taken between the check above and now
+            raise already_exists(str(exc)) from exc
         try:
             self.repo.add_execution_request(execution_id, request.spec.SerializeToString())
             self.launcher.start(execution_id)
@@ -309,13 +312,6 @@ class ExecutionRpcs:
                 and node.state in ("succeeded", "cached")):
             response.full_outputs.CopyFrom(literals_pb2.LiteralMap.FromString(node.outputs))
         return response
-
-
-def _engine_takes_ids() -> bool:
-    """Whether the engine's create_execution takes a caller-chosen id (execution_id=)."""
-    import inspect
-
-    return "execution_id" in inspect.signature(create_execution).parameters
 
 
 _PHASE_NAMES = {v: k for k, v in core_execution_pb2.WorkflowExecution.Phase.items()}

@@ -2,6 +2,7 @@
 user's inputs, check them against the interface, and store the execution with queued nodes."""
 from __future__ import annotations
 
+import re
 import secrets
 import string
 
@@ -13,10 +14,25 @@ from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW, EntityNotFound, find_a
 from sdk.errors import SkiffError
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+# flyteadmin's rule for a client-chosen execution name (checked lowercased, as it does); the
+# length is a Kubernetes label value's.
+_EXECUTION_NAME = re.compile(r"[a-z][a-z0-9-]*")
+MAX_EXECUTION_NAME = 63
 
 
 class InputError(SkiffError):
     """Inputs that do not fit the entity's interface."""
+
+
+class ExecutionNameTaken(InputError):
+    """A client-chosen execution id that another execution has."""
+
+
+def check_execution_name(name: str) -> None:
+    if len(name) > MAX_EXECUTION_NAME or not _EXECUTION_NAME.fullmatch(name.lower()):
+        raise InputError(f"execution name {name!r} does not follow Flyte's rule: a letter, then "
+                         f"letters, digits and '-', at most {MAX_EXECUTION_NAME} characters; "
+                         "choose another name")
 
 
 def new_execution_id() -> str:
@@ -88,11 +104,16 @@ def merge_inputs(entity: str, interface, user_inputs: literals_pb2.LiteralMap, d
 
 
 def create_execution(store, project: str, domain: str, name: str, version: str | None,
-                     user_inputs: literals_pb2.LiteralMap | None = None) -> str:
-    """Store a new execution of launch plan, workflow or task `name`; returns its id.
+                     user_inputs: literals_pb2.LiteralMap | None = None,
+                     execution_id: str | None = None) -> str:
+    """Store a new execution of launch plan, workflow or task `name`; returns its id, which is
+    `execution_id` when given (e.g. the name a client asked Flyte's CreateExecution for).
 
-    Raises a SkiffError (nothing stored) when the entity is unknown or the inputs are wrong.
+    Raises a SkiffError (nothing stored) when the entity is unknown, the inputs are wrong, or
+    `execution_id` breaks Flyte's naming rule or is taken (ExecutionNameTaken).
     """
+    if execution_id is not None:
+        check_execution_name(execution_id)
     user_inputs = user_inputs or literals_pb2.LiteralMap()
     kind, spec = find_any(store, project, domain, name, version)
     launch_plan = None
@@ -115,7 +136,12 @@ def create_execution(store, project: str, domain: str, name: str, version: str |
     defaults, _required, fixed = _defaults_and_fixed(store, kind, spec, project, domain,
                                                      target_version)
     inputs = merge_inputs(name, interface, user_inputs, defaults, fixed)
-    execution_id = new_execution_id()
+    if execution_id is None:
+        execution_id = new_execution_id()
+    elif store.execution(execution_id) is not None:
+        raise ExecutionNameTaken(f"execution name {execution_id!r} is taken by another "
+                                 "execution; choose another name, or leave it out for a "
+                                 "generated one")
     with store.transaction() as cursor:
         store.add_execution(cursor, id=execution_id, project=project, domain=domain,
                             launch_plan=launch_plan, target_kind=target_kind, workflow=target,

@@ -11,10 +11,11 @@ import os
 import socket
 import threading
 
-from flyteidl.core import literals_pb2, types_pb2
+from flyteidl.core import literals_pb2
 
 from sandbox.engine.bindings import resolve_all
 from sandbox.engine.context import EngineContext, NodeEvent
+from sandbox.engine.failure_err import err_input
 from sandbox.engine.launch import load_plan
 from sandbox.engine.task_handler import ExecutionInfo, NodeOutcome, TaskHandler, record
 from sandbox.store.repository import utcnow
@@ -201,14 +202,6 @@ def _downstream(plan) -> dict[str, list[str]]:
     return result
 
 
-def _accepts_string(literal_type) -> bool:
-    if literal_type.WhichOneof("type") == "simple":
-        return literal_type.simple == types_pb2.SimpleType.STRING
-    if literal_type.WhichOneof("type") == "union_type":
-        return any(_accepts_string(v) for v in literal_type.union_type.variants)
-    return False
-
-
 def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error: str) -> None:
     """The workflow's on_failure handler; its own failure is logged, not raised."""
     node = plan.failure_node
@@ -222,12 +215,11 @@ def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error:
         record(ctx, info, node.id, state="failed", error=str(exc))
         return
     err_type = task.interface.inputs.variables.get("err")
-    if err_type is not None and "err" not in inputs.literals:
-        literal = inputs.literals["err"]
-        if _accepts_string(err_type.type):
-            literal.scalar.primitive.string_value = f"{failed_node}: {error}"
-        else:
-            literal.scalar.none_type.SetInParent()
+    if err_type is not None:
+        bound = inputs.literals["err"] if "err" in inputs.literals else None
+        err = err_input(err_type.type, bound, f"{failed_node}: {error}")
+        if err is not None:
+            inputs.literals["err"].CopyFrom(err)
     outcome = _Handlers(ctx, info, plan, workflow_inputs, {})["task_node"].handle(
         node, inputs, row)
     if outcome.outputs is None:
