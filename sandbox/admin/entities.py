@@ -13,38 +13,18 @@ from sandbox.admin.tables import DEFAULT_DOMAINS
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
 from sandbox.registry.package import kind_name
 from sdk.compile.closure import compile_closure
+from sdk.compile.idl_walk import template_nodes
 
 ACTIVE = launch_plan_pb2.ACTIVE
 
 
-def _task_references(nodes):
-    """Identifiers of the tasks nodes run, also inside branches and array nodes."""
-    for node in _all_nodes(nodes):
-        if node.WhichOneof("target") == "task_node":
-            yield node.task_node.reference_id
-
-
 def _workflow_task_references(spec: workflow_pb2.WorkflowSpec):
+    """Identifiers of the tasks a workflow runs, also inside branches, array nodes,
+    subworkflows and its failure node."""
     for template in [spec.template, *spec.sub_workflows]:
-        nodes = list(template.nodes)
-        if template.HasField("failure_node"):
-            nodes.append(template.failure_node)
-        yield from _task_references(nodes)
-
-
-def _all_nodes(nodes):
-    """Every node, also inside branches and array nodes."""
-    for node in nodes:
-        yield node
-        kind = node.WhichOneof("target")
-        if kind == "array_node":
-            yield from _all_nodes([node.array_node.node])
-        elif kind == "branch_node":
-            if_else = node.branch_node.if_else
-            inner = [block.then_node for block in [if_else.case, *if_else.other]]
-            if if_else.HasField("else_node"):
-                inner.append(if_else.else_node)
-            yield from _all_nodes(inner)
+        for node in template_nodes(template):
+            if node.WhichOneof("target") == "task_node":
+                yield node.task_node.reference_id
 
 
 def canonical(message):
@@ -53,10 +33,7 @@ def canonical(message):
     message = type(message).FromString(message.SerializeToString())
     if isinstance(message, workflow_pb2.WorkflowSpec):
         for template in [message.template, *message.sub_workflows]:
-            nodes = list(template.nodes)
-            if template.HasField("failure_node"):
-                nodes.append(template.failure_node)
-            for node in _all_nodes(nodes):
+            for node in template_nodes(template):
                 ids = sorted(node.upstream_node_ids)
                 del node.upstream_node_ids[:]
                 node.upstream_node_ids.extend(ids)

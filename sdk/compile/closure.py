@@ -13,47 +13,21 @@ from typing import Iterable, Mapping
 from flyteidl.admin import workflow_pb2 as admin_workflow_pb2
 from flyteidl.core import compiler_pb2, literals_pb2, tasks_pb2, workflow_pb2
 
+from sdk.compile.idl_walk import binding_promises, child_nodes, nested_nodes
+
 START_NODE = "start-node"
 END_NODE = "end-node"
-
-
-def _promises(data: literals_pb2.BindingData) -> Iterable[literals_pb2.BindingData]:
-    kind = data.WhichOneof("value")
-    if kind == "promise":
-        yield data
-    elif kind == "collection":
-        for item in data.collection.bindings:
-            yield from _promises(item)
-    elif kind == "map":
-        for item in data.map.bindings.values():
-            yield from _promises(item)
 
 
 def _bind_to_start_node(bindings: Iterable[literals_pb2.Binding]) -> set[str]:
     """Rewrite promises to the workflow inputs to name start-node; return the nodes referenced."""
     sources: set[str] = set()
     for binding in bindings:
-        for data in _promises(binding.binding):
+        for data in binding_promises(binding.binding):
             if not data.promise.node_id:
                 data.promise.node_id = START_NODE
             sources.add(data.promise.node_id)
     return sources
-
-
-def _inner_nodes(node: workflow_pb2.Node) -> Iterable[workflow_pb2.Node]:
-    """Nodes nested in a branch (every case, recursively) or an array node."""
-    kind = node.WhichOneof("target")
-    children: list[workflow_pb2.Node] = []
-    if kind == "array_node":
-        children = [node.array_node.node]
-    elif kind == "branch_node":
-        if_else = node.branch_node.if_else
-        children = [block.then_node for block in [if_else.case, *if_else.other]]
-        if if_else.HasField("else_node"):
-            children.append(if_else.else_node)
-    for child in children:
-        yield child
-        yield from _inner_nodes(child)
 
 
 def compile_workflow(template: workflow_pb2.WorkflowTemplate) -> compiler_pb2.CompiledWorkflow:
@@ -71,7 +45,7 @@ def compile_workflow(template: workflow_pb2.WorkflowTemplate) -> compiler_pb2.Co
         upstream[node.id] = set(node.upstream_node_ids) | _bind_to_start_node(node.inputs)
         # As Flyte's compiler: a branch waits also for what its cases read (flytekit lists only
         # what the conditions read), and nested nodes name the start node too.
-        for inner in _inner_nodes(node):
+        for inner in nested_nodes(child_nodes(node)):
             upstream[node.id] |= _bind_to_start_node(inner.inputs)
     if compiled.HasField("failure_node"):
         _bind_to_start_node(compiled.failure_node.inputs)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2 as admin_workflow_pb2
 from flyteidl.core import identifier_pb2, workflow_pb2
 
+from sdk.compile.idl_walk import binding_promises, child_nodes, template_nodes
+
 TASK, WORKFLOW, LAUNCH_PLAN = (identifier_pb2.TASK, identifier_pb2.WORKFLOW,
                                identifier_pb2.LAUNCH_PLAN)
 KIND_NAMES = {TASK: "task", WORKFLOW: "workflow", LAUNCH_PLAN: "launch plan"}
@@ -25,41 +27,6 @@ def spec_id(kind: int, spec):
     return spec.id if kind == LAUNCH_PLAN else spec.template.id
 
 
-def _promises(binding_data):
-    kind = binding_data.WhichOneof("value")
-    if kind == "promise":
-        yield binding_data.promise
-    elif kind == "collection":
-        for item in binding_data.collection.bindings:
-            yield from _promises(item)
-    elif kind == "map":
-        for item in binding_data.map.bindings.values():
-            yield from _promises(item)
-
-
-def child_nodes(node):
-    """Nodes nested in an array node or in a branch's cases."""
-    kind = node.WhichOneof("target")
-    if kind == "array_node":
-        yield node.array_node.node
-    elif kind == "branch_node":
-        if_else = node.branch_node.if_else
-        for block in [if_else.case, *if_else.other]:
-            yield block.then_node
-        if if_else.HasField("else_node"):
-            yield if_else.else_node
-
-
-def _all_nodes(template):
-    stack = list(template.nodes)
-    if template.HasField("failure_node"):
-        stack.append(template.failure_node)
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(child_nodes(node))
-
-
 def _uncompile(template) -> workflow_pb2.WorkflowTemplate:
     plain = workflow_pb2.WorkflowTemplate()
     plain.CopyFrom(template)
@@ -73,11 +40,11 @@ def _uncompile(template) -> workflow_pb2.WorkflowTemplate:
             if len(kept) != len(copy.upstream_node_ids):
                 del copy.upstream_node_ids[:]
                 copy.upstream_node_ids.extend(kept)
-    bindings = [b for n in _all_nodes(plain) for b in n.inputs] + list(plain.outputs)
+    bindings = [b for n in template_nodes(plain) for b in n.inputs] + list(plain.outputs)
     for binding in bindings:
-        for promise in _promises(binding.binding):
-            if promise.node_id == _START:
-                promise.node_id = ""
+        for data in binding_promises(binding.binding):
+            if data.promise.node_id == _START:
+                data.promise.node_id = ""
     return plain
 
 
@@ -97,7 +64,7 @@ def _identifiers(kind: int, spec):
         for template in [spec.template, *spec.sub_workflows]:
             if template is not spec.template:
                 yield template.id
-            for node in _all_nodes(template):
+            for node in template_nodes(template):
                 target = node.WhichOneof("target")
                 if target == "task_node":
                     yield node.task_node.reference_id
