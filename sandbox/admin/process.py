@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sandbox import home as sandbox_home
 from sandbox.services.minio_server import free_port
-from sandbox.services.daemons import reap, terminate
+from sandbox.services.daemons import live_cmdline, terminate
 from sdk.errors import SandboxError
 
 START_TIMEOUT_S = 30.0
@@ -18,16 +18,8 @@ STOP_TIMEOUT_S = 10.0
 
 def is_running(state) -> bool:
     """True when state.admin_pid is a live admin server of this very home."""
-    pid = state.admin_pid
-    if not pid:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-        reap(pid)
+    cmdline = live_cmdline(state.admin_pid)
+    if cmdline is None:
         return False
     # A recycled pid belongs to another program, or to the admin of another home.
     return b"sandbox.admin.server" in cmdline and state.home.encode() in cmdline

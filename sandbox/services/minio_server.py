@@ -22,7 +22,7 @@ from minio import Minio
 from sandbox import home as sandbox_home
 from sandbox.home import SandboxState
 from sandbox.services.locks import file_lock
-from sandbox.services.daemons import reap, terminate
+from sandbox.services.daemons import live_cmdline, terminate
 from sdk.errors import SandboxError
 
 log = logging.getLogger(__name__)
@@ -88,9 +88,9 @@ def ensure_binary(say=print) -> Path:
 
 
 def _find_go() -> str | None:
-    """`go` on PATH, else where the official tarball or scripts/setup.sh put one."""
-    candidates = [Path("/usr/local/go/bin/go"), sandbox_home.cache_dir() / "go" / "bin" / "go"]
-    return shutil.which("go") or next((str(p) for p in candidates if p.is_file()), None)
+    """`go` on PATH, else where the official tarball puts it."""
+    official = Path("/usr/local/go/bin/go")
+    return shutil.which("go") or (str(official) if official.is_file() else None)
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -107,16 +107,8 @@ def free_port(preferred: int | None = None) -> int:
 
 def is_running(state: SandboxState) -> bool:
     """True when state.minio_pid is a live MinIO serving this home's data directory."""
-    pid = state.minio_pid
-    if not pid:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        status = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    if status.rsplit(")", 1)[-1].split()[0] == "Z":
-        reap(pid)
+    cmdline = live_cmdline(state.minio_pid)
+    if cmdline is None:
         return False
     # Guards against a recycled pid that now belongs to another program.
     data_dir = str(sandbox_home.minio_data_dir(Path(state.home))).encode()
