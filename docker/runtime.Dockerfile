@@ -10,5 +10,8 @@ RUN PYTHONDONTWRITEBYTECODE= /opt/skiff/bin/pip install --quiet --no-index --no-
  && /opt/skiff/bin/pip check \
  && rm -rf /tmp/wheels \
  && /opt/skiff/bin/skiff-execute --help > /dev/null
+# This skiff-execute can be started ahead of its inputs and wait for the engine's go on stdin
+# (sdk/start_gate.py); the engine only starts ahead containers of images that say so.
+LABEL skiff.start-gate="stdin"
 USER 1000:1000
 WORKDIR /home/skiff

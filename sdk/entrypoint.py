@@ -291,14 +291,20 @@ def _error_document(failure: TaskFailure):
     return errors_pb2.ErrorDocument(error=error)
 
 
-def run_task(args) -> None:
-    """Everything up to writing outputs.pb; raises TaskFailure for what goes to error.pb."""
+def run_task(args, gated: bool = False) -> None:
+    """Everything up to writing outputs.pb; raises TaskFailure for what goes to error.pb.
+    `gated` (sdk.start_gate): load the task first, then wait for the engine's go before
+    reading the inputs."""
     from sdk import io
 
     transfer = io.PrefixTransfer(args.raw_output_data_prefix or io.join(args.output_prefix, "raw"))
-    literal_map = _read_inputs(args.inputs)
-    _prepare_code(args)
-    task = _load_task(args.task_module, args.task_name)
+    if gated:
+        task = _load_before_gate(args)
+        literal_map = _read_inputs(args.inputs)
+    else:
+        literal_map = _read_inputs(args.inputs)
+        _prepare_code(args)
+        task = _load_task(args.task_module, args.task_name)
     kwargs = _python_inputs(task, literal_map, transfer)
     if getattr(task, "is_dynamic", False) and os.environ.get(DYNAMIC_IMAGE_ENV):
         name, document = _dynamic_document(task, kwargs, args)
@@ -312,6 +318,26 @@ def run_task(args) -> None:
         raise TaskFailure(USER, "USER:RuntimeError", _format_exception(exc), recoverable=True) from exc
     outputs = _output_literals(task, _named_outputs(task, result), transfer)
     _write_document(args, OUTPUTS_FILE, outputs)
+
+
+def _load_before_gate(args):
+    """The task, loaded while the gate is still shut; a failure to load it is only reported
+    once the engine says go (an attempt that is never run reports nothing)."""
+    try:
+        _prepare_code(args)
+        task, failure = _load_task(args.task_module, args.task_name), None
+        # What reading the inputs and writing the outputs will import, imported now.
+        from flyteidl.core import literals_pb2  # noqa: F401
+
+        from sdk.types import TypeEngine  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - raised again past the gate, reported as usual
+        task, failure = None, exc
+    from sdk import start_gate
+
+    start_gate.wait_for_go()
+    if failure is not None:
+        raise failure
+    return task
 
 
 def _dynamic_document(task, kwargs, args):
@@ -352,10 +378,14 @@ def main(argv=None) -> int:
 
 
 def _run(argv) -> int:
+    from sdk import start_gate
+
     args = _parse_args(argv)
     try:
-        run_task(args)
+        run_task(args, gated=start_gate.requested())
         return 0
+    except start_gate.GateClosed:
+        return start_gate.CLOSED_EXIT
     except TaskFailure as failure:
         document = _error_document(failure)
     except Exception as exc:  # a bug in Skiff itself: still report it through error.pb

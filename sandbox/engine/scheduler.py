@@ -23,6 +23,10 @@ from sdk.errors import ExecutionFailed, SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
 COMPLETED = ("succeeded", "cached")
+# Levels of the DAG below a starting node whose containers are prepared while it runs: a
+# container takes longer to start than a small task takes to run, so one level is not enough
+# to keep a chain of tasks from waiting on start-ups.
+LOOKAHEAD = 3
 
 
 class _Handlers(dict):
@@ -82,17 +86,30 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
     prepared: set[str] = set()
 
     def prepare_successors(node_id: str) -> None:
-        """Called from a node's thread once its container is recorded: nodes that wait only
-        for it get their containers created meanwhile (started only when they run)."""
-        done = frozenset(node_outputs)  # one C-level copy: the main thread may be adding
-        for successor in downstream.get(node_id, ()):
-            if successor in prepared or not plan.upstream[successor] - {node_id} <= done:
-                continue
-            prepared.add(successor)
-            try:
-                handlers["task_node"].prepare(plan.nodes[successor], rows[successor])
-            except Exception:  # noqa: BLE001 - only an optimisation: the node runs anyway
-                log.debug("could not create node %s ahead", successor, exc_info=True)
+        """Called from a node's thread once its container is recorded: the task nodes that
+        will be ready once it (and the ones before them here) completes, up to LOOKAHEAD
+        levels down, get their containers prepared meanwhile (they run only when started)."""
+        will_be_done = set(node_outputs)  # one C-level copy: the main thread may be adding
+        will_be_done.add(node_id)
+        level = [node_id]
+        for _ in range(LOOKAHEAD):
+            ready = []
+            for current in level:
+                for successor in downstream.get(current, ()):
+                    if (successor in will_be_done or not plan.upstream[successor] <= will_be_done
+                            or plan.nodes[successor].WhichOneof("target") != "task_node"):
+                        continue
+                    will_be_done.add(successor)
+                    ready.append(successor)
+            for successor in ready:
+                if successor in prepared:
+                    continue
+                prepared.add(successor)
+                try:
+                    handlers["task_node"].prepare(plan.nodes[successor], rows[successor])
+                except Exception:  # noqa: BLE001 - only an optimisation: the node runs anyway
+                    log.debug("could not prepare node %s ahead", successor, exc_info=True)
+            level = ready
 
     handlers = _Handlers(ctx, info, plan, workflow_inputs, node_outputs, prepare_successors)
     pool = _LazyPool(ctx.parallelism)  # a run that only hits the cache starts no thread
@@ -260,9 +277,9 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
 
 
 def _remove_unrecorded_containers(ctx, execution_id: str) -> None:
-    """A killed engine may leave containers it created ahead for nodes it never started;
+    """A killed engine may leave containers it prepared ahead for nodes it never started;
     the store does not know them, so no resume would adopt them: remove them."""
-    remove = getattr(ctx.runner, "remove_unstarted", None)
+    remove = getattr(ctx.runner, "remove_unrecorded", None)
     if remove is not None:
         recorded = {row.container_id for row in ctx.store.nodes(execution_id)
                     if row.container_id}

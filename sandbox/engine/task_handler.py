@@ -96,6 +96,9 @@ class TaskHandler:
         return None if hit is None else self._from_cache(node, row, hit)
 
     def _from_cache(self, node, row: NodeRecord, hit) -> NodeOutcome:
+        discard = getattr(self.ctx.runner, "discard", None)
+        if discard is not None:  # a container prepared for the node is not needed
+            discard(self._labels(node.id, row.attempt))
         now = utcnow()
         record(self.ctx, self.execution, node.id, state="cached",
                outputs=hit.SerializeToString(), started_at=now, ended_at=now,
@@ -170,15 +173,18 @@ class TaskHandler:
     def _request(self, node, task_template, attempt: int, paths: AttemptPaths):
         """The attempt's container request; SkiffError when a secret is missing."""
         secrets = secret_env(task_template, self.ctx.secrets_dir)
-        labels = {"skiff.execution": self.execution.id, "skiff.node": node.id,
-                  "skiff.attempt": str(attempt)}
         return build_request(task_template, node, paths, self._env(task_template, attempt),
-                             labels, secrets)
+                             self._labels(node.id, attempt), secrets)
+
+    def _labels(self, node_id: str, attempt: int) -> dict[str, str]:
+        return {"skiff.execution": self.execution.id, "skiff.node": node_id,
+                "skiff.attempt": str(attempt)}
 
     def prepare(self, node, row: NodeRecord) -> None:
-        """Create the container of the node's next attempt ahead, while its upstream runs.
-        It is only started once the node's inputs are written and its state is recorded;
-        unused (a cache hit, a failure upstream), the runner removes it."""
+        """Have the runner prepare the container of the node's next attempt while its
+        upstream runs (sandbox.runtime.docker_runner: started and waiting at the start gate,
+        or created). It runs the task only once the node's inputs are written and its state
+        is recorded; unused (a cache hit, a failure upstream), the runner removes it."""
         if row.state not in ("queued", "retrying") or node.WhichOneof("target") != "task_node":
             return
         task_template = effective_task(self.plan.task_for(node), node)
@@ -189,7 +195,7 @@ class TaskHandler:
                                     self._paths(node.id, row.attempt))
         except SkiffError:
             return  # the attempt itself reports it
-        self.ctx.runner.create_ahead(request)
+        self.ctx.runner.prepare(request)
 
     def _run_attempt(self, node, task_template, inputs, attempt, paths, adopt_container,
                      logs) -> tuple[AttemptOutcome, str | None]:

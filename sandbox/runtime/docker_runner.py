@@ -3,22 +3,35 @@
 Per attempt: create, start, wait, logs, (inspect on failure), remove. The runner always reads
 the container's real exit status; a container that vanished is a system error, never success.
 
-Two calls leave the critical path of a chain of tasks: a container can be created ahead
-(`create_ahead`, while the task before it runs; `run` then only starts it), and a finished
-container is removed in the background after its status and logs were read. `drain` waits for
-that background work and removes containers created ahead that no attempt used.
+Most of a container's start-up leaves the critical path of a chain of tasks. `prepare` gets
+the next task's container ready while the task before it runs: when the image's `skiff-execute`
+supports the start gate (the image label START_GATE_LABEL), the container is started ahead and
+loads the task's code, then waits for a "go" line on its stdin that `run` writes once the inputs
+are stored; otherwise it is only created and `run` starts it. A finished container is removed in
+the background after its status and logs were read. `drain` waits for that background work and
+removes prepared containers that no attempt used.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+import socket
 import struct
 import threading
 
 from sandbox.runtime.container import ContainerRequest, ContainerResult
+from sdk import start_gate
 
 log = logging.getLogger(__name__)
 
 _UNPRIVILEGED_USER = "1000"
+# An image whose skiff-execute has the start gate carries this label (docker/runtime.Dockerfile);
+# a container started ahead carries it too, so that a resume can tell it apart.
+START_GATE_LABEL = start_gate.IMAGE_LABEL
+START_AHEAD_ENV = "SKIFF_START_AHEAD"  # "0": only create containers ahead, never start them
+MAX_STARTED_AHEAD = 4  # waiting containers hold memory; a wide fan-out gets the rest created only
+BACKGROUND_WORKERS = 4
 MAX_LOG_BYTES = 1 << 20
 _client = None
 _client_lock = threading.Lock()
@@ -49,8 +62,9 @@ class DockerRunner:
         self._lock = threading.RLock()
         self._background = None  # a one-thread pool, started on first use
         self._pending: list = []  # futures of background calls
-        # containers created ahead, by label set: (the request, the future of its id)
-        self._ahead: dict[tuple, tuple] = {}
+        # containers prepared ahead, by label set
+        self._ahead: dict[tuple, _Ahead] = {}
+        self._gate_images: dict[str, bool] = {}  # image -> its entrypoint has the start gate
 
     @property
     def api(self):
@@ -63,50 +77,102 @@ class DockerRunner:
 
         with self._lock:
             if self._background is None:
+                # Several at once: container start-ups overlap well, and a removal must not
+                # hold up the start of the next task's container.
                 self._background = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=1, thread_name_prefix="skiff-docker")
+                    max_workers=BACKGROUND_WORKERS, thread_name_prefix="skiff-docker")
             future = self._background.submit(fn, *args)
             self._pending = [f for f in self._pending if not f.done()] + [future]
             return future
 
-    def create_ahead(self, request: ContainerRequest) -> None:
-        """Create the container for `request` in the background; a later `run` of an equal
-        request starts it instead of creating one. Not started, it runs nothing."""
+    def prepare(self, request: ContainerRequest) -> None:
+        """Get the container of `request` ready in the background: started ahead and waiting
+        at the start gate when its image allows, else created; a later `run` of an equal
+        request uses it. Until `run` says go, it runs nothing of the task's."""
         key = _ahead_key(request)
         with self._lock:
-            if key not in self._ahead:
-                self._ahead[key] = (request, self._submit(self._create, request))
+            if key in self._ahead:
+                return
+            gated = (_gate_requested(request)
+                     and sum(a.gated for a in self._ahead.values()) < MAX_STARTED_AHEAD)
+            self._ahead[key] = _Ahead(request, gated, self._submit(self._make_ahead, request, gated))
 
-    def _take_ahead(self, request: ContainerRequest) -> str | None:
+    def _make_ahead(self, request: ContainerRequest, gated: bool):
+        if gated and self._image_has_gate(request.image):
+            return self._start_gated(request)
+        return _Prepared(self._create(request))
+
+    def _image_has_gate(self, image: str) -> bool:
+        if image not in self._gate_images:
+            import docker.errors
+
+            try:
+                labels = self.api.inspect_image(image)["Config"].get("Labels") or {}
+            except docker.errors.APIError:
+                labels = {}
+            self._gate_images[image] = labels.get(START_GATE_LABEL) == "stdin"
+        return self._gate_images[image]
+
+    def _start_gated(self, request: ContainerRequest) -> "_Prepared":
+        container_id = self._create(request, gated=True)
+        try:
+            # Attached before the start, so that stdin is connected from the first instant;
+            # the engine's end of it closing (this process dying) closes the gate for good.
+            stream = self.api.attach_socket(container_id, params={"stdin": 1, "stream": 1})
+            self.api.start(container_id)
+        except Exception:
+            self._remove(container_id)
+            raise
+        return _Prepared(container_id, _raw_socket(stream))
+
+    def _take_ahead(self, request: ContainerRequest) -> "_Prepared | None":
         with self._lock:
             entry = self._ahead.pop(_ahead_key(request), None)
         if entry is None:
             return None
-        made, future = entry
         try:
-            container_id = future.result()
+            prepared = entry.future.result()
         except Exception:  # noqa: BLE001 - create it again on the critical path, reporting
             return None
-        if made != request:  # something changed since (a secret's value): not this one
-            self._submit(self._remove, container_id)
+        if entry.request != request:  # something changed since (a secret's value): not this one
+            self._discard(prepared)
             return None
-        return container_id
+        return prepared
+
+    def discard(self, labels: dict[str, str]) -> None:
+        """The attempt prepared under `labels` will not run (its node came from the cache):
+        free its container now rather than when the execution ends."""
+        with self._lock:
+            entry = self._ahead.pop(tuple(sorted(labels.items())), None)
+        if entry is None:
+            return
+
+        def discard_when_made(future) -> None:
+            if future.exception() is None:
+                self._discard(future.result())
+
+        entry.future.add_done_callback(discard_when_made)
+
+    def _discard(self, prepared: "_Prepared") -> None:
+        if prepared.gate is not None:
+            prepared.close_gate()
+        self._submit(self._remove, prepared.container_id)
 
     def drain(self, execution_id: str | None = None) -> None:
         """Remove containers created ahead for `execution_id` (all, if None) that no attempt
         used, then wait for the background removals, so that nothing an execution created
         outlives it. Other executions sharing this runner keep theirs."""
         with self._lock:
-            keys = [k for k, (request, _) in self._ahead.items()
+            keys = [k for k, entry in self._ahead.items()
                     if execution_id is None
-                    or request.labels.get("skiff.execution") == execution_id]
+                    or entry.request.labels.get("skiff.execution") == execution_id]
             unused = [self._ahead.pop(k) for k in keys]
-        for _request, future in unused:
+        for entry in unused:
             try:
-                container_id = future.result()
+                prepared = entry.future.result()
             except Exception:  # noqa: BLE001 - never created: nothing to remove
                 continue
-            self._submit(self._remove, container_id)
+            self._discard(prepared)
         while True:
             with self._lock:
                 pending = [f for f in self._pending if not f.done()]
@@ -116,11 +182,14 @@ class DockerRunner:
 
             concurrent.futures.wait(pending)
 
-    def remove_unstarted(self, execution_id: str, keep: set[str]) -> None:
-        """Remove the execution's containers that were created but never started, except
-        those in `keep` (recorded attempts, which a resume adopts and starts)."""
-        containers = self.api.containers(all=True, filters={
-            "label": f"skiff.execution={execution_id}", "status": "created"})
+    def remove_unrecorded(self, execution_id: str, keep: set[str]) -> None:
+        """Remove the execution's containers that were prepared ahead but never told to run
+        (created only, or started and waiting at the start gate), except those in `keep`
+        (recorded attempts, which a resume adopts)."""
+        api = self.api
+        label = f"skiff.execution={execution_id}"
+        containers = api.containers(all=True, filters={"label": label, "status": "created"})
+        containers += api.containers(all=True, filters={"label": [label, START_GATE_LABEL]})
         for container in containers:
             if container["Id"] not in keep:
                 self._remove(container["Id"])
@@ -136,15 +205,21 @@ class DockerRunner:
             memswap_limit=request.memory_bytes,  # no swap, so the limit really bites
         )
 
-    def _create(self, request: ContainerRequest) -> str:
+    def _create(self, request: ContainerRequest, gated: bool = False) -> str:
+        environment = {**request.env, **request.secret_env}
+        labels = request.labels
+        if gated:
+            environment[start_gate.ENV] = "stdin"
+            labels = {**labels, START_GATE_LABEL: "stdin"}
         created = self.api.create_container(
             request.image,
             command=request.args or None,
             entrypoint=request.command or None,
-            environment={**request.env, **request.secret_env},
-            labels=request.labels,
+            environment=environment,
+            labels=labels,
             user=_UNPRIVILEGED_USER,
             host_config=self._host_config(request),
+            stdin_open=gated,
         )
         return created["Id"]
 
@@ -153,7 +228,7 @@ class DockerRunner:
 
         api = self.api
         try:
-            container_id = self._take_ahead(request) or self._create(request)
+            prepared = self._take_ahead(request) or _Prepared(self._create(request))
         except docker.errors.ImageNotFound:
             return ContainerResult("", None, "", system_error=(
                 f"image {request.image!r} is not in the local Docker engine (no registry is "
@@ -164,8 +239,14 @@ class DockerRunner:
         except Exception as exc:  # noqa: BLE001 - engine unreachable: a system error, retried
             return ContainerResult("", None, "", system_error=f"cannot reach the Docker engine "
                                    f"to create a container for {request.image!r}: {exc}")
+        container_id = prepared.container_id
         if on_created is not None:
             on_created(container_id)
+        if prepared.gate is not None:
+            # Running already, the task loaded: let it read its inputs. A container that died
+            # meanwhile (out of memory while importing) shows that in its exit status.
+            prepared.open_gate()
+            return self.wait(container_id, request.timeout, request.memory_text)
         try:
             api.start(container_id)
         except docker.errors.APIError as exc:
@@ -222,12 +303,16 @@ class DockerRunner:
         import docker.errors
 
         try:
-            status = self.api.inspect_container(container_id)["State"]["Status"]
-            if status == "created":
+            details = self.api.inspect_container(container_id)
+            if details["State"]["Status"] == "created":
                 self.api.start(container_id)
         except docker.errors.NotFound:
             return None
-        return self.wait(container_id, timeout, memory_text)
+        result = self.wait(container_id, timeout, memory_text)
+        gated = START_GATE_LABEL in (details["Config"].get("Labels") or {})
+        if gated and result.exit_code == start_gate.CLOSED_EXIT:
+            return None  # its gate closed with the engine that started it: it ran nothing
+        return result
 
     def _logs(self, container_id: str) -> str:
         """stdout and stderr, the last MAX_LOG_BYTES of them (the store is not a log archive)."""
@@ -264,8 +349,48 @@ class DockerRunner:
             log.warning("could not remove container %s: %s", container_id[:12], exc)
 
 
+@dataclasses.dataclass
+class _Prepared:
+    """A container made ahead; `gate` is the write end of its stdin when it was started."""
+
+    container_id: str
+    gate: socket.socket | None = None
+
+    def open_gate(self) -> None:
+        try:
+            self.gate.sendall(start_gate.GO)
+        except OSError:
+            pass  # it ended already; its exit status says how
+        self.close_gate()
+
+    def close_gate(self) -> None:
+        try:
+            self.gate.close()
+        except OSError:
+            pass
+
+
+@dataclasses.dataclass
+class _Ahead:
+    request: ContainerRequest
+    gated: bool
+    future: object  # concurrent.futures.Future of a _Prepared
+
+
+def _gate_requested(request: ContainerRequest) -> bool:
+    """Start ahead only what runs Skiff's entrypoint directly (Flyte's own entrypoints know
+    no gate), unless switched off."""
+    return (os.environ.get(START_AHEAD_ENV, "1") != "0" and not request.command
+            and request.args[:1] == ["skiff-execute"])
+
+
+def _raw_socket(stream) -> socket.socket:
+    """The socket under docker-py's attach stream (a SocketIO over the engine's unix socket)."""
+    return getattr(stream, "_sock", stream)
+
+
 def _ahead_key(request: ContainerRequest) -> tuple:
-    return tuple(sorted(request.labels.items()))
+    return tuple(sorted(request.labels.items()))  # execution, node, attempt
 
 
 def _demultiplex(data: bytes) -> bytes:

@@ -31,8 +31,8 @@ def test_run_starts_the_container_created_ahead_and_leaves_nothing(sandbox_home)
     execution_id = f"ahead-{uuid.uuid4().hex[:8]}"
     runner = DockerRunner()
     request = _request(execution_id, "print('from the ahead container')")
-    runner.create_ahead(request)
-    runner.create_ahead(request)  # asked twice: still one container
+    runner.prepare(request)
+    runner.prepare(request)  # asked twice: still one container
     seen = []
     result = runner.run(request, on_created=seen.append)
     assert result.exit_code == 0 and result.system_error is None
@@ -45,7 +45,7 @@ def test_run_starts_the_container_created_ahead_and_leaves_nothing(sandbox_home)
 def test_drain_removes_containers_created_ahead_that_never_ran(sandbox_home):
     execution_id = f"unused-{uuid.uuid4().hex[:8]}"
     runner = DockerRunner()
-    runner.create_ahead(_request(execution_id, "raise SystemExit(3)"))
+    runner.prepare(_request(execution_id, "raise SystemExit(3)"))
     runner.drain()
     assert _labelled(execution_id) == []
 
@@ -53,20 +53,20 @@ def test_drain_removes_containers_created_ahead_that_never_ran(sandbox_home):
 def test_an_ahead_container_of_a_different_request_is_not_started(sandbox_home):
     execution_id = f"changed-{uuid.uuid4().hex[:8]}"
     runner = DockerRunner()
-    runner.create_ahead(_request(execution_id, "print('old')"))
+    runner.prepare(_request(execution_id, "print('old')"))
     result = runner.run(_request(execution_id, "print('new')"))
     runner.drain()
     assert result.logs == "new\n"
     assert _labelled(execution_id) == []
 
 
-def test_remove_unstarted_keeps_recorded_containers(sandbox_home):
+def test_remove_unrecorded_keeps_recorded_containers(sandbox_home):
     execution_id = f"orphan-{uuid.uuid4().hex[:8]}"
     runner = DockerRunner()
     recorded = runner._create(_request(execution_id, "pass", node="n0"))
     orphan = runner._create(_request(execution_id, "pass", node="n1"))
     try:
-        runner.remove_unstarted(execution_id, keep={recorded})
+        runner.remove_unrecorded(execution_id, keep={recorded})
         assert [c["Id"] for c in _labelled(execution_id)] == [recorded]
     finally:
         for container_id in (recorded, orphan):
@@ -98,8 +98,8 @@ def test_chain_keeps_every_log_and_leaves_no_container(sandbox_home, tmp_path):
 def test_draining_one_execution_keeps_another_executions_containers(sandbox_home):
     mine, theirs = (f"drain-{uuid.uuid4().hex[:8]}" for _ in range(2))
     runner = DockerRunner()
-    runner.create_ahead(_request(mine, "pass"))
-    runner.create_ahead(_request(theirs, "print('still mine to start')"))
+    runner.prepare(_request(mine, "pass"))
+    runner.prepare(_request(theirs, "print('still mine to start')"))
     runner.drain(mine)
     assert _labelled(mine) == [] and len(_labelled(theirs)) == 1
     result = runner.run(_request(theirs, "print('still mine to start')"))
