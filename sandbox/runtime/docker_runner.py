@@ -26,9 +26,11 @@ from sdk import start_gate
 log = logging.getLogger(__name__)
 
 _UNPRIVILEGED_USER = "1000"
-# An image whose skiff-execute has the start gate carries this label (docker/runtime.Dockerfile);
-# a container started ahead carries it too, so that a resume can tell it apart.
+# An image whose skiff-execute has the start gate carries this label (docker/runtime.Dockerfile),
+# and so do all its containers (Docker copies image labels); a container started ahead behind
+# the gate carries STARTED_AHEAD_LABEL as well, so that a resume can tell it apart.
 START_GATE_LABEL = start_gate.IMAGE_LABEL
+STARTED_AHEAD_LABEL = "skiff.started-ahead"
 START_AHEAD_ENV = "SKIFF_START_AHEAD"  # "0": only create containers ahead, never start them
 MAX_STARTED_AHEAD = 4  # waiting containers hold memory; a wide fan-out gets the rest created only
 BACKGROUND_WORKERS = 4
@@ -189,7 +191,7 @@ class DockerRunner:
         api = self.api
         label = f"skiff.execution={execution_id}"
         containers = api.containers(all=True, filters={"label": label, "status": "created"})
-        containers += api.containers(all=True, filters={"label": [label, START_GATE_LABEL]})
+        containers += api.containers(all=True, filters={"label": [label, STARTED_AHEAD_LABEL]})
         for container in containers:
             if container["Id"] not in keep:
                 self._remove(container["Id"])
@@ -210,7 +212,7 @@ class DockerRunner:
         labels = request.labels
         if gated:
             environment[start_gate.ENV] = "stdin"
-            labels = {**labels, START_GATE_LABEL: "stdin"}
+            labels = {**labels, STARTED_AHEAD_LABEL: "1"}
         created = self.api.create_container(
             request.image,
             command=request.args or None,
@@ -309,7 +311,7 @@ class DockerRunner:
         except docker.errors.NotFound:
             return None
         result = self.wait(container_id, timeout, memory_text)
-        gated = START_GATE_LABEL in (details["Config"].get("Labels") or {})
+        gated = STARTED_AHEAD_LABEL in (details["Config"].get("Labels") or {})
         if gated and result.exit_code == start_gate.CLOSED_EXIT:
             return None  # its gate closed with the engine that started it: it ran nothing
         return result
