@@ -1,7 +1,6 @@
 """`@task`: a typed Python function that runs as one container in a workflow."""
 from __future__ import annotations
 
-import hashlib
 import inspect
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -44,7 +43,10 @@ def _timeout(name: str, value: Union[int, timedelta, None]) -> Optional[timedelt
 
 def _source_version(function: Callable) -> str:
     """A cache version derived from the function's source, for cache=True without cache_version."""
-    import textwrap  # only for cache=True without a version: task containers start faster
+    # Imported here, only for cache=True without a version: task containers start faster
+    # (hashlib loads OpenSSL, ~2.5 ms).
+    import hashlib
+    import textwrap
 
     try:
         source = textwrap.dedent(inspect.getsource(function))
