@@ -34,6 +34,7 @@ class RunOptions:
     as_json: bool = False
     remote: bool = False
     remote_options: object = None  # sdk.cli.remote_cmd.RemoteOptions with --remote
+    compile_cache: bool = True  # --sandbox: reuse the package compiled from unchanged sources
 
 
 def _run_options(ctx: click.Context) -> RunOptions:
@@ -65,22 +66,46 @@ def run_in_process(entity: Entity, values: dict) -> dict:
     return named_outputs(entity.interface, result)
 
 
+def sandbox_image(options: RunOptions, state) -> str:
+    """--image, else the sandbox's runtime image, else skiff-runtime:latest."""
+    from sdk.cli.package_cmd import FALLBACK_IMAGE
+
+    return options.image or (state.runtime_image if state else "") or FALLBACK_IMAGE
+
+
 def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions) -> int:
     import tempfile
 
-    from sdk.cli.package_cmd import sandbox_state, write_package
+    from sdk.cli.package_cmd import sandbox_state
 
     try:
         from sdk.cli.engine_cmd import run_in_sandbox as engine_run
     except ImportError as exc:
         raise SandboxError(f"cannot run {entity.name} in the sandbox: the sandbox engine is not installed ({exc})")
     state = sandbox_state(bring_up=True)
-    image = options.image or (state.runtime_image if state else "") or "skiff-runtime:latest"
+    image = sandbox_image(options, state)
     literal_map = _inputs_literal_map(entity, values, state, options)
+    cached_package = getattr(entity, "package", None)
+    if cached_package is not None and entity.image == image:
+        return engine_run(cached_package, entity.name, literal_map, options.project, options.domain, options.as_json)
     with tempfile.TemporaryDirectory(prefix="skiff-run-") as scratch:
         package = os.path.join(scratch, "package.tgz")
-        write_package([path], image, package)
+        _compile(path, image, package, options)
         return engine_run(package, entity.name, literal_map, options.project, options.domain, options.as_json)
+
+
+def _compile(path: str, image: str, package: str, options: RunOptions) -> None:
+    """Write the package; with the compiled-package cache on, keep it for the next run."""
+    from sdk.cli.package_cmd import write_package
+
+    if not options.compile_cache:
+        write_package([path], image, package)
+        return
+    from sdk.cli import compiled_cache
+
+    key = compiled_cache.cache_key(path, image)
+    write_package([path], image, package)
+    compiled_cache.store(key, path, image, package, load_entities(path))
 
 
 def _inputs_literal_map(entity: Entity, values: dict, state, options: RunOptions):
@@ -198,6 +223,9 @@ class FileGroup(click.Group):
         return list(self.entities())
 
     def get_command(self, ctx, name):
+        cached = _cached_entity(ctx, self.path, name)
+        if cached is not None:
+            return EntityCommand(self.path, cached)
         return EntityCommand(self.path, find_entity(self.path, name))
 
     def _list(self):
@@ -218,6 +246,23 @@ class FileGroup(click.Group):
                 summary = _first_line(entity.description)
                 click.echo(f"  {entity.short.ljust(width)}  {summary}".rstrip())
         click.echo(f"\nRun one with: skiff run {self.path} NAME [--INPUT VALUE ...]  (--help for its inputs)")
+
+
+def _cached_entity(ctx: click.Context, path: str, name: str):
+    """With --sandbox, the entity as compiled last time from unchanged sources (see
+    sdk.cli.compiled_cache), so the user's module is not imported; None to load the file."""
+    options = ctx.meta.get("skiff.run")
+    if options is None or not options.sandbox or options.remote or not options.compile_cache:
+        return None
+    from sdk.cli.package_cmd import sandbox_state
+
+    state = sandbox_state()
+    if state is None:  # bringing the sandbox up may pick the image
+        return None
+    from sdk.cli import compiled_cache
+
+    entry = compiled_cache.lookup(path, sandbox_image(options, state))
+    return entry.find(name) if entry is not None else None
 
 
 # ---- `skiff run` ----------------------------------------------------------------------------
@@ -271,6 +316,11 @@ class RunGroup(click.Group):
 @click.option("--domain", default="development", show_default=True, help="Sandbox domain.")
 @click.option("--image", default=None, help="Task image for --sandbox (default: the sandbox's runtime image).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
+@click.option("--compile-cache/--no-compile-cache", default=True, show_default=True,
+              help="--sandbox: reuse the package compiled last time when no file of FILE's source tree, "
+              "the image, Skiff or Python changed (the user's module is then not imported). The key does "
+              "not see modules imported from outside the source root (e.g. an edited library in "
+              "site-packages) or environment variables read at import: use --no-compile-cache then.")
 @click.option("--remote", is_flag=True, help="Register and run on a Flyte admin (see skiff register).")
 @click.option("--version", "remote_version", default=None, help="--remote: version to register under.")
 @click.option("--config", "remote_config", default=None, help="--remote: Flyte config file.")
@@ -283,7 +333,7 @@ class RunGroup(click.Group):
 @click.option("--wait/--no-wait", default=True, help="--remote: wait and print outputs (default).")
 @click.pass_context
 def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str | None, as_json: bool,
-        remote: bool, remote_version, remote_config, remote_endpoint, remote_insecure, execution_name,
+        compile_cache: bool, remote: bool, remote_version, remote_config, remote_endpoint, remote_insecure, execution_name,
         overwrite_cache, envvars, tags, wait) -> None:
     """Run a task, workflow or launch plan from FILE, in-process or in the sandbox.
 
@@ -301,4 +351,5 @@ def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str
 
         remote_options = RemoteOptions(remote_config, remote_endpoint, remote_insecure, remote_version,
                                        execution_name, overwrite_cache, envvars, tags, wait)
-    ctx.meta["skiff.run"] = RunOptions(sandbox, project, domain, image, as_json, remote, remote_options)
+    ctx.meta["skiff.run"] = RunOptions(sandbox, project, domain, image, as_json, remote, remote_options,
+                                       compile_cache)

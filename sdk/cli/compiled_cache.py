@@ -1,0 +1,299 @@
+"""The compiled-package cache behind `skiff run --sandbox`.
+
+Compiling a file means importing the user's module (and everything it imports), then building
+and packaging every spec. When nothing that goes into the package has changed, the package
+compiled last time is reused instead, together with a small manifest of what the CLI needs to
+build the entity's command (names, help texts, input types and defaults), so a rerun never
+imports the user's code.
+
+The key is a digest of: every file that goes into the code bundle (names and contents, the same
+file set the bundle is made of), the file's absolute path, the image, Skiff's version and the
+modification times of its own sources, and the Python version. It does not see modules imported
+from outside the source root (an edited library in site-packages, say) or environment variables
+the user's module reads at import time: `--no-compile-cache` compiles afresh.
+
+Entries live in `$SKIFF_HOME/compiled/` as `<key>.tgz` (the package) and `<key>.json` (the
+manifest, written last, with the package's sha256); both are written to a temporary file and
+renamed. Only the most recently used entries are kept. Anything unreadable is treated as a miss.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+FORMAT = "skiff-compiled-package-1"
+KEEP = 20  # entries kept; each is one small package and its manifest
+
+
+# ---- where and under which key ----------------------------------------------------------------
+
+
+def cache_directory() -> str:
+    from sandbox.home import skiff_home
+
+    return str(skiff_home() / "compiled")
+
+
+def _source_root(path: str) -> str:
+    # The rule of sdk.authoring.naming.source_root (a test keeps them equal); importing that
+    # package would load the authoring decorators, which a cached rerun does not need.
+    directory = os.path.dirname(os.path.abspath(path))
+    while os.path.exists(os.path.join(directory, "__init__.py")):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return directory
+
+
+def _skiff_fingerprint(digest) -> None:
+    """Skiff's version, and its own sources' sizes and mtimes: an editable install changes the
+    compiler without changing the version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        digest.update(version("skiff").encode())
+    except PackageNotFoundError:
+        digest.update(b"unknown")
+    sdk_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for directory, dirs, files in os.walk(sdk_dir):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                stat = os.stat(os.path.join(directory, name))
+                digest.update(f"{directory}/{name}:{stat.st_size}:{stat.st_mtime_ns}\0".encode())
+
+
+def cache_key(path: str, image: str) -> str | None:
+    """The entry's key, or None when the file cannot be cached (the cache lives inside its
+    source tree, so every write would change the key)."""
+    from sdk.compile.bundle import bundle_files
+
+    path = os.path.abspath(path)
+    root = _source_root(path)
+    directory = os.path.realpath(cache_directory())
+    if directory == os.path.realpath(root) or directory.startswith(os.path.realpath(root) + os.sep):
+        log.info("compiled-package cache %s is inside source root %s: not used", directory, root)
+        return None
+    digest = hashlib.sha256()
+    for part in (FORMAT, sys.version, path, image):
+        digest.update(part.encode() + b"\0")
+    _skiff_fingerprint(digest)
+    for relative in bundle_files(root):
+        with open(os.path.join(root, relative), "rb") as handle:
+            content = handle.read()
+        digest.update(relative.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()[:40]
+
+
+# ---- what the CLI needs without importing the user's module ------------------------------------
+
+
+@dataclass
+class CachedEntity:
+    """An entity as `skiff run` uses it (the attributes of sdk.cli.entities.Entity that the
+    command reads), rebuilt from a manifest; `package` is the compiled package to run."""
+
+    short: str
+    kind: str
+    name: str
+    description: str
+    interface: Any
+    fixed_inputs: dict
+    package: str
+    image: str
+
+
+@dataclass
+class _Docstring:
+    input_descriptions: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Interface:
+    inputs: dict
+    defaults: dict
+    docstring: _Docstring
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _entity_manifest(entity) -> dict | None:
+    """What rebuilds `entity`'s command, or None when the types do not survive the trip through
+    Flyte's type system unchanged (then the cache serves it not, and the file is imported)."""
+    from sdk.types import TypeEngine
+
+    interface = entity.interface
+    inputs = []
+    try:
+        for name, hint in interface.inputs.items():
+            literal_type = TypeEngine.to_literal_type(hint)
+            if TypeEngine.guess_python_type(literal_type) != hint:
+                return None
+            item = {"name": name, "type": _b64(literal_type.SerializeToString(deterministic=True))}
+            if name in interface.defaults:
+                value = interface.defaults[name]
+                literal = TypeEngine.to_literal(value, hint)
+                if TypeEngine.to_python_value(literal, hint) != value:
+                    return None
+                item["default"] = _b64(literal.SerializeToString(deterministic=True))
+            inputs.append(item)
+    except Exception as exc:  # noqa: BLE001 - any type the round trip cannot take is simply not cached
+        log.debug("compiled-package cache skips %s: %s", entity.name, exc)
+        return None
+    docstring = getattr(interface, "docstring", None)
+    descriptions = dict(getattr(docstring, "input_descriptions", None) or {})
+    return {
+        "short": entity.short,
+        "kind": entity.kind,
+        "name": entity.name,
+        "description": entity.description,
+        "fixed": sorted(entity.fixed_inputs),
+        "inputs": inputs,
+        "input_descriptions": {k: str(v) for k, v in descriptions.items() if k in interface.inputs},
+    }
+
+
+def _cached_entity(item: dict, package: str, image: str) -> CachedEntity:
+    from flyteidl.core import literals_pb2, types_pb2
+
+    from sdk.types import TypeEngine
+
+    inputs, defaults = {}, {}
+    for variable in item["inputs"]:
+        name = variable["name"]
+        hint = TypeEngine.guess_python_type(types_pb2.LiteralType.FromString(base64.b64decode(variable["type"])))
+        inputs[name] = hint
+        if "default" in variable:
+            literal = literals_pb2.Literal.FromString(base64.b64decode(variable["default"]))
+            defaults[name] = TypeEngine.to_python_value(literal, hint)
+    interface = _Interface(inputs, defaults, _Docstring(dict(item["input_descriptions"])))
+    return CachedEntity(item["short"], item["kind"], item["name"], item["description"], interface,
+                        {name: None for name in item["fixed"]}, package, image)
+
+
+# ---- reading and writing entries -----------------------------------------------------------------
+
+
+def _sha256_file(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+@dataclass
+class CacheEntry:
+    key: str
+    package: str
+    image: str
+    entities: list[dict]
+
+    def find(self, name: str) -> CachedEntity | None:
+        """The entity `skiff run FILE NAME` means (short name first, then full name), as
+        sdk.cli.entities.find_entity looks it up; None when the manifest does not have it."""
+        for item in self.entities:
+            if item["short"] == name:
+                return _cached_entity(item, self.package, self.image)
+        for item in self.entities:
+            if item["name"] == name:
+                return _cached_entity(item, self.package, self.image)
+        return None
+
+
+def lookup(path: str, image: str) -> CacheEntry | None:
+    """The entry compiled from the same sources for `image`, or None (a miss, also when the
+    entry is unreadable or its package does not match what the manifest recorded)."""
+    key = cache_key(path, image)
+    if key is None:
+        return None
+    directory = cache_directory()
+    manifest_path = os.path.join(directory, f"{key}.json")
+    package = os.path.join(directory, f"{key}.tgz")
+    try:
+        with open(manifest_path, encoding="utf-8") as handle:
+            manifest = json.load(handle)
+        if manifest.get("format") != FORMAT or manifest.get("key") != key:
+            raise ValueError("written for another key or format")
+        if _sha256_file(package) != manifest["package_sha256"]:
+            raise ValueError("package does not match its manifest")
+        entities = list(manifest["entities"])
+        for item in entities:  # every field a hit reads, checked before the command is built
+            for required in ("short", "kind", "name", "description", "fixed", "inputs", "input_descriptions"):
+                item[required]
+        os.utime(manifest_path)  # recently used: kept longest
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a damaged entry is a miss; the next compile replaces it
+        log.warning("ignoring damaged compiled-package cache entry %s (%s); compiling again", manifest_path, exc)
+        return None
+    return CacheEntry(key, package, image, entities)
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def store(key: str | None, path: str, image: str, package: str, entities: dict) -> bool:
+    """Keep the package just compiled from `path` (whose sources had `key` before compiling)
+    with a manifest of `entities` (sdk.cli.entities.load_entities). False when nothing was kept:
+    no key, sources edited while compiling (the package may be of either version), or the
+    cache directory cannot be written (a warning; the run goes on)."""
+    if key is None or cache_key(path, image) != key:
+        return False
+    directory = cache_directory()
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with open(package, "rb") as handle:
+            data = handle.read()
+        _write_atomically(os.path.join(directory, f"{key}.tgz"), data)
+        manifest = {
+            "format": FORMAT,
+            "key": key,
+            "file": os.path.abspath(path),
+            "image": image,
+            "package_sha256": hashlib.sha256(data).hexdigest(),
+            "entities": [m for m in map(_entity_manifest, entities.values()) if m is not None],
+        }
+        # Written last: a manifest names a complete package.
+        _write_atomically(os.path.join(directory, f"{key}.json"),
+                          json.dumps(manifest, indent=1, sort_keys=True).encode())
+        _prune(directory)
+    except OSError as exc:
+        log.warning("cannot write the compiled-package cache in %s: %s", directory, exc)
+        return False
+    return True
+
+
+def _prune(directory: str, keep: int = KEEP) -> None:
+    """Remove all but the `keep` most recently used entries."""
+    manifests = []
+    for name in os.listdir(directory):
+        if name.endswith(".json"):
+            try:
+                manifests.append((os.stat(os.path.join(directory, name)).st_mtime_ns, name))
+            except FileNotFoundError:  # pruned by another run meanwhile
+                pass
+    for _, name in sorted(manifests, reverse=True)[keep:]:
+        for stale in (name, name[: -len(".json")] + ".tgz"):
+            try:
+                os.unlink(os.path.join(directory, stale))
+            except FileNotFoundError:
+                pass
