@@ -18,19 +18,19 @@ renamed. Only the most recently used entries are kept. Anything unreadable is tr
 """
 from __future__ import annotations
 
-import base64
+import datetime
 import hashlib
 import json
 import logging
 import os
 import sys
 import tempfile
-from dataclasses import dataclass, field
+import typing
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-FORMAT = "skiff-compiled-package-1"
+FORMAT = "skiff-compiled-package-2"
 KEEP = 20  # entries kept; each is one small package and its manifest
 
 
@@ -98,59 +98,103 @@ def cache_key(path: str, image: str) -> str | None:
 # ---- what the CLI needs without importing the user's module ------------------------------------
 
 
-@dataclass
 class CachedEntity:
     """An entity as `skiff run` uses it (the attributes of sdk.cli.entities.Entity that the
-    command reads), rebuilt from a manifest; `package` is the compiled package to run."""
+    command reads), rebuilt from a manifest; `package` is the compiled package to run.
+    (Plain classes here: dataclasses cost start-up time on every cached rerun.)"""
 
-    short: str
-    kind: str
-    name: str
-    description: str
-    interface: Any
-    fixed_inputs: dict
-    package: str
-    image: str
+    def __init__(self, short: str, kind: str, name: str, description: str, interface: Any,
+                 fixed_inputs: dict, package: str, image: str):
+        self.short, self.kind, self.name, self.description = short, kind, name, description
+        self.interface, self.fixed_inputs = interface, fixed_inputs
+        self.package, self.image = package, image
 
 
-@dataclass
-class _Docstring:
-    input_descriptions: dict = field(default_factory=dict)
+def _interface(inputs: dict, defaults: dict, input_descriptions: dict):
+    """What sdk.cli.inputs reads of an sdk.authoring Interface."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(inputs=inputs, defaults=defaults,
+                           docstring=SimpleNamespace(input_descriptions=input_descriptions))
 
 
-@dataclass
-class _Interface:
-    inputs: dict
-    defaults: dict
-    docstring: _Docstring
+class NotServable(Exception):
+    """An entity the manifest cannot describe exactly; the normal path serves it."""
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+# The hints a manifest spells out; others are not cached (the file is imported instead).
+_SCALARS = {"int": int, "float": float, "str": str, "bool": bool, "datetime": datetime.datetime,
+            "timedelta": datetime.timedelta}
+_SCALAR_NAMES = {hint: name for name, hint in _SCALARS.items()}
+
+
+def hint_spec(hint: Any):
+    """A JSON spelling of `hint`: a scalar's name, or ["list" | "dict" | "optional", inner]."""
+    if isinstance(hint, type) and hint in _SCALAR_NAMES:
+        return _SCALAR_NAMES[hint]
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is list and len(args) == 1:
+        return ["list", hint_spec(args[0])]
+    if origin is dict and len(args) == 2 and args[0] is str:
+        return ["dict", hint_spec(args[1])]
+    if origin is typing.Union and len(args) == 2 and args[1] is type(None):
+        return ["optional", hint_spec(args[0])]
+    raise NotServable(f"hint {hint!r} is not spelled in a manifest")
+
+
+def hint_from_spec(spec) -> Any:
+    if isinstance(spec, str):
+        return _SCALARS[spec]
+    kind, inner = spec
+    if kind == "list":
+        return list[hint_from_spec(inner)]
+    if kind == "dict":
+        return dict[str, hint_from_spec(inner)]
+    if kind == "optional":
+        return typing.Optional[hint_from_spec(inner)]
+    raise ValueError(f"unknown hint spelling {spec!r}")
+
+
+def _same_hint(hint: Any) -> Any:
+    """The spelling of `hint`, when rebuilding it gives the very same hint and name."""
+    from sdk.cli.inputs import hint_name
+
+    spec = hint_spec(hint)
+    rebuilt = hint_from_spec(spec)
+    if rebuilt != hint or hint_name(rebuilt) != hint_name(hint):
+        raise NotServable(f"hint {hint!r} does not survive its spelling")
+    return spec
+
+
+def _same_default(value: Any, hint: Any) -> Any:
+    """The JSON form of a default, when reading it back gives the same value, help text and
+    literal."""
+    from sdk.cli.inputs import describe_default, from_jsonable
+    from sdk.cli.outputs import to_jsonable
+    from sdk.types import TypeEngine
+
+    data = to_jsonable(value)
+    rebuilt = from_jsonable(json.loads(json.dumps(data)), hint)
+    if (type(rebuilt) is not type(value) or rebuilt != value
+            or describe_default(rebuilt) != describe_default(value)
+            or TypeEngine.to_literal(rebuilt, hint) != TypeEngine.to_literal(value, hint)):
+        raise NotServable(f"default {value!r} does not survive JSON")
+    return data
 
 
 def _entity_manifest(entity) -> dict | None:
-    """What rebuilds `entity`'s command, or None when the types do not survive the trip through
-    Flyte's type system unchanged (then the cache serves it not, and the file is imported)."""
-    from sdk.types import TypeEngine
-
+    """What rebuilds `entity`'s command, or None when it cannot be described exactly (then
+    the cache serves it not, and the file is imported)."""
     interface = entity.interface
     inputs = []
     try:
         for name, hint in interface.inputs.items():
-            literal_type = TypeEngine.to_literal_type(hint)
-            if TypeEngine.guess_python_type(literal_type) != hint:
-                return None
-            item = {"name": name, "type": _b64(literal_type.SerializeToString(deterministic=True))}
+            item = {"name": name, "hint": _same_hint(hint)}
             if name in interface.defaults:
-                value = interface.defaults[name]
-                literal = TypeEngine.to_literal(value, hint)
-                if TypeEngine.to_python_value(literal, hint) != value:
-                    return None
-                item["default"] = _b64(literal.SerializeToString(deterministic=True))
+                item["default"] = _same_default(interface.defaults[name], hint)
             inputs.append(item)
-    except Exception as exc:  # noqa: BLE001 - any type the round trip cannot take is simply not cached
-        log.debug("compiled-package cache skips %s: %s", entity.name, exc)
+    except Exception as exc:  # noqa: BLE001 - whatever cannot be described is simply not cached
+        log.debug("compiled-package cache does not describe %s: %s", entity.name, exc)
         return None
     docstring = getattr(interface, "docstring", None)
     descriptions = dict(getattr(docstring, "input_descriptions", None) or {})
@@ -166,19 +210,15 @@ def _entity_manifest(entity) -> dict | None:
 
 
 def _cached_entity(item: dict, package: str, image: str) -> CachedEntity:
-    from flyteidl.core import literals_pb2, types_pb2
-
-    from sdk.types import TypeEngine
+    from sdk.cli.inputs import from_jsonable
 
     inputs, defaults = {}, {}
     for variable in item["inputs"]:
         name = variable["name"]
-        hint = TypeEngine.guess_python_type(types_pb2.LiteralType.FromString(base64.b64decode(variable["type"])))
-        inputs[name] = hint
+        inputs[name] = hint = hint_from_spec(variable["hint"])
         if "default" in variable:
-            literal = literals_pb2.Literal.FromString(base64.b64decode(variable["default"]))
-            defaults[name] = TypeEngine.to_python_value(literal, hint)
-    interface = _Interface(inputs, defaults, _Docstring(dict(item["input_descriptions"])))
+            defaults[name] = from_jsonable(variable["default"], hint)
+    interface = _interface(inputs, defaults, dict(item["input_descriptions"]))
     return CachedEntity(item["short"], item["kind"], item["name"], item["description"], interface,
                         {name: None for name in item["fixed"]}, package, image)
 
@@ -191,23 +231,22 @@ def _sha256_file(path: str) -> str:
         return hashlib.sha256(handle.read()).hexdigest()
 
 
-@dataclass
 class CacheEntry:
-    key: str
-    package: str
-    image: str
-    entities: list[dict]
+    def __init__(self, key: str, package: str, image: str, entities: list[dict]):
+        self.key, self.package, self.image, self.entities = key, package, image, entities
 
     def find(self, name: str) -> CachedEntity | None:
         """The entity `skiff run FILE NAME` means (short name first, then full name), as
         sdk.cli.entities.find_entity looks it up; None when the manifest does not have it."""
-        for item in self.entities:
-            if item["short"] == name:
-                return _cached_entity(item, self.package, self.image)
-        for item in self.entities:
-            if item["name"] == name:
-                return _cached_entity(item, self.package, self.image)
-        return None
+        found = next((i for i in self.entities if i["short"] == name), None) or \
+            next((i for i in self.entities if i["name"] == name), None)
+        if found is None:
+            return None
+        try:
+            return _cached_entity(found, self.package, self.image)
+        except Exception as exc:  # noqa: BLE001 - a damaged description is a miss, not a crash
+            log.warning("ignoring damaged compiled-package cache entry %s (%s); compiling again", self.key, exc)
+            return None
 
 
 def lookup(path: str, image: str) -> CacheEntry | None:

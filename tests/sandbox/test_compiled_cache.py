@@ -189,7 +189,7 @@ def test_damaged_entry_falls_back_to_compiling_and_is_replaced(project, sandbox_
     entries = compiled_entries(sandbox_home)
     manifest = max(entries, key=lambda p: p.stat().st_mtime_ns)
     if damage == "manifest":
-        manifest.write_text('{"format": "skiff-compiled-package-1", "entities": [{"short"')
+        manifest.write_text('{"format": "skiff-compiled-package-2", "entities": [{"short"')
     else:
         package = manifest.with_suffix(".tgz")
         package.write_bytes(package.read_bytes()[:100])

@@ -2,10 +2,21 @@
 (tests/sandbox/test_compiled_cache.py covers reuse through `skiff run --sandbox`)."""
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import json
+import typing
+
 import pytest
 
 from sdk.authoring.naming import source_root
 from sdk.cli import compiled_cache
+from sdk.cli.entities import Entity
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
 
 
 @pytest.fixture
@@ -54,3 +65,40 @@ def test_lookup_misses_without_an_entry_and_on_a_damaged_one(tree):
     (directory / f"{key}.json").write_text("{not json")
     (directory / f"{key}.tgz").write_bytes(b"")
     assert compiled_cache.lookup(wf, "img:1") is None
+
+
+@pytest.mark.parametrize("hint", [int, float, str, bool, list[int], dict[str, list[float]],
+                                  typing.Optional[int], datetime.datetime, datetime.timedelta])
+def test_manifest_spells_plain_hints_exactly(hint):
+    spec = json.loads(json.dumps(compiled_cache.hint_spec(hint)))
+    assert compiled_cache.hint_from_spec(spec) == hint
+
+
+def test_entities_whose_types_or_defaults_would_change_are_left_to_the_normal_path():
+    from sdk import task
+
+    @task
+    def plain(a: int, b: float = 1.5, c: typing.Optional[str] = None) -> int:
+        return a
+
+    @task
+    def legacy_list(a: typing.List[int]) -> int:  # rebuilt it would read list[int] in --help
+        return 0
+
+    @task
+    def with_dataclass(p: Point) -> int:
+        return p.x
+
+    @task
+    def int_default_for_float(b: float = 1) -> float:  # --help shows 1, JSON gives back 1.0
+        return b
+
+    def manifest(obj):
+        return compiled_cache._entity_manifest(Entity(obj.name.rsplit(".", 1)[-1], "task", obj))
+
+    described = manifest(plain)
+    assert [i["name"] for i in described["inputs"]] == ["a", "b", "c"]
+    assert described["inputs"][1]["default"] == 1.5
+    assert manifest(legacy_list) is None
+    assert manifest(with_dataclass) is None
+    assert manifest(int_default_for_float) is None
