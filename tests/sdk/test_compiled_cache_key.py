@@ -102,3 +102,22 @@ def test_entities_whose_types_or_defaults_would_change_are_left_to_the_normal_pa
     assert manifest(legacy_list) is None
     assert manifest(with_dataclass) is None
     assert manifest(int_default_for_float) is None
+
+
+@pytest.mark.parametrize("value", [0, -7, 2**53 + 1, 1.5, -0.0, float("inf"), "", "text é", True, False])
+def test_primitive_inputs_encode_as_the_type_engine_does(value):
+    from sdk.cli.run_cmd import _primitive_literal
+    from sdk.types import TypeEngine
+
+    fast = _primitive_literal(value, type(value))
+    assert fast is not None
+    assert fast.SerializeToString(deterministic=True) == \
+        TypeEngine.to_literal(value, type(value)).SerializeToString(deterministic=True)
+
+
+def test_other_values_are_left_to_the_type_engine():
+    from sdk.cli.run_cmd import _primitive_literal
+
+    assert _primitive_literal(True, int) is None  # a bool is not an int input's value
+    assert _primitive_literal(3, typing.Optional[int]) is None  # a union literal
+    assert _primitive_literal([1], list[int]) is None
