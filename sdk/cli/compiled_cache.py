@@ -269,12 +269,15 @@ def lookup(path: str, image: str) -> CacheEntry | None:
         for item in entities:  # every field a hit reads, checked before the command is built
             for required in ("short", "kind", "name", "description", "fixed", "inputs", "input_descriptions"):
                 item[required]
-        os.utime(manifest_path)  # recently used: kept longest
     except FileNotFoundError:
         return None
     except Exception as exc:  # noqa: BLE001 - a damaged entry is a miss; the next compile replaces it
         log.warning("ignoring damaged compiled-package cache entry %s (%s); compiling again", manifest_path, exc)
         return None
+    try:
+        os.utime(manifest_path)  # recently used: pruned last
+    except OSError:  # a read-only cache still serves
+        pass
     return CacheEntry(key, package, image, entities)
 
 
