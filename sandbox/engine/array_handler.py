@@ -8,7 +8,7 @@ import math
 
 from flyteidl.core import literals_pb2
 
-from sandbox.engine.task_handler import NodeOutcome, record
+from sandbox.engine.task_handler import ArrayItem, NodeOutcome, record
 from sandbox.store.repository import utcnow
 
 _COMPLETED = ("succeeded", "cached")
@@ -69,6 +69,7 @@ class ArrayHandler:
         results: dict[int, NodeOutcome] = {}
         pending = {}
         parallelism = array.parallelism or self.ctx.parallelism
+        whole_lists = _reads_whole_lists(task)
         with futures.ThreadPoolExecutor(max_workers=max(parallelism, 1),
                                         thread_name_prefix=f"skiff-{node.id}") as pool:
             for i, item in enumerate(items):
@@ -81,7 +82,9 @@ class ArrayHandler:
                 sub_node = type(sub)()
                 sub_node.CopyFrom(sub)
                 sub_node.id = sub_id
-                pending[pool.submit(self.task_handler.handle, sub_node, item, sub_row)] = i
+                array_item = ArrayItem(i, inputs) if whole_lists else None
+                pending[pool.submit(self.task_handler.handle, sub_node, item, sub_row,
+                                    array_item)] = i
             for future in futures.as_completed(pending):
                 i = pending[future]
                 try:
@@ -107,3 +110,10 @@ class ArrayHandler:
         record(self.ctx, self.execution, node.id, state="succeeded",
                outputs=outputs.SerializeToString(), ended_at=utcnow(), error=None)
         return NodeOutcome(outputs, attempt=row.attempt)
+
+
+def _reads_whole_lists(task) -> bool:
+    """flytekit's map tasks run `pyflyte-map-execute`, which wants the whole lists and an
+    index; Skiff's own map tasks read their element's inputs."""
+    return (task.WhichOneof("target") == "container"
+            and "pyflyte-map-execute" in task.container.args)

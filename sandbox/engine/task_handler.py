@@ -29,6 +29,20 @@ class NodeOutcome:
 
 
 @dataclasses.dataclass
+class ArrayItem:
+    """One element of a flytekit map task (`pyflyte-map-execute`): flytekit reads the whole
+    input lists and picks its element by the index in $BATCH_JOB_ARRAY_INDEX_VAR_NAME, as
+    Flyte's array plugin runs it. The cache still keys on the element's own inputs."""
+
+    index: int
+    whole_inputs: literals_pb2.LiteralMap
+
+    def env(self) -> dict[str, str]:
+        return {"BATCH_JOB_ARRAY_INDEX_VAR_NAME": "FLYTE_K8S_ARRAY_INDEX",
+                "FLYTE_K8S_ARRAY_INDEX": str(self.index)}
+
+
+@dataclasses.dataclass
 class ExecutionInfo:
     id: str
     project: str
@@ -105,11 +119,12 @@ class TaskHandler:
                duration=0.0, error=None)
         return NodeOutcome(hit, attempt=row.attempt)
 
-    def handle(self, node, inputs: literals_pb2.LiteralMap, row: NodeRecord) -> NodeOutcome:
+    def handle(self, node, inputs: literals_pb2.LiteralMap, row: NodeRecord,
+               array_item: ArrayItem | None = None) -> NodeOutcome:
         """Run the node from whatever state the store holds (fresh, retrying or running)."""
         task_template = effective_task(self.plan.task_for(node), node)
         if not cache.is_cacheable(task_template):
-            return self._attempts(node, task_template, inputs, row, None)
+            return self._attempts(node, task_template, inputs, row, None, array_item)
         key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
                               inputs)
         hit = cache.lookup(self.ctx.store, key)
@@ -118,12 +133,12 @@ class TaskHandler:
             with cache.serialized(self.ctx.store, key, f"{self.execution.id}/{node.id}",
                                   dt.timedelta(seconds=hold) if hold else None) as hit:
                 if hit is None:
-                    return self._attempts(node, task_template, inputs, row, key)
+                    return self._attempts(node, task_template, inputs, row, key, array_item)
         if hit is None:
-            return self._attempts(node, task_template, inputs, row, key)
+            return self._attempts(node, task_template, inputs, row, key, array_item)
         return self._from_cache(node, row, hit)
 
-    def _attempts(self, node, task_template, inputs, row, key) -> NodeOutcome:
+    def _attempts(self, node, task_template, inputs, row, key, array_item=None) -> NodeOutcome:
         """Attempts in containers until success or the retry budgets run out."""
         attempt = row.attempt
         user_failures, system_failures = row.user_failures, row.system_failures
@@ -134,7 +149,7 @@ class TaskHandler:
             paths = self._paths(node.id, attempt)
             started = time.monotonic()
             outcome, logs = self._run_attempt(node, task_template, inputs, attempt, paths,
-                                              adopt, logs)
+                                              adopt, logs, array_item)
             adopt = None
             if outcome.futures is not None:
                 outcome = self._run_dynamic(node, task_template, inputs, outcome.futures)
@@ -170,11 +185,15 @@ class TaskHandler:
                    error=message, logs=logs, container_id=None,
                    user_failures=user_failures, system_failures=system_failures)
 
-    def _request(self, node, task_template, attempt: int, paths: AttemptPaths):
+    def _request(self, node, task_template, attempt: int, paths: AttemptPaths,
+                 array_item: ArrayItem | None = None):
         """The attempt's container request; SkiffError when a secret is missing."""
         secrets = secret_env(task_template, self.ctx.secrets_dir)
-        return build_request(task_template, node, paths, self._env(task_template, attempt),
-                             self._labels(node.id, attempt), secrets)
+        env = self._env(task_template, attempt)
+        if array_item is not None:
+            env.update(array_item.env())
+        return build_request(task_template, node, paths, env, self._labels(node.id, attempt),
+                             secrets)
 
     def _labels(self, node_id: str, attempt: int) -> dict[str, str]:
         return {"skiff.execution": self.execution.id, "skiff.node": node_id,
@@ -198,10 +217,10 @@ class TaskHandler:
         self.ctx.runner.prepare(request)
 
     def _run_attempt(self, node, task_template, inputs, attempt, paths, adopt_container,
-                     logs) -> tuple[AttemptOutcome, str | None]:
+                     logs, array_item=None) -> tuple[AttemptOutcome, str | None]:
         ctx = self.ctx
         try:
-            request = self._request(node, task_template, attempt, paths)
+            request = self._request(node, task_template, attempt, paths, array_item)
         except SkiffError as exc:
             return AttemptOutcome(error_kind="user", error=str(exc)), logs
         result = None
@@ -214,7 +233,8 @@ class TaskHandler:
                 if done is not None:
                     return done, logs
             try:
-                ctx.objects.put_bytes(paths.inputs_uri, inputs.SerializeToString())
+                document = inputs if array_item is None else array_item.whole_inputs
+                ctx.objects.put_bytes(paths.inputs_uri, document.SerializeToString())
             except SkiffError as exc:
                 return AttemptOutcome(error_kind=SYSTEM, error=str(exc)), logs
 

@@ -62,7 +62,7 @@ class DockerRunner:
     def __init__(self, api=None):
         self._api = api
         self._lock = threading.RLock()
-        self._background = None  # a one-thread pool, started on first use
+        self._background = None  # a thread pool, started on first use
         self._pending: list = []  # futures of background calls
         # containers prepared ahead, by label set
         self._ahead: dict[tuple, _Ahead] = {}
@@ -72,7 +72,7 @@ class DockerRunner:
     def api(self):
         return self._api or docker_api()
 
-    # ---- background work (creating ahead, removing) ------------------------------------
+    # ---- background work (preparing ahead, removing) -----------------------------------
 
     def _submit(self, fn, *args):
         import concurrent.futures  # not on the cached path, which never needs Docker

@@ -8,6 +8,7 @@ import hashlib
 import subprocess
 import textwrap
 import uuid
+from typing import List
 
 import pytest
 from flytekit.configuration import Config, PlatformConfig
@@ -82,6 +83,29 @@ NESTED = textwrap.dedent('''
         return total(xs=[a, b, c])
 ''')
 
+MAPPED = textwrap.dedent('''
+    from typing import List
+
+    from flytekit import map_task, task, workflow
+
+
+    @task(cache=True, cache_version="1")
+    def scale(x: int, factor: int) -> int:
+        return x * factor
+
+
+    @task
+    def total(xs: List[int]) -> int:
+        return sum(xs)
+
+
+    @workflow
+    def scaled_sum(xs: List[int] = [1, 2, 3], factor: int = 10) -> int:
+        from functools import partial
+
+        return total(xs=map_task(partial(scale, factor=factor))(x=xs))
+''')
+
 
 @pytest.fixture(scope="session")
 def flytekit_image(sandbox_home, tmp_path_factory):
@@ -105,6 +129,7 @@ def flyte_project(sandbox_home, tmp_path_factory):
     (root / "interop" / "__init__.py").write_text("")
     (root / "interop" / "flow.py").write_text(FLOW)
     (root / "interop" / "nested.py").write_text(NESTED)
+    (root / "interop" / "mapped.py").write_text(MAPPED)
     config = root / "config.yaml"
     config.write_text(f"admin:\n  endpoint: dns:///{sandbox_home.admin_endpoint}\n"
                       "  insecure: true\n")
@@ -131,7 +156,7 @@ def registered_version(flyte_project, flytekit_image):
     version = "fk-" + uuid.uuid4().hex[:8]
     result = pyflyte_register(root, config, flytekit_image, version)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Successfully registered 14 entities" in result.stdout
+    assert "Successfully registered 19 entities" in result.stdout
     return version
 
 
@@ -162,6 +187,18 @@ def test_subworkflow_launch_plan_and_branch_nodes_sync_in_flyteremote(remote,
     assert nodes["n0"].outputs.get("o0", as_type=int) == 4
     assert nodes["n1"].outputs.get("o0", as_type=int) == 16
     assert nodes["n2"].outputs.get("o0", as_type=int) == 4
+
+
+def test_a_flytekit_map_task_runs_each_element_in_its_own_container(remote,
+                                                                    registered_version):
+    lp = remote.fetch_launch_plan(name="interop.mapped.scaled_sum", version=registered_version)
+    execution = remote.wait(remote.execute(lp, inputs={"xs": [4, 5, 6, 7], "factor": 3},
+                                           wait=False), timeout=300)
+    assert execution.is_successful, execution.error
+    assert execution.outputs.get("o0", as_type=int) == 66  # 3 * (4 + 5 + 6 + 7)
+    # Each element read the whole list and picked its own by flytekit's array index.
+    mapped = execution.node_executions["n0"]
+    assert mapped.outputs.get("o0", as_type=List[int]) == [12, 15, 18, 21]
 
 
 def test_a_failing_flytekit_task_fails_the_execution_with_its_error(remote,
