@@ -74,6 +74,8 @@ def sandbox_image(options: RunOptions, state) -> str:
 
 
 def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions) -> int:
+    """Run `entity` in the sandbox: from the package the compiled-package cache found for it
+    (sdk.cli.compiled_cache.CachedEntity), else from a package compiled now."""
     import tempfile
 
     from sdk.cli.package_cmd import sandbox_state
@@ -86,7 +88,8 @@ def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions)
     image = sandbox_image(options, state)
     literal_map = _inputs_literal_map(entity, values, state, options)
     cached_package = getattr(entity, "package", None)
-    if cached_package is not None and entity.image == image:
+    # The image can differ when bringing the sandbox up rebuilt it; then compile for the new one.
+    if cached_package is not None and entity.image == image and os.path.exists(cached_package):
         return engine_run(cached_package, entity.name, literal_map, options.project, options.domain, options.as_json)
     with tempfile.TemporaryDirectory(prefix="skiff-run-") as scratch:
         package = os.path.join(scratch, "package.tgz")
@@ -233,7 +236,7 @@ def _exit_now_when_console_script(code: int) -> None:
     connection checkpoints its WAL and freeing every module takes ~15 ms, a tenth of a cached
     rerun, and changes nothing a user sees (committed data is in the WAL file). Only in the
     `skiff` process itself, never when the CLI runs inside another program (tests)."""
-    if os.path.basename(sys.argv[0]) != "skiff":
+    if os.path.splitext(os.path.basename(sys.argv[0]))[0] != "skiff":
         return
     from sdk.entrypoint import _exit_without_teardown
 
