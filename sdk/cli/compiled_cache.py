@@ -74,21 +74,23 @@ def _skiff_fingerprint(digest) -> None:
 
 
 def cache_key(path: str, image: str) -> str | None:
-    """The entry's key, or None when the file cannot be cached (the cache lives inside its
-    source tree, so every write would change the key)."""
+    """The entry's key, or None when the file cannot be cached: the cache's own files would
+    be part of the code bundle (the cache lies inside the source tree), so every entry
+    written would change the key."""
     from sdk.compile.bundle import bundle_files
 
     path = os.path.abspath(path)
     root = _source_root(path)
-    directory = os.path.realpath(cache_directory())
-    if directory == os.path.realpath(root) or directory.startswith(os.path.realpath(root) + os.sep):
-        log.info("compiled-package cache %s is inside source root %s: not used", directory, root)
+    files = bundle_files(root)
+    inside = os.path.relpath(os.path.realpath(cache_directory()), os.path.realpath(root)).replace(os.sep, "/")
+    if not inside.startswith("../") and any(f.startswith(inside + "/") for f in files):
+        log.info("the compiled-package cache is inside source root %s and in its code bundle: not used", root)
         return None
     digest = hashlib.sha256()
     for part in (FORMAT, sys.version, path, image):
         digest.update(part.encode() + b"\0")
     _skiff_fingerprint(digest)
-    for relative in bundle_files(root):
+    for relative in files:
         with open(os.path.join(root, relative), "rb") as handle:
             content = handle.read()
         digest.update(relative.encode() + b"\0" + hashlib.sha256(content).digest())

@@ -51,9 +51,17 @@ def test_key_changes_with_sources_path_and_image_only(tree):
     assert compiled_cache.cache_key(wf, "img:1") != changed
 
 
-def test_no_key_when_the_cache_lives_inside_the_source_tree(tree, monkeypatch):
+def test_no_key_when_the_cache_would_be_part_of_the_code_bundle(tree, monkeypatch):
     monkeypatch.setenv("SKIFF_HOME", str(tree / "home"))
+    assert compiled_cache.cache_key(str(tree / "other.py"), "img:1") is not None  # nothing there yet
+    (tree / "home" / "compiled").mkdir(parents=True)
+    (tree / "home" / "compiled" / "entry.json").write_text("{}")
     assert compiled_cache.cache_key(str(tree / "other.py"), "img:1") is None
+    # A .skiff directory is left out of the bundle, so a project-local home is fine.
+    monkeypatch.setenv("SKIFF_HOME", str(tree / ".skiff"))
+    (tree / ".skiff" / "compiled").mkdir(parents=True)
+    (tree / ".skiff" / "compiled" / "entry.json").write_text("{}")
+    assert compiled_cache.cache_key(str(tree / "other.py"), "img:1") is not None
 
 
 def test_lookup_misses_without_an_entry_and_on_a_damaged_one(tree):
