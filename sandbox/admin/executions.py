@@ -13,7 +13,7 @@ from sandbox.admin.errors import AdminError, already_exists, invalid, not_found,
 from sandbox.admin.listing import filter_value, page
 from sandbox.admin.parent_nodes import parent_data, parent_row
 from sandbox.engine import create_execution
-from sandbox.engine.launch import ExecutionNameTaken
+from sandbox.engine.launch import ExecutionNameTaken, run_again
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
 
 RUNNING_NODE_STATES = {"queued", "running", "retrying", "waiting"}
@@ -40,15 +40,48 @@ class ExecutionRpcs:
                 target.name, target.version or None, inputs, execution_id=request.name or None)
         except ExecutionNameTaken as exc:  # taken between the check above and now
             raise already_exists(str(exc)) from exc
+        self._start(execution_id, request.spec)
+        return execution_pb2.ExecutionCreateResponse(
+            id=convert.execution_id(request.project, request.domain, execution_id))
+
+    def _start(self, execution_id: str, spec: execution_pb2.ExecutionSpec) -> None:
         try:
-            self.repo.add_execution_request(execution_id, request.spec.SerializeToString())
+            self.repo.add_execution_request(execution_id, spec.SerializeToString())
             self.launcher.start(execution_id)
         except Exception as exc:  # never leave a queued execution nothing will run
             self.store.update_execution(execution_id, state="failed",
                                         error=f"the sandbox could not start it: {exc}")
             raise
+
+    @rpc
+    def RelaunchExecution(self, request, context):
+        """The same launch plan, version and inputs again, every node run anew."""
+        return self._run_again(request.id, request.name, keep_completed=False,
+                               mode=execution_pb2.ExecutionMetadata.RELAUNCH)
+
+    @rpc
+    def RecoverExecution(self, request, context):
+        """Again from where it failed: nodes that completed keep their outputs."""
+        return self._run_again(request.id, request.name, keep_completed=True,
+                               mode=execution_pb2.ExecutionMetadata.RECOVERED)
+
+    def _run_again(self, ident, name: str, keep_completed: bool, mode: int):
+        original = self._record(ident)
+        if name and self.store.execution(name) is not None:
+            raise already_exists(f"execution {original.project}/{original.domain}/{name} "
+                                 "already exists; choose another name")
+        try:
+            execution_id = run_again(self.store, original.id, execution_id=name or None,
+                                     keep_completed=keep_completed)
+        except ExecutionNameTaken as exc:
+            raise already_exists(str(exc)) from exc
+        spec = self.execution_message(original).spec
+        spec.metadata.mode = mode
+        spec.metadata.reference_execution.CopyFrom(
+            convert.execution_id(original.project, original.domain, original.id))
+        self._start(execution_id, spec)
         return execution_pb2.ExecutionCreateResponse(
-            id=convert.execution_id(request.project, request.domain, execution_id))
+            id=convert.execution_id(original.project, original.domain, execution_id))
 
     def _record(self, ident):
         record = self.store.execution(ident.name)

@@ -1,5 +1,6 @@
 """Creating an execution: pick the target, merge launch plan defaults and fixed inputs with the
-user's inputs, check them against the interface, and store the execution with queued nodes."""
+user's inputs, check them against the interface, and store the execution with queued nodes.
+Or run again what an earlier execution ran (Flyte's relaunch and recover)."""
 from __future__ import annotations
 
 import re
@@ -147,4 +148,35 @@ def create_execution(store, project: str, domain: str, name: str, version: str |
                             launch_plan=launch_plan, target_kind=target_kind, workflow=target,
                             version=target_version, inputs=inputs.SerializeToString(),
                             node_tasks={n: plan.task_name(node) for n, node in plan.nodes.items()})
+    return execution_id
+
+
+def run_again(store, original_id: str, execution_id: str | None = None,
+              keep_completed: bool = False) -> str:
+    """A new execution of the launch plan, workflow or task `original_id` ran, at the same
+    version and with the same inputs; its id. With `keep_completed` (Flyte's recover), the
+    nodes that completed there (map elements and a dynamic task's nodes too) keep their
+    outputs and do not run again: the new execution starts from where that one failed."""
+    original = store.execution(original_id)
+    if original is None:
+        raise InputError(f"execution {original_id} does not exist; list executions with "
+                         "`skiff executions list`")
+    if execution_id is not None:
+        check_execution_name(execution_id)
+        if store.execution(execution_id) is not None:
+            raise ExecutionNameTaken(f"execution name {execution_id!r} is taken by another "
+                                     "execution; choose another name, or leave it out for a "
+                                     "generated one")
+    execution_id = execution_id or new_execution_id()
+    nodes = store.nodes(original_id)
+    with store.transaction() as cursor:
+        store.add_execution(cursor, id=execution_id, project=original.project,
+                            domain=original.domain, launch_plan=original.launch_plan,
+                            target_kind=original.target_kind, workflow=original.workflow,
+                            version=original.version, inputs=original.inputs,
+                            node_tasks={n.node_id: n.task for n in nodes})
+        if keep_completed:
+            for node in nodes:
+                if node.state in ("succeeded", "cached"):
+                    store.copy_node_result(cursor, execution_id, node)
     return execution_id

@@ -75,6 +75,18 @@ class Store:
                 "user_failures, system_failures) VALUES (?, ?, ?, 'queued', 0, 0, 0)",
                 (id, node_id, task))
 
+    @staticmethod
+    def copy_node_result(cursor, execution_id: str, node: NodeRecord) -> None:
+        """Give the (queued) node of `execution_id` the state and outputs `node` has in
+        another execution: a recovered execution's completed nodes do not run again."""
+        cursor.execute(
+            "UPDATE node_executions SET state = ?, attempt = ?, outputs = ?, input_uri = ?, "
+            "output_uri = ?, started_at = ?, ended_at = ?, duration = ?, logs = ? "
+            "WHERE execution_id = ? AND node_id = ?",
+            (node.state, node.attempt, node.outputs, node.input_uri, node.output_uri,
+             node.started_at, node.ended_at, node.duration, node.logs, execution_id,
+             node.node_id))
+
     def execution(self, execution_id: str) -> ExecutionRecord | None:
         rows = self.db.query(f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE id = ?",
                              (execution_id,))
