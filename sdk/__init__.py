@@ -31,6 +31,7 @@ _EXPORTS = {
     "conditional": "sdk.authoring.condition",
     "File": "sdk.types.blobs",
     "Directory": "sdk.types.blobs",
+    "FlyteError": "sdk.types.error",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ below d
         run_locally, sleep, task, wait_for_input, workflow,
     )
     from sdk.types.blobs import Directory, File  # noqa: F401
+    from sdk.types.error import FlyteError  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -234,7 +234,7 @@ def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error:
     err_type = task.interface.inputs.variables.get("err")
     if err_type is not None:
         bound = inputs.literals["err"] if "err" in inputs.literals else None
-        err = err_input(err_type.type, bound, f"{failed_node}: {error}")
+        err = err_input(err_type.type, bound, failed_node, error)
         if err is not None:
             inputs.literals["err"].CopyFrom(err)
     outcome = _Handlers(ctx, info, plan, workflow_inputs, {})["task_node"].handle(

@@ -128,17 +128,22 @@ def _run_gate(node: Node, inputs: Literals, answers: GateAnswers) -> Literals:
 def run_failure_handler(
     workflow: Any, failed_node: Node, error: BaseException, inputs: Literals, answers: GateAnswers
 ) -> None:
-    """Run the workflow's on_failure node with its inputs; `err` gets the error text when it can hold it."""
+    """Run the workflow's on_failure node with its inputs; `err` gets the failed node and its error
+    as a FlyteError, or as text ("<node>: <message>"), when its type can hold either."""
     handler = getattr(workflow, "failure_node", None)
     if handler is None:
         return
     handler_inputs = node_inputs(handler, {"": inputs})
     err_type = handler.entity.interface.inputs.get("err")
     if err_type is not None:
+        from sdk.types.error import FlyteError
+
         message = str(error) if isinstance(error, SkiffError) else f"{type(error).__name__}: {error}"
-        try:
-            handler_inputs["err"] = to_literal_at(handler.where(), "err", f"{failed_node.id}: {message}", err_type)
-        except TypeTransformerError:
-            pass  # a type that cannot hold text keeps its None
+        for value in (FlyteError(message=message, failed_node_id=failed_node.id), f"{failed_node.id}: {message}"):
+            try:
+                handler_inputs["err"] = to_literal_at(handler.where(), "err", value, err_type)
+                break
+            except TypeTransformerError:
+                continue  # a type that can hold neither keeps its None
     run_entity_literals(handler.entity, handler_inputs, answers)
 

@@ -16,13 +16,16 @@ _EXPORTS = {
     "Transfer": "blobs",
     "StructuredDataset": "structured",
     "kwtypes": "structured",
+    "FlyteError": "error",
 }
 
-__all__ = ["TypeEngine", "File", "Directory", "Transfer", "StructuredDataset", "kwtypes"]
+__all__ = ["TypeEngine", "File", "Directory", "Transfer", "StructuredDataset", "kwtypes",
+           "FlyteError"]
 
 if TYPE_CHECKING:
     from sdk.types.blobs import Directory, File, Transfer  # noqa: F401
     from sdk.types.engine import TypeEngine  # noqa: F401
+    from sdk.types.error import FlyteError  # noqa: F401
     from sdk.types.structured import StructuredDataset, kwtypes  # noqa: F401
 
 

@@ -94,6 +94,11 @@ def to_python(literal: literals_pb2.Literal, hint: typing.Any, transfer: typing.
         if scalar_kind != "none_type":
             raise _wrong(literal, hint)
         return None
+    if kind is Kind.ERROR:
+        if scalar_kind != "error":
+            raise _wrong(literal, hint)
+        return info.python_type(message=scalar.error.message,
+                                failed_node_id=scalar.error.failed_node_id)
     if kind is Kind.BYTES:
         if scalar_kind != "binary" or scalar.binary.tag != "bytes":
             raise _wrong(literal, hint)

@@ -85,6 +85,11 @@ def to_literal(value: typing.Any, hint: typing.Any, transfer: typing.Optional[Tr
         return literals_pb2.Literal(map=literals_pb2.LiteralMap(literals=entries))
     if kind is Kind.UNION:
         return _union_literal(value, hint, info.args, transfer)
+    if kind is Kind.ERROR:
+        if type(value) is not info.python_type:
+            raise _mismatch(value, hint)
+        return _scalar(error=types_pb2.Error(failed_node_id=value.failed_node_id,
+                                                message=value.message))
     if kind is Kind.ENUM:
         return _primitive(string_value=plain.enum_value(value, info.python_type))
     if kind in (Kind.FILE, Kind.DIRECTORY):

@@ -25,6 +25,12 @@ _SIMPLE_TYPES = {
 }
 
 
+def _error_type():
+    from sdk.types.error import FlyteError
+
+    return FlyteError
+
+
 def guess_python_type(lt: types_pb2.LiteralType) -> typing.Any:
     kind = lt.WhichOneof("type")
     if kind == "simple":
@@ -32,6 +38,8 @@ def guess_python_type(lt: types_pb2.LiteralType) -> typing.Any:
             return _guess_struct(lt)
         if lt.simple in _SIMPLE_TYPES:
             return _SIMPLE_TYPES[lt.simple]
+        if lt.simple == types_pb2.ERROR:
+            return _error_type()
     elif kind == "collection_type":
         return list[guess_python_type(lt.collection_type)]
     elif kind == "map_value_type":

@@ -13,7 +13,7 @@ import functools
 import types
 import typing
 
-from sdk.types import pydantic_models, structured
+from sdk.types import error, pydantic_models, structured
 from sdk.types.blobs import Directory, File
 from sdk.types.problems import UnsupportedHint
 
@@ -38,12 +38,13 @@ class Kind(enum.Enum):
     STRUCTURED_DATASET = "structured_dataset"  # sdk.types.StructuredDataset; args: (DatasetSpec,)
     FILE = "file"
     DIRECTORY = "directory"
+    ERROR = "error"  # sdk.types.FlyteError, the failure handler's err
 
 
 SUPPORTED = (
     "int, float, str, bool, bytes, datetime, timedelta, None, list[T], dict[str, T], dict, "
     "Optional[T], Union[...], Enum with str values, dataclasses, pydantic models, File, Directory, "
-    "pandas.DataFrame, pyarrow.Table, StructuredDataset"
+    "pandas.DataFrame, pyarrow.Table, StructuredDataset, FlyteError"
 )
 
 # Flytekit stamps each union variant with the name of the transformer that produced it and
@@ -68,6 +69,7 @@ UNION_TAGS = {
     Kind.STRUCTURED_DATASET: structured.UNION_TAG,
     Kind.FILE: "FlyteFilePath",
     Kind.DIRECTORY: "FlyteDirectory",
+    Kind.ERROR: error.UNION_TAG,
 }
 
 _SCALARS = {
@@ -161,6 +163,8 @@ def _classify(hint: typing.Any) -> Hint:
         return Hint(Kind.FILE, hint)
     if issubclass(hint, Directory):
         return Hint(Kind.DIRECTORY, hint)
+    if hint is error.FlyteError:  # a dataclass, but not carried as one
+        return Hint(Kind.ERROR, hint)
     if pydantic_models.is_model_class(hint):
         return Hint(Kind.PYDANTIC, hint)
     if dataclasses.is_dataclass(hint):

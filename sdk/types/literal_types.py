@@ -24,6 +24,7 @@ _SIMPLE = {
     # flytekit has no transformer for bytes (it falls back to a pickle file); Skiff carries
     # bytes inline as a Binary scalar with tag "bytes", typed as the BINARY simple type.
     Kind.BYTES: types_pb2.BINARY,
+    Kind.ERROR: types_pb2.ERROR,
 }
 
 

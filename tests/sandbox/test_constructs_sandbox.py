@@ -190,6 +190,45 @@ def test_failure_policy_and_on_failure_handler(sandbox_home, tmp_path, capfd):
     assert sandbox_lines == local_lines
 
 
+FLYTE_ERROR = textwrap.dedent('''
+    import typing
+
+    from sdk import FlyteError, task, workflow
+
+
+    @task
+    def boom(x: int) -> int:
+        raise ValueError(f"cannot take {x}")
+
+
+    @task
+    def report(x: int, err: typing.Optional[FlyteError] = None) -> None:
+        print(f"report x={x} node={err.failed_node_id} message={err.message.splitlines()[0]}")
+
+
+    @workflow(on_failure=report)
+    def reported(x: int) -> int:
+        return boom(x=x)
+''')
+
+
+def test_on_failure_handler_taking_flyte_error(sandbox_home, tmp_path, capfd):
+    path = tmp_path / "reportwf.py"
+    path.write_text(FLYTE_ERROR)
+    with pytest.raises(Exception, match="cannot take 3"):
+        in_process(path, "reported", {"x": 3})
+    local = [line for line in capfd.readouterr().out.splitlines() if line.startswith("report")]
+    assert local == ["report x=3 node=n0 message=ValueError: cannot take 3"]
+
+    run = _skiff(sandbox_home, "run", "--sandbox", str(path), "reported", "--x", "3")
+    assert run.returncode == 1 and "cannot take 3" in run.stderr
+    logs = _skiff(sandbox_home, "logs", _execution_id(run.stderr), "fn0")
+    assert logs.returncode == 0, logs.stderr
+    lines = [line for line in logs.stdout.splitlines() if line.startswith("report")]
+    assert len(lines) == 1 and lines[0].startswith("report x=3 node=n0 message=")
+    assert "cannot take 3" in lines[0]
+
+
 OVERRIDES = textwrap.dedent('''
     import os
     import typing

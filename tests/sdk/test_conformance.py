@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
-from flyteidl.core import tasks_pb2
+from flyteidl.core import tasks_pb2, types_pb2
 
 from sdk.compile.package import write_package
 
@@ -228,6 +228,15 @@ def test_failure_policy_and_failure_node_agree(packages):
     assert _node_view(ours.failure_node) == _node_view(theirs.failure_node)
     err = {b.var: b.binding for b in ours.failure_node.inputs}["err"]
     assert err.scalar.union.value.scalar.HasField("none_type")  # the optional err defaults to None
+
+
+def test_a_failure_handler_taking_flyte_error_agrees(packages):
+    flytekit, skiff = packages
+    ours, theirs = _template(skiff, "policy.reported"), _template(flytekit, "policy.reported")
+    assert _node_view(ours.failure_node) == _node_view(theirs.failure_node)
+    report = skiff[("1", "policy.report")].template.interface.inputs.variables["err"].type
+    assert report == flytekit[("1", "policy.report")].template.interface.inputs.variables["err"].type
+    assert [v.simple for v in report.union_type.variants] == [types_pb2.ERROR, types_pb2.NONE]
 
 
 def test_overrides_reach_node_metadata_and_task_overrides(packages):

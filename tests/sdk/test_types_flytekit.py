@@ -18,9 +18,10 @@ import pytest
 from flytekit.core.context_manager import FlyteContextManager
 from flytekit.core.type_engine import TypeEngine as FlytekitEngine
 from flytekit.types.directory import FlyteDirectory
+from flytekit.types.error import FlyteError as FkFlyteError
 from flytekit.types.file import FlyteFile
 
-from sdk.types import Directory, File, TypeEngine
+from sdk.types import Directory, File, FlyteError, TypeEngine
 
 
 # ---- Skiff definitions -------------------------------------------------------------------
@@ -162,6 +163,9 @@ CASES = [
     ("directory", Directory, Directory("s3://bucket/dir"), FlyteDirectory, FlyteDirectory("s3://bucket/dir")),
     ("optional-file", typing.Optional[File], File("s3://bucket/f"), typing.Optional[FlyteFile], FlyteFile("s3://bucket/f")),
     ("list-of-files", typing.List[File], [File("s3://bucket/f")], typing.List[FlyteFile], [FlyteFile("s3://bucket/f")]),
+    ("flyte-error", FlyteError, FlyteError("boom", "n3"), FkFlyteError, FkFlyteError("boom", "n3")),
+    ("optional-flyte-error", typing.Optional[FlyteError], FlyteError("boom", "n3"),
+     typing.Optional[FkFlyteError], FkFlyteError("boom", "n3")),
 ]
 
 IDS = [c[0] for c in CASES]

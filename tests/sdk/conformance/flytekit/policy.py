@@ -3,6 +3,7 @@ import typing
 from datetime import timedelta
 
 from flytekit import Resources, WorkflowFailurePolicy, task, workflow
+from flytekit.types.error import FlyteError
 
 
 @task
@@ -34,3 +35,13 @@ def guarded(a: int) -> typing.Tuple[int, str]:
     )
     s = shout(s="x").with_overrides(interruptible=True, timeout=45)
     return d, s
+
+
+@task
+def report(a: int, err: typing.Optional[FlyteError] = None) -> None:
+    print(f"after {a}: node {err.failed_node_id if err else None} failed")
+
+
+@workflow(on_failure=report)
+def reported(a: int) -> int:
+    return double(x=a)

@@ -2,7 +2,7 @@
 import typing
 from datetime import timedelta
 
-from sdk import Resources, WorkflowFailurePolicy, task, workflow
+from sdk import FlyteError, Resources, WorkflowFailurePolicy, task, workflow
 
 
 @task
@@ -34,3 +34,13 @@ def guarded(a: int) -> typing.Tuple[int, str]:
     )
     s = shout(s="x").with_overrides(interruptible=True, timeout=45)
     return d, s
+
+
+@task
+def report(a: int, err: typing.Optional[FlyteError] = None) -> None:
+    print(f"after {a}: node {err.failed_node_id if err else None} failed")
+
+
+@workflow(on_failure=report)
+def reported(a: int) -> int:
+    return double(x=a)
