@@ -17,11 +17,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from sdk.http_connection import ConnectionClosed, HTTPConnection
-
-try:  # the built-in SHA-256: hashlib would load OpenSSL (~3 ms) in every task container
-    from _sha256 import sha256
-except ImportError:  # pragma: no cover - a Python built without it
-    from hashlib import sha256
+from sdk.sha256 import sha256
 
 _UNSIGNED = "UNSIGNED-PAYLOAD"
 _CHUNK = 1024 * 1024

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import os
 import socket
 import threading
@@ -12,6 +11,7 @@ import time
 
 from flyteidl.core import literals_pb2
 from sandbox.engine.literals import literal_map_digest
+from sdk.sha256 import sha256
 
 
 def is_cacheable(task_template) -> bool:
@@ -20,7 +20,7 @@ def is_cacheable(task_template) -> bool:
 
 def cache_key(project: str, domain: str, task_template, inputs: literals_pb2.LiteralMap) -> str:
     meta = task_template.metadata
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (project, domain, task_template.id.name, meta.discovery_version):
         digest.update(part.encode() + b"\0")
     digest.update(task_template.interface.SerializeToString(deterministic=True))

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import json
 
 from flyteidl.core import literals_pb2, types_pb2
+
+from sdk.sha256 import sha256
 
 
 def literal_digest(literal: literals_pb2.Literal) -> bytes:
     """A stable digest of one literal; a literal's own `hash` (set by offloading) wins."""
     if literal.hash:
         return literal.hash.encode()
-    return hashlib.sha256(literal.SerializeToString(deterministic=True)).digest()
+    return sha256(literal.SerializeToString(deterministic=True)).digest()
 
 
 def literal_map_digest(literals, ignore: set[str] = frozenset()) -> str:
-    digest = hashlib.sha256()
+    digest = sha256()
     for name in sorted(literals):
         if name in ignore:
             continue

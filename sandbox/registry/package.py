@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 import tarfile
 from pathlib import Path
 
 from sdk.errors import PackageError
+from sdk.sha256 import sha256
 
 TASK, WORKFLOW, LAUNCH_PLAN = 1, 2, 3
 _KIND_NAMES = {TASK: "task", WORKFLOW: "workflow", LAUNCH_PLAN: "launch plan"}
@@ -67,7 +67,7 @@ def read_package(path: str | Path) -> Package:
                            "build it with `skiff package`") from None
     entities: list[PackagedEntity] = []
     bundle_name = bundle = None
-    digest = hashlib.sha256()
+    digest = sha256()
     with archive:
         for member in sorted(archive.getmembers(), key=lambda m: m.name):
             entry = member.name.removeprefix("./")

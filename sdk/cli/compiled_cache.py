@@ -19,7 +19,6 @@ renamed. Only the most recently used entries are kept. Anything unreadable is tr
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import logging
 import os
@@ -27,6 +26,8 @@ import sys
 import tempfile
 import typing
 from typing import Any
+
+from sdk.sha256 import sha256
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +87,14 @@ def cache_key(path: str, image: str) -> str | None:
     if not inside.startswith("../") and any(f.startswith(inside + "/") for f in files):
         log.info("the compiled-package cache is inside source root %s and in its code bundle: not used", root)
         return None
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (FORMAT, sys.version, path, image):
         digest.update(part.encode() + b"\0")
     _skiff_fingerprint(digest)
     for relative in files:
         with open(os.path.join(root, relative), "rb") as handle:
             content = handle.read()
-        digest.update(relative.encode() + b"\0" + hashlib.sha256(content).digest())
+        digest.update(relative.encode() + b"\0" + sha256(content).digest())
     return digest.hexdigest()[:40]
 
 
@@ -230,7 +231,7 @@ def _cached_entity(item: dict, package: str, image: str) -> CachedEntity:
 
 def _sha256_file(path: str) -> str:
     with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+        return sha256(handle.read()).hexdigest()
 
 
 class CacheEntry:
@@ -313,7 +314,7 @@ def store(key: str | None, path: str, image: str, package: str, entities: dict) 
             "key": key,
             "file": os.path.abspath(path),
             "image": image,
-            "package_sha256": hashlib.sha256(data).hexdigest(),
+            "package_sha256": sha256(data).hexdigest(),
             "entities": [m for m in map(_entity_manifest, entities.values()) if m is not None],
         }
         # Written last: a manifest names a complete package.

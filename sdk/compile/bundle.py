@@ -6,12 +6,11 @@ a timestamp. Caches, VCS metadata and what the root's .gitignore/.flyteignore na
 from __future__ import annotations
 
 import fnmatch
-import gzip
-import hashlib
 import io
 import os
-import tarfile
 from typing import Iterable
+
+from sdk.sha256 import sha256
 
 _SKIPPED_DIRS = {"__pycache__", ".git", ".hg", ".svn", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv",
                  ".tox", ".skiff", "node_modules", ".ipynb_checkpoints"}
@@ -68,7 +67,9 @@ def bundle_files(root: str, exclude: Iterable[str] = ()) -> list[str]:
     return sorted(found)
 
 
-def _tar_entry(name: str, data: bytes, mode: int = 0o644) -> tuple[tarfile.TarInfo, io.BytesIO]:
+def _tar_entry(name: str, data: bytes, mode: int = 0o644) -> tuple:
+    import tarfile
+
     info = tarfile.TarInfo(name)
     info.size = len(data)
     info.mtime = FIXED_MTIME
@@ -80,6 +81,10 @@ def _tar_entry(name: str, data: bytes, mode: int = 0o644) -> tuple[tarfile.TarIn
 
 def deterministic_tgz(entries: list[tuple[str, bytes]]) -> bytes:
     """A gzip tar of (name, bytes) entries, byte-identical for identical input."""
+    # Imported here: a compiled-package cache hit lists the bundle's files but writes none.
+    import gzip
+    import tarfile
+
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, data in sorted(entries):
@@ -97,4 +102,4 @@ def code_bundle(root: str, exclude: Iterable[str] = ()) -> tuple[str, bytes]:
         with open(os.path.join(root, relative), "rb") as handle:
             entries.append((relative, handle.read()))
     data = deterministic_tgz(entries)
-    return f"fast{hashlib.sha256(data).hexdigest()[:32]}.tar.gz", data
+    return f"fast{sha256(data).hexdigest()[:32]}.tar.gz", data
