@@ -520,6 +520,41 @@ def executions_resume(execution_id, parallelism, as_json, quiet):
     _print_outputs(outputs, as_json)
 
 
+def _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed: bool):
+    from sandbox.engine.launch import run_again
+
+    state = _sandbox_state(bring_up=True)
+    store = _store(state)
+    _load_execution(store, execution_id)
+    new_id = run_again(store, execution_id, execution_id=name, keep_completed=keep_completed)
+    outputs = _execute(state, new_id, parallelism, quiet)
+    _print_outputs(outputs, as_json)
+
+
+@executions.command("recover")
+@click.argument("execution_id")
+@click.option("--name", default=None, help="Id of the new execution (default: generated).")
+@click.option("--parallelism", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", is_flag=True)
+def executions_recover(execution_id, name, parallelism, as_json, quiet):
+    """Run a failed execution again as a new one, from where it failed: nodes that completed
+    keep their outputs (Flyte's recover). Same version and inputs."""
+    _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed=True)
+
+
+@executions.command("relaunch")
+@click.argument("execution_id")
+@click.option("--name", default=None, help="Id of the new execution (default: generated).")
+@click.option("--parallelism", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", is_flag=True)
+def executions_relaunch(execution_id, name, parallelism, as_json, quiet):
+    """Run an execution again as a new one with the same version and inputs; every node runs
+    (cached tasks still come from the cache)."""
+    _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed=False)
+
+
 def _waiting_gate(state, execution_id, node_id, kind):
     """(store, gate node) of a gate that has not completed yet."""
     from sandbox.engine.launch import load_plan

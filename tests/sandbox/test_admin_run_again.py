@@ -117,3 +117,29 @@ def test_run_again_of_an_unknown_execution_or_under_a_taken_name_is_refused(remo
         flyte.client.recover_execution(missing)
     with pytest.raises(FlyteEntityAlreadyExistsException, match="already exists"):
         flyte.client.relaunch_execution(failed.id, name=failed.id.name)
+
+
+def test_recover_and_relaunch_from_the_cli(sandbox_home, tmp_path):
+    (tmp_path / "runagain.py").write_text(FLOW)
+    env = {**os.environ, "SKIFF_HOME": sandbox_home.home}
+
+    def skiff(*args):
+        return subprocess.run(["skiff", *args], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    failed = skiff("run", "--sandbox", "runagain.py", "flaky", "--x", "2")
+    assert failed.returncode == 1 and "the service is down" in failed.stderr
+    failed_id = next(line.split()[1] for line in failed.stderr.splitlines()
+                     if line.startswith("execution "))
+    name = "fixed-" + uuid.uuid4().hex[:8]
+    with docker_events() as events:
+        recovered = skiff("executions", "recover", failed_id, "--name", name, "--json",
+                          "--quiet")
+    assert recovered.returncode == 0, recovered.stderr
+    assert recovered.stdout.strip() == '{"o0": 30}'
+    assert [e["Actor"]["Attributes"]["skiff.node"] for e in events.of(name)] == ["n1"]
+
+    taken = skiff("executions", "relaunch", failed_id, "--name", name)
+    assert taken.returncode == 2 and f"execution name '{name}' is taken" in taken.stderr
+    missing = skiff("executions", "recover", "nosuchrun")
+    assert missing.returncode == 2 and "nosuchrun" in missing.stderr
