@@ -9,16 +9,7 @@ import inspect
 import os
 from typing import Callable
 
-
-def source_root(path: str) -> str:
-    """The first ancestor directory of `path` that is not a package."""
-    directory = os.path.dirname(os.path.abspath(path))
-    while os.path.exists(os.path.join(directory, "__init__.py")):
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            break
-        directory = parent
-    return directory
+from sdk.source_tree import source_root
 
 
 def module_name_for_path(path: str) -> str:

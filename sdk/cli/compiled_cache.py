@@ -28,6 +28,7 @@ import typing
 from typing import Any
 
 from sdk.sha256 import sha256
+from sdk.source_tree import source_root
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +43,6 @@ def cache_directory() -> str:
     from sandbox.home import skiff_home
 
     return str(skiff_home() / "compiled")
-
-
-def _source_root(path: str) -> str:
-    # The rule of sdk.authoring.naming.source_root (a test keeps them equal); importing that
-    # package would load the authoring decorators, which a cached rerun does not need.
-    directory = os.path.dirname(os.path.abspath(path))
-    while os.path.exists(os.path.join(directory, "__init__.py")):
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            break
-        directory = parent
-    return directory
 
 
 def _skiff_fingerprint(digest) -> None:
@@ -81,7 +70,7 @@ def cache_key(path: str, image: str) -> str | None:
     from sdk.compile.bundle import bundle_files
 
     path = os.path.abspath(path)
-    root = _source_root(path)
+    root = source_root(path)
     files = bundle_files(root)
     inside = os.path.relpath(os.path.realpath(cache_directory()), os.path.realpath(root)).replace(os.sep, "/")
     if not inside.startswith("../") and any(f.startswith(inside + "/") for f in files):

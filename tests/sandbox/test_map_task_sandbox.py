@@ -7,10 +7,10 @@ import json
 import os
 import subprocess
 import textwrap
-import threading
-import time
 
 import pytest
+
+from test_engine_support import ContainerEvents
 
 pytestmark = pytest.mark.sandbox
 
@@ -33,48 +33,6 @@ WORKFLOW = textwrap.dedent(f'''
     def wide(xs: typing.List[int]) -> typing.List[int]:
         return map_task(slow_square, concurrency={CONCURRENCY})(x=xs)
 ''')
-
-
-class ContainerEvents:
-    """Docker's `start` and `die` events of containers labelled `skiff.execution`, while in scope."""
-
-    def __enter__(self):
-        import docker
-
-        self.events: list[dict] = []
-        self._client = docker.from_env()
-        self._stream = self._client.events(decode=True, filters={
-            "type": "container", "event": ["start", "die"], "label": "skiff.execution"})
-        self._thread = threading.Thread(target=self._pump, daemon=True)
-        self._thread.start()
-        time.sleep(0.2)  # the subscription must be live before the run starts
-        return self
-
-    def _pump(self):
-        try:
-            for event in self._stream:
-                self.events.append(event)
-        except Exception:  # noqa: BLE001 - the stream is closed on exit
-            pass
-
-    def __exit__(self, *exc):
-        time.sleep(0.5)  # the last die events
-        self._stream.close()
-        self._client.close()
-
-    def of(self, execution_id: str, action: str) -> list[dict]:
-        return [e for e in self.events if e["Action"] == action
-                and e["Actor"]["Attributes"].get("skiff.execution") == execution_id]
-
-    def peak_running(self, execution_id: str) -> int:
-        """The most containers of the execution running at one time, by Docker's clock."""
-        changes = sorted((e["timeNano"], -1 if e["Action"] == "die" else 1)
-                         for e in self.of(execution_id, "start") + self.of(execution_id, "die"))
-        running = peak = 0
-        for _, change in changes:  # at equal times a die sorts first: it freed the slot
-            running += change
-            peak = max(peak, running)
-        return peak
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import textwrap
-import threading
 import time
 
 import docker
@@ -18,6 +17,7 @@ import pytest
 from sandbox.runtime.docker_runner import STARTED_AHEAD_LABEL
 from sandbox.store import open_store
 from sdk import start_gate
+from test_engine_support import ContainerEvents
 
 pytestmark = pytest.mark.sandbox
 
@@ -95,37 +95,6 @@ def workflows(tmp_path_factory):
     return root
 
 
-class _Events:
-    """Docker's start and die events of one execution's containers, in order."""
-
-    def __init__(self):
-        self.events: list[dict] = []
-
-    def __enter__(self):
-        self._client = docker.from_env()
-        self._stream = self._client.events(decode=True, filters={
-            "type": "container", "event": ["start", "die"], "label": "skiff.execution"})
-        threading.Thread(target=self._pump, daemon=True).start()
-        time.sleep(0.2)  # the subscription must be live before the run starts
-        return self
-
-    def _pump(self):
-        try:
-            for event in self._stream:
-                self.events.append(event)
-        except Exception:  # noqa: BLE001 - the stream closes on exit
-            pass
-
-    def __exit__(self, *exc):
-        time.sleep(0.5)
-        self._stream.close()
-
-    def of(self, execution_id: str) -> list[tuple[str, str, dict]]:
-        return [(e["status"], e["Actor"]["Attributes"]["skiff.node"], e["Actor"]["Attributes"])
-                for e in self.events
-                if e["Actor"]["Attributes"].get("skiff.execution") == execution_id]
-
-
 def _skiff(home, root, *args, env=None):
     return subprocess.run(["skiff", *args], capture_output=True, text=True, cwd=root, timeout=300,
                           env={**os.environ, "SKIFF_HOME": home.home, **(env or {})})
@@ -141,13 +110,13 @@ def _containers(execution_id: str) -> list[dict]:
 
 
 def test_downstream_containers_start_while_upstream_runs_and_wait_for_go(sandbox_home, workflows):
-    with _Events() as events:
+    with ContainerEvents() as events:
         run = _skiff(sandbox_home, workflows, "run", "--sandbox", "--json", "gated_wf.py",
                      "chain", "--x", "4")
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == {"o0": 20}
     execution_id = _execution_id(run.stderr)
-    seen = events.of(execution_id)
+    seen = events.sequence(execution_id)
     order = [(status, node) for status, node, _ in seen]
     # n1 and n2 started (behind the gate) before n0, the slow one, ended ...
     assert order.index(("start", "n1")) < order.index(("die", "n0"))
@@ -165,18 +134,18 @@ def test_downstream_containers_start_while_upstream_runs_and_wait_for_go(sandbox
 
 
 def test_switched_off_nothing_starts_before_its_turn(sandbox_home, workflows):
-    with _Events() as events:
+    with ContainerEvents() as events:
         run = _skiff(sandbox_home, workflows, "run", "--sandbox", "--json", "gated_wf.py",
                      "chain", "--x", "1", env={"SKIFF_START_AHEAD": "0"})
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == {"o0": 8}
-    order = [(status, node) for status, node, _ in events.of(_execution_id(run.stderr))]
+    order = [(status, node) for status, node, _ in events.sequence(_execution_id(run.stderr))]
     assert order == [("start", "n0"), ("die", "n0"), ("start", "n1"), ("die", "n1"),
                      ("start", "n2"), ("die", "n2")]
 
 
 def test_a_failure_upstream_leaves_no_waiting_container(sandbox_home, workflows):
-    with _Events() as events:
+    with ContainerEvents() as events:
         run = _skiff(sandbox_home, workflows, "run", "--sandbox", "gated_wf.py", "failing",
                      "--x", "3")
     assert run.returncode == 1
@@ -188,7 +157,7 @@ def test_a_failure_upstream_leaves_no_waiting_container(sandbox_home, workflows)
                              "--json").stdout)
     states = {n["node"]: n["state"] for n in show["nodes"]}
     assert states["n0"] == "failed" and states["n1"] != "succeeded" and states["n2"] != "succeeded"
-    assert {node for status, node, _ in events.of(execution_id) if status == "start"} <= {
+    assert {node for status, node, _ in events.sequence(execution_id) if status == "start"} <= {
         "n0", "n1", "n2"}
 
 

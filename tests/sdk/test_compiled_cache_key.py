@@ -9,7 +9,7 @@ import typing
 
 import pytest
 
-from sdk.authoring.naming import source_root
+from sdk.source_tree import source_root
 from sdk.cli import compiled_cache
 from sdk.cli.entities import Entity
 
@@ -30,9 +30,9 @@ def tree(tmp_path, monkeypatch):
     return root
 
 
-def test_source_root_rule_matches_the_compilers(tree):
+def test_source_root_is_the_first_ancestor_that_is_not_a_package(tree):
     for path in (tree / "pkg" / "wf.py", tree / "other.py"):
-        assert compiled_cache._source_root(str(path)) == source_root(str(path))
+        assert source_root(str(path)) == str(tree)
 
 
 def test_key_changes_with_sources_path_and_image_only(tree):
