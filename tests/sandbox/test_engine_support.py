@@ -4,7 +4,6 @@ until tests/conftest.py provides the `sandbox_home` fixture."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import secrets
 import subprocess
