@@ -47,6 +47,13 @@ def default_database_url(home: Path | None = None) -> str:
     return f"sqlite:///{(home or skiff_home()) / 'skiff.db'}"
 
 
+def shown_database_url(url: str) -> str:
+    """The URL with its password (if any) replaced by ***, for output and logs."""
+    import re
+
+    return re.sub(r"^([^:/]+://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
 @dataclasses.dataclass
 class SandboxState:
     """What `skiff sandbox up` recorded; the secret lives only here (file mode 0600)."""

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything Skiff needs on this machine; safe to repeat, never asks anything.
-# Works as root on a fresh Debian bookworm (CI=true, no stdin): installs docker.io and
-# debootstrap when missing, starts a Docker engine when none answers, installs Skiff, then
+# Works as root on a fresh Debian bookworm (CI=true, no stdin): installs docker.io,
+# debootstrap and postgresql (for the store's PostgreSQL test) when missing, starts a Docker engine when none answers, installs Skiff, then
 # builds MinIO (from source, once) and the task images so that tests and runs find them.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -11,6 +11,8 @@ apt_packages() {
     local missing=()
     command -v dockerd >/dev/null || missing+=(docker.io)
     command -v debootstrap >/dev/null || missing+=(debootstrap)
+    # The tests run the store on a real PostgreSQL server too (SKIFF_DATABASE_URL).
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
     command -v python3 >/dev/null || missing+=(python3)
     [[ -e /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
     if ((${#missing[@]} == 0)); then say "system packages already present"; return; fi
@@ -78,7 +80,7 @@ services() {
 
 main() {
     mkdir -p "$SKIFF_CACHE_DIR"
-    step "system packages (docker.io, debootstrap)" apt_packages
+    step "system packages (docker.io, debootstrap, postgresql)" apt_packages
     step "Docker engine" docker_engine
     step "Python environment (pip install -e '.[test]')" python_env
     step "Go toolchain for MinIO" go_toolchain

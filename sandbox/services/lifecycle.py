@@ -105,7 +105,7 @@ def status(home: Path | None = None) -> dict:
         "admin": state.admin_endpoint or None,
         "admin_running": admin_running,
         "admin_pid": state.admin_pid if admin_running else None,
-        "database_url": state.database_url,
+        "database_url": sandbox_home.shown_database_url(state.database_url),
         "store_path": state.store_path,
         "store_exists": bool(state.store_path) and Path(state.store_path).exists(),
         "image": state.runtime_image or None,

@@ -34,6 +34,7 @@ def _progress(message: str) -> None:
 def up() -> None:
     """Start MinIO, create the store and build the runtime image (idempotent)."""
     from sandbox import services
+    from sandbox.home import shown_database_url
 
     started = time.monotonic()
     state = services.up(say=_progress)
@@ -41,7 +42,7 @@ def up() -> None:
     click.echo(f"  home      {state.home}")
     click.echo(f"  storage   {state.minio_endpoint}  bucket {state.bucket}  "
                f"access key {state.access_key}  (console {state.minio_console})")
-    click.echo(f"  store     {state.database_url}")
+    click.echo(f"  store     {shown_database_url(state.database_url)}")
     click.echo(f"  image     {state.runtime_image}")
     click.echo(f"  admin     {state.admin_endpoint}  (Flyte AdminService, DataProxyService, "
                "skiff.sandbox.v1; insecure)")
