@@ -2,7 +2,8 @@
 # Set up everything Skiff needs on this machine; safe to repeat, never asks anything.
 # Works as root on a fresh Debian bookworm (CI=true, no stdin): installs docker.io,
 # debootstrap and postgresql (for the store's PostgreSQL test) when missing, starts a Docker
-# engine when none answers, installs Skiff, then builds MinIO (from source, once) and the task images so that tests and runs find them.
+# engine when none answers, installs Skiff, then builds MinIO (from source, once) and the task
+# images so that tests and runs find them.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 total_started=$SECONDS
