@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from sdk.atomic_file import write_atomically
 from sdk.errors import SandboxError
 
 BUCKET = "skiff"
@@ -103,15 +103,8 @@ class SandboxState:
         """Write state.json atomically with mode 0600 (it holds the MinIO secret)."""
         path = state_path(Path(self.home))
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".state.", dir=path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                json.dump(dataclasses.asdict(self), handle, indent=2, sort_keys=True)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(str(path), json.dumps(dataclasses.asdict(self), indent=2,
+                                               sort_keys=True).encode(), mode=0o600)
         return path
 
     @property

@@ -23,10 +23,10 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import typing
 from typing import Any
 
+from sdk.atomic_file import write_atomically
 from sdk.sha256 import sha256
 from sdk.source_tree import source_root
 
@@ -273,18 +273,6 @@ def lookup(path: str, image: str) -> CacheEntry | None:
     return CacheEntry(key, package, image, entities)
 
 
-def _write_atomically(path: str, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def store(key: str | None, path: str, image: str, package: str, entities: dict) -> bool:
     """Keep the package just compiled from `path` (whose sources had `key` before compiling)
     with a manifest of `entities` (sdk.cli.entities.load_entities). False when nothing was kept:
@@ -297,7 +285,7 @@ def store(key: str | None, path: str, image: str, package: str, entities: dict) 
         os.makedirs(directory, exist_ok=True)
         with open(package, "rb") as handle:
             data = handle.read()
-        _write_atomically(os.path.join(directory, f"{key}.tgz"), data)
+        write_atomically(os.path.join(directory, f"{key}.tgz"), data)
         manifest = {
             "format": FORMAT,
             "key": key,
@@ -307,7 +295,7 @@ def store(key: str | None, path: str, image: str, package: str, entities: dict) 
             "entities": [m for m in map(_entity_manifest, entities.values()) if m is not None],
         }
         # Written last: a manifest names a complete package.
-        _write_atomically(os.path.join(directory, f"{key}.json"),
+        write_atomically(os.path.join(directory, f"{key}.json"),
                           json.dumps(manifest, indent=1, sort_keys=True).encode())
         _prune(directory)
     except OSError as exc:

@@ -6,12 +6,12 @@ next to the output and renamed at the end, so a failed compile leaves no file be
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from typing import Iterable
 
 from google.protobuf.message import Message
 
+from sdk.atomic_file import write_atomically
 from sdk.authoring.naming import source_root
 from sdk.compile.bundle import code_bundle, deterministic_tgz
 from sdk.compile.entities import PackageEntities
@@ -92,16 +92,6 @@ def write_package(files: list[str], image: str, output: str) -> PackageContents:
     output = os.path.abspath(output)
     bundle_name, bundle = code_bundle(_bundle_root(files), exclude=[output])
     data = deterministic_tgz([*entries, (bundle_name, bundle)])
-    directory = os.path.dirname(output)
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".skiff-package-", suffix=".tgz", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, output)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    os.makedirs(os.path.dirname(output), exist_ok=True)
+    write_atomically(output, data, mode=0o644)
     return PackageContents(output, [name for name, _ in entries], bundle_name)
