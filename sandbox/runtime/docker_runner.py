@@ -91,7 +91,7 @@ class DockerRunner:
         """Get the container of `request` ready in the background: started ahead and waiting
         at the start gate when its image allows, else created; a later `run` of an equal
         request uses it. Until `run` says go, it runs nothing of the task's."""
-        key = _ahead_key(request)
+        key = _ahead_key(request.labels)
         with self._lock:
             if key in self._ahead:
                 return
@@ -129,7 +129,7 @@ class DockerRunner:
 
     def _take_ahead(self, request: ContainerRequest) -> "_Prepared | None":
         with self._lock:
-            entry = self._ahead.pop(_ahead_key(request), None)
+            entry = self._ahead.pop(_ahead_key(request.labels), None)
         if entry is None:
             return None
         try:
@@ -145,7 +145,7 @@ class DockerRunner:
         """The attempt prepared under `labels` will not run (its node came from the cache):
         free its container now rather than when the execution ends."""
         with self._lock:
-            entry = self._ahead.pop(tuple(sorted(labels.items())), None)
+            entry = self._ahead.pop(_ahead_key(labels), None)
         if entry is None:
             return
 
@@ -391,8 +391,8 @@ def _raw_socket(stream) -> socket.socket:
     return getattr(stream, "_sock", stream)
 
 
-def _ahead_key(request: ContainerRequest) -> tuple:
-    return tuple(sorted(request.labels.items()))  # execution, node, attempt
+def _ahead_key(labels: dict[str, str]) -> tuple:
+    return tuple(sorted(labels.items()))  # execution, node, attempt
 
 
 def _demultiplex(data: bytes) -> bytes:
