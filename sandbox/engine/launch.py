@@ -35,6 +35,13 @@ def check_execution_name(name: str) -> None:
                          "choose another name")
 
 
+def _check_name_free(store, execution_id: str) -> None:
+    if store.execution(execution_id) is not None:
+        raise ExecutionNameTaken(f"execution name {execution_id!r} is taken by another "
+                                 "execution; choose another name, or leave it out for a "
+                                 "generated one")
+
+
 def new_execution_id() -> str:
     # Like Flyte's generated names: a letter, then lowercase letters and digits. The OS's
     # randomness through `random` (`secrets` would load OpenSSL through hmac, ~2.5 ms a run).
@@ -141,10 +148,8 @@ def create_execution(store, project: str, domain: str, name: str, version: str |
     inputs = merge_inputs(name, interface, user_inputs, defaults, fixed)
     if execution_id is None:
         execution_id = new_execution_id()
-    elif store.execution(execution_id) is not None:
-        raise ExecutionNameTaken(f"execution name {execution_id!r} is taken by another "
-                                 "execution; choose another name, or leave it out for a "
-                                 "generated one")
+    else:
+        _check_name_free(store, execution_id)
     with store.transaction() as cursor:
         store.add_execution(cursor, id=execution_id, project=project, domain=domain,
                             launch_plan=launch_plan, target_kind=target_kind, workflow=target,
@@ -161,15 +166,12 @@ def run_again(store, original_id: str, execution_id: str | None = None,
     outputs and do not run again: the new execution starts from where that one failed."""
     original = store.execution(original_id)
     if original is None:
-        raise InputError(f"execution {original_id} does not exist; list executions with "
-                         "`skiff executions list`")
-    if execution_id is not None:
+        raise InputError(f"execution {original_id!r} does not exist; see `skiff executions list`")
+    if execution_id is None:
+        execution_id = new_execution_id()
+    else:
         check_execution_name(execution_id)
-        if store.execution(execution_id) is not None:
-            raise ExecutionNameTaken(f"execution name {execution_id!r} is taken by another "
-                                     "execution; choose another name, or leave it out for a "
-                                     "generated one")
-    execution_id = execution_id or new_execution_id()
+        _check_name_free(store, execution_id)
     nodes = store.nodes(original_id)
     with store.transaction() as cursor:
         store.add_execution(cursor, id=execution_id, project=original.project,

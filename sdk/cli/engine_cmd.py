@@ -524,9 +524,8 @@ def _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed: 
     from sandbox.engine.launch import run_again
 
     state = _sandbox_state(bring_up=True)
-    store = _store(state)
-    _load_execution(store, execution_id)
-    new_id = run_again(store, execution_id, execution_id=name, keep_completed=keep_completed)
+    new_id = run_again(_store(state), execution_id, execution_id=name,
+                       keep_completed=keep_completed)
     outputs = _execute(state, new_id, parallelism, quiet)
     _print_outputs(outputs, as_json)
 
