@@ -15,6 +15,7 @@ from sandbox.admin.parent_nodes import parent_data, parent_row
 from sandbox.engine import create_execution
 from sandbox.engine.launch import ExecutionNameTaken, run_again
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
+from sandbox.store.records import COMPLETED_STATES
 
 RUNNING_NODE_STATES = {"queued", "running", "retrying", "waiting"}
 
@@ -289,7 +290,7 @@ class ExecutionRpcs:
             return response
         response = node_execution_pb2.NodeExecutionGetDataResponse(
             full_inputs=self._node_inputs(node))
-        if node.outputs is not None and node.state in ("succeeded", "cached"):
+        if node.outputs is not None and node.state in COMPLETED_STATES:
             response.full_outputs.CopyFrom(literals_pb2.LiteralMap.FromString(node.outputs))
         return response
 
@@ -342,7 +343,7 @@ class ExecutionRpcs:
         response = task_execution_pb2.TaskExecutionGetDataResponse(
             full_inputs=self._node_inputs(node))
         if (request.id.retry_attempt == node.attempt and node.outputs is not None
-                and node.state in ("succeeded", "cached")):
+                and node.state in COMPLETED_STATES):
             response.full_outputs.CopyFrom(literals_pb2.LiteralMap.FromString(node.outputs))
         return response
 

@@ -9,9 +9,8 @@ import math
 from flyteidl.core import literals_pb2
 
 from sandbox.engine.task_handler import ArrayItem, NodeOutcome, record
+from sandbox.store.records import COMPLETED_STATES
 from sandbox.store.repository import utcnow
-
-_COMPLETED = ("succeeded", "cached")
 
 
 class ArrayHandler:
@@ -75,7 +74,7 @@ class ArrayHandler:
             for i, item in enumerate(items):
                 sub_id = f"{node.id}-{i}"
                 sub_row = self.ctx.store.ensure_node(self.execution.id, sub_id, task.id.name)
-                if sub_row.state in _COMPLETED:
+                if sub_row.state in COMPLETED_STATES:
                     results[i] = NodeOutcome(literals_pb2.LiteralMap.FromString(
                         sub_row.outputs or b""), attempt=sub_row.attempt)
                     continue

@@ -11,6 +11,7 @@ from flyteidl.core import literals_pb2
 from sandbox.engine.literals import describe_type, literal_matches
 from sandbox.engine.plan import Plan, plan_task, plan_workflow
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW, EntityNotFound, find_any, get_spec
+from sandbox.store.records import COMPLETED_STATES
 from sdk.errors import SkiffError
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -181,6 +182,6 @@ def run_again(store, original_id: str, execution_id: str | None = None,
                             node_tasks={n.node_id: n.task for n in nodes})
         if keep_completed:
             for node in nodes:
-                if node.state in ("succeeded", "cached"):
+                if node.state in COMPLETED_STATES:
                     store.copy_node_result(cursor, execution_id, node)
     return execution_id

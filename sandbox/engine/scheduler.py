@@ -18,11 +18,11 @@ from sandbox.engine.context import EngineContext, NodeEvent
 from sandbox.engine.failure_err import err_input
 from sandbox.engine.launch import load_plan
 from sandbox.engine.task_handler import ExecutionInfo, NodeOutcome, TaskHandler, record
+from sandbox.store.records import COMPLETED_STATES
 from sandbox.store.repository import utcnow
 from sdk.errors import ExecutionFailed, SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
-COMPLETED = ("succeeded", "cached")
 # Levels of the DAG below a starting node whose containers are prepared while it runs: a
 # container takes longer to start than a small task takes to run, so one level is not enough
 # to keep a chain of tasks from waiting on start-ups.
@@ -70,7 +70,7 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
     `rows` holds each node's stored state; completed nodes are not run again."""
     node_outputs: dict[str, literals_pb2.LiteralMap] = {}
     for node_id, row in rows.items():
-        if row.state in COMPLETED:
+        if row.state in COMPLETED_STATES:
             node_outputs[node_id] = literals_pb2.LiteralMap.FromString(row.outputs or b"")
             ctx.emit(NodeEvent(info.id, node_id, row.task, row.state, row.attempt, row.duration))
         elif row.state == "failed":  # resuming a failed execution retries its failed nodes
@@ -224,7 +224,7 @@ def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error:
     node = plan.failure_node
     task = plan.task_for(node)
     row = ctx.store.ensure_node(info.id, node.id, task.id.name)
-    if row.state in COMPLETED:
+    if row.state in COMPLETED_STATES:
         return
     try:
         inputs = resolve_all(node.inputs, workflow_inputs, {}, f"failure node {node.id!r}")

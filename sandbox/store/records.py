@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+# A node in one of these states has its outputs stored and never runs again.
+COMPLETED_STATES = ("succeeded", "cached")
+
 
 class _Record:
     """A row: one attribute per column, given by keyword. Plain classes rather than dataclasses:
