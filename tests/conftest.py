@@ -38,3 +38,32 @@ def sandbox_home(tmp_path_factory):
             os.environ.pop("SKIFF_HOME", None)
         else:
             os.environ["SKIFF_HOME"] = previous
+
+
+FLYTE_DIR = Path(os.environ.get("SKIFF_FLYTE_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "flyte"))
+
+
+@pytest.fixture(scope="session")
+def flyteadmin(tmp_path_factory):
+    """Flyte's own control plane (flyteadmin with its PostgreSQL and MinIO) on 127.0.0.1, started
+    by ../shared/flyte/up.sh; yields its endpoints.json as a dict (grpc, http, s3_endpoint,
+    access_key, secret_key, bucket, flytekit_config, flytectl). The oracle for every claim that
+    Skiff behaves like Flyte: a missing control plane fails the test, it never skips it."""
+    import json
+    import subprocess
+    import sys
+
+    up = FLYTE_DIR / "up.sh"
+    if not up.exists():
+        pytest.fail(f"Flyte's control plane is not at {FLYTE_DIR} (set SKIFF_FLYTE_DIR)")
+    directory = tmp_path_factory.mktemp("flyteadmin")
+    env = dict(os.environ, PYTHON=sys.executable)
+    result = subprocess.run(["bash", str(up), str(directory)], env=env, capture_output=True,
+                            text=True, timeout=300)
+    if result.returncode != 0:
+        pytest.fail(f"up.sh failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
+    try:
+        yield json.loads((directory / "endpoints.json").read_text())
+    finally:
+        subprocess.run(["bash", str(FLYTE_DIR / "down.sh"), str(directory)], capture_output=True,
+                       timeout=120)

@@ -11,7 +11,7 @@ from sandbox.admin.errors import already_exists, invalid, not_found, rpc
 from sandbox.admin.listing import filter_value, page
 from sandbox.admin.tables import DEFAULT_DOMAINS
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
-from sandbox.registry.package import kind_name
+from sdk.compile.package_reader import kind_name
 from sdk.compile.closure import compile_closure
 from sdk.compile.idl_walk import template_nodes
 

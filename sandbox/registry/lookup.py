@@ -1,7 +1,7 @@
 """Finding registered specs by name (latest version when none is given)."""
 from __future__ import annotations
 
-from sandbox.registry.package import LAUNCH_PLAN, TASK, WORKFLOW, _parse, kind_name
+from sdk.compile.package_reader import LAUNCH_PLAN, TASK, WORKFLOW, kind_name, parse_spec
 from sdk.errors import SkiffError
 
 
@@ -16,7 +16,7 @@ def get_spec(store, kind: int, project: str, domain: str, name: str, version: st
         where = f"{project}/{domain}" + (f" version {version}" if version else "")
         raise EntityNotFound(f"{kind_name(kind)} {name!r} is not registered in {where}; "
                              "register its package first")
-    return _parse(kind, data)
+    return parse_spec(kind, data)
 
 
 def find_any(store, project, domain, name, version):

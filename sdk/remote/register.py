@@ -127,8 +127,8 @@ def check_conflicts(conn, hydrated) -> list:
 
 def register_package(conn, package_path: str, project: str, domain: str,
                      version: str) -> RegistrationResult:
-    from sandbox.registry.package import read_package
-    from sandbox.registry.register import hydrate
+    from sdk.compile.package_reader import read_package
+    from sdk.compile.hydrate import hydrate
 
     package = read_package(package_path)
     location = None

@@ -158,7 +158,7 @@ def _register_locally(store, objects, templates, workflows, plans, moved) -> Non
     workflows, then launch plans (each may reference the ones before), one registry package
     per project/domain/version, since a package is registered under one version."""
     from sandbox.registry import register_package
-    from sandbox.registry.package import Package, PackagedEntity
+    from sdk.compile.package_reader import Package, PackagedEntity
 
     tasks = [(TASK, t.id, task_pb2.TaskSpec(template=_relocated(t, moved))) for t in templates]
     flows = [(WORKFLOW, w.template.id, w) for w in workflows]

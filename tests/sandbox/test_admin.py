@@ -20,7 +20,7 @@ from flyteidl.service import admin_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc
 from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
 from sandbox.admin.gen.generate import GENERATED, generate
 from sandbox.registry import read_package
-from sandbox.registry.register import hydrate
+from sdk.compile.hydrate import hydrate
 from sandbox.storage import ObjectStore
 from sdk.compile.package import write_package
 

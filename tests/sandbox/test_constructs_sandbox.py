@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from sdk import run_locally
-from sdk.cli.outputs import to_jsonable
-from sdk.cli.run_cmd import named_outputs
+from sandbox.cli.outputs import to_jsonable
+from sandbox.cli.run_cmd import named_outputs
 from sdk.loader import load_entity
 from test_engine_support import docker_events
 

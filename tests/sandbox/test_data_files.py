@@ -118,7 +118,7 @@ _MEASURED_CLI = textwrap.dedent('''
             peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
         sys.stderr.write(f"\\nSKIFF-PEAK-KIB {peak}\\n")
     atexit.register(_report)
-    from sdk.cli import main
+    from sandbox.cli import main
     sys.argv = ["skiff"] + sys.argv[1:]
     main()
 ''')

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from flyteidl.admin import launch_plan_pb2
 
-from sandbox.registry.package import read_package
-from sandbox.registry.register import hydrate
+from sdk.compile.package_reader import read_package
+from sdk.compile.hydrate import hydrate
 from sandbox.storage import ObjectStore
 from sandbox.store import open_store
-from sdk.cli import main
+from sandbox.cli import main
 from sdk.compile.package import write_package
 from sdk.remote import Remote, RemoteError, RemoteNotFound, VersionConflict
 from sdk.remote.specs import LAUNCH_PLAN, TASK, parse_spec, without_identifiers

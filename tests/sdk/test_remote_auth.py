@@ -14,7 +14,7 @@ import pytest
 from flyteidl.admin import version_pb2
 from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc
 
-from sdk.cli import main
+from sandbox.cli import main
 from sdk.remote import AdminUnreachable, AuthenticationFailed, Remote
 
 GOOD_TOKEN = "token-for-skiff-ci"

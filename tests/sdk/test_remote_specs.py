@@ -17,8 +17,8 @@ EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
 def _hydrated(path, tmp_path):
     import shutil
 
-    from sandbox.registry.package import read_package
-    from sandbox.registry.register import hydrate
+    from sdk.compile.package_reader import read_package
+    from sdk.compile.hydrate import hydrate
 
     # A module name of its own: other tests import their own `pipeline` modules.
     source = tmp_path / "src"

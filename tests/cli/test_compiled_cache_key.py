@@ -10,8 +10,8 @@ import typing
 import pytest
 
 from sdk.source_tree import source_root
-from sdk.cli import compiled_cache
-from sdk.cli.entities import Entity
+from sandbox.cli import compiled_cache
+from sandbox.cli.entities import Entity
 
 
 @dataclasses.dataclass
@@ -114,7 +114,7 @@ def test_entities_whose_types_or_defaults_would_change_are_left_to_the_normal_pa
 
 @pytest.mark.parametrize("value", [0, -7, 2**53 + 1, 1.5, -0.0, float("inf"), "", "text é", True, False])
 def test_primitive_inputs_encode_as_the_type_engine_does(value):
-    from sdk.cli.run_cmd import _primitive_literal
+    from sandbox.cli.run_cmd import _primitive_literal
     from sdk.types import TypeEngine
 
     fast = _primitive_literal(value, type(value))
@@ -124,7 +124,7 @@ def test_primitive_inputs_encode_as_the_type_engine_does(value):
 
 
 def test_other_values_are_left_to_the_type_engine():
-    from sdk.cli.run_cmd import _primitive_literal
+    from sandbox.cli.run_cmd import _primitive_literal
 
     assert _primitive_literal(True, int) is None  # a bool is not an int input's value
     assert _primitive_literal(3, typing.Optional[int]) is None  # a union literal

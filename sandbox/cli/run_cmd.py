@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import click
 
-from sdk.cli import inputs as cli_inputs
-from sdk.cli.entities import Entity, find_entity, load_entities
-from sdk.cli.outputs import format_outputs
+from sandbox.cli import inputs as cli_inputs
+from sandbox.cli.entities import Entity, find_entity, load_entities
+from sandbox.cli.outputs import format_outputs
 from sdk.errors import ExecutionFailed, SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class RunOptions:
     image: str | None = None
     as_json: bool = False
     remote: bool = False
-    remote_options: object = None  # sdk.cli.remote_cmd.RemoteOptions with --remote
+    remote_options: object = None  # sandbox.cli.remote_cmd.RemoteOptions with --remote
     compile_cache: bool = True  # --sandbox: reuse the package compiled from unchanged sources
 
 
@@ -68,20 +68,20 @@ def run_in_process(entity: Entity, values: dict) -> dict:
 
 def sandbox_image(options: RunOptions, state) -> str:
     """--image, else the sandbox's runtime image, else skiff-runtime:latest."""
-    from sdk.cli.package_cmd import FALLBACK_IMAGE
+    from sandbox.cli.package_cmd import FALLBACK_IMAGE
 
     return options.image or (state.runtime_image if state else "") or FALLBACK_IMAGE
 
 
 def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions) -> int:
     """Run `entity` in the sandbox: from the package the compiled-package cache found for it
-    (sdk.cli.compiled_cache.CachedEntity), else from a package compiled now."""
+    (sandbox.cli.compiled_cache.CachedEntity), else from a package compiled now."""
     import tempfile
 
-    from sdk.cli.package_cmd import sandbox_state
+    from sandbox.cli.package_cmd import sandbox_state
 
     try:
-        from sdk.cli.engine_cmd import run_in_sandbox as engine_run
+        from sandbox.cli.engine_cmd import run_in_sandbox as engine_run
     except ImportError as exc:
         raise SandboxError(f"cannot run {entity.name} in the sandbox: the sandbox engine is not installed ({exc})")
     state = sandbox_state(bring_up=True)
@@ -99,12 +99,12 @@ def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions)
 
 def _compile(path: str, image: str, package: str, options: RunOptions) -> None:
     """Write the package; with the compiled-package cache on, keep it for the next run."""
-    from sdk.cli.package_cmd import write_package
+    from sandbox.cli.package_cmd import write_package
 
     if not options.compile_cache:
         write_package([path], image, package)
         return
-    from sdk.cli import compiled_cache
+    from sandbox.cli import compiled_cache
 
     key = compiled_cache.cache_key(path, image)
     write_package([path], image, package)
@@ -215,7 +215,7 @@ class EntityCommand(click.Command):
         file_values = cli_inputs.read_inputs_file(skiff_inputs_file, label) if skiff_inputs_file else {}
         values = cli_inputs.resolve_inputs(label, self.entity.interface, typed, file_values, self.entity.fixed_inputs)
         if options.remote:
-            from sdk.cli.remote_cmd import run_file_remote
+            from sandbox.cli.remote_cmd import run_file_remote
 
             ctx.exit(run_file_remote(self.path, self.entity, values, options.project,
                                      options.domain, options.image, as_json, options.remote_options))
@@ -299,16 +299,16 @@ class FileGroup(click.Group):
 
 def _cached_entity(ctx: click.Context, path: str, name: str):
     """With --sandbox, the entity as compiled last time from unchanged sources (see
-    sdk.cli.compiled_cache), so the user's module is not imported; None to load the file."""
+    sandbox.cli.compiled_cache), so the user's module is not imported; None to load the file."""
     options = ctx.meta.get("skiff.run")
     if options is None or not options.sandbox or options.remote or not options.compile_cache:
         return None
-    from sdk.cli.package_cmd import sandbox_state
+    from sandbox.cli.package_cmd import sandbox_state
 
     state = sandbox_state()
     if state is None:  # bringing the sandbox up may pick the image
         return None
-    from sdk.cli import compiled_cache
+    from sandbox.cli import compiled_cache
 
     entry = compiled_cache.lookup(path, sandbox_image(options, state))
     return entry.find(name) if entry is not None else None
@@ -332,7 +332,7 @@ class RunGroup(click.Group):
 
     def get_command(self, ctx, name):
         if name in REGISTERED_ENTITY_COMMANDS:
-            from sdk.cli.remote_cmd import RegisteredEntityCommand
+            from sandbox.cli.remote_cmd import RegisteredEntityCommand
 
             return RegisteredEntityCommand(name)
         if not name.endswith(".py") and not os.path.isfile(name):
@@ -396,7 +396,7 @@ def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str
     """
     remote_options = None
     if remote:
-        from sdk.cli.remote_cmd import RemoteOptions
+        from sandbox.cli.remote_cmd import RemoteOptions
 
         remote_options = RemoteOptions(remote_config, remote_endpoint, remote_insecure, remote_version,
                                        execution_name, overwrite_cache, envvars, tags, wait)

@@ -54,8 +54,12 @@ def _skiff_fingerprint(digest) -> None:
         digest.update(version("skiff").encode())
     except PackageNotFoundError:
         digest.update(b"unknown")
-    sdk_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for directory, dirs, files in os.walk(sdk_dir):
+    import sdk
+
+    # The compiler lives in sdk; the CLI that drives it in sandbox.cli.
+    sdk_dir = os.path.dirname(os.path.abspath(sdk.__file__))
+    cli_dir = os.path.dirname(os.path.abspath(__file__))
+    for directory, dirs, files in (*os.walk(sdk_dir), *os.walk(cli_dir)):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
             if name.endswith(".py"):
@@ -91,7 +95,7 @@ def cache_key(path: str, image: str) -> str | None:
 
 
 class CachedEntity:
-    """An entity as `skiff run` uses it (the attributes of sdk.cli.entities.Entity that the
+    """An entity as `skiff run` uses it (the attributes of sandbox.cli.entities.Entity that the
     command reads), rebuilt from a manifest; `package` is the compiled package to run.
     (Plain classes here: dataclasses cost start-up time on every cached rerun.)"""
 
@@ -103,7 +107,7 @@ class CachedEntity:
 
 
 def _interface(inputs: dict, defaults: dict, input_descriptions: dict):
-    """What sdk.cli.inputs reads of an sdk.authoring Interface."""
+    """What sandbox.cli.inputs reads of an sdk.authoring Interface."""
     from types import SimpleNamespace
 
     return SimpleNamespace(inputs=inputs, defaults=defaults,
@@ -149,7 +153,7 @@ def hint_from_spec(spec) -> Any:
 
 def _same_hint(hint: Any) -> Any:
     """The spelling of `hint`, when rebuilding it gives the very same hint and name."""
-    from sdk.cli.inputs import hint_name
+    from sandbox.cli.inputs import hint_name
 
     spec = hint_spec(hint)
     rebuilt = hint_from_spec(spec)
@@ -161,8 +165,8 @@ def _same_hint(hint: Any) -> Any:
 def _same_default(value: Any, hint: Any) -> Any:
     """The JSON form of a default, when reading it back gives the same value, help text and
     literal."""
-    from sdk.cli.inputs import describe_default, from_jsonable
-    from sdk.cli.outputs import to_jsonable
+    from sandbox.cli.inputs import describe_default, from_jsonable
+    from sandbox.cli.outputs import to_jsonable
     from sdk.types import TypeEngine
 
     data = to_jsonable(value)
@@ -202,7 +206,7 @@ def _entity_manifest(entity) -> dict | None:
 
 
 def _cached_entity(item: dict, package: str, image: str) -> CachedEntity:
-    from sdk.cli.inputs import from_jsonable
+    from sandbox.cli.inputs import from_jsonable
 
     inputs, defaults = {}, {}
     for variable in item["inputs"]:
@@ -229,7 +233,7 @@ class CacheEntry:
 
     def find(self, name: str) -> CachedEntity | None:
         """The entity `skiff run FILE NAME` means (short name first, then full name), as
-        sdk.cli.entities.find_entity looks it up; None when the manifest does not have it."""
+        sandbox.cli.entities.find_entity looks it up; None when the manifest does not have it."""
         found = next((i for i in self.entities if i["short"] == name), None) or \
             next((i for i in self.entities if i["name"] == name), None)
         if found is None:
@@ -275,7 +279,7 @@ def lookup(path: str, image: str) -> CacheEntry | None:
 
 def store(key: str | None, path: str, image: str, package: str, entities: dict) -> bool:
     """Keep the package just compiled from `path` (whose sources had `key` before compiling)
-    with a manifest of `entities` (sdk.cli.entities.load_entities). False when nothing was kept:
+    with a manifest of `entities` (sandbox.cli.entities.load_entities). False when nothing was kept:
     no key, sources edited while compiling (the package may be of either version), or the
     cache directory cannot be written (a warning; the run goes on)."""
     if key is None or cache_key(path, image) != key:

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from sdk.cli import cli, main
+from sandbox.cli import cli, main
 
 WORKFLOW = textwrap.dedent(
     '''
@@ -294,7 +294,7 @@ def recorded_sandbox_runs(tmp_path, monkeypatch):
     arguments: this tests only the hand-off; tests/sandbox runs the real engine."""
     from sandbox.home import SandboxState
 
-    import sdk.cli.engine_cmd as engine_cmd
+    import sandbox.cli.engine_cmd as engine_cmd
 
     home = tmp_path / "home"
     monkeypatch.setenv("SKIFF_HOME", str(home))

@@ -1,4 +1,4 @@
-"""How command-line and inputs-file text becomes typed values (sdk.cli.inputs)."""
+"""How command-line and inputs-file text becomes typed values (sandbox.cli.inputs)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Optional, Union
 
 import pytest
 
-from sdk.cli.inputs import from_jsonable, parse_duration
-from sdk.cli.outputs import format_outputs, to_jsonable
+from sandbox.cli.inputs import from_jsonable, parse_duration
+from sandbox.cli.outputs import format_outputs, to_jsonable
 
 
 class Mode(enum.Enum):

@@ -10,7 +10,7 @@ import click
 
 def register(cli: click.Group) -> None:
     """Add the `sandbox`, `project` and `image` command groups to the top-level CLI."""
-    from sdk.cli.image_cmd import image
+    from sandbox.cli.image_cmd import image
 
     cli.add_command(sandbox)
     cli.add_command(project)

@@ -323,7 +323,7 @@ def param_type(hint: Any) -> click.ParamType | None:
 
 def describe_default(value: Any) -> str:
     """How a default reads in --help."""
-    from sdk.cli.outputs import to_jsonable
+    from sandbox.cli.outputs import to_jsonable
 
     if value is None or isinstance(value, bool):
         return str(value)  # as the Python signature spells it

@@ -189,7 +189,7 @@ def _print_outputs(result, as_json: bool) -> None:
     names += sorted(set(outputs.literals) - set(names))
     values = {name: literal_to_plain(outputs.literals[name]) for name in names}
     try:
-        from sdk.cli.outputs import format_outputs
+        from sandbox.cli.outputs import format_outputs
     except ImportError:
         format_outputs = None
     if format_outputs is not None:
@@ -300,7 +300,7 @@ def _to_literal(entity_name, name, value, literal_type, transfer):
     TypeEngine = None
     if not _plain(literal_type):
         try:
-            from sdk.cli.inputs import from_jsonable
+            from sandbox.cli.inputs import from_jsonable
             from sdk.types import TypeEngine
         except ImportError:
             pass
@@ -679,7 +679,7 @@ def cache_clear(task):
 def register(cli: click.Group) -> None:
     """Attach the engine's commands: `sandbox run` under the sandbox group, the rest on top."""
     try:
-        from sdk.cli.sandbox_cmd import sandbox as sandbox_group
+        from sandbox.cli.sandbox_cmd import sandbox as sandbox_group
     except ImportError:
         sandbox_group = None
     if sandbox_group is not None:

@@ -121,7 +121,7 @@ def _tags(values) -> list[str]:
 
 
 def _finish(remote, ident, options: RemoteOptions, as_json: bool) -> int:
-    from sdk.cli.outputs import format_outputs
+    from sandbox.cli.outputs import format_outputs
     from sdk.remote.executions import raise_unless_succeeded
 
     click.echo(f"execution {ident.project}/{ident.domain}/{ident.name} on "
@@ -146,7 +146,7 @@ def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
     import os
     import tempfile
 
-    from sdk.cli.package_cmd import sandbox_state, write_package
+    from sandbox.cli.package_cmd import sandbox_state, write_package
 
     state = sandbox_state(bring_up=False)
     image = image or (state.runtime_image if state else "") or "skiff-runtime:latest"
@@ -168,7 +168,7 @@ def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
 
 
 def _package_version(package_path: str) -> str:
-    from sandbox.registry.package import read_package
+    from sdk.compile.package_reader import read_package
 
     return read_package(package_path).digest[:16]
 
@@ -207,7 +207,7 @@ class RegisteredEntityCommand(click.Command):
     def _run(self, entity, entity_version, as_json):
         from flyteidl.core import interface_pb2
 
-        from sdk.cli.engine_cmd import _inputs_from_cli, _parse_extra_args
+        from sandbox.cli.engine_cmd import _inputs_from_cli, _parse_extra_args
         from sdk.remote.data import DataProxyTransfer
         from sdk.remote.remote import KINDS
 
@@ -281,7 +281,7 @@ def reproduce(execution, project, domain, as_json, config, endpoint, insecure):
     sandbox with the same closure, inputs and images, and print the outputs' diff node by node.
 
     Exit code 0 when every output is identical, 1 when any differs."""
-    from sdk.cli.package_cmd import sandbox_state
+    from sandbox.cli.package_cmd import sandbox_state
     from sdk.remote.reproduce import reproduce as run_reproduction
 
     state = sandbox_state(bring_up=True)

@@ -38,7 +38,7 @@ class Package:
         return max(matches, key=lambda e: e.kind) if matches else None
 
 
-def _parse(kind: int, data: bytes):
+def parse_spec(kind: int, data: bytes):
     from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
 
     message = {TASK: task_pb2.TaskSpec, WORKFLOW: workflow_pb2.WorkflowSpec,
@@ -89,7 +89,7 @@ def read_package(path: str | Path) -> Package:
                     "'fast<hash>.tar.gz'; rebuild the package with `skiff package`")
             order, name, kind = int(match[1]), match[2], int(match[3])
             try:
-                spec = _parse(kind, data)
+                spec = parse_spec(kind, data)
             except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError and others
                 raise PackageError(f"package {path}: entry {entry!r} is not a valid "
                                    f"{_KIND_NAMES[kind]} spec ({exc}); rebuild the package") from None

@@ -51,16 +51,16 @@ def cli(verbose: int) -> None:
 
 
 def _register_commands() -> None:
-    from sdk.cli.package_cmd import package
-    from sdk.cli.run_cmd import run
+    from sandbox.cli.package_cmd import package
+    from sandbox.cli.run_cmd import run
 
     cli.add_command(run)
     cli.add_command(package)
-    for module_name in ("sdk.cli.sandbox_cmd", "sdk.cli.engine_cmd"):
+    for module_name in ("sandbox.cli.sandbox_cmd", "sandbox.cli.engine_cmd"):
         import importlib
 
         importlib.import_module(module_name).register(cli)
-    from sdk.cli.remote_cmd import register_commands
+    from sandbox.cli.remote_cmd import register_commands
 
     register_commands(cli)
 

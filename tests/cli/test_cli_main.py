@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from sdk.cli import cli, main
+from sandbox.cli import cli, main
 
 
 def test_version_and_help_list_the_commands():
