@@ -62,6 +62,8 @@ def hydrate(kind: int, spec, project: str, domain: str, version: str, bundle_uri
         for sub in spec.sub_workflows:
             _fill(sub.id, project, domain, version)
             _fill_nodes(sub.nodes, project, domain, version)
+            if sub.HasField("failure_node"):  # flytectl hydrates it too
+                _fill_nodes([sub.failure_node], project, domain, version)
     elif kind == LAUNCH_PLAN:
         _fill(spec.spec.workflow_id, project, domain, version)
     return spec
