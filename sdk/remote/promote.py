@@ -16,8 +16,9 @@ from flyteidl.core import identifier_pb2
 from sdk.remote import records
 from sdk.remote.errors import PromotionRefused, RemoteNotFound
 from sdk.remote.executions import Phase, list_executions
+from sdk.remote.references import creation_order, references
 from sdk.remote.register import check_conflicts, create_entity, fetch_registered
-from sdk.remote.specs import LAUNCH_PLAN, TASK, WORKFLOW, spec_id, with_domain
+from sdk.remote.specs import LAUNCH_PLAN, TASK, WORKFLOW, describe, spec_id, with_domain
 
 
 @dataclasses.dataclass
@@ -94,11 +95,47 @@ def green_execution(conn, project, domain, workflow_name, version, plan_names) -
     return None
 
 
+def _referenced_plans(spec) -> list:
+    """Launch plans the workflow's nodes (its subworkflows' too) call."""
+    return [ident for _where, ident in references(WORKFLOW, spec)
+            if ident.resource_type == LAUNCH_PLAN]
+
+
+def _gather(conn, workflow, source: str, found: dict) -> None:
+    """Into `found` (key -> (kind, spec)), what promoting `workflow` (an admin.Workflow) copies,
+    in creation order: its tasks, the launch plans its nodes call (each after its own workflow,
+    gathered the same way), then the workflow. Entities of other domains are references only."""
+    key = lambda i: (i.resource_type, i.project, i.domain, i.name, i.version)  # noqa: E731
+    if key(workflow.id) in found:
+        return
+    for task in workflow.closure.compiled_workflow.tasks:
+        ident = task.template.id
+        if ident.domain == source and key(ident) not in found:
+            found[key(ident)] = (TASK, fetch_registered(conn, TASK, ident))
+    spec = fetch_registered(conn, WORKFLOW, workflow.id)
+    for ident in _referenced_plans(spec):
+        if ident.domain != source or key(ident) in found:
+            continue
+        plan = fetch_registered(conn, LAUNCH_PLAN, ident)
+        if plan is None:
+            raise RemoteNotFound(f"workflow {workflow.id.name!r} calls {describe(ident)}, which "
+                                 f"the admin at {conn.config.endpoint} does not hold")
+        called = conn.admin.call("GetWorkflow", common_pb2.ObjectGetRequest(
+            id=plan.spec.workflow_id), f"look up {describe(plan.spec.workflow_id)}")
+        if called.id.domain == source:
+            _gather(conn, called, source, found)
+        found[key(ident)] = (LAUNCH_PLAN, plan)
+    found[key(workflow.id)] = (WORKFLOW, spec)
+
+
 def promote(conn, project: str, name: str, version: str, source: str, target: str,
             force: bool = False) -> Promotion:
+    """Copy the workflow `name` names, what it calls and its launch plans from `source` to
+    `target`. The specs sent are those registered (a workflow's recovered from its compiled
+    closure, the compiler's changes undone), with only the domain changed. Every reference is
+    checked and every conflict found before anything is created."""
     workflow = _find_workflow(conn, project, source, name, version)
     wf_name, wf_version = workflow.id.name, workflow.id.version
-    closure = workflow.closure.compiled_workflow
     plans = _launch_plans(conn, project, source, wf_name, wf_version)
     green = green_execution(conn, project, source, wf_name, wf_version,
                             {p.id.name for p in plans} | {wf_name})
@@ -107,11 +144,14 @@ def promote(conn, project: str, name: str, version: str, source: str, target: st
             f"workflow {wf_name!r} version {wf_version!r} has no succeeded execution in "
             f"{project}/{source} on {conn.config.endpoint}; run it there first (or pass --force, "
             "which the promotion record notes)")
-    # Specs as registered in the source domain, in dependency order.
-    entities = [(TASK, fetch_registered(conn, TASK, t.template.id)) for t in closure.tasks]
-    entities.append((WORKFLOW, fetch_registered(conn, WORKFLOW, workflow.id)))
-    entities.extend((LAUNCH_PLAN, p) for p in plans)
-    moved = [(kind, with_domain(kind, spec, source, target)) for kind, spec in entities]
+    found: dict = {}
+    _gather(conn, workflow, source, found)
+    for plan in plans:
+        ident = plan.id
+        found.setdefault((ident.resource_type, ident.project, ident.domain, ident.name,
+                          ident.version), (LAUNCH_PLAN, plan))
+    moved = [(kind, with_domain(kind, spec, source, target)) for kind, spec in found.values()]
+    moved = creation_order(conn, moved)
     existing = check_conflicts(conn, moved)
     known = {(i.resource_type, i.name, i.version) for i in existing}
     created = []

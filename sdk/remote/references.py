@@ -77,6 +77,11 @@ def creation_order(conn, hydrated: list) -> list:
                 continue
             if key in in_package:
                 continue
+            if not (ident.project and ident.domain and ident.version):
+                # flyteadmin resolves such an id to some registered version: never send one.
+                missing.append(f"{where} references {_kind_of(ident)} {ident.name!r} without "
+                               "a project, domain or version (the spec was not hydrated)")
+                continue
             if key not in checked:
                 checked[key] = _registered(conn, ident)
             if not checked[key]:
@@ -85,8 +90,8 @@ def creation_order(conn, hydrated: list) -> list:
                                f"registered in {ident.project}/{ident.domain}")
     if missing:
         raise MissingReference(
-            f"{'; '.join(missing)}: nothing was registered; add it to the package or register it "
-            f"first")
+            f"{'; '.join(missing)}: nothing was registered; add what is missing to the package "
+            "(or register it first) and register again")
     ordered, placed = [], set()
 
     def place(kind, spec, trail=()):
