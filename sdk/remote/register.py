@@ -118,18 +118,45 @@ def create_entity(conn, kind: int, spec) -> bool:
     return True
 
 
+def _differing_fields(kind: int, registered, ours) -> list[str]:
+    """Names of the top-level fields (of a task's template, a workflow's template or a launch
+    plan's spec) that differ, for the conflict message."""
+    a, b = comparable(kind, registered), comparable(kind, ours)
+    if kind == LAUNCH_PLAN:
+        a, b = a.spec, b.spec
+    elif kind == WORKFLOW and a.sub_workflows != b.sub_workflows:
+        return ["sub_workflows"] + _differing_fields_of(a.template, b.template)
+    else:
+        a, b = a.template, b.template
+    return _differing_fields_of(a, b)
+
+
+def _differing_fields_of(a, b) -> list[str]:
+    names = []
+    for field in a.DESCRIPTOR.fields:
+        if getattr(a, field.name) == getattr(b, field.name):
+            continue
+        if field.name == "container":  # say which part of the container
+            names += [f"container.{sub.name}" for sub in field.message_type.fields
+                      if getattr(a.container, sub.name) != getattr(b.container, sub.name)]
+        else:
+            names.append(field.name)
+    return names
+
+
 def check_conflicts(conn, hydrated) -> list:
     """Identifiers of `hydrated` (kind, spec) pairs that exist already with the same spec;
-    VersionConflict naming every one that exists with a different spec."""
+    VersionConflict naming every one that exists with a different spec, and what differs."""
     existing, conflicts = [], []
     for kind, spec in hydrated:
-        registered = fetch_registered(conn, kind, spec_id(kind, spec))
+        registered = fetch_registered(conn, kind, spec_id(kind, spec), with_description=False)
         if registered is None:
             continue
         if _same(kind, registered, spec):
             existing.append(spec_id(kind, spec))
         else:
-            conflicts.append(describe(spec_id(kind, spec)))
+            fields = ", ".join(_differing_fields(kind, registered, spec)) or "its spec"
+            conflicts.append(f"{describe(spec_id(kind, spec))} (differs in {fields})")
     if conflicts:
         raise VersionConflict(f"{'; '.join(conflicts)}: already registered with a different spec "
                               "and nothing was registered; register under a new --version")
