@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from flyteadmin_support import CONFORMANCE, HERE, IMAGE, PROJECT, TWINS
+from flyteadmin_support import CONFORMANCE, EXAMPLES, HERE, IMAGE, PROJECT, TWINS
 from sdk.compile.package import write_package
 
 
 @pytest.fixture(scope="session")
 def packages(tmp_path_factory) -> dict:
-    """Skiff packages of every construct: the conformance twins, and admitted.py."""
+    """Skiff packages of every construct: the conformance twins, admitted.py, examples/."""
     out = tmp_path_factory.mktemp("flyteadmin-packages")
     twins = out / "twins.tgz"
     write_package([str(CONFORMANCE / "skiff" / f"{t}.py") for t in TWINS], IMAGE, str(twins))
     admitted = out / "admitted.tgz"
     write_package([str(HERE / "workflows" / "admitted.py")], IMAGE, str(admitted))
-    return {"twins": twins, "admitted": admitted}
+    examples = out / "examples.tgz"
+    write_package([str(EXAMPLES / "control_flow.py"), str(EXAMPLES / "pipeline.py")], IMAGE,
+                  str(examples))
+    return {"twins": twins, "admitted": admitted, "examples": examples}
 
 
 @pytest.fixture(scope="session")

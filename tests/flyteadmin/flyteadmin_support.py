@@ -11,6 +11,7 @@ from sandbox.cli import main
 
 HERE = Path(__file__).parent
 CONFORMANCE = HERE.parent / "sdk" / "conformance"
+EXAMPLES = HERE.parents[1] / "examples"
 IMAGE = "conformance:1"
 PROJECT = "flytesnacks"
 # The twins flyteadmin admits as flytekit packages too; meta (a 2Gi memory limit above this

@@ -42,7 +42,7 @@ def _register(capsys, config, package, version):
                "--version", version, *config)
 
 
-@pytest.mark.parametrize("name", ["twins", "admitted"])
+@pytest.mark.parametrize("name", ["twins", "admitted", "examples"])
 def test_every_construct_registers_unchanged_and_again_changes_nothing(admin, packages, capsys,
                                                                        name):
     remote, config = admin
