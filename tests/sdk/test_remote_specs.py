@@ -62,3 +62,31 @@ def test_moving_domain_changes_only_the_domain(tmp_path):
         if kind != TASK:
             assert without_identifiers(kind, spec) == entity.spec
     assert {k for k, _ in hydrated} == {TASK, WORKFLOW, LAUNCH_PLAN}
+
+
+def test_branch_case_nodes_lose_the_compilers_prefix_at_every_depth():
+    """propeller's compiler renames a branch's case nodes `<branch id>-<id>` (nested branches on
+    top of the renamed id); the recovered spec has the ids the package gave them."""
+    from flyteidl.core import compiler_pb2, workflow_pb2
+
+    def branch(node_id, case_ids, inner=None):
+        node = workflow_pb2.Node(id=node_id)
+        if_else = node.branch_node.if_else
+        if_else.case.then_node.id = case_ids[0]
+        if_else.else_node.id = case_ids[1]
+        if inner is not None:
+            if_else.else_node.CopyFrom(inner)
+        return node
+
+    compiled = workflow_pb2.WorkflowTemplate(nodes=[
+        workflow_pb2.Node(id="start-node"), workflow_pb2.Node(id="n0"),
+        branch("n1", ["n1-n0", ""], inner=branch("n1-n1", ["n1-n1-n0", "n1-n1-n1-n5"])),
+        workflow_pb2.Node(id="end-node")])
+    closure = compiler_pb2.CompiledWorkflowClosure(
+        primary=compiler_pb2.CompiledWorkflow(template=compiled))
+    nodes = workflow_spec_from_closure(closure).template.nodes
+    assert [n.id for n in nodes] == ["n0", "n1"]
+    if_else = nodes[1].branch_node.if_else
+    assert if_else.case.then_node.id == "n0" and if_else.else_node.id == "n1"
+    inner = if_else.else_node.branch_node.if_else
+    assert (inner.case.then_node.id, inner.else_node.id) == ("n0", "n1-n5")
