@@ -3,6 +3,7 @@ construct is accepted, registering again changes nothing, nothing is ever half-r
 flytectl registers Skiff's packages as it registers pyflyte's."""
 from __future__ import annotations
 
+import io
 import subprocess
 import tarfile
 
@@ -131,6 +132,31 @@ def test_a_reference_to_nothing_is_refused_before_anything_is_created(admin, pac
     assert "nothing was registered" in err
     for kind, name in [(TASK, "admitted.double"), (WORKFLOW, "admitted.halve")]:
         assert _get(remote, kind, name, "c3") is None
+
+
+def test_a_package_in_another_order_registers_what_is_called_first(admin, packages, tmp_path,
+                                                                 capsys):
+    """Skiff's earlier packages held tasks, then workflows, then launch plans: a workflow came
+    before the launch plan it calls, which flyteadmin refuses. Registration creates what an
+    entity references first, whatever the package's order."""
+    remote, config = admin
+    grouped = tmp_path / "grouped.tgz"
+    with tarfile.open(packages["admitted"]) as source, tarfile.open(grouped, "w:gz") as target:
+        members = [m for m in source.getmembers() if m.name.endswith(".pb")]
+        members.sort(key=lambda m: (m.name[-4], int(m.name.split("_", 1)[0])))  # by kind
+        for number, member in enumerate(members):
+            data = source.extractfile(member).read()
+            member.name = f"{number:02d}_{member.name.split('_', 1)[1]}"
+            target.addfile(member, io.BytesIO(data))
+        for member in source.getmembers():
+            if member.name.endswith(".tar.gz"):
+                target.addfile(member, source.extractfile(member))
+    names = entry_names(grouped)
+    position = lambda suffix: next(i for i, n in enumerate(names) if n.endswith(suffix))  # noqa: E731
+    assert position("_admitted.choose_2.pb") < position("_admitted_halve_lp_3.pb")
+    code, out, err = _register(capsys, config, grouped, "c6")
+    assert code == 0, err
+    assert _get(remote, LAUNCH_PLAN, "admitted.choose", "c6") is not None
 
 
 def test_a_pyflyte_package_with_a_subworkflow_failure_node_registers(admin, tmp_path, capsys):
