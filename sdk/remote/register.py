@@ -2,8 +2,10 @@
 
 Identifiers get project, domain and version and nothing else changes, except that the fast
 code bundle is uploaded through the data proxy and its location replaces
-`{{ .remote_package_path }}`. Every entity is checked against what the admin already holds
-before anything is created or uploaded, so a version conflict leaves nothing half-registered.
+`{{ .remote_package_path }}`. Every reference is checked (sdk.remote.references) and every
+entity compared with what the admin already holds before anything is created or uploaded, so a
+missing reference or a version conflict leaves nothing half-registered; entities are created
+after what they reference.
 """
 from __future__ import annotations
 
