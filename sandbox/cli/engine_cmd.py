@@ -182,7 +182,7 @@ def _interrupted(ctx, execution_id: str) -> None:
 
 
 def _print_outputs(result, as_json: bool) -> None:
-    from sandbox.engine.literals import literal_to_plain
+    from sdk.types.display import literal_to_plain
 
     outputs, order = result
     names = [n for n in order if n in outputs.literals]
@@ -467,7 +467,7 @@ def executions_show(execution_id, as_json):
     """An execution's inputs, outputs, error and node states."""
     from flyteidl.core import literals_pb2
 
-    from sandbox.engine.literals import literal_map_to_plain
+    from sdk.types.display import literal_map_to_plain
 
     state = _sandbox_state(bring_up=False)
     store = _store(state)

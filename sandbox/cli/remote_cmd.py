@@ -249,12 +249,14 @@ def promote(name, version, source, target, project, force, as_json, config, endp
     one domain to the next, byte for byte apart from the domain.
 
     Refused unless the version has a succeeded execution in the source domain."""
+    from sandbox.bridge.records import record_promotion
     from sdk.remote.promote import promote as run_promotion
 
     if source == target:
         raise SkiffError(f"--from and --to are both {source!r}; promote to another domain")
     with open_remote(config, endpoint, insecure, project, source) as remote:
         record = run_promotion(remote.connection, project, name, version, source, target, force)
+        record_promotion(remote.connection.channel, record)
     if as_json:
         click.echo(json.dumps(record.as_dict()))
         return
@@ -282,7 +284,7 @@ def reproduce(execution, project, domain, as_json, config, endpoint, insecure):
 
     Exit code 0 when every output is identical, 1 when any differs."""
     from sandbox.cli.package_cmd import sandbox_state
-    from sdk.remote.reproduce import reproduce as run_reproduction
+    from sandbox.bridge.reproduce import reproduce as run_reproduction
 
     state = sandbox_state(bring_up=True)
     with open_remote(config, endpoint, insecure, project, domain) as remote:

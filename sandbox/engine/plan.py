@@ -14,6 +14,7 @@ import dataclasses
 from flyteidl.core import identifier_pb2, interface_pb2, literals_pb2, workflow_pb2
 
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW, get_spec
+from sdk.compile.idl_walk import nested_nodes
 from sdk.errors import SandboxError
 
 START_NODE = "start-node"
@@ -184,19 +185,10 @@ class _Builder:
         return self.tasks[key]
 
     def _collect_tasks(self, node: workflow_pb2.Node) -> None:
-        kind = node.WhichOneof("target")
-        if kind == "task_node":
-            self.load_task(node.task_node.reference_id)
-        elif kind == "branch_node":
-            block = node.branch_node.if_else
-            for then in [block.case.then_node] + [c.then_node for c in block.other]:
-                self._collect_tasks(then)
-            if block.HasField("else_node"):
-                self._collect_tasks(block.else_node)
-        elif kind == "array_node":
-            self._collect_tasks(node.array_node.node)
-        elif kind == "workflow_node":
-            pass  # a branch case that calls a workflow is planned when the case is taken
+        # A branch case that calls a workflow is planned when the case is taken.
+        for inner in nested_nodes([node]):
+            if inner.WhichOneof("target") == "task_node":
+                self.load_task(inner.task_node.reference_id)
 
     def _rewrite_node(self, scope: _Scope, node: workflow_pb2.Node) -> workflow_pb2.Node:
         out = workflow_pb2.Node()

@@ -15,13 +15,12 @@ from sdk.atomic_file import write_atomically
 from sdk.authoring.naming import source_root
 from sdk.compile.bundle import code_bundle, deterministic_tgz
 from sdk.compile.entities import PackageEntities
+from sdk.compile.identifiers import LAUNCH_PLAN, TASK, WORKFLOW
 from sdk.compile.launch_plan_spec import launch_plan_spec
 from sdk.compile.task_spec import task_spec
 from sdk.compile.validate import validate_workflow
 from sdk.compile.workflow_spec import workflow_spec
 from sdk.errors import PackageError
-
-TASK, WORKFLOW, LAUNCH_PLAN = 1, 2, 3
 
 
 @dataclass

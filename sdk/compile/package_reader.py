@@ -6,11 +6,12 @@ import re
 import tarfile
 from pathlib import Path
 
+from sdk.compile.identifiers import KIND_NAMES, LAUNCH_PLAN, TASK, WORKFLOW, kind_name, spec_identifier
 from sdk.errors import PackageError
 from sdk.sha256 import sha256
 
-TASK, WORKFLOW, LAUNCH_PLAN = 1, 2, 3
-_KIND_NAMES = {TASK: "task", WORKFLOW: "workflow", LAUNCH_PLAN: "launch plan"}
+__all__ = ["LAUNCH_PLAN", "TASK", "WORKFLOW", "Package", "PackagedEntity", "kind_name",
+           "parse_spec", "read_package", "spec_identifier"]
 _ENTITY_ENTRY = re.compile(r"^(\d+)_(.+)_([123])\.pb$")
 _BUNDLE_ENTRY = re.compile(r"^fast[0-9a-f]+\.tar\.gz$")
 
@@ -45,15 +46,6 @@ def parse_spec(kind: int, data: bytes):
                LAUNCH_PLAN: launch_plan_pb2.LaunchPlan}[kind]()
     message.ParseFromString(data)
     return message
-
-
-def spec_identifier(kind: int, spec):
-    """The identifier message inside a spec (mutable: registration fills it in)."""
-    if kind == TASK:
-        return spec.template.id
-    if kind == WORKFLOW:
-        return spec.template.id
-    return spec.id
 
 
 def read_package(path: str | Path) -> Package:
@@ -92,10 +84,10 @@ def read_package(path: str | Path) -> Package:
                 spec = parse_spec(kind, data)
             except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError and others
                 raise PackageError(f"package {path}: entry {entry!r} is not a valid "
-                                   f"{_KIND_NAMES[kind]} spec ({exc}); rebuild the package") from None
+                                   f"{KIND_NAMES[kind]} spec ({exc}); rebuild the package") from None
             ident = spec_identifier(kind, spec)
             if ident.name != name:
-                raise PackageError(f"package {path}: entry {entry!r} holds {_KIND_NAMES[kind]} "
+                raise PackageError(f"package {path}: entry {entry!r} holds {KIND_NAMES[kind]} "
                                    f"{ident.name!r}, not {name!r}; rebuild the package")
             entities.append(PackagedEntity(order, kind, name, entry, spec))
             digest.update(entry.encode() + b"\0" + data)
@@ -104,7 +96,3 @@ def read_package(path: str | Path) -> Package:
                            "build it with `skiff package`")
     entities.sort(key=lambda e: (e.order, e.kind, e.name))
     return Package(str(path), entities, bundle_name, bundle, digest.hexdigest())
-
-
-def kind_name(kind: int) -> str:
-    return _KIND_NAMES.get(kind, f"kind {kind}")
