@@ -25,9 +25,14 @@ def _http_get(url: str) -> bytes:
 
 def put_presigned(location, data: bytes, name: str) -> None:
     """PUT `data` to an upload location handed out by the data proxy."""
-    headers = {"Content-Length": str(len(data)),
-               "Content-MD5": base64.b64encode(hashlib.md5(data).digest()).decode()}
-    headers.update(dict(location.headers))
+    # The admin's headers were signed with the URL (Content-MD5 among them) and go as they are,
+    # except Content-Length: flyteadmin's presigner reports the length of the base64 MD5 there,
+    # not of the body, and the length of what is sent is the only one that can be right.
+    headers = {key: value for key, value in location.headers.items()
+               if key.lower() != "content-length"}
+    if not any(key.lower() == "content-md5" for key in headers):
+        headers["Content-MD5"] = base64.b64encode(hashlib.md5(data).digest()).decode()
+    headers["Content-Length"] = str(len(data))
     request = urllib.request.Request(location.signed_url, data=data, method="PUT", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=300) as response:
