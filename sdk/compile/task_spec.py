@@ -57,7 +57,20 @@ def container_args(task: Any) -> list[str]:
 
 
 def resource_entries(resources: Resources) -> list[tasks_pb2.Resources.ResourceEntry]:
+    """Entries of a node override, in flytekit's order for overrides (cpu, mem, gpu, storage)."""
     return [tasks_pb2.Resources.ResourceEntry(name=_RESOURCE_NAMES[k], value=v) for k, v in resources.items()]
+
+
+# flytekit writes a task container's requests and limits in this order (its container
+# definition lists them by hand), unlike the overrides above: the same bytes need the same order.
+_CONTAINER_ORDER = ("ephemeral_storage", "cpu", "gpu", "mem")
+
+
+def container_resource_entries(resources: Resources) -> list[tasks_pb2.Resources.ResourceEntry]:
+    """Entries of a task container, in flytekit's container order; empty values are left out."""
+    values = dict(resources.items())
+    return [tasks_pb2.Resources.ResourceEntry(name=_RESOURCE_NAMES[k], value=values[k])
+            for k in _CONTAINER_ORDER if values.get(k)]
 
 
 def _task_metadata(task: Any) -> tasks_pb2.TaskMetadata:
@@ -119,7 +132,8 @@ def task_spec(task: Any, image: str) -> task_pb2.TaskSpec:
         image=task.container_image or image,
         args=container_args(task),
         resources=tasks_pb2.Resources(
-            requests=resource_entries(task.resources.requests), limits=resource_entries(task.resources.limits)
+            requests=container_resource_entries(task.resources.requests),
+            limits=container_resource_entries(task.resources.limits),
         ),
         env=[literals_pb2.KeyValuePair(key=k, value=v) for k, v in _environment(task, image).items()],
     )
