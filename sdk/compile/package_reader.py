@@ -7,6 +7,7 @@ import tarfile
 from pathlib import Path
 
 from sdk.errors import PackageError
+from sdk.secret_names import check_template_secrets
 from sdk.sha256 import sha256
 
 TASK, WORKFLOW, LAUNCH_PLAN = 1, 2, 3
@@ -97,6 +98,9 @@ def read_package(path: str | Path) -> Package:
             if ident.name != name:
                 raise PackageError(f"package {path}: entry {entry!r} holds {_KIND_NAMES[kind]} "
                                    f"{ident.name!r}, not {name!r}; rebuild the package")
+            if kind == TASK:
+                check_template_secrets(f"package {path}: task {name!r} ({entry})",
+                                       spec.template, error=PackageError)
             entities.append(PackagedEntity(order, kind, name, entry, spec))
             digest.update(entry.encode() + b"\0" + data)
     if not entities:
