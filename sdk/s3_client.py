@@ -16,7 +16,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
-from sdk.http_connection import ConnectionClosed, HTTPConnection
+from sdk.http_connection import IDEMPOTENT_METHODS, ConnectionClosed, HTTPConnection, RequestNotSent
 from sdk.sha256 import sha256
 
 _UNSIGNED = "UNSIGNED-PAYLOAD"
@@ -114,6 +114,15 @@ def _hmac(key: bytes, text: str) -> bytes:
     key = key.ljust(64, b"\0")
     inner = sha256(key.translate(_INNER_PAD) + text.encode()).digest()
     return sha256(key.translate(_OUTER_PAD) + inner).digest()
+
+
+def _may_send_again(method: str, exc: Exception, body, start) -> bool:
+    """A failed request is sent once more only when that cannot do it twice: the method is
+    idempotent, or the request provably never reached the server (a multipart upload's POSTs
+    would otherwise start a second upload); and the body can be sent again from its start."""
+    if method not in IDEMPOTENT_METHODS and not isinstance(exc, RequestNotSent):
+        return False
+    return body is None or isinstance(body, (bytes, bytearray)) or start is not None
 
 
 class S3Client:
@@ -225,11 +234,10 @@ class S3Client:
                 conn.request(method, target, body=body, headers=headers)
                 response = conn.getresponse()
                 break
-            except (ConnectionClosed, BrokenPipeError, ConnectionResetError):
+            except (ConnectionClosed, BrokenPipeError, ConnectionResetError) as exc:
                 conn.close()
                 self._conn = None
-                rewindable = body is None or isinstance(body, bytes) or start is not None
-                if attempt or not rewindable:
+                if attempt or not _may_send_again(method, exc, body, start):
                     raise
                 if start is not None:
                     body.seek(start)

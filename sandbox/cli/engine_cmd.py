@@ -668,8 +668,12 @@ def cache_list(task, as_json):
 
 @cache.command("clear")
 @click.argument("task", required=False)
-def cache_clear(task):
-    """Forget cached results (of TASK only, when given)."""
+@click.option("--all", "clear_all", is_flag=True, help="Forget the cached results of every task.")
+def cache_clear(task, clear_all):
+    """Forget the cached results of TASK (or of every task, with --all)."""
+    if bool(task) == clear_all:
+        raise click.UsageError("name the TASK whose cached results to forget, or give --all "
+                               "for every task")
     state = _sandbox_state(bring_up=False)
     count = _store(state).cache_clear(task)
     click.echo(f"removed {count} cache entr{'y' if count == 1 else 'ies'}"

@@ -12,6 +12,7 @@ from flyteidl.core import errors_pb2, execution_pb2, literals_pb2
 
 from sandbox.runtime.resources import cpu_to_nano_cpus, memory_to_bytes
 from sdk.errors import SkiffError
+from sdk.secret_names import check_secret_names
 
 if TYPE_CHECKING:
     from sandbox.runtime.container import ContainerRequest, ContainerResult
@@ -58,24 +59,41 @@ def container_args(task_template, paths: AttemptPaths) -> list[str]:
     return [_fill_template(a, values) for a in task_template.container.args]
 
 
-def _secret_value(secret, secrets_dir: str | None) -> str:
+def _secret_value(secret, secrets_dir: str | None, task_name: str) -> str:
+    # The names decide the file read below: checked again here, whatever registered them.
+    check_secret_names(f"task {task_name}", secret.group, secret.key, secret.group_version)
     parts = [p for p in (secret.group, secret.group_version, secret.key) if p]
     env_name = "_FSEC_" + "_".join(parts).upper()
     if env_name in os.environ:
         return os.environ[env_name]
     if secrets_dir:
-        path = Path(secrets_dir, secret.group, secret.key or "")
-        if path.is_file():
+        path = secret_file(secrets_dir, secret.group, secret.key, task_name)
+        if path is not None and path.is_file():
             return path.read_text().rstrip("\n")
     where = f"{secrets_dir}/{secret.group}/{secret.key}" if secrets_dir else "a file"
     raise SkiffError(f"secret group {secret.group!r} key {secret.key!r} is not available; set "
                      f"{env_name} in the environment or write it to {where}")
 
 
+def secret_file(secrets_dir: str, group: str, key: str, task_name: str) -> Path | None:
+    """The file of a secret, links resolved; a SkiffError when it lies outside `secrets_dir`
+    (a link pointing elsewhere), None when it does not exist."""
+    root = Path(secrets_dir).resolve()
+    try:
+        path = Path(root, group, key or "").resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        return None
+    if root not in path.parents:
+        raise SkiffError(f"task {task_name}: the file of secret group {group!r} key {key!r} "
+                         f"resolves to {path}, outside {root}; secrets must be files inside "
+                         "the secrets directory")
+    return path
+
+
 def secret_env(task_template, secrets_dir: str | None) -> dict[str, str]:
     env = {}
     for secret in task_template.security_context.secrets:
-        value = _secret_value(secret, secrets_dir)
+        value = _secret_value(secret, secrets_dir, task_template.id.name)
         parts = [p for p in (secret.group, secret.group_version, secret.key) if p]
         env["_FSEC_" + "_".join(parts).upper()] = value
         if secret.env_var:

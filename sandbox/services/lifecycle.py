@@ -31,6 +31,7 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
     """Bring every part up; fast and harmless when all are already up."""
     home = Path(home or sandbox_home.skiff_home())
     client = docker_client()
+    sandbox_home.make_private(home)  # before the lock file or anything else is created in it
     with file_lock(home / ".lock"):
         state = SandboxState.load_or_new(home)
         # SKIFF_DATABASE_URL as set now, else the home's own file; never a stale override.
@@ -43,6 +44,7 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
         _init_admin_tables(state.database_url)
         admin_process.start(state, say)
         state.save()
+        sandbox_home.make_private(home)  # the store and logs just created, an older home's files
     return state
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sdk.compile.identifiers import KIND_NAMES, LAUNCH_PLAN, TASK, WORKFLOW, kind_name, spec_identifier
 from sdk.errors import PackageError
+from sdk.secret_names import check_template_secrets
 from sdk.sha256 import sha256
 
 __all__ = ["LAUNCH_PLAN", "TASK", "WORKFLOW", "Package", "PackagedEntity", "kind_name",
@@ -89,6 +90,9 @@ def read_package(path: str | Path) -> Package:
             if ident.name != name:
                 raise PackageError(f"package {path}: entry {entry!r} holds {KIND_NAMES[kind]} "
                                    f"{ident.name!r}, not {name!r}; rebuild the package")
+            if kind == TASK:
+                check_template_secrets(f"package {path}: task {name!r} ({entry})",
+                                       spec.template, error=PackageError)
             entities.append(PackagedEntity(order, kind, name, entry, spec))
             digest.update(entry.encode() + b"\0" + data)
     if not entities:

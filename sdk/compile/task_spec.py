@@ -13,6 +13,8 @@ from sdk.authoring.naming import module_of
 from sdk.authoring.resources import Resources
 from sdk.compile.identifiers import task_identifier
 from sdk.compile.interfaces import typed_interface
+from sdk.errors import CompileError
+from sdk.secret_names import check_secret_names
 
 # Resources field -> core.Resources.ResourceName
 _RESOURCE_NAMES = {
@@ -146,6 +148,9 @@ def task_spec(task: Any, image: str) -> task_pb2.TaskSpec:
         task_type_version=getattr(task, "task_type_version", 0),
     )
     if task.secret_requests:
+        for s in task.secret_requests:
+            check_secret_names(f"task {task.name}", s.group, s.key or "", s.group_version or "",
+                               error=CompileError)
         template.security_context.CopyFrom(
             security_pb2.SecurityContext(
                 secrets=[
