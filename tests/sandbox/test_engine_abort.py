@@ -189,3 +189,47 @@ def test_ctrl_c_stops_the_execution(sandbox_home, tmp_path):
     assert ctx.store.execution(execution_id).state == "aborted"
     assert set(_states(ctx, execution_id).values()) == {"aborted"}
     assert _containers(execution_id, status="running") == []
+
+
+def _detached(pkg, entity: str) -> str:
+    started = _skiff("sandbox", "run", str(pkg), entity, "--x", "1", "--detach")
+    out, err = started.communicate(timeout=120)
+    assert started.returncode == 0, err
+    return out.strip().splitlines()[-1]
+
+
+def test_admin_streams_logs_live_and_flyteremote_terminates_a_cli_run(sandbox_home, tmp_path):
+    """The admin reaches executions whichever engine runs them (here a detached `skiff
+    sandbox run`): its log stream delivers lines while the task prints, and FlyteRemote's
+    terminate (TerminateExecution) stops the containers and records ABORTED nodes."""
+    import grpc
+    from flytekit.configuration import Config, PlatformConfig
+    from flytekit.remote import FlyteRemote
+
+    from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
+
+    pkg = _package(tmp_path, "remote", SLOW_PRINT, SLEEP)
+    execution_id = _detached(pkg, "remote.wf")
+    ctx = engine_context(sandbox_home)
+    chunks = []
+    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+        stream = sandbox_pb2_grpc.SandboxServiceStub(channel).StreamNodeLogs(
+            sandbox_pb2.StreamNodeLogsRequest(execution_id=execution_id, node_id="n0",
+                                              follow=True), timeout=120)
+        for chunk in stream:
+            chunks.append((chunk.text, ctx.store.node(execution_id, "n0").state))
+    text = "".join(t for t, _ in chunks)
+    assert text == "--- attempt 0 ---\n" + "".join(f"line {i}\n" for i in range(6))
+    assert any("line" in t and state == "running" for t, state in chunks), chunks
+
+    _wait_for(lambda: "n1" in _running_nodes(ctx, execution_id), "n1 running")
+    remote = FlyteRemote(Config(platform=PlatformConfig(endpoint=sandbox_home.admin_endpoint,
+                                                        insecure=True)),
+                         default_project="default", default_domain="development")
+    execution = remote.fetch_execution(name=execution_id)
+    remote.terminate(execution, cause="from flytekit")
+    execution = remote.sync_execution(remote.fetch_execution(name=execution_id),
+                                      sync_nodes=True)
+    assert execution.closure.phase == 7  # ABORTED
+    assert _states(ctx, execution_id) == {"n0": "succeeded", "n1": "aborted", "n2": "aborted"}
+    assert _containers(execution_id, status="running") == []
