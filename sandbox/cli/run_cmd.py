@@ -35,6 +35,7 @@ class RunOptions:
     remote: bool = False
     remote_options: object = None  # sandbox.cli.remote_cmd.RemoteOptions with --remote
     compile_cache: bool = True  # --sandbox: reuse the package compiled from unchanged sources
+    detach: bool = False  # --sandbox: start the execution in the background and return
 
 
 def _run_options(ctx: click.Context) -> RunOptions:
@@ -90,11 +91,13 @@ def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions)
     cached_package = getattr(entity, "package", None)
     # The image can differ when bringing the sandbox up rebuilt it; then compile for the new one.
     if cached_package is not None and entity.image == image and os.path.exists(cached_package):
-        return engine_run(cached_package, entity.name, literal_map, options.project, options.domain, options.as_json)
+        return engine_run(cached_package, entity.name, literal_map, options.project, options.domain, options.as_json,
+                          detach=options.detach)
     with tempfile.TemporaryDirectory(prefix="skiff-run-") as scratch:
         package = os.path.join(scratch, "package.tgz")
         _compile(path, image, package, options)
-        return engine_run(package, entity.name, literal_map, options.project, options.domain, options.as_json)
+        return engine_run(package, entity.name, literal_map, options.project, options.domain, options.as_json,
+                          detach=options.detach)
 
 
 def _compile(path: str, image: str, package: str, options: RunOptions) -> None:
@@ -370,6 +373,8 @@ class RunGroup(click.Group):
               "the image, Skiff or Python changed (the user's module is then not imported). The key does "
               "not see modules imported from outside the source root (e.g. an edited library in "
               "site-packages) or environment variables read at import: use --no-compile-cache then.")
+@click.option("--detach", is_flag=True, help="--sandbox: start the execution in the background, print its id "
+              "and return (Ctrl-C otherwise stops it; `skiff executions terminate ID` stops a detached one).")
 @click.option("--remote", is_flag=True, help="Register and run on a Flyte admin (see skiff register).")
 @click.option("--version", "remote_version", default=None, help="--remote: version to register under.")
 @click.option("--config", "remote_config", default=None, help="--remote: Flyte config file.")
@@ -382,7 +387,7 @@ class RunGroup(click.Group):
 @click.option("--wait/--no-wait", default=True, help="--remote: wait and print outputs (default).")
 @click.pass_context
 def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str | None, as_json: bool,
-        compile_cache: bool, remote: bool, remote_version, remote_config, remote_endpoint, remote_insecure, execution_name,
+        compile_cache: bool, detach: bool, remote: bool, remote_version, remote_config, remote_endpoint, remote_insecure, execution_name,
         overwrite_cache, envvars, tags, wait) -> None:
     """Run a task, workflow or launch plan from FILE, in-process or in the sandbox.
 
@@ -401,4 +406,4 @@ def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str
         remote_options = RemoteOptions(remote_config, remote_endpoint, remote_insecure, remote_version,
                                        execution_name, overwrite_cache, envvars, tags, wait)
     ctx.meta["skiff.run"] = RunOptions(sandbox, project, domain, image, as_json, remote, remote_options,
-                                       compile_cache)
+                                       compile_cache, detach)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+from sandbox.engine.abort import AbortSignal
+
 
 @dataclasses.dataclass
 class NodeEvent:
@@ -26,6 +28,8 @@ class EngineContext:
     system_retries: int = 2  # extra attempts for system errors, independent of user retries
     secrets_dir: str | None = None
     on_event: Callable[[NodeEvent], None] | None = None
+    # which executions and nodes were told to stop (terminate, FAIL_IMMEDIATELY)
+    aborts: AbortSignal = dataclasses.field(default_factory=AbortSignal)
 
     def emit(self, event: NodeEvent) -> None:
         if self.on_event is not None:
