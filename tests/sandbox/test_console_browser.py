@@ -376,3 +376,26 @@ def test_entities_cache_and_reproductions_pages_draw(sandbox_home, flow, console
     browser.get(f"{base}/reproductions")
     wait_for(lambda: browser.find_element("css selector", "main h1"), what="reproductions")
     assert js_errors(browser) == []
+
+
+def test_status_and_skiff_ui_give_the_console(sandbox_home, flow, console, browser):
+    import subprocess
+    import sys
+
+    base, token = console
+    skiff = str(Path(sys.executable).parent / "skiff")
+    status = subprocess.run([skiff, "sandbox", "status", "--json"],
+                            capture_output=True, text=True, env=dict(os.environ,
+                                                                     SKIFF_HOME=sandbox_home.home))
+    assert json.loads(status.stdout)["console"] == base + "/"
+    assert token not in status.stdout  # the token is only in the login link
+    ui = subprocess.run([skiff, "ui", "--print-only", "someid"],
+                        capture_output=True, text=True,
+                        env=dict(os.environ, SKIFF_HOME=sandbox_home.home))
+    assert ui.returncode == 0, ui.stderr
+    link = ui.stdout.strip()
+    assert link.startswith(base + "/login?token=") and "next=/executions/someid" in link
+    browser.get(link)
+    wait_for(lambda: browser.current_url == f"{base}/executions/someid", what="the redirect")
+    wait_for(lambda: "does not exist" in browser.find_element("css selector", "main").text,
+             what="the unknown execution's message")

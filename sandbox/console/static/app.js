@@ -240,12 +240,18 @@ function valuesTable(values, fullHref) {
       h("td", {class: "mono"}, v.name),
       h("td", {class: "mono muted"}, v.type),
       h("td", {},
-        h("pre", {class: "value mono"}, typeof v.value === "string" && !v.truncated
-          ? JSON.stringify(v.value) : (v.truncated ? v.value : JSON.stringify(v.value, null, 2))),
+        h("pre", {class: "value mono"}, showValue(v)),
         v.blob ? h("div", {}, v.blob.kind === "file"
           ? h("a", {href: "/api/blob?uri=" + enc(v.blob.uri)}, "download " + v.blob.kind)
           : h("span", {class: "muted mono"}, v.blob.kind + " at " + v.blob.uri)) : null,
         v.truncated && fullHref ? h("a", {href: fullHref, target: "_blank"}, "show the whole value") : null)))));
+}
+
+function showValue(v) {
+  if (v.truncated) return v.value;
+  // A float that happens to be whole still reads as a float (JSON would print 1.0 as 1).
+  if (v.type === "float" && Number.isInteger(v.value)) return v.value.toFixed(1);
+  return typeof v.value === "string" ? JSON.stringify(v.value) : JSON.stringify(v.value, null, 2);
 }
 
 // ---- one execution ---------------------------------------------------------------------------
@@ -769,7 +775,7 @@ async function launchPage(page, project, domain, name) {
     inputs.set(f.name, {input, widget, field: f});
     return h("div", {class: "field"},
       h("label", {}, h("strong", {}, f.name), f.required && f.default === undefined ? " *" : "",
-        h("div", {class: "type mono"}, f.type), f.description ? h("div", {class: "type"}, f.description) : null),
+        h("div", {class: "type mono"}, f.type), f.description && f.description !== f.name ? h("div", {class: "type"}, f.description) : null),
       input);
   });
   const result = h("div", {});
