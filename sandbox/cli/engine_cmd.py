@@ -604,48 +604,23 @@ def executions_relaunch(execution_id, name, parallelism, as_json, quiet):
     _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed=False)
 
 
-def _waiting_gate(state, execution_id, node_id, kind):
-    """(store, gate node) of a gate that has not completed yet."""
-    from sandbox.engine.launch import load_plan
-
-    store = _store(state)
-    execution = _load_execution(store, execution_id)
-    node = load_plan(store, execution).nodes.get(node_id)
-    if node is None or node.WhichOneof("target") != "gate_node" or \
-            node.gate_node.WhichOneof("condition") != kind:
-        raise SkiffError(f"execution {execution_id} has no {kind} gate node {node_id!r}; see "
-                         f"`skiff executions show {execution_id}`")
-    row = store.node(execution_id, node_id)
-    if row is not None and row.state in ("succeeded", "failed"):
-        raise SkiffError(f"gate {node_id!r} of execution {execution_id} is already {row.state}")
-    return store, node
-
-
-def _answer(store, execution_id, node_id, literal_map) -> None:
-    store.update_node(execution_id, node_id, outputs=literal_map.SerializeToString())
-
-
 @executions.command("signal")
 @click.argument("execution_id")
 @click.argument("node_id")
 @click.argument("value")
 def executions_signal(execution_id, node_id, value):
     """Give a waiting `wait_for_input` gate its VALUE (typed as the gate declares)."""
-    from flyteidl.core import literals_pb2
-
+    from sandbox.engine import gate_answers
     from sandbox.engine.launch import InputError
-    from sandbox.engine.literals import literal_from_value
 
-    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "signal")
-    signal = node.gate_node.signal
+    store = _store(_sandbox_state(bring_up=False))
+    node = gate_answers.waiting_gate(store, execution_id, node_id, "signal")
     try:
-        literal = literal_from_value(_text_to_value(value, signal.type), signal.type)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"gate {node_id!r} input {signal.signal_id!r}: {exc}") from None
-    answer = literals_pb2.LiteralMap()
-    answer.literals[signal.output_variable_name or "o0"].CopyFrom(literal)
-    _answer(store, execution_id, node_id, answer)
-    click.echo(f"sent {signal.signal_id}={value} to {execution_id} {node_id}")
+        signal_id = gate_answers.signal(store, execution_id, node_id,
+                                        _text_to_value(value, node.gate_node.signal.type))
+    except gate_answers.GateError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"sent {signal_id}={value} to {execution_id} {node_id}")
 
 
 @executions.command("approve")
@@ -653,11 +628,11 @@ def executions_signal(execution_id, node_id, value):
 @click.argument("node_id")
 def executions_approve(execution_id, node_id):
     """Approve a waiting `approve` gate: the gated value flows on."""
-    from flyteidl.core import literals_pb2
+    from sandbox.engine import gate_answers
 
-    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "approve")
-    _answer(store, execution_id, node_id, literals_pb2.LiteralMap())
-    click.echo(f"approved {node.gate_node.approve.signal_id} of {execution_id} {node_id}")
+    store = _store(_sandbox_state(bring_up=False))
+    signal_id = gate_answers.approve(store, execution_id, node_id)
+    click.echo(f"approved {signal_id} of {execution_id} {node_id}")
 
 
 @executions.command("reject")
@@ -666,15 +641,11 @@ def executions_approve(execution_id, node_id):
 @click.option("--reason", default="", help="Why; shown in the execution's error.")
 def executions_reject(execution_id, node_id, reason):
     """Reject a waiting `approve` gate: the execution fails at that node."""
-    from flyteidl.core import literals_pb2
+    from sandbox.engine import gate_answers
 
-    from sandbox.engine.gate_handler import REJECTED
-
-    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "approve")
-    answer = literals_pb2.LiteralMap()
-    answer.literals[REJECTED].scalar.primitive.string_value = reason
-    _answer(store, execution_id, node_id, answer)
-    click.echo(f"rejected {node.gate_node.approve.signal_id} of {execution_id} {node_id}")
+    store = _store(_sandbox_state(bring_up=False))
+    signal_id = gate_answers.reject(store, execution_id, node_id, reason)
+    click.echo(f"rejected {signal_id} of {execution_id} {node_id}")
 
 
 @executions.command("terminate")

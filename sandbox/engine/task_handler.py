@@ -170,6 +170,7 @@ class TaskHandler:
                 if outcome.outputs is None and cause is not None:
                     return record_aborted(self.ctx, self.execution, node.id, cause, attempt)
             duration = time.monotonic() - started
+            self._end_attempt(node.id, attempt, outcome)
             if outcome.outputs is not None:
                 if key is not None:
                     cache.remember(self.ctx.store, key, self.execution.project,
@@ -224,6 +225,16 @@ class TaskHandler:
         discard = getattr(self.ctx.runner, "discard", None)
         if discard is not None:
             discard(self._labels(node_id, attempt))
+
+    def _end_attempt(self, node_id: str, attempt: int, outcome: AttemptOutcome) -> None:
+        """Per-attempt times for the console's timeline (the row keeps the last one's only)."""
+        row = self.ctx.store.node(self.execution.id, node_id)
+        if row is None or (row.started_at is None and row.state != "running"):
+            return  # never started a container (a missing secret): nothing ran
+        state = "succeeded" if outcome.outputs is not None or outcome.futures is not None \
+            else "failed"
+        self.ctx.store.end_attempt(self.execution.id, node_id, attempt, state, utcnow(),
+                                   row.started_at)
 
     def _request(self, node, task_template, attempt: int, paths: AttemptPaths,
                  array_item: ArrayItem | None = None):
@@ -292,9 +303,11 @@ class TaskHandler:
                     return AttemptOutcome(error_kind=SYSTEM, error="aborted before it started")
 
                 def on_created(container_id: str) -> None:
+                    now = utcnow()
                     record(ctx, self.execution, node.id, state="running", attempt=attempt,
                            container_id=container_id, input_uri=paths.inputs_uri,
-                           output_uri=paths.output_prefix, started_at=utcnow())
+                           output_uri=paths.output_prefix, started_at=now)
+                    ctx.store.start_attempt(self.execution.id, node.id, attempt, now)
                     node_log.begin()
                     if self.on_container is not None:
                         self.on_container(node.id)
