@@ -26,6 +26,10 @@ class EngineContext:
     system_retries: int = 2  # extra attempts for system errors, independent of user retries
     secrets_dir: str | None = None
     on_event: Callable[[NodeEvent], None] | None = None
+    # The execution spec's overwrite_cache and envs, as Flyte's admin passes them on: skip cache
+    # lookups (results still overwrite the entries), and variables set in every task container.
+    overwrite_cache: bool = False
+    task_env: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def emit(self, event: NodeEvent) -> None:
         if self.on_event is not None:
