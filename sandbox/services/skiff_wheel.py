@@ -26,13 +26,16 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def _distribution() -> importlib.metadata.Distribution:
-    try:
-        return importlib.metadata.distribution(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        raise SandboxError(
-            "cannot build the runtime image: Skiff is importable but not installed as a "
-            "distribution; install it with `pip install .` (or `pip install -e .`)"
-        ) from None
+    """The installed distribution: its .dist-info (a wheel or editable install), not a
+    skiff.egg-info a build left in a source checkout that happens to be on sys.path."""
+    found = list(importlib.metadata.distributions(name=DISTRIBUTION))
+    for dist in found:
+        if dist.read_text("METADATA") is not None:
+            return dist
+    raise SandboxError(
+        "cannot build the runtime image: Skiff is importable but not installed as a "
+        "distribution; install it with `pip install .` (or `pip install -e .`)"
+    )
 
 
 def package_files() -> Iterator[tuple[str, Path]]:
