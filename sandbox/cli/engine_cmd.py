@@ -23,8 +23,9 @@ _STATE_STYLE = {"succeeded": "green", "cached": "cyan", "failed": "red", "runnin
 # ---- sandbox state and engine ---------------------------------------------------------------
 
 
-def _sandbox_state(bring_up: bool):
-    """The recorded sandbox state; brought up first when allowed and missing or stopped."""
+def _sandbox_state(bring_up: bool, quiet: bool = False):
+    """The recorded sandbox state; brought up first when allowed and missing or stopped (its
+    long steps shown on stderr unless quiet)."""
     from sandbox.home import SandboxState, state_path
 
     if state_path().exists():
@@ -38,8 +39,12 @@ def _sandbox_state(bring_up: bool):
     except ImportError as exc:
         raise SandboxError(f"the sandbox is not up and cannot be brought up ({exc}); "
                            "run `skiff sandbox up`") from None
-    click.echo("Bringing the sandbox up (`skiff sandbox up`)...", err=True)
-    return services.up()
+    from sandbox.cli.progress import StepProgress
+
+    if not quiet:
+        click.echo("Bringing the sandbox up (`skiff sandbox up`)...", err=True)
+    with StepProgress(quiet) as say:
+        return services.up(say=say)
 
 
 def _minio_alive(state) -> bool:
@@ -159,6 +164,9 @@ def _execute(state, execution_id: str, parallelism: int | None, quiet: bool):
     progress = _progress(execution_id, quiet)
     click.echo(f"execution {execution_id}", err=True)
     ctx = context_from_state(state, parallelism, on_event=progress)
+    from sandbox.admin.execution_config import apply_settings
+
+    apply_settings(ctx, execution_id)  # --overwrite-cache and --envvars it was started with
     try:
         with progress if progress is not None else contextlib.nullcontext():
             outputs = run_execution(ctx, execution_id)
@@ -243,8 +251,10 @@ def _print_outputs(result, as_json: bool) -> None:
 
 
 def _launch(state, package_path, entity_name, inputs_literal_map, project, domain,
-            version=None, package=None) -> str:
+            version=None, package=None, quiet: bool = False, overwrite_cache: bool = False,
+            envs: dict | None = None) -> str:
     """Register the package and create the execution (nothing stored if either fails)."""
+    from sandbox.cli.progress import StepProgress
     from sandbox.engine import create_execution
     from sandbox.registry import read_package, register_package
     from sandbox.storage import ObjectStore
@@ -255,23 +265,30 @@ def _launch(state, package_path, entity_name, inputs_literal_map, project, domai
         raise SkiffError(f"package {package_path} has no task, workflow or launch plan named "
                          f"{entity_name!r}; it has {', '.join(names)}")
     store = _store(state)
-    registration = register_package(store, ObjectStore.from_state(state), package, project,
-                                    domain, version)
-    return create_execution(store, project, domain, entity_name, registration.version,
-                            inputs_literal_map)
+    with StepProgress(quiet, delay_s=1.0) as say:  # shown only when it takes a while
+        say(f"registering {package_path} in {project}/{domain} (uploading its code bundle)")
+        registration = register_package(store, ObjectStore.from_state(state), package, project,
+                                        domain, version)
+    execution_id = create_execution(store, project, domain, entity_name, registration.version,
+                                    inputs_literal_map)
+    from sandbox.admin.execution_config import remember_settings
+
+    remember_settings(store, execution_id, overwrite_cache, envs or {})
+    return execution_id
 
 
 def run_in_sandbox(package_path, entity_name, inputs_literal_map, project, domain, as_json,
                    parallelism: int | None = None, quiet: bool = False,
+                   overwrite_cache: bool = False, envs: dict | None = None,
                    detach: bool = False) -> int:
     """Register `package_path`, run `entity_name` in containers and print its outputs (with
     `detach`, start it in the background and print its id).
 
     Raises ExecutionFailed (exit 1) when the execution fails, other SkiffErrors (exit 2) for
     a bad package or bad inputs, in which case nothing is stored."""
-    state = _sandbox_state(bring_up=True)
+    state = _sandbox_state(bring_up=True, quiet=quiet)
     execution_id = _launch(state, package_path, entity_name, inputs_literal_map, project,
-                           domain)
+                           domain, quiet=quiet, overwrite_cache=overwrite_cache, envs=envs)
     if detach:
         start_detached(state, execution_id)
         return 0
@@ -300,6 +317,22 @@ def _entity_interface(package, entity_name: str):
     if entity.kind == TASK:
         return entity.spec.template.interface
     return entity.spec.template.interface
+
+
+def _registered_workflow_interface(state, package, entity_name: str, project: str, domain: str):
+    """The interface of a launch plan whose workflow is not in the package but registered in
+    the sandbox already (its latest version); else an error naming both."""
+    from sandbox.registry import WORKFLOW, EntityNotFound, get_spec
+
+    workflow = package.find(entity_name).spec.spec.workflow_id
+    try:
+        spec = get_spec(_store(state), WORKFLOW, project, domain, workflow.name,
+                        workflow.version or None)
+    except EntityNotFound:
+        raise SkiffError(f"launch plan {entity_name} runs workflow {workflow.name}, which is "
+                         f"neither in package {package.path} nor registered in {project}/{domain}; "
+                         "package the workflow's file too, or register it first") from None
+    return spec.template.interface
 
 
 def _parse_extra_args(args: list[str], entity_name: str) -> dict[str, str]:
@@ -436,34 +469,43 @@ def _read_inputs_file(path: str) -> dict:
                                         "allow_extra_args": True})
 @click.argument("package_path", metavar="PKG.tgz", type=click.Path(dir_okay=False))
 @click.argument("entity")
-@click.option("--project", default="default", show_default=True)
-@click.option("--domain", default="development", show_default=True)
+@click.option("--project", default="default", show_default=True,
+              help="Project to register the package and run in.")
+@click.option("--domain", default="development", show_default=True,
+              help="Domain to register the package and run in.")
 @click.option("--version", default=None, help="Register under this version (default: a digest "
               "of the package).")
 @click.option("--inputs-file", type=click.Path(exists=True, dir_okay=False),
               help="JSON or YAML object of input values; --NAME VALUE options override it.")
-@click.option("--parallelism", type=int, default=None, help="Nodes run at once (default 8, or "
-              "SKIFF_PARALLELISM).")
+@click.option("--parallelism", type=click.IntRange(min=1), default=None,
+              help="Nodes run at once (default 8, or SKIFF_PARALLELISM).")
+@click.option("--overwrite-cache", is_flag=True,
+              help="Recompute cached tasks; their results replace the cache entries.")
+@click.option("--envvars", "--env", "envvars", multiple=True, metavar="KEY=VALUE",
+              help="An environment variable for every task (repeat the option).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @click.option("--detach", is_flag=True, help="Start the execution in the background, print its "
               "id and return; it runs on after this command (stop it with `skiff executions "
               "terminate ID`).")
 @click.pass_context
 def sandbox_run(ctx, package_path, entity, project, domain, version, inputs_file, parallelism,
-                as_json, quiet, detach):
+                overwrite_cache, envvars, as_json, quiet, detach):
     """Run ENTITY of a package in the sandbox; inputs as --NAME VALUE (from its interface)."""
     from sandbox.registry import read_package
 
+    envs = parse_envvars(envvars)
     package = read_package(package_path)
     interface = _entity_interface(package, entity)
     file_values = _read_inputs_file(inputs_file) if inputs_file else {}
     extra = _parse_extra_args(ctx.args, entity)
-    state = _sandbox_state(bring_up=True)
+    state = _sandbox_state(bring_up=True, quiet=quiet)
+    if interface is None:
+        interface = _registered_workflow_interface(state, package, entity, project, domain)
     inputs = _inputs_from_cli(interface, entity, extra, file_values,
                               _upload_transfer(state, project, domain))
     execution_id = _launch(state, package_path, entity, inputs, project, domain, version,
-                           package)
+                           package, quiet=quiet, overwrite_cache=overwrite_cache, envs=envs)
     if detach:
         start_detached(state, execution_id)
         return
@@ -471,17 +513,32 @@ def sandbox_run(ctx, package_path, entity, project, domain, version, inputs_file
     _print_outputs(outputs, as_json)
 
 
+def parse_envvars(pairs) -> dict[str, str]:
+    """--envvars KEY=VALUE options as a dict; a malformed one is a usage error."""
+    env = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key:
+            from sandbox.cli.usage import FlagError
+
+            raise FlagError(f"--envvars {pair!r} is not KEY=VALUE; write it as --envvars KEY=VALUE")
+        env[key] = value
+    return env
+
+
 # ---- executions, logs, cache ----------------------------------------------------------------------
 
 
 @click.group("executions")
 def executions() -> None:
-    """Inspect and resume executions run in the sandbox."""
+    """List and show the sandbox's executions; resume, recover or relaunch them; answer their
+    gate nodes (signal, approve, reject)."""
 
 
 @executions.command("list")
-@click.option("--limit", default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Show at most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def executions_list(limit, as_json):
     """The most recent executions."""
     state = _sandbox_state(bring_up=False)
@@ -512,7 +569,7 @@ def _load_execution(store, execution_id):
 
 @executions.command("show")
 @click.argument("execution_id")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def executions_show(execution_id, as_json):
     """An execution's inputs, outputs, error and node states."""
     from flyteidl.core import literals_pb2
@@ -559,12 +616,13 @@ def executions_show(execution_id, as_json):
 
 @executions.command("resume")
 @click.argument("execution_id")
-@click.option("--parallelism", type=int, default=None)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", is_flag=True)
+@click.option("--parallelism", type=click.IntRange(min=1), default=None,
+              help="Nodes run at once (default 8, or SKIFF_PARALLELISM).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def executions_resume(execution_id, parallelism, as_json, quiet):
     """Continue an execution whose engine stopped; completed nodes are not run again."""
-    state = _sandbox_state(bring_up=True)
+    state = _sandbox_state(bring_up=True, quiet=quiet)
     _load_execution(_store(state), execution_id)
     outputs = _execute(state, execution_id, parallelism, quiet)
     _print_outputs(outputs, as_json)
@@ -573,7 +631,7 @@ def executions_resume(execution_id, parallelism, as_json, quiet):
 def _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed: bool):
     from sandbox.engine.launch import run_again
 
-    state = _sandbox_state(bring_up=True)
+    state = _sandbox_state(bring_up=True, quiet=quiet)
     new_id = run_again(_store(state), execution_id, execution_id=name,
                        keep_completed=keep_completed)
     outputs = _execute(state, new_id, parallelism, quiet)
@@ -583,9 +641,10 @@ def _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed: 
 @executions.command("recover")
 @click.argument("execution_id")
 @click.option("--name", default=None, help="Id of the new execution (default: generated).")
-@click.option("--parallelism", type=int, default=None)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", is_flag=True)
+@click.option("--parallelism", type=click.IntRange(min=1), default=None,
+              help="Nodes run at once (default 8, or SKIFF_PARALLELISM).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def executions_recover(execution_id, name, parallelism, as_json, quiet):
     """Run a failed execution again as a new one, from where it failed: nodes that completed
     keep their outputs (Flyte's recover). Same version and inputs."""
@@ -595,9 +654,10 @@ def executions_recover(execution_id, name, parallelism, as_json, quiet):
 @executions.command("relaunch")
 @click.argument("execution_id")
 @click.option("--name", default=None, help="Id of the new execution (default: generated).")
-@click.option("--parallelism", type=int, default=None)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", is_flag=True)
+@click.option("--parallelism", type=click.IntRange(min=1), default=None,
+              help="Nodes run at once (default 8, or SKIFF_PARALLELISM).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def executions_relaunch(execution_id, name, parallelism, as_json, quiet):
     """Run an execution again as a new one with the same version and inputs; every node runs
     (cached tasks still come from the cache)."""
@@ -709,7 +769,7 @@ def cache() -> None:
 
 @cache.command("list")
 @click.argument("task", required=False)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def cache_list(task, as_json):
     """Cached task results (of TASK only, when given)."""
     state = _sandbox_state(bring_up=False)

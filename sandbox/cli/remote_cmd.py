@@ -85,8 +85,10 @@ def _label(ident) -> str:
 
 @click.command("register")
 @click.argument("package", type=click.Path(dir_okay=False))
-@click.option("--project", default="default", show_default=True)
-@click.option("--domain", default="development", show_default=True)
+@click.option("--project", default="default", show_default=True,
+              help="Project to register in.")
+@click.option("--domain", default="development", show_default=True,
+              help="Domain to register in.")
 @click.option("--version", required=True, help="Version every entity is registered under.")
 @remote_options
 def register(package, project, domain, version, config, endpoint, insecure):
@@ -149,11 +151,16 @@ def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
     from sandbox.cli.package_cmd import sandbox_state, write_package
 
     state = sandbox_state(bring_up=False)
+    chosen = image
     image = image or (state.runtime_image if state else "") or "skiff-runtime:latest"
     # A workflow runs through its default launch plan (named as the workflow), as pyflyte does.
     kind = "task" if entity.kind == "task" else "launch plan"
     with open_remote(options.config, options.endpoint, options.insecure, project,
                      domain) as remote, tempfile.TemporaryDirectory(prefix="skiff-remote-") as scratch:
+        if chosen is None and not _on_this_machine(remote.config.endpoint):
+            click.echo(f"Warning: tasks will use the image {image}, which exists only in this "
+                       f"machine's Docker; {remote.config.endpoint} cannot pull it: give --image "
+                       "with an image your cluster can pull", err=True)
         package = os.path.join(scratch, "package.tgz")
         write_package([path], image, package)
         version = options.version or _package_version(package)
@@ -165,6 +172,12 @@ def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
                                overwrite_cache=options.overwrite_cache,
                                envvars=_envvars(options.envvars), tags=_tags(options.tags))
         return _finish(remote, ident, options, as_json)
+
+
+def _on_this_machine(endpoint: str) -> bool:
+    """An admin on loopback (the local sandbox, a test) runs the images built here."""
+    host = endpoint.rsplit(":", 1)[0].strip("[]") if ":" in endpoint else endpoint
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _package_version(package_path: str) -> str:
@@ -237,9 +250,12 @@ class RegisteredEntityCommand(click.Command):
 @click.command("promote")
 @click.argument("name")
 @click.option("--version", required=True, help="The registered version to promote.")
-@click.option("--from", "source", default="development", show_default=True)
-@click.option("--to", "target", default="staging", show_default=True)
-@click.option("--project", default="default", show_default=True)
+@click.option("--from", "source", default="development", show_default=True,
+              help="Domain to promote from; needs a succeeded execution there.")
+@click.option("--to", "target", default="staging", show_default=True,
+              help="Domain to promote to.")
+@click.option("--project", default="default", show_default=True,
+              help="Project of NAME.")
 @click.option("--force", is_flag=True,
               help="Promote without a succeeded execution in the source domain (recorded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the promotion record as JSON.")

@@ -93,6 +93,7 @@ class TaskHandler:
     def _env(self, task_template, attempt: int) -> dict[str, str]:
         e = self.execution
         return {
+            **self.ctx.task_env,  # the execution's envs; Flyte's own variables win over them
             **self.ctx.storage_env,
             "FLYTE_INTERNAL_EXECUTION_ID": e.id,
             "FLYTE_INTERNAL_EXECUTION_PROJECT": e.project,
@@ -110,7 +111,7 @@ class TaskHandler:
         if row.state == "running":
             return None  # a resume adopts its container
         task_template = effective_task(self.plan.task_for(node), node)
-        if not cache.is_cacheable(task_template):
+        if not cache.is_cacheable(task_template) or self.ctx.overwrite_cache:
             return None
         key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
                               inputs)
@@ -135,6 +136,8 @@ class TaskHandler:
             return self._attempts(node, task_template, inputs, row, None, array_item)
         key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
                               inputs)
+        if self.ctx.overwrite_cache:  # recompute; the result replaces the entry
+            return self._attempts(node, task_template, inputs, row, key, array_item)
         hit = cache.lookup(self.ctx.store, key)
         if hit is None and task_template.metadata.cache_serializable:
             hold = timeout_seconds(task_template)
@@ -175,7 +178,7 @@ class TaskHandler:
                 if key is not None:
                     cache.remember(self.ctx.store, key, self.execution.project,
                                    self.execution.domain, task_template, outcome.outputs,
-                                   self.execution.id)
+                                   self.execution.id, overwrite=self.ctx.overwrite_cache)
                 record(self.ctx, self.execution, node.id, state="succeeded",
                        outputs=outcome.outputs.SerializeToString(), ended_at=utcnow(),
                        duration=duration, error=None, output_uri=paths.output_prefix)

@@ -26,8 +26,8 @@ from sdk import start_gate
 log = logging.getLogger(__name__)
 
 _UNPRIVILEGED_USER = "1000"
-# An image whose skiff-execute has the start gate carries this label (docker/runtime.Dockerfile),
-# and so do all its containers (Docker copies image labels); a container started ahead behind
+# An image whose skiff-execute has the start gate carries this label
+# (sandbox/services/image_files/runtime.Dockerfile), and so do all its containers (Docker copies image labels); a container started ahead behind
 # the gate carries STARTED_AHEAD_LABEL as well, so that a resume can tell it apart.
 START_GATE_LABEL = start_gate.IMAGE_LABEL
 STARTED_AHEAD_LABEL = "skiff.started-ahead"

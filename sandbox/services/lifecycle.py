@@ -37,12 +37,15 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
         state = SandboxState.load_or_new(home)
         # SKIFF_DATABASE_URL as set now, else the home's own file; never a stale override.
         state.database_url = sandbox_home.default_database_url(home)
+        say("starting MinIO")
         minio_server.start(state, say)
         state.save()  # the pid is recorded before anything else can fail
         _init_store(state.database_url)
+        say("checking the runtime image (rebuilt when Skiff or its dependencies changed)")
         state.runtime_image = ensure_runtime_image(client, say)
         state.save()
         _init_admin_tables(state.database_url)
+        say("starting the admin API")
         admin_process.start(state, say)
         state.save()
         console_process.start(state, say)

@@ -242,10 +242,13 @@ class Store:
         return bytes(rows[0][0]) if rows else None
 
     def cache_put(self, key: str, project: str, domain: str, task: str, cache_version: str,
-                  outputs: bytes, execution_id: str) -> None:
-        """Keep the first result written under a key (a concurrent writer's is equal)."""
+                  outputs: bytes, execution_id: str, overwrite: bool = False) -> None:
+        """Keep the first result written under a key (a concurrent writer's is equal), or with
+        overwrite replace it (an execution run with overwrite_cache)."""
         try:
             with self.transaction() as cursor:
+                if overwrite:
+                    cursor.execute("DELETE FROM cache_entries WHERE key = ?", (key,))
                 cursor.execute(
                     "INSERT INTO cache_entries (key, project, domain, task, cache_version, "
                     "outputs, execution_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
