@@ -20,6 +20,7 @@ import click
 from sandbox.cli import inputs as cli_inputs
 from sandbox.cli.entities import Entity, find_entity, load_entities
 from sandbox.cli.outputs import format_outputs
+from sandbox.cli.package_cmd import copy_option
 from sdk.errors import ExecutionFailed, SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class RunOptions:
     remote: bool = False
     remote_options: object = None  # sandbox.cli.remote_cmd.RemoteOptions with --remote
     compile_cache: bool = True  # --sandbox: reuse the package compiled from unchanged sources
+    copy: str = "auto"  # --sandbox/--remote: which files the code bundle holds (pyflyte run's --copy)
 
 
 def _run_options(ctx: click.Context) -> RunOptions:
@@ -99,16 +101,20 @@ def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions)
 
 def _compile(path: str, image: str, package: str, options: RunOptions) -> None:
     """Write the package; with the compiled-package cache on, keep it for the next run."""
+    import time
+
     from sandbox.cli.package_cmd import write_package
 
     if not options.compile_cache:
-        write_package([path], image, package)
+        write_package([path], image, package, options.copy)
         return
     from sandbox.cli import compiled_cache
 
-    key = compiled_cache.cache_key(path, image)
-    write_package([path], image, package)
-    compiled_cache.store(key, path, image, package, load_entities(path))
+    key = compiled_cache.cache_key(path, image, options.copy)
+    started = time.time_ns()
+    contents = write_package([path], image, package, options.copy)
+    compiled_cache.store(key, path, image, package, load_entities(path), options.copy,
+                         contents.bundle_contents, started)
 
 
 def _inputs_literal_map(entity: Entity, values: dict, state, options: RunOptions):
@@ -218,7 +224,8 @@ class EntityCommand(click.Command):
             from sandbox.cli.remote_cmd import run_file_remote
 
             ctx.exit(run_file_remote(self.path, self.entity, values, options.project,
-                                     options.domain, options.image, as_json, options.remote_options))
+                                     options.domain, options.image, as_json, options.remote_options,
+                                     options.copy))
         if options.sandbox:
             options.as_json = as_json
             code = run_in_sandbox(self.path, self.entity, values, options)
@@ -310,7 +317,7 @@ def _cached_entity(ctx: click.Context, path: str, name: str):
         return None
     from sandbox.cli import compiled_cache
 
-    entry = compiled_cache.lookup(path, sandbox_image(options, state))
+    entry = compiled_cache.lookup(path, sandbox_image(options, state), options.copy)
     return entry.find(name) if entry is not None else None
 
 
@@ -370,6 +377,7 @@ class RunGroup(click.Group):
               "the image, Skiff or Python changed (the user's module is then not imported). The key does "
               "not see modules imported from outside the source root (e.g. an edited library in "
               "site-packages) or environment variables read at import: use --no-compile-cache then.")
+@copy_option(default="auto", modes=("auto", "all"))
 @click.option("--remote", is_flag=True, help="Register and run on a Flyte admin (see skiff register).")
 @click.option("--version", "remote_version", default=None, help="--remote: version to register under.")
 @click.option("--config", "remote_config", default=None, help="--remote: Flyte config file.")
@@ -382,7 +390,7 @@ class RunGroup(click.Group):
 @click.option("--wait/--no-wait", default=True, help="--remote: wait and print outputs (default).")
 @click.pass_context
 def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str | None, as_json: bool,
-        compile_cache: bool, remote: bool, remote_version, remote_config, remote_endpoint, remote_insecure, execution_name,
+        compile_cache: bool, copy: str, remote: bool, remote_version, remote_config, remote_endpoint, remote_insecure, execution_name,
         overwrite_cache, envvars, tags, wait) -> None:
     """Run a task, workflow or launch plan from FILE, in-process or in the sandbox.
 
@@ -401,4 +409,4 @@ def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str
         remote_options = RemoteOptions(remote_config, remote_endpoint, remote_insecure, remote_version,
                                        execution_name, overwrite_cache, envvars, tags, wait)
     ctx.meta["skiff.run"] = RunOptions(sandbox, project, domain, image, as_json, remote, remote_options,
-                                       compile_cache)
+                                       compile_cache, copy)

@@ -25,6 +25,7 @@ class EngineContext:
     parallelism: int = 8
     system_retries: int = 2  # extra attempts for system errors, independent of user retries
     secrets_dir: str | None = None
+    bundles: object = None  # sandbox.engine.shared_bundle.SharedBundles, or None: each container fetches
     on_event: Callable[[NodeEvent], None] | None = None
 
     def emit(self, event: NodeEvent) -> None:

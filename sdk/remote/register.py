@@ -126,7 +126,8 @@ def check_conflicts(conn, hydrated) -> list:
 
 
 def register_package(conn, package_path: str, project: str, domain: str,
-                     version: str) -> RegistrationResult:
+                     version: str, progress=None) -> RegistrationResult:
+    """`progress(sent, total)`, when given, follows the code bundle's upload (i16-bundles)."""
     from sdk.compile.package_reader import read_package
     from sdk.compile.hydrate import hydrate
 
@@ -141,7 +142,7 @@ def register_package(conn, package_path: str, project: str, domain: str,
     known = {(i.resource_type, i.name) for i in existing}
     new = [(kind, spec) for kind, spec in hydrated if (kind, spec_id(kind, spec).name) not in known]
     if new and location is not None:
-        put_presigned(location, package.bundle, f"code bundle {package.bundle_name}")
+        put_presigned(location, package.bundle, f"code bundle {package.bundle_name}", progress)
     created = []
     for kind, spec in new:  # package order: tasks, then workflows, then launch plans
         if create_entity(conn, kind, spec):
