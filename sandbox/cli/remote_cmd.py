@@ -11,6 +11,7 @@ import json
 
 import click
 
+from sandbox.cli.upload_progress import upload_progress
 from sdk.errors import SkiffError
 
 
@@ -143,7 +144,8 @@ def _finish(remote, ident, options: RemoteOptions, as_json: bool) -> int:
 
 
 def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
-                    image: str | None, as_json: bool, options: RemoteOptions) -> int:
+                    image: str | None, as_json: bool, options: RemoteOptions,
+                    copy: str = "auto") -> int:
     """`skiff run --remote FILE ENTITY`: package, register, execute, wait, print outputs."""
     import os
     import tempfile
@@ -162,9 +164,9 @@ def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
                        f"machine's Docker; {remote.config.endpoint} cannot pull it: give --image "
                        "with an image your cluster can pull", err=True)
         package = os.path.join(scratch, "package.tgz")
-        write_package([path], image, package)
+        write_package([path], image, package, copy)
         version = options.version or _package_version(package)
-        result = remote.register(package, version)
+        result = remote.register(package, version, progress=upload_progress())
         click.echo(f"registered {len(result.created)} new, {len(result.existing)} unchanged "
                    f"entities as version {version} in {project}/{domain}", err=True)
         ident = remote.execute(entity.name, version, values, kind=kind,

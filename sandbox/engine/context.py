@@ -27,6 +27,7 @@ class EngineContext:
     parallelism: int = 8
     system_retries: int = 2  # extra attempts for system errors, independent of user retries
     secrets_dir: str | None = None
+    bundles: object = None  # sandbox.engine.shared_bundle.SharedBundles, or None: each container fetches
     on_event: Callable[[NodeEvent], None] | None = None
     # which executions and nodes were told to stop (terminate, FAIL_IMMEDIATELY)
     aborts: AbortSignal = dataclasses.field(default_factory=AbortSignal)

@@ -315,6 +315,8 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
         drain = getattr(ctx.runner, "drain", None)
         if drain is not None:
             drain(execution_id)  # unused containers created ahead, removals still running
+        if ctx.bundles is not None:
+            ctx.bundles.release(execution_id)  # its unpacked code bundles
 
 
 def _remove_unrecorded_containers(ctx, execution_id: str) -> None:

@@ -246,8 +246,11 @@ class TaskHandler:
         env = self._env(task_template, attempt)
         if array_item is not None:
             env.update(array_item.env())
-        return build_request(task_template, node, paths, env, self._labels(node.id, attempt),
-                             secrets)
+        request = build_request(task_template, node, paths, env, self._labels(node.id, attempt),
+                                secrets)
+        if self.ctx.bundles is not None:
+            self.ctx.bundles.share(request, self.execution.id)
+        return request
 
     def _labels(self, node_id: str, attempt: int) -> dict[str, str]:
         return {"skiff.execution": self.execution.id, "skiff.node": node_id,

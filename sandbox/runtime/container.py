@@ -16,6 +16,9 @@ class ContainerRequest:
     memory_text: str | None = None  # the limit as the user wrote it, for messages
     timeout: float | None = None  # seconds; None waits for ever
     secret_env: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    # (host directory, container path) bind-mounted read-only: the execution's unpacked code
+    # bundle (sandbox.engine.shared_bundle)
+    mounts: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass

@@ -227,6 +227,7 @@ class DockerRunner:
             nano_cpus=request.nano_cpus,
             mem_limit=request.memory_bytes,
             memswap_limit=request.memory_bytes,  # no swap, so the limit really bites
+            binds={host: {"bind": inside, "mode": "ro"} for host, inside in request.mounts} or None,
         )
 
     def _create(self, request: ContainerRequest, gated: bool = False) -> str:
