@@ -554,25 +554,13 @@ def executions_relaunch(execution_id, name, parallelism, as_json, quiet):
     _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed=False)
 
 
-def _waiting_gate(state, execution_id, node_id, kind):
-    """(store, gate node) of a gate that has not completed yet."""
-    from sandbox.engine.launch import load_plan
+def _gate(execution_id, node_id, kind):
+    """(store, execution, gates.Gate) of a gate that has not been answered yet."""
+    from sandbox.engine import gates
 
-    store = _store(state)
+    store = _store(_sandbox_state(bring_up=False))
     execution = _load_execution(store, execution_id)
-    node = load_plan(store, execution).nodes.get(node_id)
-    if node is None or node.WhichOneof("target") != "gate_node" or \
-            node.gate_node.WhichOneof("condition") != kind:
-        raise SkiffError(f"execution {execution_id} has no {kind} gate node {node_id!r}; see "
-                         f"`skiff executions show {execution_id}`")
-    row = store.node(execution_id, node_id)
-    if row is not None and row.state in ("succeeded", "failed"):
-        raise SkiffError(f"gate {node_id!r} of execution {execution_id} is already {row.state}")
-    return store, node
-
-
-def _answer(store, execution_id, node_id, literal_map) -> None:
-    store.update_node(execution_id, node_id, outputs=literal_map.SerializeToString())
+    return store, execution, gates.find_gate(store, execution, node_id, kind)
 
 
 @executions.command("signal")
@@ -581,21 +569,17 @@ def _answer(store, execution_id, node_id, literal_map) -> None:
 @click.argument("value")
 def executions_signal(execution_id, node_id, value):
     """Give a waiting `wait_for_input` gate its VALUE (typed as the gate declares)."""
-    from flyteidl.core import literals_pb2
-
+    from sandbox.engine import gates
     from sandbox.engine.launch import InputError
     from sandbox.engine.literals import literal_from_value
 
-    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "signal")
-    signal = node.gate_node.signal
+    store, execution, gate = _gate(execution_id, node_id, "signal")
     try:
-        literal = literal_from_value(_text_to_value(value, signal.type), signal.type)
+        literal = literal_from_value(_text_to_value(value, gate.type), gate.type)
     except (ValueError, TypeError) as exc:
-        raise InputError(f"gate {node_id!r} input {signal.signal_id!r}: {exc}") from None
-    answer = literals_pb2.LiteralMap()
-    answer.literals[signal.output_variable_name or "o0"].CopyFrom(literal)
-    _answer(store, execution_id, node_id, answer)
-    click.echo(f"sent {signal.signal_id}={value} to {execution_id} {node_id}")
+        raise InputError(f"gate {node_id!r} input {gate.signal_id!r}: {exc}") from None
+    gates.answer_signal(store, execution, gate, literal)
+    click.echo(f"sent {gate.signal_id}={value} to {execution_id} {node_id}")
 
 
 @executions.command("approve")
@@ -603,11 +587,11 @@ def executions_signal(execution_id, node_id, value):
 @click.argument("node_id")
 def executions_approve(execution_id, node_id):
     """Approve a waiting `approve` gate: the gated value flows on."""
-    from flyteidl.core import literals_pb2
+    from sandbox.engine import gates
 
-    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "approve")
-    _answer(store, execution_id, node_id, literals_pb2.LiteralMap())
-    click.echo(f"approved {node.gate_node.approve.signal_id} of {execution_id} {node_id}")
+    store, execution, gate = _gate(execution_id, node_id, "approve")
+    gates.approve(store, execution, gate)
+    click.echo(f"approved {gate.signal_id} of {execution_id} {node_id}")
 
 
 @executions.command("reject")
@@ -616,15 +600,11 @@ def executions_approve(execution_id, node_id):
 @click.option("--reason", default="", help="Why; shown in the execution's error.")
 def executions_reject(execution_id, node_id, reason):
     """Reject a waiting `approve` gate: the execution fails at that node."""
-    from flyteidl.core import literals_pb2
+    from sandbox.engine import gates
 
-    from sandbox.engine.gate_handler import REJECTED
-
-    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "approve")
-    answer = literals_pb2.LiteralMap()
-    answer.literals[REJECTED].scalar.primitive.string_value = reason
-    _answer(store, execution_id, node_id, answer)
-    click.echo(f"rejected {node.gate_node.approve.signal_id} of {execution_id} {node_id}")
+    store, execution, gate = _gate(execution_id, node_id, "approve")
+    gates.reject(store, execution, gate, reason)
+    click.echo(f"rejected {gate.signal_id} of {execution_id} {node_id}")
 
 
 @click.command("logs")
