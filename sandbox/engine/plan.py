@@ -122,9 +122,15 @@ class _Scope:
     def _with_path(data, ref):
         if not ref.attr_path:
             return data
+        if data.WhichOneof("value") == "scalar":  # a constant bound by the parent: select now
+            from sandbox.engine import attr_path
+
+            selected = attr_path.follow(literals_pb2.Literal(scalar=data.scalar), ref.attr_path,
+                                        f"node {ref.node_id!r}")
+            return literal_to_binding(selected)
         if data.WhichOneof("value") != "promise":
-            raise SandboxError(f"attribute access {list(ref.attr_path)} on a bound value is not "
-                               "supported by the sandbox")
+            raise SandboxError(f"attribute access {list(ref.attr_path)} on a bound list or map "
+                               "is not supported by the sandbox; bind a task's output instead")
         out = literals_pb2.BindingData()
         out.CopyFrom(data)
         out.promise.attr_path.extend(ref.attr_path)

@@ -8,7 +8,7 @@ import datetime as dt
 import time
 
 from flyteidl.core import literals_pb2
-from sandbox.engine import cache
+from sandbox.engine import cache, containerless
 from sandbox.engine.attempt import (
     SYSTEM, USER, AttemptOutcome, AttemptPaths, build_request, read_outcome, read_results,
     secret_env, timeout_seconds, user_retries,
@@ -219,6 +219,8 @@ class TaskHandler:
     def _run_attempt(self, node, task_template, inputs, attempt, paths, adopt_container,
                      logs, array_item=None) -> tuple[AttemptOutcome, str | None]:
         ctx = self.ctx
+        if containerless.runs_without_container(task_template):
+            return containerless.run(task_template, inputs), logs
         try:
             request = self._request(node, task_template, attempt, paths, array_item)
         except SkiffError as exc:
@@ -246,7 +248,7 @@ class TaskHandler:
                     self.on_container(node.id)
 
             result = ctx.runner.run(request, on_created=on_created)
-        logs = _append_logs(logs, attempt, result.logs)
+        logs = _append_logs(logs, attempt, request.notice + result.logs)
         try:
             outcome = read_outcome(result, ctx.objects, paths.output_prefix, request)
         except SkiffError as exc:
