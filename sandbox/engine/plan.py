@@ -298,11 +298,15 @@ def plan_workflow(store, template: workflow_pb2.WorkflowTemplate, sub_workflows=
                for b in template.outputs]
     failure_node = None
     if template.HasField("failure_node") and template.failure_node.id:
-        if template.failure_node.WhichOneof("target") != "task_node":
-            raise SandboxError(f"workflow {template.id.name!r}: the sandbox runs a failure "
-                               "handler that is a task only")
-        builder.load_task(template.failure_node.task_node.reference_id)
-        failure_node = builder._rewrite_node(scope, template.failure_node)
+        handler_kind = template.failure_node.WhichOneof("target")
+        if handler_kind == "task_node":
+            builder.load_task(template.failure_node.task_node.reference_id)
+            failure_node = builder._rewrite_node(scope, template.failure_node)
+        elif handler_kind == "workflow_node":  # planned when it runs (plan_detached_...)
+            failure_node = builder._rewrite_node(scope, template.failure_node)
+        else:
+            raise SandboxError(f"workflow {template.id.name!r}: its failure handler is a "
+                               f"{handler_kind}; make it a task or a workflow")
     policy = workflow_pb2.WorkflowMetadata.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
     return Plan(template.id.name, template.interface, builder.nodes, builder.upstream,
                 builder.tasks, outputs, failure_node, template.metadata.on_failure == policy,
