@@ -670,15 +670,15 @@ def executions_relaunch(execution_id, name, parallelism, as_json, quiet):
 @click.argument("value")
 def executions_signal(execution_id, node_id, value):
     """Give a waiting `wait_for_input` gate its VALUE (typed as the gate declares)."""
-    from sandbox.engine import gate_answers
+    from sandbox.engine import gates
     from sandbox.engine.launch import InputError
 
     store = _store(_sandbox_state(bring_up=False))
-    node = gate_answers.waiting_gate(store, execution_id, node_id, "signal")
     try:
-        signal_id = gate_answers.signal(store, execution_id, node_id,
-                                        _text_to_value(value, node.gate_node.signal.type))
-    except gate_answers.GateError as exc:
+        signal_id = gates.signal(store, execution_id, node_id,
+                                 _text_to_value(value, gates.signal_type(store, execution_id,
+                                                                         node_id)))
+    except gates.GateError as exc:
         raise InputError(str(exc)) from None
     click.echo(f"sent {signal_id}={value} to {execution_id} {node_id}")
 
@@ -688,10 +688,10 @@ def executions_signal(execution_id, node_id, value):
 @click.argument("node_id")
 def executions_approve(execution_id, node_id):
     """Approve a waiting `approve` gate: the gated value flows on."""
-    from sandbox.engine import gate_answers
+    from sandbox.engine import gates
 
     store = _store(_sandbox_state(bring_up=False))
-    signal_id = gate_answers.approve(store, execution_id, node_id)
+    signal_id = gates.approve(store, execution_id, node_id)
     click.echo(f"approved {signal_id} of {execution_id} {node_id}")
 
 
@@ -701,10 +701,10 @@ def executions_approve(execution_id, node_id):
 @click.option("--reason", default="", help="Why; shown in the execution's error.")
 def executions_reject(execution_id, node_id, reason):
     """Reject a waiting `approve` gate: the execution fails at that node."""
-    from sandbox.engine import gate_answers
+    from sandbox.engine import gates
 
     store = _store(_sandbox_state(bring_up=False))
-    signal_id = gate_answers.reject(store, execution_id, node_id, reason)
+    signal_id = gates.reject(store, execution_id, node_id, reason)
     click.echo(f"rejected {signal_id} of {execution_id} {node_id}")
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import time
 
 from flyteidl.core import literals_pb2
-from sandbox.engine import cache
+from sandbox.engine import cache, containerless
 from sandbox.engine.attempt import (
     SYSTEM, USER, AttemptOutcome, AttemptPaths, build_request, read_outcome, read_results,
     secret_env, timeout_seconds, user_retries,
@@ -276,6 +276,8 @@ class TaskHandler:
     def _run_attempt(self, node, task_template, inputs, attempt, paths, adopt_container,
                      stored_logs, array_item=None) -> AttemptOutcome:
         ctx = self.ctx
+        if containerless.runs_without_container(task_template):
+            return containerless.run(task_template, inputs)
         try:
             request = self._request(node, task_template, attempt, paths, array_item)
         except SkiffError as exc:
@@ -315,6 +317,8 @@ class TaskHandler:
                            output_uri=paths.output_prefix, started_at=now)
                     ctx.store.start_attempt(self.execution.id, node.id, attempt, now)
                     node_log.begin()
+                    if request.notice:  # what the engine changed from the task's request
+                        node_log.write(request.notice.encode())
                     if self.on_container is not None:
                         self.on_container(node.id)
 

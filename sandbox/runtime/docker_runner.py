@@ -257,9 +257,11 @@ class DockerRunner:
         try:
             prepared = self._take_ahead(request) or _Prepared(self._create(request))
         except docker.errors.ImageNotFound:
-            return ContainerResult("", None, "", system_error=(
-                f"image {request.image!r} is not in the local Docker engine (no registry is "
-                "reachable); build or load it, e.g. `skiff sandbox up` builds the runtime image"))
+            return ContainerResult("", None, "", retryable=False, system_error=(
+                f"image {request.image!r} is not in the local Docker engine and the sandbox "
+                "pulls nothing; build it under that name (`skiff image build --requirements "
+                f"requirements.txt --tag {request.image}`, e.g. for a flytekit ImageSpec image), "
+                f"or tag a local image as it (`docker tag LOCAL_IMAGE {request.image}`)"))
         except docker.errors.APIError as exc:
             return ContainerResult("", None, "", system_error=f"Docker could not create the "
                                    f"container for image {request.image!r}: {exc.explanation or exc}")
