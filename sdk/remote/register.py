@@ -166,10 +166,11 @@ def check_conflicts(conn, hydrated) -> list:
 
 
 def register_package(conn, package_path: str, project: str, domain: str,
-                     version: str) -> RegistrationResult:
+                     version: str, progress=None) -> RegistrationResult:
     """Register every entity of the package, what it references first. Everything is checked
     before anything is created: references (MissingReference) and versions registered with
-    another spec (VersionConflict). An identical package registered again creates nothing."""
+    another spec (VersionConflict). An identical package registered again creates nothing.
+    `progress(sent, total)`, when given, follows the code bundle's upload."""
     from sdk.compile.hydrate import hydrate
     from sdk.compile.package_reader import read_package
     from sdk.remote.references import creation_order
@@ -186,7 +187,7 @@ def register_package(conn, package_path: str, project: str, domain: str,
     known = {(i.resource_type, i.name) for i in existing}
     new = [(kind, spec) for kind, spec in hydrated if (kind, spec_id(kind, spec).name) not in known]
     if new and location is not None:
-        put_presigned(location, package.bundle, f"code bundle {package.bundle_name}")
+        put_presigned(location, package.bundle, f"code bundle {package.bundle_name}", progress)
     created = []
     for kind, spec in new:
         try:
