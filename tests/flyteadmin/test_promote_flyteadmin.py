@@ -91,3 +91,18 @@ def _nested(nodes):
     from sdk.compile.idl_walk import nested_nodes
 
     return list(nested_nodes(nodes))
+
+
+def test_without_force_a_version_never_run_is_not_promoted(registered, capsys, monkeypatch,
+                                                           tmp_path):
+    """Nothing runs on this admin (its executions fail at once): promotion needs --force."""
+    import grpc
+
+    remote, config = registered
+    monkeypatch.setenv("SKIFF_HOME", str(tmp_path))
+    code, out, err = cli(capsys, "promote", "admitted.metadata", "--version", "p1", "--from",
+                         "development", "--to", "staging", "--project", PROJECT, *config)
+    assert code == 2 and "no succeeded execution" in err and "--force" in err
+    with pytest.raises(grpc.RpcError) as missing:
+        _fetch(remote, "workflow", "admitted.metadata", "staging", "p1")
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
