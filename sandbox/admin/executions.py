@@ -4,7 +4,8 @@ returns at once."""
 from __future__ import annotations
 
 import grpc
-from flyteidl.admin import execution_pb2, node_execution_pb2, task_execution_pb2, workflow_pb2
+from flyteidl.admin import (execution_pb2, launch_plan_pb2, node_execution_pb2, task_execution_pb2,
+                            workflow_pb2)
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import catalog_pb2, identifier_pb2, literals_pb2
 
@@ -18,6 +19,25 @@ from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
 from sandbox.store.records import COMPLETED_STATES
 
 RUNNING_NODE_STATES = {"queued", "running", "retrying", "waiting"}
+DEFAULT_MAX_PARALLELISM = 25  # flyteadmin's default when neither request nor launch plan sets one
+
+
+def resolved_spec(request, launch_plan) -> execution_pb2.ExecutionSpec:
+    """The spec flyteadmin stores for a created execution: the request's, with max parallelism
+    and security context taken from the launch plan (admin.LaunchPlan or None) when the request
+    leaves them unset, else flyteadmin's defaults (25, an empty run-as identity)."""
+    spec = execution_pb2.ExecutionSpec()
+    spec.CopyFrom(request.spec)
+    plan = launch_plan.spec if launch_plan is not None else None
+    if not spec.max_parallelism:
+        spec.max_parallelism = (plan.max_parallelism if plan is not None else 0) or \
+            DEFAULT_MAX_PARALLELISM
+    if not spec.HasField("security_context"):
+        if plan is not None and plan.HasField("security_context"):
+            spec.security_context.CopyFrom(plan.security_context)
+        else:
+            spec.security_context.run_as.SetInParent()
+    return spec
 
 
 class ExecutionRpcs:
@@ -41,9 +61,17 @@ class ExecutionRpcs:
                 target.name, target.version or None, inputs, execution_id=request.name or None)
         except ExecutionNameTaken as exc:  # taken between the check above and now
             raise already_exists(str(exc)) from exc
-        self._start(execution_id, request.spec)
+        self._start(execution_id, resolved_spec(request, self._launch_plan_of(target, request)))
         return execution_pb2.ExecutionCreateResponse(
             id=convert.execution_id(request.project, request.domain, execution_id))
+
+    def _launch_plan_of(self, target, request):
+        if target.resource_type != LAUNCH_PLAN:
+            return None
+        data = self.store.entity_spec(LAUNCH_PLAN, target.project or request.project,
+                                      target.domain or request.domain, target.name,
+                                      target.version or None)
+        return launch_plan_pb2.LaunchPlan.FromString(data) if data else None
 
     def _start(self, execution_id: str, spec: execution_pb2.ExecutionSpec) -> None:
         try:
