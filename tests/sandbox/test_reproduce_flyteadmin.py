@@ -1,19 +1,29 @@
 """`skiff reproduce` of an execution on Flyte's own flyteadmin. Nothing runs executions there (no
 propeller), so the test plays propeller's part: it computes what the tasks compute, writes each
-node's inputs.pb and outputs.pb to the plane's MinIO where propeller writes them, and sends the
-workflow, node and task execution events propeller sends (flyteidl.event messages). Then
-`skiff reproduce` fetches the execution through flyteadmin's API and data proxy, runs it in the
-local sandbox and compares node by node: an empty diff, and a changed output is reported.
+node's inputs.pb and outputs.pb and the workflow's outputs.pb to the plane's MinIO where
+propeller writes them, and sends the workflow, node and task execution events propeller sends
+(flyteidl.event messages). Then `skiff reproduce` fetches the execution through flyteadmin's API
+and storage, runs it in the local sandbox and compares node by node and the workflow's outputs:
+an empty diff, and a changed output is reported.
 
-flyteadmin marks an execution it cannot hand to Kubernetes FAILED when it is created, and refuses
-every later workflow event for it (a terminal phase never changes): node and task events are
-accepted (flyteadmin checks only their own phase order and the producer), so the outputs
-compared are the nodes'; the workflow's outputs are not recorded there.
+flyteadmin hands a created execution to Kubernetes (it POSTs a FlyteWorkflow object); when that
+fails it records the execution FAILED and refuses every later workflow event for it (a terminal
+phase never changes; asserted below on the shared plane). So this test's plane points
+flyteadmin's kubeconfig at a stand-in API server on 127.0.0.1 that accepts the FlyteWorkflow,
+as a cluster with propeller would; from there on only events move the execution, as on a cluster.
 """
 from __future__ import annotations
 
+import http.server
+import json
+import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
+import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -38,23 +48,105 @@ PROJECT, DOMAIN, VERSION = "flytesnacks", "development", "repro1"
 PRODUCER = "propeller"  # the producer id older propellers hard-code; flyteadmin accepts it
 
 
+class _KubernetesStandIn(http.server.BaseHTTPRequestHandler):
+    """Accepts what flyteadmin sends a cluster's API server: the FlyteWorkflow it creates for an
+    execution (answered 201 with the object, as Kubernetes does) and deletes on abort."""
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        self._answer(201, self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+    def do_DELETE(self):  # noqa: N802
+        self._answer(200, b"{}")
+
+    def do_GET(self):  # noqa: N802
+        self._answer(404, b'{"kind": "Status", "code": 404}')
+
+    def log_message(self, *args):
+        pass
+
+
+def _restart_flyteadmin(directory: Path, grpc_port: int) -> None:
+    """Stop the plane's flyteadmin and start it again on its (edited) config; its pid file is
+    kept current, so down.sh stops the new one."""
+    pid_file = directory / "run" / "flyteadmin.pid"
+    os.kill(int(pid_file.read_text()), signal.SIGTERM)
+    for _ in range(40):
+        try:
+            socket.create_connection(("127.0.0.1", grpc_port), timeout=0.5).close()
+            time.sleep(0.25)
+        except OSError:
+            break
+    with open(directory / "run" / "flyteadmin.log", "ab") as log:
+        process = subprocess.Popen([str(directory / "bin" / "flyteadmin"), "--config",
+                                    str(directory / "flyteadmin.yaml"), "serve"],
+                                   stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+    pid_file.write_text(f"{process.pid}\n")
+    for _ in range(90):
+        try:
+            socket.create_connection(("127.0.0.1", grpc_port), timeout=0.5).close()
+            return
+        except OSError:
+            assert process.poll() is None, (directory / "run" / "flyteadmin.log").read_text()[-3000:]
+            time.sleep(0.5)
+    raise AssertionError("flyteadmin did not answer after its restart")
+
+
 @pytest.fixture(scope="module")
-def plane(flyteadmin, sandbox_home, tmp_path_factory):
-    """flyteadmin with the example pipeline registered (flytectl register files), and a
-    Remote on it."""
-    work = tmp_path_factory.mktemp("reproduce")
-    (work / "src").mkdir()
-    shutil.copy(EXAMPLE, work / "src" / "reproflow.py")
-    package = work / "reproflow.tgz"
-    write_package([str(work / "src" / "reproflow.py")], sandbox_home.runtime_image, str(package))
-    result = subprocess.run([flyteadmin["flytectl"], "register", "files", str(package), "--archive",
+def plane(tmp_path_factory, sandbox_home):
+    """Flyte's control plane (up.sh) whose flyteadmin hands executions to a stand-in Kubernetes
+    API, with the example pipeline registered (flytectl register files); (Remote, its
+    endpoints.json, the package)."""
+    from conftest import FLYTE_DIR
+
+    directory = tmp_path_factory.mktemp("flyte-cluster")
+    env = dict(os.environ, PYTHON=sys.executable)
+    up = subprocess.run(["bash", str(FLYTE_DIR / "up.sh"), str(directory)], env=env,
+                        capture_output=True, text=True, timeout=300)
+    assert up.returncode == 0, up.stderr[-3000:]
+    kube = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KubernetesStandIn)
+    threading.Thread(target=kube.serve_forever, daemon=True).start()
+    try:
+        endpoints = json.loads((directory / "endpoints.json").read_text())
+        kubeconfig = directory / "cluster.kubeconfig"
+        kubeconfig.write_text(
+            (FLYTE_DIR / "no-cluster.kubeconfig").read_text()
+            .replace("https://127.0.0.1:6443", f"http://127.0.0.1:{kube.server_address[1]}")
+            .replace("    insecure-skip-tls-verify: true\n", ""))
+        config = directory / "flyteadmin.yaml"
+        config.write_text(re.sub(r"kube-config: .*", f"kube-config: {kubeconfig}",
+                                 config.read_text()))
+        _restart_flyteadmin(directory, int(endpoints["grpc"].rsplit(":", 1)[1]))
+
+        work = directory / "work"
+        (work / "src").mkdir(parents=True)
+        shutil.copy(EXAMPLE, work / "src" / "reproflow.py")
+        package = work / "reproflow.tgz"
+        write_package([str(work / "src" / "reproflow.py")], sandbox_home.runtime_image,
+                      str(package))
+        _register(endpoints, package)
+        with Remote(endpoints["grpc"], insecure=True, project=PROJECT, domain=DOMAIN,
+                    env={}) as remote:
+            yield remote, endpoints, package
+    finally:
+        kube.shutdown()
+        subprocess.run(["bash", str(FLYTE_DIR / "down.sh"), str(directory)], capture_output=True,
+                       timeout=120)
+
+
+def _register(endpoints, package) -> None:
+    result = subprocess.run([endpoints["flytectl"], "register", "files", str(package), "--archive",
                              "-p", PROJECT, "-d", DOMAIN, "--version", VERSION,
-                             "--config", flyteadmin["flytekit_config"]],
+                             "--config", endpoints["flytekit_config"]],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.count("| Success |") == 5, result.stdout
-    with Remote(flyteadmin["grpc"], insecure=True, project=PROJECT, domain=DOMAIN,
-                env={}) as remote:
-        yield remote, flyteadmin
 
 
 def _storage(flyteadmin):
@@ -98,15 +190,23 @@ class Propeller:
                                allow=(grpc.StatusCode.FAILED_PRECONDITION,
                                       grpc.StatusCode.ALREADY_EXISTS))
 
-    def workflow_event(self, phase):
+    def workflow_event(self, phase, outputs: literals_pb2.LiteralMap | None = None):
+        event = event_pb2.WorkflowExecutionEvent(execution_id=self.execution,
+                                                 producer_id=PRODUCER, phase=phase,
+                                                 occurred_at=self._now())
+        if outputs is not None:
+            event.output_uri = _put(self.storage, self.bucket, f"{self.prefix}/end-node/data/"
+                                    "0/outputs.pb", outputs)
         return self._send("CreateWorkflowEvent", admin_event_pb2.WorkflowExecutionEventRequest,
-                          event_pb2.WorkflowExecutionEvent(
-                              execution_id=self.execution, producer_id=PRODUCER, phase=phase,
-                              occurred_at=self._now()))
+                          event)
+
+    @property
+    def prefix(self) -> str:
+        return f"metadata/propeller/{PROJECT}-{DOMAIN}-{self.execution.name}"
 
     def run_task_node(self, node_id, task_name, inputs, outputs):
         """One task node, one attempt: RUNNING then SUCCEEDED, for the node and its task."""
-        prefix = f"metadata/propeller/{PROJECT}-{DOMAIN}-{self.execution.name}/{node_id}/data"
+        prefix = f"{self.prefix}/{node_id}/data"
         input_uri = _put(self.storage, self.bucket, f"{prefix}/inputs.pb", inputs)
         output_uri = _put(self.storage, self.bucket, f"{prefix}/0/outputs.pb", outputs)
         node = identifier_pb2.NodeExecutionIdentifier(node_id=node_id, execution_id=self.execution)
@@ -139,50 +239,69 @@ class Propeller:
         assert not refused, [a.details() for a in refused]
 
 
-def _play(remote, flyteadmin, n: int, name: str, square_output: int):
+def _play(remote, endpoints, n: int, name: str, square_output: int):
     """Create an execution of the pipeline on flyteadmin and play propeller running it, with
     task `square` answering `square_output` (n*n when honest)."""
+    WorkflowPhase = core_execution_pb2.WorkflowExecution
     execution = remote.execute("reproflow.pipeline", VERSION, {"n": n, "name": name},
                                kind="launch plan")
-    propeller = Propeller(remote, flyteadmin, execution)
-    refused = propeller.workflow_event(core_execution_pb2.WorkflowExecution.RUNNING)
+    propeller = Propeller(remote, endpoints, execution)
+    answers = [propeller.workflow_event(WorkflowPhase.QUEUED),
+               propeller.workflow_event(WorkflowPhase.RUNNING)]
     propeller.run_task_node("n0", "reproflow.square", _literals({"x": n}, {"x": int}),
                             _literals({"o0": square_output}, {"o0": int}))
-    greeting = f"{name}:{square_output}"
+    greeting = _literals({"o0": f"{name}:{square_output}"}, {"o0": str})
     propeller.run_task_node("n1", "reproflow.greet",
                             _literals({"name": name, "total": square_output},
-                                      {"name": str, "total": int}),
-                            _literals({"o0": greeting}, {"o0": str}))
-    return execution, refused
+                                      {"name": str, "total": int}), greeting)
+    answers.append(propeller.workflow_event(WorkflowPhase.SUCCEEDED, greeting))
+    refused = [a.details() for a in answers if isinstance(a, grpc.RpcError)]
+    assert not refused, refused
+    assert remote.fetch_execution(execution).closure.phase == WorkflowPhase.SUCCEEDED
+    return execution
 
 
-def _reproduce(capsys, flyteadmin, execution):
+def _reproduce(capsys, endpoints, execution):
     code = main(["reproduce", execution.name, "--project", PROJECT, "--domain", DOMAIN,
-                 "--config", flyteadmin["flytekit_config"], "--json"])
+                 "--config", endpoints["flytekit_config"], "--json"])
     out = capsys.readouterr()
     return code, out.out, out.err
 
 
 def test_reproduce_an_execution_of_flyteadmin_with_propellers_events(plane, capsys):
-    import json
-
-    remote, flyteadmin = plane
-    execution, refused = _play(remote, flyteadmin, n=4, name="ada", square_output=16)
-    # What flyteadmin refuses: a workflow event for the execution it already marked FAILED.
-    assert isinstance(refused, grpc.RpcError), refused
-    assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION, refused.details()
-    assert "Invalid phase change from FAILED" in refused.details()
-
-    code, out, err = _reproduce(capsys, flyteadmin, execution)
+    remote, endpoints, _package = plane
+    execution = _play(remote, endpoints, n=4, name="ada", square_output=16)
+    code, out, err = _reproduce(capsys, endpoints, execution)
     assert code == 0, out + err
     result = json.loads(out)
     assert result["identical"] and result["diff"] == []
-    assert {"n0", "n1"} <= set(result["compared"]), result  # the nodes' outputs were compared
+    # Both task nodes and the workflow's outputs were compared.
+    assert result["compared"] == ["n0", "n1", "outputs"], result
 
     # A remote run whose task answered differently: reproduced, the difference is reported.
-    changed, _ = _play(remote, flyteadmin, n=3, name="bob", square_output=10)
-    code, out, err = _reproduce(capsys, flyteadmin, changed)
+    changed = _play(remote, endpoints, n=3, name="bob", square_output=10)
+    code, out, err = _reproduce(capsys, endpoints, changed)
     assert code == 1, out + err
     diff = json.loads(out)["diff"]
     assert "- n0.o0: 10" in diff and "+ n0.o0: 9" in diff, diff
     assert '- n1.o0: "bob:10"' in diff and '+ n1.o0: "bob:9"' in diff, diff
+    assert '- outputs.o0: "bob:10"' in diff and '+ outputs.o0: "bob:9"' in diff, diff
+
+
+def test_flyteadmin_without_a_cluster_refuses_workflow_events(flyteadmin, plane):
+    """The shared plane (no Kubernetes at all) records a created execution FAILED and refuses
+    any later workflow event: reproducing there can compare the nodes only (events for nodes
+    and tasks are still accepted)."""
+    _remote, _endpoints, package = plane
+    with Remote(flyteadmin["grpc"], insecure=True, project=PROJECT, domain=DOMAIN,
+                env={}) as remote:
+        _register(flyteadmin, package)
+        execution = remote.execute("reproflow.pipeline", VERSION, {"n": 2, "name": "eve"},
+                                   kind="launch plan")
+        assert remote.fetch_execution(execution).closure.phase == \
+            core_execution_pb2.WorkflowExecution.FAILED
+        refused = Propeller(remote, flyteadmin, execution).workflow_event(
+            core_execution_pb2.WorkflowExecution.RUNNING)
+    assert isinstance(refused, grpc.RpcError), refused
+    assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION, refused.details()
+    assert "Invalid phase change from FAILED to RUNNING" in refused.details()
