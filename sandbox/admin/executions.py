@@ -141,6 +141,8 @@ class ExecutionRpcs:
             workflow_id=identifier_pb2.Identifier(
                 resource_type=record.target_kind, project=record.project, domain=record.domain,
                 name=record.workflow, version=record.version))
+        # As flyteadmin: the execution's state (active) is recorded as changed at creation.
+        closure.state_change_details.occurred_at.CopyFrom(closure.created_at)
         if aborted_cause is not None:
             closure.abort_metadata.cause = aborted_cause
         elif record.state == "failed":

@@ -126,10 +126,15 @@ def test_create_execution_from_an_exec_file_runs_in_the_sandbox(admins):
     assert "ada:36" in details
 
     # The execution spec as both admins keep it (flyteadmin's own run fails: no propeller).
-    specs = {side: _execution(admins, side, name)["spec"] for side, name in created.items()}
+    executions = {side: _execution(admins, side, name) for side, name in created.items()}
+    specs = {side: execution["spec"] for side, execution in executions.items()}
     for spec in specs.values():
         spec.pop("metadata")  # the caller's principal, and flyteadmin's Kubernetes namespace
     assert specs["skiff"] == specs["flyte"]
+    # The closure has what flyteadmin's has (theirs failed: an error; ours ran: start, duration).
+    closures = {side: execution["closure"] for side, execution in executions.items()}
+    assert set(closures["flyte"]) - {"error"} <= set(closures["skiff"]), closures
+    assert closures["skiff"]["workflowId"] == closures["flyte"]["workflowId"]
 
     listed = _ctl(flyteadmin, configs["skiff"], "get", "execution", "-p", PROJECT, "-d", DOMAIN)
     assert created["skiff"] in listed and "pipeline_lp" in listed
