@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import grpc
 from flyteidl.admin import (execution_pb2, launch_plan_pb2, node_execution_pb2, task_execution_pb2,
-                            workflow_pb2)
+                            task_pb2, workflow_pb2)
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import catalog_pb2, identifier_pb2, literals_pb2
 
@@ -336,6 +336,7 @@ class ExecutionRpcs:
             created_at=convert.timestamp(node.started_at or record.created_at),
             updated_at=convert.timestamp(node.ended_at or node.started_at or record.created_at),
             duration=convert.duration(node.started_at, node.ended_at) if last else None)
+        closure.task_type = self._task_type(record, node.task)
         if state == "failed":
             closure.error.CopyFrom(core_execution_pb2.ExecutionError(
                 code="USER:TaskFailed", message=(node.error if last else "attempt failed") or "",
@@ -352,6 +353,12 @@ class ExecutionRpcs:
                     execution_id=convert.execution_id(record.project, record.domain, record.id)),
                 retry_attempt=attempt),
             input_uri=node.input_uri or "", closure=closure)
+
+    def _task_type(self, record, task_name) -> str:
+        """The task's type (python-task, ...), which propeller reports with every task event."""
+        data = self.store.entity_spec(TASK, record.project, record.domain, task_name or "",
+                                      record.version) if task_name else None
+        return task_pb2.TaskSpec.FromString(data).template.type if data else ""
 
     @rpc
     def ListTaskExecutions(self, request, context):

@@ -124,6 +124,7 @@ def test_create_execution_from_an_exec_file_runs_in_the_sandbox(admins):
     details = _ctl(flyteadmin, configs["skiff"], "get", "execution", created["skiff"], "-p",
                    PROJECT, "-d", DOMAIN, "--details", "-o", "yaml")
     assert "ada:36" in details
+    assert "taskType: python-task" in details  # each attempt's task type, as propeller reports it
 
     # The execution spec as both admins keep it (flyteadmin's own run fails: no propeller).
     executions = {side: _execution(admins, side, name) for side, name in created.items()}
