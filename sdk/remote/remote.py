@@ -53,9 +53,10 @@ class Remote:
     # ---- entities ------------------------------------------------------------------------
 
     def register(self, package_path: str, version: str, project: str | None = None,
-                 domain: str | None = None):
+                 domain: str | None = None, progress=None):
+        """`progress(sent, total)` follows the code bundle's upload."""
         project, domain = self._where(project, domain)
-        return register_package(self.connection, package_path, project, domain, version)
+        return register_package(self.connection, package_path, project, domain, version, progress)
 
     def _get(self, kind, ident):
         method = {TASK: "GetTask", WORKFLOW: "GetWorkflow", LAUNCH_PLAN: "GetLaunchPlan"}[kind]

@@ -6,7 +6,7 @@ from sdk.compile.identifiers import (  # noqa: F401 - the bridge's names for the
     KIND_NAMES, LAUNCH_PLAN, TASK, WORKFLOW, spec_identifier as spec_id, spec_identifiers,
 )
 from sdk.compile.package_reader import parse_spec  # noqa: F401
-from sdk.compile.uncompile import workflow_spec_from_closure  # noqa: F401
+from sdk.compile.uncompile import normalize_template, workflow_spec_from_closure  # noqa: F401
 
 
 def describe(ident) -> str:
