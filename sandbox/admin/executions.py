@@ -11,33 +11,13 @@ from flyteidl.core import catalog_pb2, identifier_pb2, literals_pb2
 
 from sandbox.admin import convert
 from sandbox.admin.errors import AdminError, already_exists, invalid, not_found, rpc
+from sandbox.admin.execution_config import resolved_spec
 from sandbox.admin.listing import filter_value, page
 from sandbox.admin.parent_nodes import parent_data, parent_row
 from sandbox.engine import create_execution
 from sandbox.engine.launch import ExecutionNameTaken, run_again
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
 from sandbox.store.records import COMPLETED_STATES
-
-DEFAULT_MAX_PARALLELISM = 25  # flyteadmin's default when neither request nor launch plan sets one
-
-
-def resolved_spec(request, launch_plan) -> execution_pb2.ExecutionSpec:
-    """The spec flyteadmin stores for a created execution: the request's, with max parallelism
-    and security context taken from the launch plan (admin.LaunchPlan or None) when the request
-    leaves them unset, else flyteadmin's defaults (25, an empty run-as identity)."""
-    spec = execution_pb2.ExecutionSpec()
-    spec.CopyFrom(request.spec)
-    plan = launch_plan.spec if launch_plan is not None else None
-    if not spec.max_parallelism:
-        spec.max_parallelism = (plan.max_parallelism if plan is not None else 0) or \
-            DEFAULT_MAX_PARALLELISM
-    if not spec.HasField("security_context"):
-        if plan is not None and plan.HasField("security_context"):
-            spec.security_context.CopyFrom(plan.security_context)
-        else:
-            spec.security_context.run_as.SetInParent()
-    return spec
-
 
 class ExecutionRpcs:
     """Mixin of AdminService: needs self.store, self.repo, self.objects, self.launcher."""
