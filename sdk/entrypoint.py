@@ -309,12 +309,13 @@ def _dynamic_document(task, kwargs, args):
     """A @dynamic task's body run with its calls traced: ("futures.pb", the DynamicJobSpec the
     engine runs as a subworkflow), or ("outputs.pb", its outputs) when it called nothing.
     Its tasks run in the package's image ($SKIFF_DYNAMIC_DEFAULT_IMAGE) from the same bundle."""
-    from sdk.compile.dynamic_spec import compile_dynamic_job_spec
+    from sdk.compile.dynamic_spec import DynamicIds, compile_dynamic_job_spec
     from sdk.errors import SkiffError
 
     bundle = "" if _is_template(args.code_bundle) else args.code_bundle
     try:
-        built = compile_dynamic_job_spec(task, kwargs, os.environ[DYNAMIC_IMAGE_ENV], bundle)
+        built = compile_dynamic_job_spec(task, kwargs, os.environ[DYNAMIC_IMAGE_ENV], bundle,
+                                         DynamicIds.from_environment(os.environ))
     except SkiffError as exc:  # a graph Skiff cannot compile: the same on every attempt
         raise TaskFailure(USER, "USER:CompileError", _format_exception(exc), recoverable=False) from exc
     except Exception as exc:

@@ -2,7 +2,8 @@
 
 The task entrypoint and the type engine's blob transfer go through here, so they never hold a
 storage client themselves. S3 settings come from Flyte's environment variables
-(`FLYTE_AWS_ENDPOINT`, `FLYTE_AWS_ACCESS_KEY_ID`, `FLYTE_AWS_SECRET_ACCESS_KEY`). The `minio`
+(`FLYTE_AWS_ENDPOINT`, `FLYTE_AWS_ACCESS_KEY_ID`, `FLYTE_AWS_SECRET_ACCESS_KEY`) and AWS's
+(`AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_SESSION_TOKEN`; see sdk.s3_client.S3Config). The `minio`
 client is imported only when an s3:// URI is used, because container start-up time matters.
 File transfers stream: nothing reads a whole file into memory.
 """
@@ -70,14 +71,17 @@ def _split_s3(uri: str) -> tuple[str, str]:
 class _MinioBackend:
     """The operations sdk.io needs, on the `minio` client."""
 
-    def __init__(self, endpoint: str, access_key: str, secret_key: str):
+    def __init__(self, config):
         from minio import Minio  # lazy: it costs ~0.15 s to import
 
+        endpoint = config.endpoint
         parsed = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
         self._client = Minio(
             parsed.netloc,
-            access_key=access_key or None,
-            secret_key=secret_key or None,
+            access_key=config.access_key or None,
+            secret_key=config.secret_key or None,
+            session_token=config.session_token or None,
+            region=config.region,
             secure=parsed.scheme == "https",
         )
 
@@ -109,10 +113,10 @@ class _MinioBackend:
 class _StdlibBackend:
     """The same operations on sdk.s3_client, a standard-library S3 client that starts faster."""
 
-    def __init__(self, endpoint: str, access_key: str, secret_key: str):
-        from sdk.s3_client import S3Client, S3Config
+    def __init__(self, config):
+        from sdk.s3_client import S3Client
 
-        self._client = S3Client(S3Config(endpoint=endpoint, access_key=access_key, secret_key=secret_key))
+        self._client = S3Client(config)
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         return self._client.get_bytes(bucket, key)
@@ -152,20 +156,19 @@ def _pick_backend_class():
 def _s3(uri: str):
     """One backend per process and endpoint settings; created on first s3:// use."""
     global _backend, _backend_settings
-    endpoint = os.environ.get("FLYTE_AWS_ENDPOINT", "")
-    if not endpoint:
+    from sdk.s3_client import S3Config, S3Error
+
+    try:
+        # Endpoint, keys, region and session token, as a Flyte cluster gives them.
+        config = S3Config.from_env(os.environ)
+    except S3Error:
         raise StorageError(
             f"cannot reach {uri}: FLYTE_AWS_ENDPOINT is not set; set it to the S3 endpoint "
             "(for a Skiff sandbox, see `skiff sandbox status`)"
-        )
-    settings = (
-        endpoint,
-        os.environ.get("FLYTE_AWS_ACCESS_KEY_ID", ""),
-        os.environ.get("FLYTE_AWS_SECRET_ACCESS_KEY", ""),
-        os.environ.get("SKIFF_S3_CLIENT", ""),
-    )
+        ) from None
+    settings = (config, os.environ.get("SKIFF_S3_CLIENT", ""))
     if _backend is None or _backend_settings != settings:
-        _backend = _pick_backend_class()(*settings[:3])
+        _backend = _pick_backend_class()(config)
         _backend_settings = settings
     return _backend
 

@@ -43,10 +43,13 @@ class S3Config:
     access_key: str
     secret_key: str
     region: str = "us-east-1"
+    session_token: str = ""  # temporary credentials (STS) sign with it as X-Amz-Security-Token
 
     @classmethod
     def from_env(cls, env=os.environ) -> "S3Config":
-        """Read Flyte's S3 settings, as flytekit does inside a task container."""
+        """Read the S3 settings a Flyte cluster gives a task container: Flyte's endpoint and
+        keys (FLYTE_AWS_*, as flytekit), else AWS's; the region and session token as AWS's SDKs
+        read them (AWS_REGION, AWS_DEFAULT_REGION; AWS_SESSION_TOKEN)."""
         endpoint = env.get("FLYTE_AWS_ENDPOINT") or env.get("AWS_ENDPOINT_URL") or ""
         if not endpoint:
             raise S3Error("no S3 endpoint: set FLYTE_AWS_ENDPOINT (e.g. http://127.0.0.1:9000)")
@@ -54,8 +57,14 @@ class S3Config:
             endpoint=endpoint,
             access_key=env.get("FLYTE_AWS_ACCESS_KEY_ID") or env.get("AWS_ACCESS_KEY_ID", ""),
             secret_key=env.get("FLYTE_AWS_SECRET_ACCESS_KEY") or env.get("AWS_SECRET_ACCESS_KEY", ""),
-            region=env.get("AWS_REGION", "us-east-1"),
+            region=region_from_env(env),
+            session_token=env.get("AWS_SESSION_TOKEN", ""),
         )
+
+
+def region_from_env(env=os.environ) -> str:
+    """The bucket's region as AWS's SDKs find it; us-east-1 (MinIO's default) when unset."""
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -273,32 +282,78 @@ class S3Client:
         return response
 
     def _signed_headers(self, method, path, query_string, length):
-        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        day = amz_date[:8]
-        headers = {"host": self._host, "x-amz-content-sha256": _UNSIGNED, "x-amz-date": amz_date}
+        headers = {"host": self._host, "x-amz-content-sha256": _UNSIGNED}
         if length is not None:
             headers["content-length"] = str(length)
-        signed = sorted(headers)
-        canonical = "\n".join(
-            [
-                method,
-                path,
-                query_string,
-                "".join(f"{name}:{headers[name]}\n" for name in signed),
-                ";".join(signed),
-                _UNSIGNED,
-            ]
-        )
-        scope = f"{day}/{self.config.region}/s3/aws4_request"
-        to_sign = "\n".join(
-            ["AWS4-HMAC-SHA256", amz_date, scope, sha256(canonical.encode()).hexdigest()]
-        )
-        key = _hmac(("AWS4" + self.config.secret_key).encode(), day)
-        for part in (self.config.region, "s3", "aws4_request"):
-            key = _hmac(key, part)
-        signature = _hmac(key, to_sign).hex()
-        headers["authorization"] = (
-            f"AWS4-HMAC-SHA256 Credential={self.config.access_key}/{scope}, "
-            f"SignedHeaders={';'.join(signed)}, Signature={signature}"
-        )
-        return headers
+        return sign_v4(self.config, "s3", method, path, query_string, headers, _UNSIGNED)
+
+
+def sign_v4(config: S3Config, service: str, method: str, path: str, query_string: str,
+            headers: dict, payload_hash: str) -> dict:
+    """`headers` (lower-case names, `host` among them) with x-amz-date, the session token when
+    the credentials are temporary, and the AWS Signature Version 4 authorization added."""
+    amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    day = amz_date[:8]
+    headers = {**headers, "x-amz-date": amz_date}
+    if config.session_token:
+        headers["x-amz-security-token"] = config.session_token
+    signed = sorted(headers)
+    canonical = "\n".join([
+        method, path, query_string,
+        "".join(f"{name}:{headers[name]}\n" for name in signed),
+        ";".join(signed), payload_hash,
+    ])
+    scope = f"{day}/{config.region}/{service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, sha256(canonical.encode()).hexdigest()])
+    key = _hmac(("AWS4" + config.secret_key).encode(), day)
+    for part in (config.region, service, "aws4_request"):
+        key = _hmac(key, part)
+    signature = _hmac(key, to_sign).hex()
+    headers["authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={config.access_key}/{scope}, "
+        f"SignedHeaders={';'.join(signed)}, Signature={signature}"
+    )
+    return headers
+
+
+# ---- temporary credentials ----------------------------------------------------------------
+
+
+def assume_role(config: S3Config, duration_seconds: int = 900, policy: str = "") -> S3Config:
+    """Temporary credentials from the endpoint's STS AssumeRole (MinIO and AWS answer it), as
+    a copy of `config` carrying them: access key, secret key and session token. `policy`, a
+    JSON IAM policy, narrows what they may do below what `config`'s user may."""
+    from http.client import HTTPConnection as _Http, HTTPSConnection as _Https
+
+    form = {"Action": "AssumeRole", "Version": "2011-06-15",
+            "DurationSeconds": str(duration_seconds)}
+    if policy:
+        form["Policy"] = policy
+    body = urllib.parse.urlencode(sorted(form.items())).encode()
+    parsed = urllib.parse.urlparse(config.endpoint)
+    headers = sign_v4(config, "sts", "POST", "/", "", {
+        "host": parsed.netloc, "content-type": "application/x-www-form-urlencoded",
+    }, sha256(body).hexdigest())
+    conn = (_Https if parsed.scheme == "https" else _Http)(parsed.netloc, timeout=60)
+    try:
+        conn.request("POST", "/", body=body, headers=headers)
+        response = conn.getresponse()
+        answer = response.read()
+    finally:
+        conn.close()
+    if response.status >= 300:
+        code = _xml_text(answer, "Code")
+        raise S3Error(f"STS AssumeRole at {config.endpoint} failed: HTTP {response.status} "
+                      f"{code} {_xml_text(answer, 'Message')}".rstrip(), response.status, code)
+    return S3Config(config.endpoint, _xml_text(answer, "AccessKeyId"),
+                    _xml_text(answer, "SecretAccessKey"), config.region,
+                    _xml_text(answer, "SessionToken"))
+
+
+def credentials_env(config: S3Config) -> dict[str, str]:
+    """The environment a task container reads `config` from (S3Config.from_env's inverse)."""
+    env = {"FLYTE_AWS_ENDPOINT": config.endpoint, "FLYTE_AWS_ACCESS_KEY_ID": config.access_key,
+           "FLYTE_AWS_SECRET_ACCESS_KEY": config.secret_key, "AWS_REGION": config.region}
+    if config.session_token:
+        env["AWS_SESSION_TOKEN"] = config.session_token
+    return env

@@ -163,9 +163,18 @@ class EntityRpcs:
     def GetWorkflow(self, request, context):
         return self.workflow_message(request.id)
 
+    def workflow_list_entry(self, ident) -> workflow_pb2.Workflow:
+        """A workflow as flyteadmin lists it: no compiled closure (it keeps that offloaded),
+        only the creation time and the primary template's interface."""
+        spec, full, row = self._spec(WORKFLOW, ident, workflow_pb2.WorkflowSpec.FromString)
+        closure = workflow_pb2.WorkflowClosure(created_at=convert.timestamp(row.created_at))
+        closure.compiled_workflow.primary.template.interface.CopyFrom(spec.template.interface)
+        return workflow_pb2.Workflow(id=full, closure=closure,
+                                     short_description=spec.description.short_description)
+
     @rpc
     def ListWorkflows(self, request, context):
-        return workflow_pb2.WorkflowList(**self._list(WORKFLOW, request, self.workflow_message,
+        return workflow_pb2.WorkflowList(**self._list(WORKFLOW, request, self.workflow_list_entry,
                                                       "workflows"))
 
     @rpc
@@ -280,6 +289,28 @@ class EntityRpcs:
             resource_type=kind, project=r.project, domain=r.domain, name=r.name,
             version=r.version)) for r in chunk]
         return {field: messages, "token": token}
+
+    @rpc
+    def ListNamedEntities(self, request, context):
+        """Names of one kind in a project/domain (flytectl's `get workflow` lists these). As
+        flyteadmin: without filters, the names of generated launch plans (.flytegen*) are left
+        out; every name is active and has no description (the sandbox keeps none)."""
+        if not request.project or not request.domain:
+            raise invalid("project and domain must be set to list named entities")
+        if request.resource_type not in (TASK, WORKFLOW, LAUNCH_PLAN):
+            raise invalid(f"resource type {request.resource_type} has no named entities; use "
+                          "TASK, WORKFLOW or LAUNCH_PLAN")
+        if request.limit <= 0:
+            raise invalid("limit must be positive to list named entities")
+        names = sorted({r.name for r in self.repo.entities(request.resource_type, request.project,
+                                                            request.domain)})
+        if not request.filters:
+            names = [n for n in names if not n.startswith(".flytegen")]
+        chunk, token = page(names, request)
+        return common_pb2.NamedEntityList(token=token, entities=[common_pb2.NamedEntity(
+            resource_type=request.resource_type, metadata=common_pb2.NamedEntityMetadata(),
+            id=common_pb2.NamedEntityIdentifier(project=request.project, domain=request.domain,
+                                                name=name)) for name in chunk])
 
     def _list_ids(self, kind: int, request) -> common_pb2.NamedEntityIdentifierList:
         names = sorted({r.name for r in self.repo.entities(kind, request.project,

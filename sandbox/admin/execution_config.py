@@ -3,7 +3,9 @@
 flyteadmin merges the execution spec (higher priority) with its launch plan's spec:
 overwrite_cache is on when either asks for it; envs are the execution's when it sets any, else
 the launch plan's. The engine then recomputes every cacheable task (its result replaces the
-cache entry) and sets the variables in every task container.
+cache entry) and sets the variables in every task container. At creation, the spec stored (and
+answered by GetExecution) gets max parallelism and security context resolved as flyteadmin
+resolves them (`resolved_spec`).
 """
 from __future__ import annotations
 
@@ -68,3 +70,28 @@ def remember_settings(store, execution_id: str, overwrite_cache: bool,
     spec = execution_pb2.ExecutionSpec(overwrite_cache=overwrite_cache, envs=common_pb2.Envs(
         values=[{"key": k, "value": v} for k, v in envs.items()]))
     AdminRepository(store).add_execution_request(execution_id, spec.SerializeToString())
+
+
+# ---- what flyteadmin stores at creation ------------------------------------------------------
+
+DEFAULT_MAX_PARALLELISM = 25  # flyteadmin's default when neither request nor launch plan sets one
+
+
+def resolved_spec(request, launch_plan) -> "execution_pb2.ExecutionSpec":
+    """The spec flyteadmin stores for a created execution: the request's, with max parallelism
+    and security context taken from the launch plan (admin.LaunchPlan or None) when the request
+    leaves them unset, else flyteadmin's defaults (25, an empty run-as identity)."""
+    from flyteidl.admin import execution_pb2
+
+    spec = execution_pb2.ExecutionSpec()
+    spec.CopyFrom(request.spec)
+    plan = launch_plan.spec if launch_plan is not None else None
+    if not spec.max_parallelism:
+        spec.max_parallelism = (plan.max_parallelism if plan is not None else 0) or \
+            DEFAULT_MAX_PARALLELISM
+    if not spec.HasField("security_context"):
+        if plan is not None and plan.HasField("security_context"):
+            spec.security_context.CopyFrom(plan.security_context)
+        else:
+            spec.security_context.run_as.SetInParent()
+    return spec

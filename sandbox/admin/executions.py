@@ -4,20 +4,20 @@ returns at once."""
 from __future__ import annotations
 
 import grpc
-from flyteidl.admin import execution_pb2, node_execution_pb2, task_execution_pb2, workflow_pb2
+from flyteidl.admin import (execution_pb2, launch_plan_pb2, node_execution_pb2, task_execution_pb2,
+                            task_pb2, workflow_pb2)
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import catalog_pb2, identifier_pb2, literals_pb2
 
 from sandbox.admin import convert
 from sandbox.admin.errors import AdminError, already_exists, invalid, not_found, rpc
+from sandbox.admin.execution_config import resolved_spec
 from sandbox.admin.listing import filter_value, page
 from sandbox.admin.parent_nodes import parent_data, parent_row
 from sandbox.engine import create_execution
 from sandbox.engine.launch import ExecutionNameTaken, run_again
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
 from sandbox.store.records import COMPLETED_STATES
-
-
 
 class ExecutionRpcs:
     """Mixin of AdminService: needs self.store, self.repo, self.objects, self.launcher."""
@@ -41,9 +41,17 @@ class ExecutionRpcs:
                 kind=target.resource_type or None)
         except ExecutionNameTaken as exc:  # taken between the check above and now
             raise already_exists(str(exc)) from exc
-        self._start(execution_id, request.spec)
+        self._start(execution_id, resolved_spec(request, self._launch_plan_of(target, request)))
         return execution_pb2.ExecutionCreateResponse(
             id=convert.execution_id(request.project, request.domain, execution_id))
+
+    def _launch_plan_of(self, target, request):
+        if target.resource_type != LAUNCH_PLAN:
+            return None
+        data = self.store.entity_spec(LAUNCH_PLAN, target.project or request.project,
+                                      target.domain or request.domain, target.name,
+                                      target.version or None)
+        return launch_plan_pb2.LaunchPlan.FromString(data) if data else None
 
     def _start(self, execution_id: str, spec: execution_pb2.ExecutionSpec) -> None:
         try:
@@ -113,6 +121,8 @@ class ExecutionRpcs:
             workflow_id=identifier_pb2.Identifier(
                 resource_type=record.target_kind, project=record.project, domain=record.domain,
                 name=record.workflow, version=record.version))
+        # As flyteadmin: the execution's state (active) is recorded as changed at creation.
+        closure.state_change_details.occurred_at.CopyFrom(closure.created_at)
         if aborted_cause is not None:
             closure.abort_metadata.cause = aborted_cause
         elif record.state == "failed":
@@ -307,6 +317,7 @@ class ExecutionRpcs:
             created_at=convert.timestamp(node.started_at or record.created_at),
             updated_at=convert.timestamp(node.ended_at or node.started_at or record.created_at),
             duration=convert.duration(node.started_at, node.ended_at) if last else None)
+        closure.task_type = self._task_type(record, node.task)
         if state == "failed":
             closure.error.CopyFrom(core_execution_pb2.ExecutionError(
                 code="USER:TaskFailed", message=(node.error if last else "attempt failed") or "",
@@ -323,6 +334,12 @@ class ExecutionRpcs:
                     execution_id=convert.execution_id(record.project, record.domain, record.id)),
                 retry_attempt=attempt),
             input_uri=node.input_uri or "", closure=closure)
+
+    def _task_type(self, record, task_name) -> str:
+        """The task's type (python-task, ...), which propeller reports with every task event."""
+        data = self.store.entity_spec(TASK, record.project, record.domain, task_name or "",
+                                      record.version) if task_name else None
+        return task_pb2.TaskSpec.FromString(data).template.type if data else ""
 
     @rpc
     def ListTaskExecutions(self, request, context):

@@ -24,7 +24,7 @@ from sdk.compile.package_reader import Package, PackagedEntity
 from sdk.errors import ExecutionFailed
 from sdk.remote.data import list_remote_directory, read_uri
 from sdk.remote.errors import VersionConflict
-from sdk.remote.executions import parse_execution_ref
+from sdk.remote.executions import parse_execution_ref, phase_name
 from sdk.remote.inlined import InlinedOutputs
 from sdk.remote.output_diff import diff_outputs
 from sdk.remote.remote_run import RemoteRun, fetch_remote_run, remote_node_outputs
@@ -213,9 +213,14 @@ def reproduce(conn, ref, project: str, domain: str, state, on_event=None,
     run = _run_locally(conn, remote, state, on_event, say)
     objects = run.objects
     remote_nodes = remote_node_outputs(conn, ident)
-    # Nodes whose outputs the admin reports; the workflow's outputs as node "outputs".
+    # Nodes whose outputs the admin reports; the workflow's outputs as node "outputs" when
+    # the remote run finished (an admin keeps none for a run it reports failed or running).
     local_nodes = _local_node_outputs(run, remote, set(remote_nodes))
-    remote_nodes["outputs"], local_nodes["outputs"] = remote.outputs, run.outputs
+    if remote.succeeded:
+        remote_nodes["outputs"], local_nodes["outputs"] = remote.outputs, run.outputs
+    else:
+        say(f"the remote execution is {phase_name(remote.phase)}: its workflow outputs are not "
+            f"compared, only its nodes' ({', '.join(sorted(remote_nodes)) or 'none reported'})")
 
     def read_local(uri):
         if uri.startswith("s3://"):

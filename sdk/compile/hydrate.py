@@ -2,21 +2,11 @@
 and version of every identifier it carries, and replace fast-registration placeholders."""
 from __future__ import annotations
 
-from sdk.compile.identifiers import TASK, spec_identifiers
+from sdk.compile.identifiers import TASK, fill_empty, spec_identifiers
 from sdk.errors import PackageError
 
 _BUNDLE_PLACEHOLDERS = ("{{ .remote_package_path }}", "{{.remote_package_path}}")
 _DEST_PLACEHOLDERS = ("{{ .dest_dir }}", "{{.dest_dir}}")
-
-
-def _fill(ident, project: str, domain: str, version: str) -> None:
-    """Fill an identifier left empty by the packager (flytectl's hydration does the same)."""
-    if not ident.project:
-        ident.project = project
-    if not ident.domain:
-        ident.domain = domain
-    if not ident.version:
-        ident.version = version
 
 
 def hydrate(kind: int, spec, project: str, domain: str, version: str, bundle_uri: str | None):
@@ -24,7 +14,7 @@ def hydrate(kind: int, spec, project: str, domain: str, version: str, bundle_uri
     spec = type(spec).FromString(spec.SerializeToString())
     # Every identifier: subworkflows' failure nodes and nested branch/array nodes too.
     for ident in spec_identifiers(kind, spec):
-        _fill(ident, project, domain, version)
+        fill_empty(ident, project, domain, version)
     if kind == TASK and spec.template.HasField("container"):
         args = spec.template.container.args
         for i, arg in enumerate(args):

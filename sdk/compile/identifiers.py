@@ -8,7 +8,7 @@ from typing import Iterator
 
 from flyteidl.core import identifier_pb2
 
-from sdk.compile.idl_walk import template_nodes
+from sdk.compile.idl_walk import nested_nodes
 
 # core.ResourceType values: a package's `<n>_<name>_<kind>.pb` entries use the same numbers.
 TASK, WORKFLOW, LAUNCH_PLAN = identifier_pb2.TASK, identifier_pb2.WORKFLOW, identifier_pb2.LAUNCH_PLAN
@@ -37,6 +37,25 @@ def spec_identifier(kind: int, spec) -> identifier_pb2.Identifier:
     return spec.id if kind == LAUNCH_PLAN else spec.template.id
 
 
+def node_references(nodes) -> Iterator[identifier_pb2.Identifier]:
+    """The task, workflow and launch plan references of `nodes` and the nodes nested in their
+    branches and array nodes (mutable)."""
+    for node in nested_nodes(nodes):
+        target = node.WhichOneof("target")
+        if target == "task_node":
+            yield node.task_node.reference_id
+        elif target == "workflow_node":
+            yield getattr(node.workflow_node, node.workflow_node.WhichOneof("reference"))
+
+
+def template_references(template) -> Iterator[identifier_pb2.Identifier]:
+    """node_references of a workflow template's nodes and of its failure node."""
+    nodes = list(template.nodes)
+    if template.HasField("failure_node"):
+        nodes.append(template.failure_node)
+    return node_references(nodes)
+
+
 def spec_identifiers(kind: int, spec) -> Iterator[identifier_pb2.Identifier]:
     """Every identifier inside a spec (mutable): its own, its subworkflows', and each reference
     to another entity, in nodes nested in branches, array nodes and failure nodes too."""
@@ -44,12 +63,29 @@ def spec_identifiers(kind: int, spec) -> Iterator[identifier_pb2.Identifier]:
     if kind == LAUNCH_PLAN:
         yield spec.spec.workflow_id
     elif kind == WORKFLOW:
-        for template in [spec.template, *spec.sub_workflows]:
-            if template is not spec.template:
-                yield template.id
-            for node in template_nodes(template):
-                target = node.WhichOneof("target")
-                if target == "task_node":
-                    yield node.task_node.reference_id
-                elif target == "workflow_node":
-                    yield getattr(node.workflow_node, node.workflow_node.WhichOneof("reference"))
+        yield from template_references(spec.template)
+        for sub in spec.sub_workflows:
+            yield sub.id
+            yield from template_references(sub)
+
+
+def dynamic_job_identifiers(spec) -> Iterator[identifier_pb2.Identifier]:
+    """Every identifier inside a core.DynamicJobSpec (mutable): node references, the task
+    templates' ids, the subworkflows' ids and references."""
+    yield from node_references(spec.nodes)
+    for task in spec.tasks:
+        yield task.id
+    for sub in spec.subworkflows:
+        yield sub.id
+        yield from template_references(sub)
+
+
+def fill_empty(ident, project: str, domain: str, version: str) -> None:
+    """Fill the project, domain and version an identifier leaves empty (as flytectl hydrates a
+    package and flytekit a dynamic job spec); what is set stays."""
+    if not ident.project:
+        ident.project = project
+    if not ident.domain:
+        ident.domain = domain
+    if not ident.version:
+        ident.version = version

@@ -7,7 +7,7 @@ import dataclasses
 
 import grpc
 from flyteidl.admin import common_pb2, launch_plan_pb2, node_execution_pb2
-from flyteidl.core import literals_pb2
+from flyteidl.core import execution_pb2, literals_pb2
 
 from sdk.compile.idl_walk import template_nodes
 from sdk.compile.uncompile import workflow_spec_from_closure
@@ -20,12 +20,17 @@ from sdk.remote.specs import TASK, WORKFLOW
 class RemoteRun:
     ident: object  # core.WorkflowExecutionIdentifier
     kind: int  # TASK or WORKFLOW: what the execution ran
+    phase: int  # core.WorkflowExecution.Phase the admin reports
     entity: object  # admin.Task or admin.Workflow
     inputs: literals_pb2.LiteralMap
     outputs: literals_pb2.LiteralMap
     templates: list  # core.TaskTemplate of every task the run may start
     workflows: list  # admin.WorkflowSpec: the target's first, then those launch plans call
     plans: list  # admin.LaunchPlan its launch plan nodes call
+
+    @property
+    def succeeded(self) -> bool:
+        return self.phase == execution_pb2.WorkflowExecution.SUCCEEDED
 
     @property
     def reference(self) -> str:
@@ -92,10 +97,12 @@ def _gather(conn, kind, entity):
 
 def fetch_remote_run(conn, ident) -> RemoteRun:
     """Everything `ident` (a core.WorkflowExecutionIdentifier) ran, with its inputs/outputs."""
-    kind, entity = _target(conn, get_execution(conn, ident))
+    execution = get_execution(conn, ident)
+    kind, entity = _target(conn, execution)
     inputs, outputs = execution_data(conn, ident)
     templates, workflows, plans = _gather(conn, kind, entity)
-    return RemoteRun(ident, kind, entity, inputs, outputs, templates, workflows, plans)
+    return RemoteRun(ident, kind, execution.closure.phase, entity, inputs, outputs, templates,
+                     workflows, plans)
 
 
 def remote_node_outputs(conn, ident) -> dict:

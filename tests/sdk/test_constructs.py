@@ -399,3 +399,31 @@ def test_dynamic_job_spec_holds_map_tasks_subworkflows_and_branches(tmp_path):
     assert names == ["double", f"map_double_{digest}-arraynode", f"map_fragile_{digest}-arraynode"]
     assert all(t.container.image == "img:1" for t in spec.tasks)
     assert module.plan(n=3) == [2, 3, 4]  # twice(3) = 12 > 10: the items mapped again, +1 each
+
+
+def test_dynamic_job_spec_ids_come_from_the_flyte_internal_variables(tmp_path):
+    """As flytekit's entrypoint: the execution's project and domain and the running task's
+    version, on every identifier (flyteadmin refuses task events whose ids lack them)."""
+    from sdk.compile.dynamic_spec import DynamicIds, compile_dynamic_job_spec
+    from sdk.compile.identifiers import dynamic_job_identifiers
+
+    module = load(tmp_path, """
+        @workflow
+        def twice(x: int) -> int:
+            return double(x=double(x=x))
+
+        @dynamic
+        def plan(n: int) -> typing.List[int]:
+            items = map_task(fragile)(x=list(range(n)))
+            first = twice(x=n)
+            return conditional("size").if_(first > 10).then(map_task(fragile)(x=items)).else_().then(
+                map_task(double)(x=items))
+        """)
+    env = {"FLYTE_INTERNAL_EXECUTION_PROJECT": "flytesnacks", "FLYTE_INTERNAL_EXECUTION_DOMAIN": "staging",
+           "FLYTE_INTERNAL_TASK_PROJECT": "other", "FLYTE_INTERNAL_TASK_VERSION": "v7"}
+    spec = compile_dynamic_job_spec(module.plan, {"n": 3}, "img:1", ids=DynamicIds.from_environment(env))
+    found = [(i.name.rsplit(".", 1)[-1], i.project, i.domain, i.version) for i in dynamic_job_identifiers(spec)]
+    assert len(found) >= 8  # 3 map tasks in nodes and branches, the subworkflow's 2 calls, the templates
+    assert {(p, d, v) for _, p, d, v in found} == {("flytesnacks", "staging", "v7")}, found
+    plain = compile_dynamic_job_spec(module.plan, {"n": 3}, "img:1")
+    assert {i.version for i in dynamic_job_identifiers(plain)} == {""}

@@ -137,3 +137,44 @@ def test_s3_wrong_credentials_name_the_uri(s3_env, monkeypatch):
     monkeypatch.setenv("FLYTE_AWS_SECRET_ACCESS_KEY", "not-the-secret")
     with pytest.raises(StorageError, match=f"s3://{s3_env.bucket}/tests/x.pb"):
         io.read_bytes(f"s3://{s3_env.bucket}/tests/x.pb")
+
+
+# ---- what a cluster gives a container: region, temporary credentials ------------------------
+
+
+def test_s3_settings_come_from_the_environment_as_a_cluster_sets_them():
+    from sdk.s3_client import S3Config, sign_v4
+
+    base = {"FLYTE_AWS_ENDPOINT": "http://127.0.0.1:9", "FLYTE_AWS_ACCESS_KEY_ID": "AK",
+            "FLYTE_AWS_SECRET_ACCESS_KEY": "SK"}
+    assert S3Config.from_env(base).region == "us-east-1" and not S3Config.from_env(base).session_token
+    assert S3Config.from_env({**base, "AWS_DEFAULT_REGION": "eu-west-1"}).region == "eu-west-1"
+    config = S3Config.from_env({**base, "AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "ap-south-1",
+                                "AWS_SESSION_TOKEN": "TOKEN"})
+    assert (config.region, config.session_token) == ("ap-south-1", "TOKEN")
+    headers = sign_v4(config, "s3", "GET", "/b/k", "", {"host": "127.0.0.1:9"}, "UNSIGNED-PAYLOAD")
+    assert "/ap-south-1/s3/aws4_request" in headers["authorization"]
+    assert headers["x-amz-security-token"] == "TOKEN"
+    assert "x-amz-security-token" in headers["authorization"].split("SignedHeaders=")[1]
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("client", ["stdlib", "minio"])
+def test_s3_with_temporary_credentials_from_sts(s3_env, monkeypatch, client):
+    """Credentials from MinIO's STS AssumeRole, as a cluster hands them to a pod: the access key,
+    secret and AWS_SESSION_TOKEN; without the token the same keys are refused."""
+    from sdk.s3_client import S3Config, assume_role, credentials_env
+
+    temporary = assume_role(S3Config.from_env(os.environ), duration_seconds=900)
+    assert temporary.session_token and temporary.access_key != os.environ["FLYTE_AWS_ACCESS_KEY_ID"]
+    for key, value in credentials_env(temporary).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("SKIFF_S3_CLIENT", client)
+    base = f"s3://{s3_env.bucket}/tests/sts-{uuid.uuid4().hex[:8]}"
+    io.write_bytes(f"{base}/doc.pb", b"temporary")
+    assert io.read_bytes(f"{base}/doc.pb") == b"temporary"
+    assert io.exists(f"{base}/doc.pb")
+
+    monkeypatch.delenv("AWS_SESSION_TOKEN")
+    with pytest.raises(StorageError, match=f"{base}/doc.pb"):
+        io.read_bytes(f"{base}/doc.pb")

@@ -83,13 +83,23 @@ def test_skiff_execute_runs_tasks_without_sandbox(tmp_path):
             assert not loaded, loaded
         """, "--inputs", f"file://{inputs}", "--output-prefix", f"file://{out}",
             "--dest-dir", str(code), "--task-module", "isolated", "--task-name", name,
-            cwd=tmp_path, env={"SKIFF_DYNAMIC_DEFAULT_IMAGE": "img:1"})
+            cwd=tmp_path, env={"SKIFF_DYNAMIC_DEFAULT_IMAGE": "img:1",
+                               "FLYTE_INTERNAL_EXECUTION_PROJECT": "flytesnacks",
+                               "FLYTE_INTERNAL_EXECUTION_DOMAIN": "development",
+                               "FLYTE_INTERNAL_TASK_VERSION": "v3"})
         assert result.returncode == 0, result.stderr
         if name == "double":
             outputs = literals_pb2.LiteralMap.FromString((out / "outputs.pb").read_bytes())
             assert TypeEngine.to_python_value(outputs.literals["o0"], int) == 42
         else:
-            assert (out / "futures.pb").is_file(), sorted(p.name for p in out.iterdir())
+            from flyteidl.core import dynamic_job_pb2
+
+            spec = dynamic_job_pb2.DynamicJobSpec.FromString((out / "futures.pb").read_bytes())
+            # Task ids as a cluster's admin needs them, from the FLYTE_INTERNAL_* variables.
+            ref = spec.nodes[0].task_node.reference_id
+            assert (ref.name, ref.project, ref.domain, ref.version) == (
+                "isolated.double", "flytesnacks", "development", "v3")
+            assert spec.tasks[0].id == ref
 
 
 def test_no_sdk_source_imports_sandbox_even_lazily():
