@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 
 import click
 
@@ -105,6 +106,16 @@ def register(package, project, domain, version, config, endpoint, insecure):
                    "(already registered)")
 
 
+def _register_with_progress(remote, package: str, version: str):
+    """Register, saying so on stderr when it takes a while (the code bundle's upload)."""
+    from sandbox.cli.progress import StepProgress
+
+    with StepProgress(delay_s=1.0) as say:
+        say(f"registering {os.path.basename(package)} with {remote.config.endpoint} "
+            "(uploading its code bundle)")
+        return remote.register(package, version)
+
+
 # ---- skiff run --remote -------------------------------------------------------------------------
 
 
@@ -164,7 +175,7 @@ def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
         package = os.path.join(scratch, "package.tgz")
         write_package([path], image, package)
         version = options.version or _package_version(package)
-        result = remote.register(package, version)
+        result = _register_with_progress(remote, package, version)
         click.echo(f"registered {len(result.created)} new, {len(result.existing)} unchanged "
                    f"entities as version {version} in {project}/{domain}", err=True)
         ident = remote.execute(entity.name, version, values, kind=kind,

@@ -21,6 +21,17 @@ def test_steps_heartbeat_and_durations(capsys):
     assert err[-1] == "... starting the admin API"  # quick: no duration line
 
 
+def test_a_failed_step_gets_no_done_line(capsys):
+    try:
+        with StepProgress(tty=False) as say:
+            say("starting MinIO")
+            time.sleep(1.1)
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert capsys.readouterr().err.splitlines() == ["... starting MinIO"]
+
+
 def test_quiet_prints_nothing(capsys):
     with StepProgress(quiet=True, tty=False, heartbeat_s=0.1) as say:
         say("building MinIO")
