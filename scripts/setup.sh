@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Set up everything Skiff needs on this machine; safe to repeat, never asks anything.
 # Works as root on a fresh Debian bookworm (CI=true, no stdin): installs docker.io,
-# debootstrap and postgresql (for the store's PostgreSQL test) when missing, starts a Docker
-# engine when none answers, installs Skiff into its own environment ($SKIFF_PYTHON, else the
-# project's .venv; never the system's or the user's own Python) and links its `skiff` onto PATH,
-# then builds MinIO (from source, once) and the task images so that tests and runs find them.
+# debootstrap, postgresql (for the store's PostgreSQL test) and chromium with chromium-driver
+# (for the console's browser tests) when missing, starts a Docker engine when none answers,
+# installs Skiff into its own environment ($SKIFF_PYTHON, else the project's .venv; never the
+# system's or the user's own Python) and links its `skiff` onto PATH, then builds MinIO (from
+# source, once) and the task images so that tests and runs find them.
 set -Eeuo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 total_started=$SECONDS
@@ -15,6 +16,9 @@ apt_packages() {
     command -v debootstrap >/dev/null || missing+=(debootstrap)
     # The tests run the store on a real PostgreSQL server too (SKIFF_DATABASE_URL).
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+    # The web console's tests drive a real headless Chromium through Selenium.
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
     command -v python3 >/dev/null || missing+=(python3)
     [[ -e /etc/ssl/certs/ca-certificates.crt ]] || missing+=(ca-certificates)
     if ((${#missing[@]} == 0)); then say "system packages already present"; return; fi
@@ -115,7 +119,7 @@ services() {
 
 main() {
     mkdir -p "$SKIFF_CACHE_DIR"
-    step "system packages (docker.io, debootstrap, postgresql)" apt_packages
+    step "system packages (docker.io, debootstrap, postgresql, chromium)" apt_packages
     step "Docker engine" docker_engine
     step "Python environment (pip install -e '.[test]' into $(skiff_python))" python_env
     step "skiff on PATH" link_skiff

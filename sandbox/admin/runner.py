@@ -31,7 +31,7 @@ class Launcher:
         logs = sandbox_home.logs_dir(Path(self.state.home)) / "executions"
         logs.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, SKIFF_HOME=self.state.home)
-        with open(logs / f"{execution_id}.log", "ab") as log_file:
+        with sandbox_home.open_private_log(logs / f"{execution_id}.log") as log_file:
             process = subprocess.Popen(
                 [sys.executable, "-m", "sandbox.admin.runner", execution_id],
                 env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,

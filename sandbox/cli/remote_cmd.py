@@ -12,6 +12,7 @@ import os
 
 import click
 
+from sandbox.cli.upload_progress import upload_progress
 from sdk.errors import SkiffError
 
 
@@ -106,16 +107,6 @@ def register(package, project, domain, version, config, endpoint, insecure):
                    "(already registered)")
 
 
-def _register_with_progress(remote, package: str, version: str):
-    """Register, saying so on stderr when it takes a while (the code bundle's upload)."""
-    from sandbox.cli.progress import StepProgress
-
-    with StepProgress(delay_s=1.0) as say:
-        say(f"registering {os.path.basename(package)} with {remote.config.endpoint} "
-            "(uploading its code bundle)")
-        return remote.register(package, version)
-
-
 # ---- skiff run --remote -------------------------------------------------------------------------
 
 
@@ -154,7 +145,8 @@ def _finish(remote, ident, options: RemoteOptions, as_json: bool) -> int:
 
 
 def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
-                    image: str | None, as_json: bool, options: RemoteOptions) -> int:
+                    image: str | None, as_json: bool, options: RemoteOptions,
+                    copy: str = "auto") -> int:
     """`skiff run --remote FILE ENTITY`: package, register, execute, wait, print outputs."""
     import os
     import tempfile
@@ -173,9 +165,9 @@ def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
                        f"machine's Docker; {remote.config.endpoint} cannot pull it: give --image "
                        "with an image your cluster can pull", err=True)
         package = os.path.join(scratch, "package.tgz")
-        write_package([path], image, package)
+        write_package([path], image, package, copy)
         version = options.version or _package_version(package)
-        result = _register_with_progress(remote, package, version)
+        result = remote.register(package, version, progress=upload_progress())
         click.echo(f"registered {len(result.created)} new, {len(result.existing)} unchanged "
                    f"entities as version {version} in {project}/{domain}", err=True)
         ident = remote.execute(entity.name, version, values, kind=kind,
@@ -276,12 +268,14 @@ def promote(name, version, source, target, project, force, as_json, config, endp
     one domain to the next, byte for byte apart from the domain.
 
     Refused unless the version has a succeeded execution in the source domain."""
+    from sandbox.bridge.records import record_promotion
     from sdk.remote.promote import promote as run_promotion
 
     if source == target:
         raise SkiffError(f"--from and --to are both {source!r}; promote to another domain")
     with open_remote(config, endpoint, insecure, project, source) as remote:
         record = run_promotion(remote.connection, project, name, version, source, target, force)
+        record_promotion(remote.connection.channel, record)
     if as_json:
         click.echo(json.dumps(record.as_dict()))
         return
@@ -309,7 +303,7 @@ def reproduce(execution, project, domain, as_json, config, endpoint, insecure):
 
     Exit code 0 when every output is identical, 1 when any differs."""
     from sandbox.cli.package_cmd import sandbox_state
-    from sdk.remote.reproduce import reproduce as run_reproduction
+    from sandbox.bridge.reproduce import reproduce as run_reproduction
 
     state = sandbox_state(bring_up=True)
     with open_remote(config, endpoint, insecure, project, domain) as remote:

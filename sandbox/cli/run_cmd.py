@@ -21,6 +21,7 @@ from sandbox.cli import inputs as cli_inputs
 from sandbox.cli.entities import Entity, find_entity, load_entities
 from sandbox.cli.outputs import format_outputs
 from sandbox.cli.usage import FlagError
+from sandbox.cli.package_cmd import copy_option
 from sdk.errors import ExecutionFailed, SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,12 @@ class RunOptions:
     remote: bool = False
     remote_options: object = None  # sandbox.cli.remote_cmd.RemoteOptions with --remote
     compile_cache: bool = True  # --sandbox: reuse the package compiled from unchanged sources
+    detach: bool = False  # --sandbox: start the execution in the background and return
     parallelism: int | None = None  # --sandbox
     quiet: bool = False  # --sandbox: no progress on stderr
     overwrite_cache: bool = False  # --sandbox or --remote
     envs: dict | None = None  # --sandbox or --remote: KEY=VALUE for every task
+    copy: str = "auto"  # --sandbox/--remote: which files the code bundle holds (pyflyte run's --copy)
 
 
 def _run_options(ctx: click.Context) -> RunOptions:
@@ -98,26 +101,30 @@ def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions)
                     overwrite_cache=options.overwrite_cache, envs=options.envs)
     if cached_package is not None and entity.image == image and os.path.exists(cached_package):
         return engine_run(cached_package, entity.name, literal_map, options.project,
-                          options.domain, options.as_json, **settings)
+                          options.domain, options.as_json, detach=options.detach, **settings)
     with tempfile.TemporaryDirectory(prefix="skiff-run-") as scratch:
         package = os.path.join(scratch, "package.tgz")
         _compile(path, image, package, options)
         return engine_run(package, entity.name, literal_map, options.project, options.domain,
-                          options.as_json, **settings)
+                          options.as_json, detach=options.detach, **settings)
 
 
 def _compile(path: str, image: str, package: str, options: RunOptions) -> None:
     """Write the package; with the compiled-package cache on, keep it for the next run."""
+    import time
+
     from sandbox.cli.package_cmd import write_package
 
     if not options.compile_cache:
-        write_package([path], image, package)
+        write_package([path], image, package, options.copy)
         return
     from sandbox.cli import compiled_cache
 
-    key = compiled_cache.cache_key(path, image)
-    write_package([path], image, package)
-    compiled_cache.store(key, path, image, package, load_entities(path))
+    key = compiled_cache.cache_key(path, image, options.copy)
+    started = time.time_ns()
+    contents = write_package([path], image, package, options.copy)
+    compiled_cache.store(key, path, image, package, load_entities(path), options.copy,
+                         contents.bundle_contents, started)
 
 
 def _inputs_literal_map(entity: Entity, values: dict, state, options: RunOptions):
@@ -227,7 +234,8 @@ class EntityCommand(click.Command):
             from sandbox.cli.remote_cmd import run_file_remote
 
             ctx.exit(run_file_remote(self.path, self.entity, values, options.project,
-                                     options.domain, options.image, as_json, options.remote_options))
+                                     options.domain, options.image, as_json, options.remote_options,
+                                     options.copy))
         if options.sandbox:
             options.as_json = as_json
             code = run_in_sandbox(self.path, self.entity, values, options)
@@ -319,7 +327,7 @@ def _cached_entity(ctx: click.Context, path: str, name: str):
         return None
     from sandbox.cli import compiled_cache
 
-    entry = compiled_cache.lookup(path, sandbox_image(options, state))
+    entry = compiled_cache.lookup(path, sandbox_image(options, state), options.copy)
     return entry.find(name) if entry is not None else None
 
 
@@ -380,7 +388,7 @@ class RunGroup(click.Group):
 
 # Which options apply where: each mode's own options are refused elsewhere (one usage line),
 # so nothing given on the command line is silently ignored.
-_SANDBOX_ONLY = ("compile_cache", "parallelism", "quiet")
+_SANDBOX_ONLY = ("compile_cache", "detach", "parallelism", "quiet")
 _REMOTE_ONLY = ("remote_version", "remote_config", "remote_endpoint", "remote_insecure",
                 "execution_name", "tags", "wait")
 _NOT_IN_PROCESS = ("project", "domain", "image", "overwrite_cache", "envvars")
@@ -434,6 +442,9 @@ def _check_modes(ctx: click.Context, sandbox: bool, remote: bool) -> None:
               "the image, Skiff or Python changed (the user's module is then not imported). The key does "
               "not see modules imported from outside the source root (e.g. an edited library in "
               "site-packages) or environment variables read at import: use --no-compile-cache then.")
+@copy_option(default="auto", modes=("auto", "all"))
+@click.option("--detach", is_flag=True, help="--sandbox: start the execution in the background, print its id "
+              "and return (Ctrl-C otherwise stops it; `skiff executions terminate ID` stops a detached one).")
 @click.option("--parallelism", type=click.IntRange(min=1), default=None,
               help="--sandbox: nodes run at once (default 8, or SKIFF_PARALLELISM).")
 @click.option("--quiet", "-q", is_flag=True, help="--sandbox: no progress on stderr.")
@@ -455,9 +466,9 @@ def _check_modes(ctx: click.Context, sandbox: bool, remote: bool) -> None:
               help="--remote: wait for the execution and print its outputs.")
 @click.pass_context
 def run(ctx: click.Context, sandbox: bool, remote: bool, project: str, domain: str, image: str | None,
-        as_json: bool, compile_cache: bool, parallelism: int | None, quiet: bool, overwrite_cache: bool,
-        envvars, remote_version, remote_config, remote_endpoint, remote_insecure, execution_name,
-        tags, wait) -> None:
+        as_json: bool, compile_cache: bool, copy: str, detach: bool, parallelism: int | None,
+        quiet: bool, overwrite_cache: bool, envvars, remote_version, remote_config, remote_endpoint,
+        remote_insecure, execution_name, tags, wait) -> None:
     """Run a task, workflow or launch plan from FILE, in-process or in the sandbox.
 
     \b
@@ -478,5 +489,5 @@ def run(ctx: click.Context, sandbox: bool, remote: bool, project: str, domain: s
         remote_options = RemoteOptions(remote_config, remote_endpoint, remote_insecure, remote_version,
                                        execution_name, overwrite_cache, envvars, tags, wait)
     ctx.meta["skiff.run"] = RunOptions(sandbox, project, domain, image, as_json, remote, remote_options,
-                                       compile_cache, parallelism, quiet, overwrite_cache,
-                                       parse_envvars(envvars))
+                                       compile_cache, detach, parallelism, quiet, overwrite_cache,
+                                       parse_envvars(envvars), copy)

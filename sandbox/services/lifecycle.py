@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sandbox import home as sandbox_home
 from sandbox.admin import process as admin_process
+from sandbox.console import process as console_process
 from sandbox.home import SandboxState
 from sandbox.services import minio_server
 from sandbox.services.docker_engine import docker_client, engine_summary
@@ -31,6 +32,7 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
     """Bring every part up; fast and harmless when all are already up."""
     home = Path(home or sandbox_home.skiff_home())
     client = docker_client()
+    sandbox_home.make_private(home)  # before the lock file or anything else is created in it
     with file_lock(home / ".lock"):
         state = SandboxState.load_or_new(home)
         # SKIFF_DATABASE_URL as set now, else the home's own file; never a stale override.
@@ -46,6 +48,8 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
         say("starting the admin API")
         admin_process.start(state, say)
         state.save()
+        console_process.start(state, say)
+        sandbox_home.make_private(home)  # the store and logs just created, an older home's files
     return state
 
 
@@ -78,6 +82,7 @@ def down(home: Path | None = None) -> bool:
     with file_lock(home / ".lock"):
         state = SandboxState.load(home)
         admin_stopped = admin_process.stop(state)
+        admin_stopped = console_process.stop(home) or admin_stopped
         stopped = minio_server.stop(state) or admin_stopped
         state.save()
     return stopped
@@ -108,6 +113,7 @@ def status(home: Path | None = None) -> dict:
         "admin": state.admin_endpoint or None,
         "admin_running": admin_running,
         "admin_pid": state.admin_pid if admin_running else None,
+        "console": console_process.url(home),
         "database_url": sandbox_home.shown_database_url(state.database_url),
         "store_path": state.store_path,
         "store_exists": bool(state.store_path) and Path(state.store_path).exists(),
