@@ -42,8 +42,8 @@ class StepProgress:
     def __enter__(self) -> StepProgress:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.close(failed=exc_type is not None)
 
     def __call__(self, message: str) -> None:
         if self.quiet:
@@ -57,10 +57,12 @@ class StepProgress:
             self._ticker = threading.Thread(target=self._tick, name="skiff-progress", daemon=True)
             self._ticker.start()
 
-    def close(self) -> None:
+    def close(self, failed: bool = False) -> None:
+        """End the last step; after a failure it gets no "done" line (the error follows)."""
         self._stop.set()
         with self._lock:
-            self._finish_step()
+            if not failed:
+                self._finish_step()
             self._step = None
             if self._status is not None:
                 self._status.stop()

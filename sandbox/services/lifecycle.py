@@ -45,10 +45,13 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
         state.runtime_image = ensure_runtime_image(client, say)
         state.save()
         _init_admin_tables(state.database_url)
+        # Each step is said before it starts; the servers' own "... on <url>" would read as a
+        # new step, and `sandbox up` prints every endpoint at the end.
         say("starting the admin API")
-        admin_process.start(state, say)
+        admin_process.start(state, _quiet)
         state.save()
-        console_process.start(state, say)
+        say("starting the web console")
+        console_process.start(state, _quiet)
         sandbox_home.make_private(home)  # the store and logs just created, an older home's files
     return state
 

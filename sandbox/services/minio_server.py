@@ -173,6 +173,20 @@ def start(state: SandboxState, say=print) -> None:
     ensure_bucket(state)
 
 
+def _s3_serving(endpoint: str) -> bool:
+    """The S3 API serves requests. Just after /minio/health/live it may still answer 503 with
+    `Retry-After: 60` (seen in 1 of 4 fresh starts here), which the MinIO client honours: the
+    first bucket call would then stall `sandbox up` for a minute. An unsigned request gets 403
+    once it serves."""
+    try:
+        with _NO_PROXY_OPENER.open(f"{endpoint}/", timeout=2):
+            return True
+    except urllib.error.HTTPError as error:
+        return error.code != 503
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 def _wait_until_healthy(state: SandboxState, process: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -181,7 +195,7 @@ def _wait_until_healthy(state: SandboxState, process: subprocess.Popen, log_path
                 f"MinIO exited with code {process.returncode} while starting; "
                 f"see {log_path}:\n{_tail(log_path)}"
             )
-        if is_healthy(state.minio_endpoint):
+        if is_healthy(state.minio_endpoint) and _s3_serving(state.minio_endpoint):
             return
         time.sleep(0.1)
     stop(state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import platform
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,13 @@ from sandbox import home as sandbox_home
 from sdk.errors import SandboxError
 
 PROJECT_NAME = "skiff"
+# The Python of skiff-base (Debian bookworm's python3, base_image.py): the images install wheels
+# for it, whichever Python runs Skiff on the host.
+IMAGE_PYTHON = (3, 11)
+# Wheels the base image's glibc (2.36) runs; pip matches platform tags literally, so the legacy
+# aliases are listed too.
+_MANYLINUX = [f"manylinux_2_{n}" for n in range(36, 4, -1)] + ["manylinux2014", "manylinux2010",
+                                                               "manylinux1"]
 
 
 def wheelhouse_dir() -> Path:
@@ -50,10 +58,9 @@ def build_wheels(out_dir: Path, say=print) -> list[Path]:
     constraints.write_text(host_constraints())
     requirements = out_dir.parent / "requirements.txt"
     requirements.write_text("\n".join(runtime_requirements()) + "\n")
-    command = [
-        sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
-        "--wheel-dir", str(out_dir), "--find-links", str(house),
-        "--constraint", str(constraints), "--requirement", str(requirements),
+    command = _dependency_command(out_dir) + [
+        "--find-links", str(house), "--constraint", str(constraints),
+        "--requirement", str(requirements),
     ]
     result = subprocess.run(command + ["--no-index"], capture_output=True, text=True)
     if result.returncode != 0:
@@ -67,6 +74,25 @@ def build_wheels(out_dir: Path, say=print) -> list[Path]:
         if not is_skiff_wheel(wheel) and not (house / wheel.name).exists():
             shutil.copy2(wheel, house / wheel.name)
     return [own, *wheels]
+
+
+def _dependency_command(out_dir: Path) -> list[str]:
+    """`pip wheel` on the image's Python; on another Python, `pip download` of the image
+    Python's binary wheels (a wheel built or picked for this Python would not install there)."""
+    pip = [sys.executable, "-m", "pip"]
+    if sys.version_info[:2] == IMAGE_PYTHON:
+        return pip + ["wheel", "--quiet", "--disable-pip-version-check", "--wheel-dir", str(out_dir)]
+    version = "".join(map(str, IMAGE_PYTHON))
+    machine = platform.machine()
+    command = pip + [
+        "download", "--quiet", "--disable-pip-version-check", "--dest", str(out_dir),
+        "--only-binary=:all:", "--implementation", "cp",
+        "--python-version", ".".join(map(str, IMAGE_PYTHON)),
+        "--abi", f"cp{version}", "--abi", "abi3", "--abi", "none",
+    ]
+    for tag in _MANYLINUX:
+        command += ["--platform", f"{tag}_{machine}"]
+    return command + ["--platform", f"linux_{machine}"]
 
 
 def wheel_digest(wheel: Path) -> str:

@@ -310,7 +310,7 @@ def recorded_sandbox_runs(tmp_path, monkeypatch):
             spec = next(n for n in names if n.endswith("_cli_test_wf.square_1.pb"))
             task_spec = archive.extractfile(spec).read()
         calls.append(dict(names=names, task_spec=task_spec, entity=entity_name, inputs=inputs_literal_map,
-                          project=project, domain=domain, as_json=as_json))
+                          project=project, domain=domain, as_json=as_json, settings=settings))
         return 3
 
     monkeypatch.setattr(engine_cmd, "run_in_sandbox", record)
@@ -322,12 +322,15 @@ def test_sandbox_flag_packages_the_file_and_hands_over_typed_inputs(run, recorde
 
     from sdk.types import TypeEngine
 
-    result = run("run", "--sandbox", "--project", "p1", "--domain", "staging", "cli_test_wf.py", "pipeline",
-                 "--n", "4", "--json")
+    result = run("run", "--sandbox", "--project", "p1", "--domain", "staging", "--parallelism", "2",
+                 "--quiet", "--overwrite-cache", "--envvars", "A=1", "--env", "B=x=y",
+                 "cli_test_wf.py", "pipeline", "--n", "4", "--json")
     assert result.exit_code == 3  # the engine's exit code is the command's
     (call,) = recorded_sandbox_runs
     assert call["entity"] == "cli_test_wf.pipeline"
     assert (call["project"], call["domain"], call["as_json"]) == ("p1", "staging", True)
+    assert call["settings"] == {"parallelism": 2, "quiet": True, "overwrite_cache": True,
+                                "envs": {"A": "1", "B": "x=y"}, "detach": False}
     values = TypeEngine.literal_map_to_kwargs(call["inputs"], {"n": int, "name": str})
     assert values == {"n": 4, "name": "ada"}  # the default is filled in, the option applied
     spec = task_pb2.TaskSpec()
