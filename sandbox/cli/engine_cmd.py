@@ -216,8 +216,10 @@ def _launch(state, package_path, entity_name, inputs_literal_map, project, domai
         raise SkiffError(f"package {package_path} has no task, workflow or launch plan named "
                          f"{entity_name!r}; it has {', '.join(names)}")
     store = _store(state)
+    from sandbox.cli.upload_progress import upload_progress
+
     registration = register_package(store, ObjectStore.from_state(state), package, project,
-                                    domain, version)
+                                    domain, version, progress=upload_progress())
     return create_execution(store, project, domain, entity_name, registration.version,
                             inputs_literal_map)
 

@@ -11,6 +11,7 @@ import json
 
 import click
 
+from sandbox.cli.package_cmd import copy_option
 from sandbox.cli.upload_progress import upload_progress
 from sdk.errors import SkiffError
 
@@ -89,14 +90,36 @@ def _label(ident) -> str:
 @click.option("--project", default="default", show_default=True)
 @click.option("--domain", default="development", show_default=True)
 @click.option("--version", required=True, help="Version every entity is registered under.")
+@copy_option(default="all", modes=("all", "auto", "none"))
+@click.option("--image", default=None,
+              help="With a .py file: the task image [default: the sandbox's runtime image].")
 @remote_options
-def register(package, project, domain, version, config, endpoint, insecure):
-    """Register PACKAGE (a `skiff package` / `pyflyte package` .tgz) with a Flyte admin.
+def register(package, project, domain, version, copy, image, config, endpoint, insecure):
+    """Register PACKAGE (a `skiff package` / `pyflyte package` .tgz, or a .py file compiled
+    first, as `pyflyte register` compiles one) with a Flyte admin.
 
     Specs go unchanged apart from identifiers; the code bundle is uploaded through the admin's
-    data proxy. Registering the same version again with the same specs changes nothing."""
-    with open_remote(config, endpoint, insecure, project, domain) as remote:
-        result = remote.register(package, version)
+    data proxy. Registering the same version again with the same specs changes nothing.
+    --copy applies to a .py file; a package's bundle was chosen when it was written."""
+    import os
+    import tempfile
+
+    ctx = click.get_current_context()
+    is_source = package.endswith(".py")
+    if not is_source and ctx.get_parameter_source("copy") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError(f"--copy applies to .py files; {package} is a package whose code "
+                               "bundle was chosen when it was written (skiff package --copy)", ctx)
+    with open_remote(config, endpoint, insecure, project, domain) as remote, \
+            tempfile.TemporaryDirectory(prefix="skiff-register-") as scratch:
+        if is_source:
+            from sandbox.cli.package_cmd import default_image, write_package
+
+            if not os.path.isfile(package):
+                raise click.UsageError(f"workflow file {package} not found", ctx)
+            compiled = os.path.join(scratch, "package.tgz")
+            write_package([package], image or default_image(), compiled, copy)
+            package = compiled
+        result = remote.register(package, version, progress=upload_progress())
     for ident in result.created:
         click.echo(f"registered {_label(ident)} version {version} in {project}/{domain}")
     for ident in result.existing:

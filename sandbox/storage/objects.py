@@ -32,10 +32,12 @@ class ObjectStore:
                                  secret_key=self._secret_key, secure=url.scheme == "https")
         return self._client
 
-    def put_bytes(self, uri: str, data: bytes) -> None:
+    def put_bytes(self, uri: str, data: bytes, progress=None) -> None:
+        """Store `data` at `uri`; `progress(sent, total)`, when given, follows the upload."""
         bucket, key = split_s3_uri(uri)
         try:
-            self.client.put_object(bucket, key, io.BytesIO(data), len(data))
+            self.client.put_object(bucket, key, io.BytesIO(data), len(data),
+                                   progress=_Progress(progress) if progress else None)
         except Exception as exc:  # noqa: BLE001 - any client failure is a storage failure
             raise SandboxError(f"cannot write {uri} to MinIO at {self.endpoint}: {exc}; "
                                "check `skiff sandbox status`") from exc
@@ -71,3 +73,17 @@ class ObjectStore:
             if exc.code in ("NoSuchKey", "NoSuchObject"):
                 return False
             raise SandboxError(f"cannot stat {uri} in MinIO: {exc}") from exc
+
+
+class _Progress:
+    """minio's progress protocol (set_meta, then update per part read) -> progress(sent, total)."""
+
+    def __init__(self, callback):
+        self.callback, self.sent, self.total = callback, 0, 0
+
+    def set_meta(self, object_name: str, total_length: int) -> None:
+        self.total = total_length
+
+    def update(self, size: int) -> None:
+        self.sent += size
+        self.callback(self.sent, self.total)

@@ -155,3 +155,37 @@ def test_upload_progress_for_a_bundle_of_a_megabyte_or_more(project, sandbox_hom
     assert remote.returncode == 0, remote.stderr
     lines = [line for line in remote.stderr.splitlines() if line.startswith("uploading code bundle")]
     assert lines[0].startswith("uploading code bundle: 0% of 3.") and lines[-1].startswith("uploading code bundle: 100%")
+    # The local sandbox's own upload too (a new bundle: the remote run stored it elsewhere).
+    (project / "weights.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    local = skiff(project, "run", "--sandbox", "--copy", "all", "wf.py", "pipe", "--x", "1")
+    assert local.returncode == 0, local.stderr
+    assert "uploading code bundle: 100% of 3." in local.stderr
+
+
+def test_register_compiles_a_py_file_with_copy(project, sandbox_home):
+    import io
+    import tarfile
+
+    from flyteidl.admin import task_pb2  # noqa: F401 - the admin answers with flyteidl messages
+
+    from sandbox.storage import ObjectStore
+    from sdk.remote import Remote
+
+    endpoint = ["--endpoint", sandbox_home.admin_endpoint, "--insecure"]
+    done = skiff(project, "register", "wf.py", "--version", "copy-auto-1", "--copy", "auto", *endpoint)
+    assert done.returncode == 0, done.stderr
+    assert "registered task wf.add version copy-auto-1" in done.stdout
+    with Remote(sandbox_home.admin_endpoint, insecure=True, env={}) as client:
+        task = client.fetch_task("wf.add", "copy-auto-1", "default", "development")
+    args = list(task.closure.compiled_task.template.container.args)
+    data = ObjectStore.from_state(sandbox_home).get_bytes(args[args.index("--code-bundle") + 1])
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        assert sorted(tar.getnames()) == ["helper.py", "wf.py"]
+    # The default is pyflyte register's: all files.
+    done = skiff(project, "register", "wf.py", "--version", "copy-all-1", *endpoint)
+    assert done.returncode == 0, done.stderr
+    assert "--copy all" in done.stderr and ": 3 files," in done.stderr
+    # A package's bundle was chosen when it was written.
+    assert skiff(project, "package", "wf.py", "-o", "pkg.tgz").returncode == 0
+    refused = skiff(project, "register", "pkg.tgz", "--version", "x1", "--copy", "auto", *endpoint)
+    assert refused.returncode == 2 and "--copy applies to .py files" in refused.stderr
