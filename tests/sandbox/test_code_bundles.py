@@ -130,7 +130,7 @@ def test_containers_of_one_execution_share_one_read_only_bundle(project, sandbox
     run = skiff(project, "run", "--sandbox", "wf.py", "layout", "--json")
     assert run.returncode == 0, run.stderr
     real, writable = json.loads(run.stdout)["o0"].split()
-    assert real == "/opt/skiff-bundle/wf.py" and writable == "read-only"
+    assert real == "/opt/skiff-bundle/code/wf.py" and writable == "read-only"
     # Unpacked once for the execution, and gone when it ended.
     assert not any(Path(sandbox_home.home, "bundles").glob("*/*"))
 
