@@ -164,23 +164,27 @@ def _finish(remote, ident, options: RemoteOptions, as_json: bool) -> int:
     return 0
 
 
-def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
-                    image: str | None, as_json: bool, options: RemoteOptions,
-                    copy: str = "auto") -> int:
-    """`skiff run --remote FILE ENTITY`: package, register, execute, wait, print outputs."""
+def run_file_remote(path: str, entity, values: dict, run_options, as_json: bool) -> int:
+    """`skiff run --remote FILE ENTITY`: package (or take the package the compiled-package
+    cache found for unchanged sources), register, execute, wait, print outputs.
+    `run_options` is sandbox.cli.run_cmd.RunOptions."""
     import os
     import tempfile
 
-    from sandbox.cli.package_cmd import sandbox_state, write_package
+    from sandbox.cli.package_cmd import sandbox_state
+    from sandbox.cli.run_cmd import compile_package, sandbox_image
 
-    state = sandbox_state(bring_up=False)
-    image = image or (state.runtime_image if state else "") or "skiff-runtime:latest"
+    options: RemoteOptions = run_options.remote_options
+    project, domain = run_options.project, run_options.domain
+    image = sandbox_image(run_options, sandbox_state(bring_up=False))
     # A workflow runs through its default launch plan (named as the workflow), as pyflyte does.
     kind = "task" if entity.kind == "task" else "launch plan"
     with open_remote(options.config, options.endpoint, options.insecure, project,
                      domain) as remote, tempfile.TemporaryDirectory(prefix="skiff-remote-") as scratch:
-        package = os.path.join(scratch, "package.tgz")
-        write_package([path], image, package, copy)
+        package = getattr(entity, "package", None)  # a compiled_cache.CachedEntity's
+        if package is None or entity.image != image or not os.path.exists(package):
+            package = os.path.join(scratch, "package.tgz")
+            compile_package(path, image, package, run_options)
         version = options.version or _package_version(package)
         result = remote.register(package, version, progress=upload_progress())
         click.echo(f"registered {len(result.created)} new, {len(result.existing)} unchanged "

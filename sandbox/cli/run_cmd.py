@@ -95,12 +95,13 @@ def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions)
         return engine_run(cached_package, entity.name, literal_map, options.project, options.domain, options.as_json)
     with tempfile.TemporaryDirectory(prefix="skiff-run-") as scratch:
         package = os.path.join(scratch, "package.tgz")
-        _compile(path, image, package, options)
+        compile_package(path, image, package, options)
         return engine_run(package, entity.name, literal_map, options.project, options.domain, options.as_json)
 
 
-def _compile(path: str, image: str, package: str, options: RunOptions) -> None:
-    """Write the package; with the compiled-package cache on, keep it for the next run."""
+def compile_package(path: str, image: str, package: str, options: RunOptions) -> None:
+    """Write the package (--sandbox and --remote); with the compiled-package cache on, keep it
+    for the next run."""
     import time
 
     from sandbox.cli.package_cmd import write_package
@@ -223,9 +224,7 @@ class EntityCommand(click.Command):
         if options.remote:
             from sandbox.cli.remote_cmd import run_file_remote
 
-            ctx.exit(run_file_remote(self.path, self.entity, values, options.project,
-                                     options.domain, options.image, as_json, options.remote_options,
-                                     options.copy))
+            ctx.exit(run_file_remote(self.path, self.entity, values, options, as_json))
         if options.sandbox:
             options.as_json = as_json
             code = run_in_sandbox(self.path, self.entity, values, options)
@@ -305,15 +304,15 @@ class FileGroup(click.Group):
 
 
 def _cached_entity(ctx: click.Context, path: str, name: str):
-    """With --sandbox, the entity as compiled last time from unchanged sources (see
+    """With --sandbox or --remote, the entity as compiled last time from unchanged sources (see
     sandbox.cli.compiled_cache), so the user's module is not imported; None to load the file."""
     options = ctx.meta.get("skiff.run")
-    if options is None or not options.sandbox or options.remote or not options.compile_cache:
+    if options is None or not (options.sandbox or options.remote) or not options.compile_cache:
         return None
     from sandbox.cli.package_cmd import sandbox_state
 
     state = sandbox_state()
-    if state is None:  # bringing the sandbox up may pick the image
+    if state is None and not options.remote:  # bringing the sandbox up may pick the image
         return None
     from sandbox.cli import compiled_cache
 
@@ -373,7 +372,7 @@ class RunGroup(click.Group):
 @click.option("--image", default=None, help="Task image for --sandbox (default: the sandbox's runtime image).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
 @click.option("--compile-cache/--no-compile-cache", default=True, show_default=True,
-              help="--sandbox: reuse the package compiled last time when no file of FILE's source tree, "
+              help="--sandbox, --remote: reuse the package compiled last time when no file of FILE's source tree, "
               "the image, Skiff or Python changed (the user's module is then not imported). The key does "
               "not see modules imported from outside the source root (e.g. an edited library in "
               "site-packages) or environment variables read at import: use --no-compile-cache then.")

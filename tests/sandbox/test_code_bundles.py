@@ -143,6 +143,14 @@ def test_remote_run_after_sandbox_run_of_the_same_file(project, sandbox_home):
     assert remote.returncode == 0, remote.stderr
     assert json.loads(remote.stdout) == json.loads(local.stdout) == {"o0": 22}
     assert "registered 0 new," in remote.stderr  # the very specs the sandbox run registered
+    assert bundle_line(remote.stderr) == ""  # the package the sandbox run compiled, reused
+    # An unrelated file edited: still nothing built, uploaded or registered.
+    (project / "notes.txt").write_text("notes\n")
+    again = skiff(project, "run", "--remote", "--endpoint", sandbox_home.admin_endpoint, "--insecure",
+                  "wf.py", "pipe", "--x", "3", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == {"o0": 23}
+    assert bundle_line(again.stderr) == "" and "registered 0 new," in again.stderr
     # The bundle went to one place, whichever way it was registered.
     names = [k for k in bundle_objects(sandbox_home) if k.startswith("fast/default/development/")]
     assert len({k.rsplit("/", 1)[1] for k in names}) == len(names)
