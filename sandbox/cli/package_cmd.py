@@ -27,9 +27,10 @@ def copy_option(default: str, modes: tuple[str, ...]):
                         help=f"Which files go into the code bundle the task containers fetch. {text}.")
 
 
-def sandbox_state(bring_up: bool = False):
+def sandbox_state(bring_up: bool = False, quiet: bool = False):
     """The sandbox's recorded state, or None when there is none. With bring_up, a sandbox that
-    is missing or whose MinIO has stopped is brought up first (`skiff sandbox up`)."""
+    is missing or whose MinIO has stopped is brought up first (`skiff sandbox up`), its long
+    steps shown on stderr unless quiet."""
     try:
         from sandbox.home import SandboxState, state_path
     except ImportError:
@@ -38,9 +39,12 @@ def sandbox_state(bring_up: bool = False):
     if not bring_up or (state is not None and _minio_running(state)):
         return state
     from sandbox import services
+    from sandbox.cli.progress import StepProgress
 
-    click.echo("The sandbox is not up; bringing it up (`skiff sandbox up`).", err=True)
-    return services.up()
+    if not quiet:
+        click.echo("The sandbox is not up; bringing it up (`skiff sandbox up`).", err=True)
+    with StepProgress(quiet) as say:
+        return services.up(say=say)
 
 
 def _minio_running(state) -> bool:

@@ -13,6 +13,8 @@ from sdk.authoring.naming import module_of
 from sdk.authoring.resources import Resources
 from sdk.compile.identifiers import task_identifier
 from sdk.compile.interfaces import typed_interface
+from sdk.errors import CompileError
+from sdk.secret_names import check_secret_names
 
 # Resources field -> core.Resources.ResourceName
 _RESOURCE_NAMES = {
@@ -60,7 +62,20 @@ def container_args(task: Any, fast: bool = True) -> list[str]:
 
 
 def resource_entries(resources: Resources) -> list[tasks_pb2.Resources.ResourceEntry]:
+    """Entries of a node override, in flytekit's order for overrides (cpu, mem, gpu, storage)."""
     return [tasks_pb2.Resources.ResourceEntry(name=_RESOURCE_NAMES[k], value=v) for k, v in resources.items()]
+
+
+# flytekit writes a task container's requests and limits in this order (its container
+# definition lists them by hand), unlike the overrides above: the same bytes need the same order.
+_CONTAINER_ORDER = ("ephemeral_storage", "cpu", "gpu", "mem")
+
+
+def container_resource_entries(resources: Resources) -> list[tasks_pb2.Resources.ResourceEntry]:
+    """Entries of a task container, in flytekit's container order; empty values are left out."""
+    values = dict(resources.items())
+    return [tasks_pb2.Resources.ResourceEntry(name=_RESOURCE_NAMES[k], value=values[k])
+            for k in _CONTAINER_ORDER if values.get(k)]
 
 
 def _task_metadata(task: Any) -> tasks_pb2.TaskMetadata:
@@ -122,7 +137,8 @@ def task_spec(task: Any, image: str, fast: bool = True) -> task_pb2.TaskSpec:
         image=task.container_image or image,
         args=container_args(task, fast),
         resources=tasks_pb2.Resources(
-            requests=resource_entries(task.resources.requests), limits=resource_entries(task.resources.limits)
+            requests=container_resource_entries(task.resources.requests),
+            limits=container_resource_entries(task.resources.limits),
         ),
         env=[literals_pb2.KeyValuePair(key=k, value=v) for k, v in _environment(task, image).items()],
     )
@@ -135,6 +151,9 @@ def task_spec(task: Any, image: str, fast: bool = True) -> task_pb2.TaskSpec:
         task_type_version=getattr(task, "task_type_version", 0),
     )
     if task.secret_requests:
+        for s in task.secret_requests:
+            check_secret_names(f"task {task.name}", s.group, s.key or "", s.group_version or "",
+                               error=CompileError)
         template.security_context.CopyFrom(
             security_pb2.SecurityContext(
                 secrets=[

@@ -44,9 +44,14 @@ class _CountingReader:
 def put_presigned(location, data: bytes, name: str, progress=None) -> None:
     """PUT `data` to an upload location handed out by the data proxy; `progress(sent, total)`
     is told as the bytes go out."""
-    headers = {"Content-Length": str(len(data)),
-               "Content-MD5": base64.b64encode(hashlib.md5(data).digest()).decode()}
-    headers.update(dict(location.headers))
+    # The admin's headers were signed with the URL (Content-MD5 among them) and go as they are,
+    # except Content-Length: flyteadmin's presigner reports the length of the base64 MD5 there,
+    # not of the body, and the length of what is sent is the only one that can be right.
+    headers = {key: value for key, value in location.headers.items()
+               if key.lower() != "content-length"}
+    if not any(key.lower() == "content-md5" for key in headers):
+        headers["Content-MD5"] = base64.b64encode(hashlib.md5(data).digest()).decode()
+    headers["Content-Length"] = str(len(data))
     body = data if progress is None else _CountingReader(data, progress)
     request = urllib.request.Request(location.signed_url, data=body, method="PUT", headers=headers)
     try:

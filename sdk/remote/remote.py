@@ -142,7 +142,7 @@ class Remote:
     def outputs(self, execution) -> dict:
         """The outputs as plain values (JSON-friendly; a File is its URI), as the CLI prints
         them; `output_literals` gives the LiteralMap itself."""
-        from sandbox.engine.literals import literal_to_plain
+        from sdk.types.display import literal_to_plain
 
         return {name: literal_to_plain(lit)
                 for name, lit in self.output_literals(execution).literals.items()}

@@ -147,3 +147,18 @@ def test_auto_leaves_out_installed_packages_and_skiff(tmp_path, monkeypatch):
             type("M", (), {"__file__": None}), os]
     monkeypatch.setattr("site.getsitepackages", lambda: [str(root / "site-packages")])
     assert loaded_module_files(str(root), modules=fake) == ["mine.py"]
+
+
+def test_upload_progress_reports_each_quarter_once_and_nothing_for_small_uploads():
+    from sandbox.cli.upload_progress import upload_progress
+
+    said: list[str] = []
+    progress = upload_progress(say=said.append)  # inside a StepProgress step
+    total = 3 * 1024 * 1024
+    for sent in range(0, total + 1, 512 * 1024):
+        progress(sent, total)
+    assert said == [f"uploading code bundle: {p}% of 3.1 MB" for p in (0, 25, 50, 75, 100)]
+    small: list[str] = []
+    quiet = upload_progress(say=small.append)
+    quiet(1000, 1000)
+    assert small == []
