@@ -437,10 +437,11 @@ def _check_modes(ctx: click.Context, sandbox: bool, remote: bool) -> None:
                    "exists only on this machine; give one a remote cluster can pull).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
 @click.option("--compile-cache/--no-compile-cache", default=True, show_default=True,
-              help="--sandbox, --remote: reuse the package compiled last time when no file of FILE's source tree, "
-              "the image, Skiff or Python changed (the user's module is then not imported). The key does "
-              "not see modules imported from outside the source root (e.g. an edited library in "
-              "site-packages) or environment variables read at import: use --no-compile-cache then.")
+              help="--sandbox, --remote: reuse the package compiled last time when none of the files it was "
+              "built from (what its code bundle holds and the modules compiling loaded), the image, --copy, "
+              "Skiff or Python changed (the user's module is then not imported). It does not see modules "
+              "imported from outside the source root (e.g. an edited library in site-packages) or "
+              "environment variables read at import: use --no-compile-cache then.")
 @copy_option(default="auto", modes=("auto", "all"))
 @click.option("--detach", is_flag=True, help="--sandbox: start the execution in the background, print its id "
               "and return (Ctrl-C otherwise stops it; `skiff executions terminate ID` stops a detached one).")
