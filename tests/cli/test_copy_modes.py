@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -110,6 +111,13 @@ def test_all_bundles_the_tree_and_none_no_bundle(tmp_path):
     assert "--code-bundle" not in args and "--dest-dir" not in args and args[0] == "skiff-execute"
     bad = skiff_package(root, "--copy", "some", "-o", str(tmp_path / "x.tgz"))
     assert bad.returncode == 2 and "'some' is not one of" in bad.stderr
+
+
+@pytest.fixture
+def tmp_path(tmp_path):
+    """pytest's, emptied after the test: the large (sparse) files go at once."""
+    yield tmp_path
+    shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def test_auto_never_reads_large_unrelated_files(tmp_path):

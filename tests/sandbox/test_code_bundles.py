@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -74,7 +75,8 @@ def project(tmp_path, sandbox_home):
     (root / "wf.py").write_text(WORKFLOW)
     (root / "helper.py").write_text("OFFSET = 10\n")
     (root / "data.csv").write_text("a,b\n")
-    return root
+    yield root
+    shutil.rmtree(root, ignore_errors=True)  # the large files go at once, not with pytest's old runs
 
 
 def bundle_objects(state) -> dict[str, int]:
