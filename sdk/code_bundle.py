@@ -2,9 +2,12 @@
 
 Either fetched from storage and unpacked (every container for itself, as Flyte does), or, when
 the engine mounted the execution's unpacked bundle read-only (sandbox.engine.shared_bundle) and
-named it in SHARED_URI_ENV / SHARED_DIR_ENV, linked: each top-level entry of the mount gets a
-symbolic link in the working directory, so imports and data files opened by relative path
-work as after an unpack. Standard library only: this runs in every container's start-up.
+named it in SHARED_URI_ENV / SHARED_DIR_ENV, linked: each top-level entry of the unpacked files
+(`<mount>/code`) gets a symbolic link in the working directory, so imports and data files opened
+by relative path work as after an unpack. The mount's `<mount>/bundle-uri` must name the same
+bundle (an engine that mounts a directory it did not fill, e.g. on another Docker host, shows an
+empty one): otherwise the bundle is fetched. Standard library only: this runs in every
+container's start-up.
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import os
 
 SHARED_URI_ENV = "SKIFF_SHARED_BUNDLE_URI"  # the bundle the mount holds
 SHARED_DIR_ENV = "SKIFF_SHARED_BUNDLE_DIR"  # where it is mounted
+CODE_DIR = "code"  # the unpacked files, inside the mount
+URI_FILE = "bundle-uri"  # the bundle's URI, beside them
 
 
 def safe_extract(archive, dest_dir: str) -> None:
@@ -56,9 +61,16 @@ def link_shared(uri: str, dest_dir: str) -> bool:
     """Link the mounted, unpacked bundle's entries into dest_dir when the engine mounted
     exactly `uri`; False (nothing linked) otherwise, or when an entry of the same name is in
     dest_dir already (then the caller fetches and unpacks over it, as Flyte would)."""
-    shared = os.environ.get(SHARED_DIR_ENV)
-    if not shared or os.environ.get(SHARED_URI_ENV) != uri or not os.path.isdir(shared):
+    mount = os.environ.get(SHARED_DIR_ENV)
+    if not mount or os.environ.get(SHARED_URI_ENV) != uri:
         return False
+    try:
+        with open(os.path.join(mount, URI_FILE), encoding="utf-8") as handle:
+            if handle.read() != uri:
+                return False
+    except OSError:
+        return False
+    shared = os.path.join(mount, CODE_DIR)
     os.makedirs(dest_dir, exist_ok=True)
     names = os.listdir(shared)
     if any(os.path.lexists(os.path.join(dest_dir, name)) for name in names):

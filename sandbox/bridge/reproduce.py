@@ -51,9 +51,13 @@ def _copy_bundles(conn, templates, objects, project, domain) -> dict[str, str]:
     for template in templates:
         for arg in template.container.args:
             if _BUNDLE.match(arg) and arg not in moved:
-                local = f"s3://{objects.bucket}/fast/{project}/{domain}/{arg.rsplit('/', 1)[-1]}"
+                # Where every other path stores a bundle: content-addressed (i16-bundles).
+                from sandbox.storage.layout import fast_uri
+
+                data = read_uri(conn, arg)
+                local = fast_uri(objects.bucket, project, domain, arg.rsplit('/', 1)[-1], data)
                 if not objects.exists(local):
-                    objects.put_bytes(local, read_uri(conn, arg))
+                    objects.put_bytes(local, data)
                 moved[arg] = local
     return moved
 

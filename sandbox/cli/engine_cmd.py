@@ -255,6 +255,7 @@ def _launch(state, package_path, entity_name, inputs_literal_map, project, domai
             envs: dict | None = None) -> str:
     """Register the package and create the execution (nothing stored if either fails)."""
     from sandbox.cli.progress import StepProgress
+    from sandbox.cli.upload_progress import upload_progress
     from sandbox.engine import create_execution
     from sandbox.registry import read_package, register_package
     from sandbox.storage import ObjectStore
@@ -268,7 +269,8 @@ def _launch(state, package_path, entity_name, inputs_literal_map, project, domai
     with StepProgress(quiet, delay_s=1.0) as say:  # shown only when it takes a while
         say(f"registering {package_path} in {project}/{domain} (uploading its code bundle)")
         registration = register_package(store, ObjectStore.from_state(state), package, project,
-                                        domain, version)
+                                        domain, version,
+                                        progress=None if quiet else upload_progress(say=say))
     execution_id = create_execution(store, project, domain, entity_name, registration.version,
                                     inputs_literal_map)
     from sandbox.admin.execution_config import remember_settings

@@ -12,6 +12,7 @@ import os
 
 import click
 
+from sandbox.cli.package_cmd import copy_option
 from sandbox.cli.upload_progress import upload_progress
 from sdk.errors import SkiffError
 
@@ -92,14 +93,36 @@ def _label(ident) -> str:
 @click.option("--domain", default="development", show_default=True,
               help="Domain to register in.")
 @click.option("--version", required=True, help="Version every entity is registered under.")
+@copy_option(default="all", modes=("all", "auto", "none"))
+@click.option("--image", default=None,
+              help="With a .py file: the task image [default: the sandbox's runtime image].")
 @remote_options
-def register(package, project, domain, version, config, endpoint, insecure):
-    """Register PACKAGE (a `skiff package` / `pyflyte package` .tgz) with a Flyte admin.
+def register(package, project, domain, version, copy, image, config, endpoint, insecure):
+    """Register PACKAGE (a `skiff package` / `pyflyte package` .tgz, or a .py file compiled
+    first, as `pyflyte register` compiles one) with a Flyte admin.
 
     Specs go unchanged apart from identifiers; the code bundle is uploaded through the admin's
-    data proxy. Registering the same version again with the same specs changes nothing."""
-    with open_remote(config, endpoint, insecure, project, domain) as remote:
-        result = remote.register(package, version)
+    data proxy. Registering the same version again with the same specs changes nothing.
+    --copy applies to a .py file; a package's bundle was chosen when it was written."""
+    import os
+    import tempfile
+
+    ctx = click.get_current_context()
+    is_source = package.endswith(".py")
+    if not is_source and ctx.get_parameter_source("copy") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError(f"--copy applies to .py files; {package} is a package whose code "
+                               "bundle was chosen when it was written (skiff package --copy)", ctx)
+    with open_remote(config, endpoint, insecure, project, domain) as remote, \
+            tempfile.TemporaryDirectory(prefix="skiff-register-") as scratch:
+        if is_source:
+            from sandbox.cli.package_cmd import default_image, write_package
+
+            if not os.path.isfile(package):
+                raise click.UsageError(f"workflow file {package} not found", ctx)
+            compiled = os.path.join(scratch, "package.tgz")
+            write_package([package], image or default_image(), compiled, copy)
+            package = compiled
+        result = remote.register(package, version, progress=upload_progress())
     for ident in result.created:
         click.echo(f"registered {_label(ident)} version {version} in {project}/{domain}")
     for ident in result.existing:
@@ -144,18 +167,20 @@ def _finish(remote, ident, options: RemoteOptions, as_json: bool) -> int:
     return 0
 
 
-def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
-                    image: str | None, as_json: bool, options: RemoteOptions,
-                    copy: str = "auto") -> int:
-    """`skiff run --remote FILE ENTITY`: package, register, execute, wait, print outputs."""
+def run_file_remote(path: str, entity, values: dict, run_options, as_json: bool) -> int:
+    """`skiff run --remote FILE ENTITY`: package (or take the package the compiled-package
+    cache found for unchanged sources), register, execute, wait, print outputs.
+    `run_options` is sandbox.cli.run_cmd.RunOptions."""
     import os
     import tempfile
 
-    from sandbox.cli.package_cmd import sandbox_state, write_package
+    from sandbox.cli.package_cmd import sandbox_state
+    from sandbox.cli.run_cmd import compile_package, sandbox_image
 
-    state = sandbox_state(bring_up=False)
-    chosen = image
-    image = image or (state.runtime_image if state else "") or "skiff-runtime:latest"
+    options: RemoteOptions = run_options.remote_options
+    project, domain = run_options.project, run_options.domain
+    chosen = run_options.image
+    image = sandbox_image(run_options, sandbox_state(bring_up=False))
     # A workflow runs through its default launch plan (named as the workflow), as pyflyte does.
     kind = "task" if entity.kind == "task" else "launch plan"
     with open_remote(options.config, options.endpoint, options.insecure, project,
@@ -164,8 +189,10 @@ def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
             click.echo(f"Warning: tasks will use the image {image}, which exists only in this "
                        f"machine's Docker; {remote.config.endpoint} cannot pull it: give --image "
                        "with an image your cluster can pull", err=True)
-        package = os.path.join(scratch, "package.tgz")
-        write_package([path], image, package, copy)
+        package = getattr(entity, "package", None)  # a compiled_cache.CachedEntity's
+        if package is None or entity.image != image or not os.path.exists(package):
+            package = os.path.join(scratch, "package.tgz")
+            compile_package(path, image, package, run_options)
         version = options.version or _package_version(package)
         result = remote.register(package, version, progress=upload_progress())
         click.echo(f"registered {len(result.created)} new, {len(result.existing)} unchanged "

@@ -104,13 +104,14 @@ def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions)
                           options.domain, options.as_json, detach=options.detach, **settings)
     with tempfile.TemporaryDirectory(prefix="skiff-run-") as scratch:
         package = os.path.join(scratch, "package.tgz")
-        _compile(path, image, package, options)
+        compile_package(path, image, package, options)
         return engine_run(package, entity.name, literal_map, options.project, options.domain,
                           options.as_json, detach=options.detach, **settings)
 
 
-def _compile(path: str, image: str, package: str, options: RunOptions) -> None:
-    """Write the package; with the compiled-package cache on, keep it for the next run."""
+def compile_package(path: str, image: str, package: str, options: RunOptions) -> None:
+    """Write the package (--sandbox and --remote); with the compiled-package cache on, keep it
+    for the next run."""
     import time
 
     from sandbox.cli.package_cmd import write_package
@@ -233,9 +234,7 @@ class EntityCommand(click.Command):
         if options.remote:
             from sandbox.cli.remote_cmd import run_file_remote
 
-            ctx.exit(run_file_remote(self.path, self.entity, values, options.project,
-                                     options.domain, options.image, as_json, options.remote_options,
-                                     options.copy))
+            ctx.exit(run_file_remote(self.path, self.entity, values, options, as_json))
         if options.sandbox:
             options.as_json = as_json
             code = run_in_sandbox(self.path, self.entity, values, options)
@@ -315,15 +314,15 @@ class FileGroup(click.Group):
 
 
 def _cached_entity(ctx: click.Context, path: str, name: str):
-    """With --sandbox, the entity as compiled last time from unchanged sources (see
+    """With --sandbox or --remote, the entity as compiled last time from unchanged sources (see
     sandbox.cli.compiled_cache), so the user's module is not imported; None to load the file."""
     options = ctx.meta.get("skiff.run")
-    if options is None or not options.sandbox or options.remote or not options.compile_cache:
+    if options is None or not (options.sandbox or options.remote) or not options.compile_cache:
         return None
     from sandbox.cli.package_cmd import sandbox_state
 
     state = sandbox_state()
-    if state is None:  # bringing the sandbox up may pick the image
+    if state is None and not options.remote:  # bringing the sandbox up may pick the image
         return None
     from sandbox.cli import compiled_cache
 
@@ -438,10 +437,11 @@ def _check_modes(ctx: click.Context, sandbox: bool, remote: bool) -> None:
                    "exists only on this machine; give one a remote cluster can pull).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
 @click.option("--compile-cache/--no-compile-cache", default=True, show_default=True,
-              help="--sandbox: reuse the package compiled last time when no file of FILE's source tree, "
-              "the image, Skiff or Python changed (the user's module is then not imported). The key does "
-              "not see modules imported from outside the source root (e.g. an edited library in "
-              "site-packages) or environment variables read at import: use --no-compile-cache then.")
+              help="--sandbox, --remote: reuse the package compiled last time when none of the files it was "
+              "built from (what its code bundle holds and the modules compiling loaded), the image, --copy, "
+              "Skiff or Python changed (the user's module is then not imported). It does not see modules "
+              "imported from outside the source root (e.g. an edited library in site-packages) or "
+              "environment variables read at import: use --no-compile-cache then.")
 @copy_option(default="auto", modes=("auto", "all"))
 @click.option("--detach", is_flag=True, help="--sandbox: start the execution in the background, print its id "
               "and return (Ctrl-C otherwise stops it; `skiff executions terminate ID` stops a detached one).")

@@ -1,5 +1,7 @@
 """Progress of a code bundle's upload on stderr: a bar on a terminal, a few plain lines
-otherwise. Small uploads (under a megabyte) show nothing: they take no noticeable time."""
+otherwise, or, inside a step of sandbox.cli.progress.StepProgress, that step's text at every
+quarter (one live display at a time). Small uploads (under a megabyte) show nothing: they take
+no noticeable time."""
 from __future__ import annotations
 
 import sys
@@ -9,16 +11,22 @@ import click
 QUIET_BELOW = 1 << 20
 
 
-def upload_progress(what: str = "code bundle"):
-    """A `progress(sent, total)` callback for sdk.remote.data.put_presigned."""
-    return _TerminalBar(what) if sys.stderr.isatty() else _PlainLines(what)
+def upload_progress(what: str = "code bundle", say=None):
+    """A `progress(sent, total)` callback for sdk.remote.data.put_presigned and
+    ObjectStore.put_bytes; `say`, a StepProgress, when one is showing progress already."""
+    if say is not None:
+        return _Quarters(lambda percent, size: say(f"uploading {what}: {percent}% of {size}"))
+    if sys.stderr.isatty():
+        return _TerminalBar(what)
+    return _Quarters(lambda percent, size: click.echo(f"uploading {what}: {percent}% of {size}",
+                                                       err=True))
 
 
-class _PlainLines:
-    """A line at 0, 25, 50, 75 and 100 percent."""
+class _Quarters:
+    """`tell(percent, size text)` at 0, 25, 50, 75 and 100 percent."""
 
-    def __init__(self, what: str):
-        self.what, self._next = what, 0
+    def __init__(self, tell):
+        self.tell, self._next = tell, 0
 
     def __call__(self, sent: int, total: int) -> None:
         from sdk.compile.bundle import describe_size
@@ -26,8 +34,8 @@ class _PlainLines:
         if total < QUIET_BELOW:
             return
         percent = 100 * sent // max(total, 1)
-        while self._next <= percent:
-            click.echo(f"uploading {self.what}: {self._next}% of {describe_size(total)}", err=True)
+        while self._next <= min(percent, 100):
+            self.tell(self._next, describe_size(total))
             self._next += 25
 
 

@@ -2,7 +2,8 @@
 
 Without this every task container downloads the bundle from MinIO and unpacks it before it
 imports the task. Here the engine fetches each bundle an execution's tasks name once, unpacks
-it under `$SKIFF_HOME/bundles/<execution>/`, and bind-mounts that directory read-only into each
+it under `$SKIFF_HOME/bundles/<execution>/<digest of its URI>/code` (its URI written beside, in
+`bundle-uri`), and bind-mounts that directory read-only into each
 container that runs Skiff's own entrypoint (`skiff-execute`), with two environment variables
 naming the bundle and where it is mounted; the entrypoint then links the bundle's entries into
 its working directory instead of fetching (sdk.entrypoint). Read-only, one task cannot change
@@ -19,7 +20,7 @@ import os
 import shutil
 import threading
 
-from sdk.code_bundle import SHARED_DIR_ENV, SHARED_URI_ENV, safe_extract
+from sdk.code_bundle import CODE_DIR, SHARED_DIR_ENV, SHARED_URI_ENV, URI_FILE, safe_extract
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class SharedBundles:
                 data = self.objects.get_bytes(uri)
                 if data is None:
                     return None  # the container reports the missing bundle itself
-                _unpack(data, folder)
+                _unpack(data, folder, uri)
             except Exception as exc:  # noqa: BLE001 - sharing is an optimisation: fall back
                 log.warning("cannot unpack code bundle %s for execution %s (%s); each task "
                             "container fetches it", uri, execution_id, exc)
@@ -84,19 +85,21 @@ class SharedBundles:
         shutil.rmtree(os.path.join(self.directory, execution_id), ignore_errors=True)
 
 
-def _unpack(data: bytes, folder: str) -> None:
-    """Unpack into a sibling temporary directory, then rename: a folder that exists is whole."""
+def _unpack(data: bytes, folder: str, uri: str) -> None:
+    """Unpack into `folder`/code, with `uri` in `folder`/bundle-uri: made in a sibling
+    temporary directory, then renamed, so a folder that exists is whole."""
     import io
     import tarfile
     import tempfile
-
 
     parent = os.path.dirname(folder)
     os.makedirs(parent, mode=0o755, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix=".unpacking-", dir=parent)
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-            safe_extract(archive, scratch)
+            safe_extract(archive, os.path.join(scratch, CODE_DIR))
+        with open(os.path.join(scratch, URI_FILE), "w", encoding="utf-8") as handle:
+            handle.write(uri)
         for directory, dirs, files in os.walk(scratch):
             os.chmod(directory, 0o755)  # readable by the containers' unprivileged user
             for name in files:

@@ -47,22 +47,23 @@ def _check_references(package: Package, store, project, domain) -> None:
 
 
 def register_package(store, objects, package: Package, project: str, domain: str,
-                     version: str | None = None) -> Registration:
+                     version: str | None = None, progress=None) -> Registration:
     """Register every entity of `package`; nothing is stored when any entity is rejected.
 
     `objects` (an ObjectStore) is used only when the version is new and the package carries a
     code bundle, so re-registering an unchanged package touches neither MinIO nor disk.
+    `progress(sent, total)`, when given, follows the code bundle's upload.
     """
     version = version or package.digest[:16]
     try:
-        return _register(store, objects, package, project, domain, version)
+        return _register(store, objects, package, project, domain, version, progress)
     except store.integrity_error():
         # Another process registered the same version at the same moment; its transaction
         # won, ours rolled back. Checking again compares the specs it stored with ours.
-        return _register(store, objects, package, project, domain, version)
+        return _register(store, objects, package, project, domain, version, progress)
 
 
-def _register(store, objects, package, project, domain, version) -> Registration:
+def _register(store, objects, package, project, domain, version, progress=None) -> Registration:
     names = [(e.kind, e.name) for e in package.entities]
     bundle_uri = None
     if package.bundle is not None:
@@ -86,7 +87,7 @@ def _register(store, objects, package, project, domain, version) -> Registration
         return Registration(project, domain, version, names, already_registered=True)
     _check_references(package, store, project, domain)
     if bundle_uri is not None:
-        objects.put_bytes(bundle_uri, package.bundle)
+        objects.put_bytes(bundle_uri, package.bundle, progress=progress)
     with store.transaction() as cursor:
         for entity, data in new:
             store.add_entity(cursor, entity.kind, project, domain, entity.name, version, data)

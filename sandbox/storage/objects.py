@@ -95,11 +95,14 @@ class ObjectStore:
                     _outage_reported.discard(self.endpoint)
                     log.warning("MinIO at %s answers again", self.endpoint)
 
-    def put_bytes(self, uri: str, data: bytes) -> None:
+    def put_bytes(self, uri: str, data: bytes, progress=None) -> None:
+        """Store `data` at `uri`; `progress(sent, total)`, when given, follows the upload
+        (from the start again when an outage makes it start again)."""
         bucket, key = split_s3_uri(uri)
         try:
             self._retrying(f"writing {uri}", lambda: self.client.put_object(
-                bucket, key, io.BytesIO(data), len(data)))
+                bucket, key, io.BytesIO(data), len(data),
+                progress=_Progress(progress) if progress else None))
         except Exception as exc:  # noqa: BLE001 - any client failure is a storage failure
             raise SandboxError(f"cannot write {uri} to MinIO at {self.endpoint}: "
                                f"{_one_line(exc)}; check `skiff sandbox status`") from exc
@@ -158,3 +161,17 @@ def _unreachable(exc: BaseException) -> bool:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+class _Progress:
+    """minio's progress protocol (set_meta, then update per part read) -> progress(sent, total)."""
+
+    def __init__(self, callback):
+        self.callback, self.sent, self.total = callback, 0, 0
+
+    def set_meta(self, object_name: str, total_length: int) -> None:
+        self.total = total_length
+
+    def update(self, size: int) -> None:
+        self.sent += size
+        self.callback(self.sent, self.total)

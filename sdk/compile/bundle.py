@@ -107,7 +107,7 @@ def _installed_locations() -> list[str]:
     return [os.path.realpath(p) for p in places if p]
 
 
-def loaded_module_files(root: str, exclude: Iterable[str] = (), modules: Iterable = None) -> list[str]:
+def loaded_module_files(root: str, exclude: Iterable[str] = (), modules: Iterable | None = None) -> list[str]:
     """`--copy auto`: paths (relative to root, sorted) of the loaded modules whose file lies
     under root, leaving out installed packages (site-packages, the interpreter's prefixes) and
     Skiff itself, as pyflyte's `--copy auto` selects them."""

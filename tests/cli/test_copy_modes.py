@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -112,6 +113,13 @@ def test_all_bundles_the_tree_and_none_no_bundle(tmp_path):
     assert bad.returncode == 2 and "'some' is not one of" in bad.stderr
 
 
+@pytest.fixture
+def tmp_path(tmp_path):
+    """pytest's, emptied after the test: the large (sparse) files go at once."""
+    yield tmp_path
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
 def test_auto_never_reads_large_unrelated_files(tmp_path):
     """The issue's case: 400 MB of unrelated files beside a two-task workflow. With auto the
     bundle is the same as in an empty folder (sparse files: nothing is written to disk)."""
@@ -147,3 +155,18 @@ def test_auto_leaves_out_installed_packages_and_skiff(tmp_path, monkeypatch):
             type("M", (), {"__file__": None}), os]
     monkeypatch.setattr("site.getsitepackages", lambda: [str(root / "site-packages")])
     assert loaded_module_files(str(root), modules=fake) == ["mine.py"]
+
+
+def test_upload_progress_reports_each_quarter_once_and_nothing_for_small_uploads():
+    from sandbox.cli.upload_progress import upload_progress
+
+    said: list[str] = []
+    progress = upload_progress(say=said.append)  # inside a StepProgress step
+    total = 3 * 1024 * 1024
+    for sent in range(0, total + 1, 512 * 1024):
+        progress(sent, total)
+    assert said == [f"uploading code bundle: {p}% of 3.1 MB" for p in (0, 25, 50, 75, 100)]
+    small: list[str] = []
+    quiet = upload_progress(say=small.append)
+    quiet(1000, 1000)
+    assert small == []

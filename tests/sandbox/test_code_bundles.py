@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -74,7 +75,8 @@ def project(tmp_path, sandbox_home):
     (root / "wf.py").write_text(WORKFLOW)
     (root / "helper.py").write_text("OFFSET = 10\n")
     (root / "data.csv").write_text("a,b\n")
-    return root
+    yield root
+    shutil.rmtree(root, ignore_errors=True)  # the large files go at once, not with pytest's old runs
 
 
 def bundle_objects(state) -> dict[str, int]:
@@ -130,7 +132,7 @@ def test_containers_of_one_execution_share_one_read_only_bundle(project, sandbox
     run = skiff(project, "run", "--sandbox", "wf.py", "layout", "--json")
     assert run.returncode == 0, run.stderr
     real, writable = json.loads(run.stdout)["o0"].split()
-    assert real == "/opt/skiff-bundle/wf.py" and writable == "read-only"
+    assert real == "/opt/skiff-bundle/code/wf.py" and writable == "read-only"
     # Unpacked once for the execution, and gone when it ended.
     assert not any(Path(sandbox_home.home, "bundles").glob("*/*"))
 
@@ -143,6 +145,14 @@ def test_remote_run_after_sandbox_run_of_the_same_file(project, sandbox_home):
     assert remote.returncode == 0, remote.stderr
     assert json.loads(remote.stdout) == json.loads(local.stdout) == {"o0": 22}
     assert "registered 0 new," in remote.stderr  # the very specs the sandbox run registered
+    assert bundle_line(remote.stderr) == ""  # the package the sandbox run compiled, reused
+    # An unrelated file edited: still nothing built, uploaded or registered.
+    (project / "notes.txt").write_text("notes\n")
+    again = skiff(project, "run", "--remote", "--endpoint", sandbox_home.admin_endpoint, "--insecure",
+                  "wf.py", "pipe", "--x", "3", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == {"o0": 23}
+    assert bundle_line(again.stderr) == "" and "registered 0 new," in again.stderr
     # The bundle went to one place, whichever way it was registered.
     names = [k for k in bundle_objects(sandbox_home) if k.startswith("fast/default/development/")]
     assert len({k.rsplit("/", 1)[1] for k in names}) == len(names)
@@ -155,3 +165,33 @@ def test_upload_progress_for_a_bundle_of_a_megabyte_or_more(project, sandbox_hom
     assert remote.returncode == 0, remote.stderr
     lines = [line for line in remote.stderr.splitlines() if line.startswith("uploading code bundle")]
     assert lines[0].startswith("uploading code bundle: 0% of 3.") and lines[-1].startswith("uploading code bundle: 100%")
+
+
+
+def test_register_compiles_a_py_file_with_copy(project, sandbox_home):
+    import io
+    import tarfile
+
+    from flyteidl.admin import task_pb2  # noqa: F401 - the admin answers with flyteidl messages
+
+    from sandbox.storage import ObjectStore
+    from sdk.remote import Remote
+
+    endpoint = ["--endpoint", sandbox_home.admin_endpoint, "--insecure"]
+    done = skiff(project, "register", "wf.py", "--version", "copy-auto-1", "--copy", "auto", *endpoint)
+    assert done.returncode == 0, done.stderr
+    assert "registered task wf.add version copy-auto-1" in done.stdout
+    with Remote(sandbox_home.admin_endpoint, insecure=True, env={}) as client:
+        task = client.fetch_task("wf.add", "copy-auto-1", "default", "development")
+    args = list(task.closure.compiled_task.template.container.args)
+    data = ObjectStore.from_state(sandbox_home).get_bytes(args[args.index("--code-bundle") + 1])
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        assert sorted(tar.getnames()) == ["helper.py", "wf.py"]
+    # The default is pyflyte register's: all files.
+    done = skiff(project, "register", "wf.py", "--version", "copy-all-1", *endpoint)
+    assert done.returncode == 0, done.stderr
+    assert "--copy all" in done.stderr and ": 3 files," in done.stderr
+    # A package's bundle was chosen when it was written.
+    assert skiff(project, "package", "wf.py", "-o", "pkg.tgz").returncode == 0
+    refused = skiff(project, "register", "pkg.tgz", "--version", "x1", "--copy", "auto", *endpoint)
+    assert refused.returncode == 2 and "--copy applies to .py files" in refused.stderr
