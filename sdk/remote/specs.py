@@ -27,6 +27,15 @@ def spec_id(kind: int, spec):
     return spec.id if kind == LAUNCH_PLAN else spec.template.id
 
 
+def _restore_case_ids(node, compiled_id: str) -> None:
+    """Flyte's compiler renames a branch's case nodes `<branch id>-<node id>`; undo it."""
+    for case in child_nodes(node):
+        case_compiled_id = case.id
+        if node.WhichOneof("target") == "branch_node" and case.id.startswith(compiled_id + "-"):
+            case.id = case.id[len(compiled_id) + 1:]
+        _restore_case_ids(case, case_compiled_id)
+
+
 def _uncompile(template) -> workflow_pb2.WorkflowTemplate:
     plain = workflow_pb2.WorkflowTemplate()
     plain.CopyFrom(template)
@@ -40,6 +49,8 @@ def _uncompile(template) -> workflow_pb2.WorkflowTemplate:
             if len(kept) != len(copy.upstream_node_ids):
                 del copy.upstream_node_ids[:]
                 copy.upstream_node_ids.extend(kept)
+    for node in list(plain.nodes) + ([plain.failure_node] if plain.HasField("failure_node") else []):
+        _restore_case_ids(node, node.id)
     bindings = [b for n in template_nodes(plain) for b in n.inputs] + list(plain.outputs)
     for binding in bindings:
         for data in binding_promises(binding.binding):
