@@ -42,9 +42,9 @@ def check_identifier(ident, kind: int, what: str = "identifier") -> None:
 
 
 def check_scope(project: str, domain: str, name: str = "") -> None:
-    """Project, domain (and name, when given) of a listing or execution request."""
-    check_text("project", project)
-    check_text("domain", domain)
+    """Project, domain (and name, when given) of a listing, execution or upload request."""
+    check_text("project", project, path_like=True)
+    check_text("domain", domain, path_like=True)
     if name:
         check_text("name", name, path_like=True)
 
