@@ -124,6 +124,8 @@ class _Interface:
 
 
 def _variables(variable_map) -> dict:
+    if variable_map is None:
+        return {}
     return {name: var.type for name, var in variable_map.variables.items()}
 
 

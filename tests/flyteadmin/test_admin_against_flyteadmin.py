@@ -3,6 +3,9 @@ AdminService stubs, in dependency order) give the same GetWorkflow closures byte
 identifiers are cleared, and the same bad requests are refused with the same gRPC codes."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -121,17 +124,35 @@ def _cleared(message: Message) -> Message:
     return message
 
 
-@pytest.fixture(scope="module")
-def registered(admins, package):
+def _register_all(admins, entities, version):
     """Every entity created in both admins; {(kind, name): (flyteadmin's code, Skiff's)}."""
-    version = f"v{uuid.uuid4().hex[:10]}"
     results = {}
-    for entity in _dependency_order(package.entities):
+    for entity in _dependency_order(entities):
         ident = _ident(entity.kind, entity.name, version)
         spec = hydrate(entity.kind, entity.spec, PROJECT, DOMAIN, version, BUNDLE)
         results[(entity.kind, entity.name)] = tuple(_create(s, entity.kind, ident, spec)
                                                     for s in admins)
     return version, results
+
+
+@pytest.fixture(scope="module")
+def registered(admins, package):
+    return _register_all(admins, package.entities, f"v{uuid.uuid4().hex[:10]}")
+
+
+def _compare_closures(admins, version, results) -> list[str]:
+    flyte, skiff = admins
+    compared = []
+    for (kind, name), codes in results.items():
+        if kind != WORKFLOW or codes != ("OK", "OK"):
+            continue
+        get = common_pb2.ObjectGetRequest(id=_ident(WORKFLOW, name, version))
+        theirs = _cleared(flyte.GetWorkflow(get).closure.compiled_workflow)
+        ours = _cleared(skiff.GetWorkflow(get).closure.compiled_workflow)
+        assert ours.SerializeToString(deterministic=True) == \
+            theirs.SerializeToString(deterministic=True), f"{name}:\n{ours}\n!=\n{theirs}"
+        compared.append(name)
+    return compared
 
 
 def test_both_admins_accept_and_refuse_the_same_entities(registered):
@@ -144,22 +165,27 @@ def test_both_admins_accept_and_refuse_the_same_entities(registered):
 
 
 def test_closures_equal_flyteadmins_byte_for_byte(admins, registered):
-    version, results = registered
-    flyte, skiff = admins
-    compared = []
-    for (kind, name), codes in results.items():
-        if kind != WORKFLOW or codes != ("OK", "OK"):
-            continue
-        get = common_pb2.ObjectGetRequest(id=_ident(WORKFLOW, name, version))
-        theirs = _cleared(flyte.GetWorkflow(get).closure.compiled_workflow)
-        ours = _cleared(skiff.GetWorkflow(get).closure.compiled_workflow)
-        assert ours.SerializeToString(deterministic=True) == \
-            theirs.SerializeToString(deterministic=True), f"{name}:\n{ours}\n!=\n{theirs}"
-        compared.append(name)
+    compared = _compare_closures(admins, *registered)
     # The constructs whose closures used to differ are among those compared.
     for name in ("branches.signs", "branches.reuse", "mapping.scaled", "policy.guarded",
                  "gates.gated", "nested.outer", "control_flow.report"):
         assert name in compared
+
+
+def test_pyflyte_packages_compile_the_same_in_both(admins, tmp_path):
+    """flytekit's twins of the same constructs, packaged by pyflyte, registered in both."""
+    twins = ROOT / "tests/sdk/conformance/flytekit"
+    out = tmp_path / "pyflyte.tgz"
+    modules = [arg for p in sorted(twins.glob("*.py")) if p.name != "meta.py"
+               for arg in ("--pkgs", p.stem)]
+    subprocess.run([sys.executable, "-m", "flytekit.clis.sdk_in_container.pyflyte", *modules,
+                    "package", "--image", "img:1", "--fast", "-o", str(out), "--force"],
+                   cwd=twins, check=True, capture_output=True,
+                   env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    version, results = _register_all(admins, read_package(out).entities,
+                                     f"k{uuid.uuid4().hex[:10]}")
+    assert {k: v for k, v in results.items() if v[0] != v[1]} == {}
+    assert len(_compare_closures(admins, version, results)) >= 20
 
 
 # ---- refusals ---------------------------------------------------------------------------------
