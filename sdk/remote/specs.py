@@ -27,13 +27,16 @@ def spec_id(kind: int, spec):
     return spec.id if kind == LAUNCH_PLAN else spec.template.id
 
 
-def _restore_case_ids(node, compiled_id: str) -> None:
-    """Flyte's compiler renames a branch's case nodes `<branch id>-<node id>`; undo it."""
-    for case in child_nodes(node):
-        case_compiled_id = case.id
-        if node.WhichOneof("target") == "branch_node" and case.id.startswith(compiled_id + "-"):
-            case.id = case.id[len(compiled_id) + 1:]
-        _restore_case_ids(case, case_compiled_id)
+def _unprefix_branches(node) -> None:
+    """Undo the compiler's renaming of a branch's case nodes to `<branch id>-<node id>`
+    (propeller's branchNodeIDFormatter), for nested branches too."""
+    if node.WhichOneof("target") != "branch_node":
+        return
+    prefix = node.id + "-"
+    for child in child_nodes(node):
+        _unprefix_branches(child)  # inner prefixes are built on the compiled child id
+        if child.id.startswith(prefix):
+            child.id = child.id[len(prefix):]
 
 
 def _uncompile(template) -> workflow_pb2.WorkflowTemplate:
@@ -49,14 +52,28 @@ def _uncompile(template) -> workflow_pb2.WorkflowTemplate:
             if len(kept) != len(copy.upstream_node_ids):
                 del copy.upstream_node_ids[:]
                 copy.upstream_node_ids.extend(kept)
-    for node in list(plain.nodes) + ([plain.failure_node] if plain.HasField("failure_node") else []):
-        _restore_case_ids(node, node.id)
+    for node in [*plain.nodes, *([plain.failure_node] if plain.HasField("failure_node") else [])]:
+        _unprefix_branches(node)
     bindings = [b for n in template_nodes(plain) for b in n.inputs] + list(plain.outputs)
     for binding in bindings:
         for data in binding_promises(binding.binding):
             if data.promise.node_id == _START:
                 data.promise.node_id = ""
     return plain
+
+
+def normalize_template(template) -> None:
+    """In place: upstream node ids sorted (the compiler sorts them) and promises to the workflow
+    inputs without a node id (the compiler names them `start-node`, packages may either way)."""
+    for node in template_nodes(template):
+        upstream = sorted(node.upstream_node_ids)
+        del node.upstream_node_ids[:]
+        node.upstream_node_ids.extend(upstream)
+    bindings = [b for n in template_nodes(template) for b in n.inputs] + list(template.outputs)
+    for binding in bindings:
+        for data in binding_promises(binding.binding):
+            if data.promise.node_id == _START:
+                data.promise.node_id = ""
 
 
 def workflow_spec_from_closure(closure) -> admin_workflow_pb2.WorkflowSpec:
