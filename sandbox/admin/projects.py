@@ -6,7 +6,7 @@ import re
 from flyteidl.admin import project_pb2, version_pb2
 
 from sandbox.admin.listing import page
-from sandbox.admin.errors import already_exists, invalid, not_found, rpc
+from sandbox.admin.errors import already_exists, not_found, rpc
 from sandbox.admin.tables import DEFAULT_DOMAINS
 from sandbox.admin.validation import (MAX_PROJECT_DESCRIPTION, MAX_PROJECT_NAME, check_project_id,
                                       check_text)

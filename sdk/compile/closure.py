@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Iterable, Mapping
+from typing import Mapping
 
 from flyteidl.admin import workflow_pb2 as admin_workflow_pb2
 from flyteidl.core import compiler_pb2, interface_pb2, literals_pb2, tasks_pb2, types_pb2, \
