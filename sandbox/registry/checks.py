@@ -8,6 +8,7 @@ from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
 
 from sdk.compile.closure import (LaunchPlanInterface, WorkflowCompileError, compile_closure, key,
                                  required_references)
+from sdk.compile.idl_walk import template_nodes
 from sdk.compile.package_reader import LAUNCH_PLAN, TASK, WORKFLOW, kind_name
 from sdk.errors import PackageError
 
@@ -55,21 +56,35 @@ def check_package(package, hydrated: list, store) -> None:
             _check_workflow(where, spec, catalog)
 
 
+def _node_using(spec, ident) -> str:
+    """The id of the first node (subworkflows included) that calls `ident`."""
+    for template in [spec.template, *spec.sub_workflows]:
+        for node in template_nodes(template):
+            target = node.WhichOneof("target")
+            ref = node.task_node.reference_id if target == "task_node" else (
+                node.workflow_node.launchplan_ref if target == "workflow_node" else None)
+            if ref is not None and key(ref) == key(ident):
+                return node.id
+    return "?"
+
+
 def _check_workflow(where: str, spec, catalog: _Catalog) -> None:
     task_ids, plan_ids = required_references(spec)
     tasks = []
     for ident in task_ids:
         task = catalog.get(TASK, ident)
         if task is None:
-            raise PackageError(f"{where} runs task {ident.name!r}, which is neither in the "
-                               "package nor registered; add the task to the package")
+            raise PackageError(f"{where} node {_node_using(spec, ident)!r} uses task "
+                               f"{ident.name!r}, which is neither in the package nor "
+                               "registered; add the task to the package")
         tasks.append(task.template)
     plans = {}
     for ident in plan_ids:
         plan = catalog.get(LAUNCH_PLAN, ident)
         if plan is None:
-            raise PackageError(f"{where} calls launch plan {ident.name!r}, which is neither in "
-                               "the package nor registered; add it to the package")
+            raise PackageError(f"{where} node {_node_using(spec, ident)!r} calls launch plan "
+                               f"{ident.name!r}, which is neither in the package nor "
+                               "registered; add it to the package")
         called = catalog.get(WORKFLOW, plan.spec.workflow_id)
         outputs = called.template.interface.outputs if called is not None else None
         plans[key(ident)] = LaunchPlanInterface(plan.spec.default_inputs, outputs)
@@ -78,4 +93,9 @@ def _check_workflow(where: str, spec, catalog: _Catalog) -> None:
         # which `skiff register` reports.
         compile_closure(spec, tasks, plans, scalar_operands=True)
     except WorkflowCompileError as error:
-        raise PackageError(f"{where} does not compile: {'; '.join(error.problems)}") from None
+        # Refused here: a graph that can never run (cycles, unreachable nodes). Binding and
+        # type problems of hand-built packages are left to the run, as before: Skiff's own and
+        # pyflyte's packages have none, and the admin's CreateWorkflow refuses them.
+        if error.graph_problems:
+            raise PackageError(f"{where} does not compile: "
+                               f"{'; '.join(error.graph_problems)}") from None

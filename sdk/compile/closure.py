@@ -40,9 +40,12 @@ Key = tuple  # (project, domain, name, version) of an identifier
 class WorkflowCompileError(SkiffError):
     """A workflow Flyte's compiler would refuse; `problems` lists one line per problem."""
 
-    def __init__(self, workflow: str, problems: list[str]):
+    def __init__(self, workflow: str, problems: list[str], graph_problems: list[str] = ()):
         self.workflow = workflow
         self.problems = problems
+        # The subset about the graph itself (no nodes, cycles, unreachable nodes): a workflow
+        # with one of these can never run, whatever its bindings.
+        self.graph_problems = list(graph_problems)
         super().__init__(f"workflow {workflow} does not compile: " + "; ".join(problems))
 
 
@@ -152,6 +155,11 @@ class _Context:
         self.subworkflows = subworkflows
         self.compiled: set[Key] = set()
         self.problems: list[str] = []
+        self.graph_problems: list[str] = []
+
+    def graph_problem(self, text: str) -> None:
+        self.problems.append(text)
+        self.graph_problems.append(text)
 
 
 class _Builder:
@@ -514,7 +522,7 @@ class _Builder:
         template = self.template
         name = template.id.name
         if not template.nodes:
-            self.ctx.problems.append(f"workflow {name} has no nodes")
+            self.ctx.graph_problem(f"workflow {name} has no nodes")
             return
         for section in (template.interface.inputs, template.interface.outputs):
             section.SetInParent()
@@ -609,12 +617,12 @@ class _Builder:
 
         cycle = visit(START_NODE)
         if cycle is not None:
-            self.ctx.problems.append(f"workflow {name}: nodes depend on each other in a cycle "
+            self.ctx.graph_problem(f"workflow {name}: nodes depend on each other in a cycle "
                                      f"({' > '.join(cycle)}); break the cycle")
             return
         unreachable = sorted(set(self.nodes) - visited - {END_NODE})
         if unreachable:
-            self.ctx.problems.append(f"workflow {name}: nodes {', '.join(unreachable)} can never "
+            self.ctx.graph_problem(f"workflow {name}: nodes {', '.join(unreachable)} can never "
                                      "start (unreachable from the workflow's inputs)")
 
 
@@ -663,7 +671,7 @@ def compile_closure(spec: admin_workflow_pb2.WorkflowSpec, tasks,
                    {key(s.template.id): s for s in closure.sub_workflows}, scalar_operands)
     _Builder(closure.primary, ctx).build()
     if ctx.problems:
-        raise WorkflowCompileError(name, ctx.problems)
+        raise WorkflowCompileError(name, ctx.problems, ctx.graph_problems)
     return closure
 
 
