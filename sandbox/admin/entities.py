@@ -11,11 +11,11 @@ from sandbox.admin.errors import already_exists, invalid, not_found, rpc
 from sandbox.admin.listing import filter_value, page
 from sandbox.admin.tables import DEFAULT_DOMAINS
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
+from sandbox.admin.closures import registered_closure
 from sandbox.admin.validation import check_identifier, check_text
-from sdk.compile.closure import (LaunchPlanInterface, MissingReference, WorkflowCompileError,
-                                 compile_closure, required_references)
 from sdk.compile.idl_walk import template_nodes
 from sdk.compile.package_reader import kind_name
+from sdk.secret_names import secret_name_problem
 
 ACTIVE = launch_plan_pb2.ACTIVE
 
@@ -100,6 +100,11 @@ class EntityRpcs:
         if spec.template.id.name and spec.template.id.name != request.id.name:
             raise invalid(f"task {request.id.name!r}: the template is named "
                           f"{spec.template.id.name!r}; the identifiers must agree")
+        problems = [secret_name_problem(s.group, s.key, s.group_version)
+                    for s in spec.template.security_context.secrets]
+        problem = next((p for p in problems if p), None)
+        if problem:
+            raise invalid(f"task {request.id.name!r} requests a secret whose {problem}")
         self._create(TASK, request.id, spec, task_pb2.TaskSpec.FromString)
         return task_pb2.TaskCreateResponse()
 
@@ -135,50 +140,9 @@ class EntityRpcs:
         self._create(WORKFLOW, request.id, spec, workflow_pb2.WorkflowSpec.FromString)
         return workflow_pb2.WorkflowCreateResponse()
 
-    def _registered_task(self, ident, workflow_id):
-        data = self.store.entity_spec(TASK, ident.project or workflow_id.project,
-                                      ident.domain or workflow_id.domain, ident.name,
-                                      ident.version or None)
-        if data is None:
-            raise invalid(f"workflow {convert.describe_id(workflow_id)} runs task "
-                          f"{convert.describe_id(ident)}, which is not registered (missing "
-                          "entity of type TASK); register the task first")
-        return task_pb2.TaskSpec.FromString(data).template
-
-    def _launch_plan_interface(self, ident, workflow_id) -> LaunchPlanInterface:
-        data = self.store.entity_spec(LAUNCH_PLAN, ident.project or workflow_id.project,
-                                      ident.domain or workflow_id.domain, ident.name,
-                                      ident.version or None)
-        if data is None:
-            raise invalid(f"workflow {convert.describe_id(workflow_id)} calls launch plan "
-                          f"{convert.describe_id(ident)}, which is not registered (missing "
-                          "entity of type LAUNCH_PLAN); register the launch plan first")
-        plan = launch_plan_pb2.LaunchPlan.FromString(data)
-        wf = plan.spec.workflow_id
-        wf_data = self.store.entity_spec(WORKFLOW, wf.project or ident.project,
-                                         wf.domain or ident.domain, wf.name, wf.version or None)
-        outputs = (workflow_pb2.WorkflowSpec.FromString(wf_data).template.interface.outputs
-                   if wf_data is not None else None)
-        return LaunchPlanInterface(plan.spec.default_inputs, outputs)
-
     def workflow_closure(self, spec: workflow_pb2.WorkflowSpec, ident, scalar_operands=True):
-        """The closure flyteadmin compiles, from the registered tasks and launch plans the
-        workflow calls; INVALID_ARGUMENT when a reference is missing or the compiler refuses.
-        A stored workflow is always served: the local registry accepts conditions comparing
-        with None (`scalar_operands`), which the sandbox runs."""
-        task_ids, plan_ids = required_references(spec)
-        tasks = [self._registered_task(t, ident) for t in task_ids]
-        plans = {}
-        for plan_id in plan_ids:
-            plans[(plan_id.project, plan_id.domain, plan_id.name, plan_id.version)] = \
-                self._launch_plan_interface(plan_id, ident)
-        try:
-            return compile_closure(spec, tasks, plans, scalar_operands)
-        except MissingReference as error:
-            raise invalid(f"failed to compile workflow {convert.describe_id(ident)}: {error}")
-        except WorkflowCompileError as error:
-            raise invalid(f"failed to compile workflow {convert.describe_id(ident)}: "
-                          + "; ".join(error.problems))
+        """The closure flyteadmin compiles (sandbox.admin.closures.registered_closure)."""
+        return registered_closure(self.store, spec, ident, scalar_operands)
 
     def workflow_message(self, ident) -> workflow_pb2.Workflow:
         spec, full, row = self._spec(WORKFLOW, ident, workflow_pb2.WorkflowSpec.FromString)
