@@ -7,16 +7,32 @@ from flyteidl.service import dataproxy_pb2, dataproxy_pb2_grpc
 from google.protobuf import timestamp_pb2
 
 from sandbox.admin.errors import invalid, not_found, rpc
+from sandbox.admin.validation import check_scope, check_text
 from sandbox.storage.layout import content_folder, fast_key, split_s3_uri
 
 DEFAULT_EXPIRY = dt.timedelta(hours=1)
 MAX_EXPIRY = dt.timedelta(days=7)  # the S3 presigning limit
 
 
+_MAX_DURATION_SECONDS = 315_576_000_000  # protobuf's Duration range (10,000 years)
+
+
 def _expiry(request) -> dt.timedelta:
-    if request.HasField("expires_in"):
-        return min(max(request.expires_in.ToTimedelta(), dt.timedelta(seconds=1)), MAX_EXPIRY)
-    return DEFAULT_EXPIRY
+    """The requested expiry; INVALID_ARGUMENT, as flyteadmin answers, for a malformed,
+    negative or too long one (S3 presigns at most seven days)."""
+    if not request.HasField("expires_in"):
+        return DEFAULT_EXPIRY
+    seconds, nanos = request.expires_in.seconds, request.expires_in.nanos
+    if abs(seconds) > _MAX_DURATION_SECONDS or abs(nanos) >= 1_000_000_000 \
+            or (seconds and nanos and (seconds > 0) != (nanos > 0)):
+        raise invalid(f"expires_in ({seconds} s, {nanos} ns) is not a valid duration")
+    expiry = dt.timedelta(seconds=seconds, microseconds=nanos // 1000)
+    if expiry < dt.timedelta(0):
+        raise invalid(f"expires_in ({expiry}) must not be negative")
+    if expiry > MAX_EXPIRY:
+        raise invalid(f"expires_in ({expiry}) cannot exceed {MAX_EXPIRY} (the S3 presigning "
+                      "limit); ask for less")
+    return expiry or DEFAULT_EXPIRY
 
 
 def _expires_at(expiry: dt.timedelta) -> timestamp_pb2.Timestamp:
@@ -32,6 +48,9 @@ def upload_key(request) -> str:
         raise invalid("an upload location needs a project and a domain")
     if not request.filename:
         raise invalid("an upload location needs a file name")
+    check_scope(request.project, request.domain)
+    check_text("filename", request.filename, limit=1024, path_like=True)
+    check_text("filename_root", request.filename_root, limit=1024, path_like=True)
     root = request.filename_root
     if not root:
         if not request.content_md5:

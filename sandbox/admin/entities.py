@@ -11,21 +11,13 @@ from sandbox.admin.errors import already_exists, invalid, not_found, rpc
 from sandbox.admin.listing import filter_value, page
 from sandbox.admin.tables import DEFAULT_DOMAINS
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
-from sdk.compile.package_reader import kind_name
-from sdk.compile.closure import compile_closure
+from sandbox.admin.closures import registered_closure
+from sandbox.admin.validation import check_identifier, check_text
 from sdk.compile.idl_walk import template_nodes
+from sdk.compile.package_reader import kind_name
 from sdk.secret_names import secret_name_problem
 
 ACTIVE = launch_plan_pb2.ACTIVE
-
-
-def _workflow_task_references(spec: workflow_pb2.WorkflowSpec):
-    """Identifiers of the tasks a workflow runs, also inside branches, array nodes,
-    subworkflows and its failure node."""
-    for template in [spec.template, *spec.sub_workflows]:
-        for node in template_nodes(template):
-            if node.WhichOneof("target") == "task_node":
-                yield node.task_node.reference_id
 
 
 def canonical(message):
@@ -57,13 +49,18 @@ class EntityRpcs:
             raise invalid(f"domain {domain!r} does not exist; use one of "
                           f"{', '.join(DEFAULT_DOMAINS)}")
 
+    def check_create(self, kind: int, ident, has_spec: bool) -> None:
+        """flyteadmin's checks of a create request, in its order: identifier, project and
+        domain, spec."""
+        check_identifier(ident, kind, f"{kind_name(kind)} identifier")
+        self.check_project_domain(ident.project, ident.domain)
+        if not has_spec:
+            raise invalid(f"missing spec in the request for {kind_name(kind)} "
+                          f"{convert.describe_id(ident)}")
+
     def _create(self, kind: int, ident, message, parse) -> None:
         """Store `message` under `ident` unless an equal one is there (ALREADY_EXISTS, as
         flyteadmin; flytekit treats it as success) or a different one (INVALID_ARGUMENT)."""
-        self.check_project_domain(ident.project, ident.domain)
-        if not ident.name or not ident.version:
-            raise invalid(f"{kind_name(kind)} identifier needs a name and a version "
-                          f"(got {convert.describe_id(ident)!r})")
         previous = self.store.entity_spec(kind, ident.project, ident.domain, ident.name,
                                           ident.version)
         if previous is not None:
@@ -82,6 +79,8 @@ class EntityRpcs:
 
     def _spec(self, kind: int, ident, parse):
         """The stored spec of `ident` (latest version when the version is empty) and its id."""
+        for field in ("project", "domain", "name", "version"):
+            check_text(field, getattr(ident, field))
         rows = self.repo.entities(kind, ident.project, ident.domain, ident.name, ident.version)
         if not rows:
             raise not_found(f"{kind_name(kind)} {convert.describe_id(ident)} is not registered; "
@@ -96,6 +95,8 @@ class EntityRpcs:
     @rpc
     def CreateTask(self, request, context):
         spec = request.spec
+        self.check_create(TASK, request.id, request.HasField("spec")
+                          and spec.HasField("template"))
         if spec.template.id.name and spec.template.id.name != request.id.name:
             raise invalid(f"task {request.id.name!r}: the template is named "
                           f"{spec.template.id.name!r}; the identifiers must agree")
@@ -132,24 +133,16 @@ class EntityRpcs:
     @rpc
     def CreateWorkflow(self, request, context):
         spec = request.spec
-        for ref in _workflow_task_references(spec):
-            project, domain = ref.project or request.id.project, ref.domain or request.id.domain
-            if self.store.entity_spec(TASK, project, domain, ref.name, ref.version or None) is None:
-                raise invalid(f"workflow {convert.describe_id(request.id)} uses task "
-                              f"{convert.describe_id(ref)}, which is not registered; "
-                              "register the task first")
+        self.check_create(WORKFLOW, request.id, request.HasField("spec")
+                          and spec.HasField("template"))
+        # Refuses what flyteadmin's compiler refuses, comparisons with None included.
+        self.workflow_closure(spec, request.id, scalar_operands=False)
         self._create(WORKFLOW, request.id, spec, workflow_pb2.WorkflowSpec.FromString)
         return workflow_pb2.WorkflowCreateResponse()
 
-    def workflow_closure(self, spec: workflow_pb2.WorkflowSpec, ident):
-        tasks = {}
-        for ref in _workflow_task_references(spec):
-            task_ident = identifier_pb2.Identifier(
-                project=ref.project or ident.project, domain=ref.domain or ident.domain,
-                name=ref.name, version=ref.version)
-            task_spec, _, _ = self._spec(TASK, task_ident, task_pb2.TaskSpec.FromString)
-            tasks[ref.name] = task_spec.template
-        return compile_closure(spec, tasks)
+    def workflow_closure(self, spec: workflow_pb2.WorkflowSpec, ident, scalar_operands=True):
+        """The closure flyteadmin compiles (sandbox.admin.closures.registered_closure)."""
+        return registered_closure(self.store, spec, ident, scalar_operands)
 
     def workflow_message(self, ident) -> workflow_pb2.Workflow:
         spec, full, row = self._spec(WORKFLOW, ident, workflow_pb2.WorkflowSpec.FromString)
@@ -186,10 +179,10 @@ class EntityRpcs:
     @rpc
     def CreateLaunchPlan(self, request, context):
         wf = request.spec.workflow_id
-        if self.store.entity_spec(WORKFLOW, wf.project or request.id.project,
-                                  wf.domain or request.id.domain, wf.name,
-                                  wf.version or None) is None:
-            raise invalid(f"launch plan {convert.describe_id(request.id)} runs workflow "
+        self.check_create(LAUNCH_PLAN, request.id, request.HasField("spec"))
+        check_identifier(wf, WORKFLOW, "launch plan's workflow identifier")
+        if self.store.entity_spec(WORKFLOW, wf.project, wf.domain, wf.name, wf.version) is None:
+            raise not_found(f"launch plan {convert.describe_id(request.id)} runs workflow "
                           f"{convert.describe_id(wf)}, which is not registered; register the "
                           "workflow first")
         # The engine's registry keeps launch plans as admin.LaunchPlan (id and spec).

@@ -10,6 +10,7 @@ from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import catalog_pb2, identifier_pb2, literals_pb2
 
 from sandbox.admin import convert
+from sandbox.admin.validation import check_scope, check_text
 from sandbox.admin.errors import AdminError, already_exists, invalid, not_found, rpc
 from sandbox.admin.execution_config import resolved_spec
 from sandbox.admin.listing import filter_value, page
@@ -26,10 +27,23 @@ class ExecutionRpcs:
 
     @rpc
     def CreateExecution(self, request, context):
+        check_scope(request.project, request.domain)
         self.check_project_domain(request.project, request.domain)
         target = request.spec.launch_plan
         if not target.name:
             raise invalid("the execution spec names no launch plan or task (spec.launch_plan)")
+        check_scope(target.project, target.domain, target.name)
+        check_text("version", target.version, path_like=True)
+        if (target.project or request.project, target.domain or request.domain) != \
+                (request.project, request.domain):
+            # flyteadmin runs it in the request's project and domain; the sandbox runs an
+            # entity only where it is registered, so it says so instead of answering an id
+            # that GetExecution cannot find.
+            raise invalid(f"the execution is asked for in {request.project}/{request.domain} but "
+                          f"{target.name!r} is registered in {target.project}/{target.domain}; "
+                          "the sandbox runs an execution in the launch plan's own project and "
+                          f"domain: create it with project {target.project!r} and domain "
+                          f"{target.domain!r}")
         if request.name and self.store.execution(request.name) is not None:
             raise already_exists(f"execution {request.project}/{request.domain}/{request.name} "
                                  "already exists; choose another name")

@@ -6,8 +6,10 @@ import re
 from flyteidl.admin import project_pb2, version_pb2
 
 from sandbox.admin.listing import page
-from sandbox.admin.errors import already_exists, invalid, not_found, rpc
+from sandbox.admin.errors import already_exists, not_found, rpc
 from sandbox.admin.tables import DEFAULT_DOMAINS
+from sandbox.admin.validation import (MAX_PROJECT_DESCRIPTION, MAX_PROJECT_NAME, check_project_id,
+                                      check_text)
 
 
 def _domains():
@@ -34,8 +36,10 @@ class ProjectRpcs:
     @rpc
     def RegisterProject(self, request, context):
         project = request.project
-        if not project.id:
-            raise invalid("a project needs an id")
+        check_project_id(project.id)
+        check_text("project name", project.name, limit=MAX_PROJECT_NAME)
+        check_text("project description", project.description.replace("\n", " "),
+                   limit=MAX_PROJECT_DESCRIPTION)
         if not self.repo.add_project(project.id, project.name, project.description):
             raise already_exists(f"project {project.id!r} already exists")
         return project_pb2.ProjectRegisterResponse()

@@ -104,12 +104,13 @@ def _relocated(template, moved: dict[str, str]):
 
 def _register_locally(store, objects, templates, workflows, plans, moved) -> None:
     """Register the remote specs in the local store under their own identifiers: tasks, then
-    workflows, then launch plans (each may reference the ones before), one registry package
-    per project/domain/version, since a package is registered under one version."""
+    workflows with launch plans (a workflow may call a launch plan whose workflow is in the
+    same package; the registry checks the package as a whole), one registry package per
+    project/domain/version, since a package is registered under one version."""
     tasks = [(TASK, t.id, task_pb2.TaskSpec(template=_relocated(t, moved))) for t in templates]
     flows = [(WORKFLOW, w.template.id, w) for w in workflows]
     launches = [(LAUNCH_PLAN, lp.id, lp) for lp in plans]
-    for group in (tasks, flows, launches):
+    for group in (tasks, flows + launches):
         by_version: dict[tuple, list] = {}
         for kind, ident, spec in group:
             if _registered_alike(store, kind, ident, spec):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 
 from flyteidl.admin import workflow_pb2 as admin_workflow_pb2
-from flyteidl.core import workflow_pb2
+from flyteidl.core import identifier_pb2, workflow_pb2
 
+from sandbox.admin.closures import registered_closure
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW, EntityNotFound, get_spec
-from sdk.compile.closure import compile_closure
 
 START, END = "start-node", "end-node"
 _MAX_DEPTH = 10
@@ -91,7 +91,11 @@ class GraphBuilder:
                 nodes.append(_terminal(prefix + node.id))
                 continue
             nodes.append(self._node(node, sub_workflows, prefix, depth))
+        shown = {n.id for n in template.nodes} | (
+            {template.failure_node.id} if template.HasField("failure_node") else set())
         for target, ids in compiled.connections.upstream.items():
+            if target not in shown:  # a branch's case nodes are drawn inside the branch
+                continue
             for source in ids.ids:
                 edges.append([prefix + source, prefix + target])
         if template.HasField("failure_node"):
@@ -146,8 +150,10 @@ def _closure_bytes(url: str, project: str, domain: str, name: str, version: str)
     store = open_store(url)
     spec = admin_workflow_pb2.WorkflowSpec.FromString(
         store.entity_spec(WORKFLOW, project, domain, name, version) or b"")
-    # The DAG needs no task templates: only the connections and node kinds.
-    return compile_closure(spec, {}).SerializeToString()
+    ident = identifier_pb2.Identifier(resource_type=WORKFLOW, project=project, domain=domain,
+                                      name=name, version=version)
+    # As the admin serves it (flyteadmin's compiler, with the registered tasks it calls).
+    return registered_closure(store, spec, ident).SerializeToString()
 
 
 def workflow_closure(store, project, domain, name, version):

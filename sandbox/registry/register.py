@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from sandbox.registry.checks import check_package
 from sdk.compile.hydrate import hydrate
-from sdk.compile.package_reader import (
-    LAUNCH_PLAN, TASK, WORKFLOW, Package, kind_name, spec_identifier,
-)
+from sdk.compile.package_reader import Package, kind_name
 from sdk.errors import PackageError
 
 
@@ -17,33 +16,6 @@ class Registration:
     version: str
     names: list[tuple[int, str]]  # (kind, name) in package order
     already_registered: bool
-
-
-def _check_references(package: Package, store, project, domain) -> None:
-    """Every task a workflow names must be in the package or already registered."""
-    tasks = {e.name for e in package.entities if e.kind == TASK}
-    workflows = {e.name for e in package.entities if e.kind == WORKFLOW}
-    for entity in package.entities:
-        if entity.kind == LAUNCH_PLAN:
-            wf = entity.spec.spec.workflow_id.name
-            if wf not in workflows and store.entity_spec(WORKFLOW, project, domain, wf) is None:
-                raise PackageError(f"package {package.path}: launch plan {entity.name!r} "
-                                   f"({entity.entry}) runs workflow {wf!r}, which is neither "
-                                   "in the package nor registered; add it to the package")
-        if entity.kind != WORKFLOW:
-            continue
-        nodes = list(entity.spec.template.nodes)
-        for sub in entity.spec.sub_workflows:
-            nodes.extend(sub.nodes)
-        for node in nodes:
-            if node.WhichOneof("target") == "task_node":
-                ref = node.task_node.reference_id
-                if ref.name not in tasks and store.entity_spec(
-                        TASK, project, domain, ref.name, ref.version or None) is None:
-                    raise PackageError(
-                        f"package {package.path}: workflow {entity.name!r} node {node.id!r} "
-                        f"uses task {ref.name!r}, which is neither in the package nor "
-                        "registered; add the task to the package")
 
 
 def register_package(store, objects, package: Package, project: str, domain: str,
@@ -85,7 +57,7 @@ def _register(store, objects, package, project, domain, version, progress=None) 
            if (e.kind, e.name) not in existing]
     if not new:
         return Registration(project, domain, version, names, already_registered=True)
-    _check_references(package, store, project, domain)
+    check_package(package, hydrated, store)  # before anything is stored
     if bundle_uri is not None:
         objects.put_bytes(bundle_uri, package.bundle, progress=progress)
     with store.transaction() as cursor:

@@ -144,3 +144,50 @@ def test_task_needing_a_bundle_without_one_is_refused(tmp_path, stores):
     with pytest.raises(PackageError, match=r"task reg.fast needs a code bundle"):
         register_package(store, objects, read_package(path), "reg", "dev")
     assert store.entity_spec(TASK, "reg", "dev", "reg.fast") is None
+
+
+def _workflow(name, nodes, inputs=("x",)):
+    """A WorkflowSpec of task nodes: nodes are (id, task, {input: (node id, var)}, after)."""
+    from flyteidl.core import identifier_pb2, interface_pb2, types_pb2
+
+    spec = workflow_pb2.WorkflowSpec()
+    t = spec.template
+    t.id.resource_type = identifier_pb2.WORKFLOW
+    t.id.name = name
+    for var in inputs:
+        t.interface.inputs.variables[var].CopyFrom(
+            interface_pb2.Variable(type=types_pb2.LiteralType(simple=types_pb2.INTEGER)))
+    t.interface.outputs.SetInParent()
+    for node_id, task, bindings, after in nodes:
+        node = t.nodes.add(id=node_id)
+        node.task_node.reference_id.resource_type = identifier_pb2.TASK
+        node.task_node.reference_id.name = task
+        node.upstream_node_ids.extend(after)
+        for var, (source, out) in bindings.items():
+            binding = node.inputs.add(var=var)
+            binding.binding.promise.node_id = source
+            binding.binding.promise.var = out
+    return spec
+
+
+@pytest.mark.parametrize("nodes, message", [
+    ([("n0", "reg.sq", {"x": ("", "x")}, []), ("n1", "reg.missing", {"x": ("n0", "o")}, [])],
+     r"workflow 'reg.wf' \(1_reg.wf_2.pb\) node 'n1' uses task 'reg.missing', which is neither "
+     r"in the package nor registered"),
+    ([("n0", "reg.sq", {"x": ("", "x")}, ["n1"]), ("n1", "reg.sq", {"x": ("n0", "o")}, ["n0"])],
+     r"workflow 'reg.wf' .* does not compile: workflow reg.wf: nodes depend on each other in a "
+     r"cycle"),
+    ([("n0", "reg.sq", {"x": ("n1", "o")}, []), ("n1", "reg.sq", {"x": ("n0", "o")}, [])],
+     r"nodes n0, n1 can never start"),
+])
+def test_a_package_the_admin_would_refuse_stores_nothing(tmp_path, stores, nodes, message):
+    store, objects = stores
+    version = f"bad{len(nodes)}{abs(hash(message)) % 10_000}"
+    task = script_task("reg.sq", "out['o']=inp['x']", {"x": int}, {"o": int})
+    path = tmp_path / "bad.tgz"
+    write_tgz(path, [("0_reg.sq_1.pb", task.SerializeToString()),
+                     ("1_reg.wf_2.pb", _workflow("reg.wf", nodes).SerializeToString())])
+    with pytest.raises(PackageError, match=message):
+        register_package(store, objects, read_package(path), "reg", "dev", version=version)
+    # Validated before anything was written: not even the package's good task is stored.
+    assert store.entity_specs("reg", "dev", version) == {}

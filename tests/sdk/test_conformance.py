@@ -384,15 +384,19 @@ def test_closures_of_the_new_constructs_load_in_flytekit(packages):
     tasks = {name: spec.template for (kind, name), spec in skiff.items() if kind == "1"}
     for name in ["branches.signs", "branches.nones", "branches.reuse", "mapping.tolerant", "dynamic_wf.climb",
                  "policy.guarded", "gates.gated"]:
-        closure = compile_closure(skiff[("2", name)], tasks)
+        closure = compile_closure(skiff[("2", name)], tasks, scalar_operands=True)  # nones: is_none()
         remote = FlyteWorkflow.promote_from_closure(CompiledWorkflowClosure.from_flyte_idl(closure))
         template = skiff[("2", name)].template
         expected = [n.id for n in template.nodes] + (["fn0"] if template.HasField("failure_node") else [])
         assert [n.id for n in remote.flyte_nodes] == expected, name
     reuse = compile_closure(skiff[("2", "branches.reuse")], tasks).primary
-    # The branch waits for the nodes its cases read, as Flyte's compiler connects it.
-    assert list(reuse.connections.upstream["n2"].ids) == ["n0", "n1", "start-node"]
+    # As flyteadmin compiles it: case nodes renamed <branch>-<node>, connected upstream only to
+    # what they read; the branch itself to what its condition reads.
+    assert list(reuse.connections.upstream["n2"].ids) == ["start-node"]
+    assert list(reuse.connections.upstream["n2-n0"].ids) == ["n1"]
+    assert "n2-n0" not in reuse.connections.downstream
     then_node = reuse.template.nodes[-1].branch_node.if_else.case.then_node
+    assert then_node.id == "n2-n0"
     assert then_node.inputs[0].binding.promise.node_id == "n1"
     mapped = compile_closure(skiff[("2", "mapping.tolerant")], tasks)
     map_name = skiff[("2", "mapping.tolerant")].template.nodes[0].array_node.node.task_node.reference_id.name
