@@ -69,6 +69,9 @@ class SandboxState:
     runtime_image: str = ""  # skiff-runtime:<tag>
     admin_endpoint: str = ""  # 127.0.0.1:PORT of the AdminService / Skiff API server
     admin_pid: int | None = None
+    # the MinIO endpoint the running admin server was started with: when MinIO had to move to
+    # another port, `up` restarts the admin so that it follows
+    admin_storage_endpoint: str = ""
 
     @classmethod
     def load(cls, home: Path | None = None) -> "SandboxState":
