@@ -46,18 +46,27 @@ def good_package(tmp_path_factory) -> bytes:
 
 
 def _bomb(size: int = 1 << 30) -> bytes:
-    """A tgz of a few MB holding one 1 GiB entry of zeros (compressed as it is streamed)."""
+    """A tgz of about 1 MB holding one 1 GiB entry of zeros. Built from one compressed MiB
+    repeated: after a full flush deflate blocks refer to nothing before them, so the same
+    bytes may follow each other (the gzip trailer's CRC covers the whole GiB)."""
+    import struct
+
     header = tarfile.TarInfo("0_fuzzflow.double_1.pb")
     header.size = size
     raw = header.tobuf(format=tarfile.GNU_FORMAT)
-    gz = zlib.compressobj(9, zlib.DEFLATED, 31)
-    chunks = [gz.compress(raw)]
     zeros = bytes(1 << 20)
+    end = bytes(1024)  # end-of-archive blocks
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = deflate.compress(raw) + deflate.flush(zlib.Z_FULL_FLUSH)
+    block = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    tail = deflate.compress(end) + deflate.flush()
+    crc = zlib.crc32(raw)
     for _ in range(size >> 20):
-        chunks.append(gz.compress(zeros))
-    chunks.append(gz.compress(bytes(1024)))  # end-of-archive blocks
-    chunks.append(gz.flush())
-    return b"".join(chunks)
+        crc = zlib.crc32(zeros, crc)
+    crc = zlib.crc32(end, crc)
+    length = len(raw) + size + len(end)
+    return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + head + block * (size >> 20) + tail
+            + struct.pack("<II", crc, length & 0xFFFFFFFF))
 
 
 def _cli(path) -> tuple[int, str, int]:
@@ -112,7 +121,7 @@ def test_broken_packages_are_one_error_line_exit_2_and_store_nothing(good_packag
         assert peak < 400, f"{path.name}: {peak} MiB"  # the bomb's entry is 1 GiB
     assert _store_and_bucket(sandbox_home) == before
     figures("broken packages through the CLI", cases=4, exit_2=4, one_line=4,
-            bomb_size=f"{bomb.stat().st_size >> 20} MiB for 1 GiB",
+            bomb_size=f"{bomb.stat().st_size >> 10} KiB holding 1 GiB",
             peak_mib=max(peaks.values()), stored_objects_delta=0)
 
 
