@@ -70,6 +70,14 @@ _DURATION_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 def parse_duration(text: str) -> datetime.timedelta:
     """Seconds (`90`, `1.5`), units (`1h30m`, `250ms`, `2d`) or `HH:MM:SS`."""
+    try:
+        return _parse_duration(text)
+    except OverflowError:
+        raise ValueError(f"{text[:40]!r} is longer than the longest duration "
+                         "(999999999 days)") from None
+
+
+def _parse_duration(text: str) -> datetime.timedelta:
     text = text.strip()
     try:
         return datetime.timedelta(seconds=float(text))
@@ -283,7 +291,11 @@ def from_jsonable(value: Any, hint: Any) -> Any:
         if isinstance(value, datetime.timedelta):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.timedelta(seconds=value)
+            try:
+                return datetime.timedelta(seconds=value)
+            except OverflowError:
+                raise ValueError(f"{value!r} seconds is longer than the longest duration "
+                                 "(999999999 days)") from None
         if isinstance(value, str):
             return parse_duration(value)
         raise _wrong(value, "a duration (seconds or 1h30m)")

@@ -56,7 +56,8 @@ def test_sigkill_at_random_moments_then_resume(sandbox_home, tmp_path):
     store = open_store(sandbox_home.database_url)
     pkg = _fan_package(tmp_path, "killed")
     rng = random.Random(11)
-    runs, lost, rerun, kills_mid_run = 5, 0, 0, 0
+    runs = int(os.environ.get("SKIFF_RELIABILITY_KILLS", "4"))  # the issue measured 20
+    lost = rerun = kills_mid_run = 0
     seen: set = {r.id for r in store.executions(50)}
     for _ in range(runs):
         delay = rng.uniform(0.5, 5.0)
