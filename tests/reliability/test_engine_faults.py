@@ -18,7 +18,7 @@ from conftest import SKIFF, figures
 from test_engine_support import ContainerEvents, script_task, workflow_package
 
 pytestmark = pytest.mark.sandbox
-NAP = "import time\ntime.sleep(0.4)\n"
+NAP = "import time\ntime.sleep(0.2)\n"
 
 
 def _fan_package(tmp_path, name: str, slow: str = ""):

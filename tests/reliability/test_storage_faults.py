@@ -104,8 +104,18 @@ def test_minio_kill_then_up_keeps_the_port_and_the_admin_follows(fault_home):
         assert _admin_upload_works(moved)
     finally:
         squatter.close()
+    # The admin server killed as well: not ready until `up` brings it back.
+    _kill_minio(home)
+    os.kill(SandboxState.load(Path(home)).admin_pid, signal.SIGKILL)
+    code, report = _status(home)
+    assert code == 1 and not report["admin_running"] and not report["minio_healthy"]
+    up = skiff("sandbox", "up", home=home)
+    assert up.returncode == 0, up.stderr
+    code, report = _status(home)
+    assert code == 0 and report["ready"] is True
+    assert _admin_upload_works(SandboxState.load(Path(home)))
     figures("minio kill -9 then sandbox up", port_kept=True, moved_when_taken=True,
-            admin_followed=True)
+            admin_followed=True, half_dead_repaired=True)
 
 
 CHAIN = '''
