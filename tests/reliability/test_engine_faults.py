@@ -95,7 +95,7 @@ def test_a_killed_task_container_is_a_system_error_and_retried(sandbox_home, tmp
     from sandbox.store import open_store
 
     store = open_store(sandbox_home.database_url)
-    pkg = _fan_package(tmp_path, "victim", slow="time.sleep(30)\n")
+    pkg = _fan_package(tmp_path, "victim", slow="if attempt == 0:\n    time.sleep(60)\n")
     seen = {r.id for r in store.executions(50)}
     run = subprocess.Popen([SKIFF, "sandbox", "run", str(pkg), "victim.wf", "--x", "1",
                             "--json", "--quiet"], env=_env(sandbox_home.home),

@@ -20,9 +20,15 @@ from sandbox.services import minio_server
 pytestmark = pytest.mark.sandbox
 
 
-def _status(home) -> tuple[int, dict]:
-    result = skiff("sandbox", "status", "--json", home=home)
-    return result.returncode, json.loads(result.stdout)
+def _status(home, cli: bool = False) -> tuple[int, dict]:
+    """(exit code, report) of `skiff sandbox status --json`, or of the function behind it."""
+    if cli:
+        result = skiff("sandbox", "status", "--json", home=home)
+        return result.returncode, json.loads(result.stdout)
+    from sandbox import services
+
+    report = services.status(Path(home))
+    return (0 if report["ready"] else 1), report
 
 
 def _kill_minio(home) -> SandboxState:
@@ -78,7 +84,7 @@ def test_minio_kill_then_up_keeps_the_port_and_the_admin_follows(fault_home):
     home = fault_home.home
     before = SandboxState.load(Path(home))
     _kill_minio(home)
-    code, report = _status(home)
+    code, report = _status(home, cli=True)
     assert code == 1 and report["ready"] is False and report["minio_healthy"] is False
 
     up = skiff("sandbox", "up", home=home)
