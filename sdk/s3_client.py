@@ -16,7 +16,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
-from sdk.http_connection import ConnectionClosed, HTTPConnection
+from sdk.http_connection import IDEMPOTENT_METHODS, ConnectionClosed, HTTPConnection, RequestNotSent
 from sdk.sha256 import sha256
 
 _UNSIGNED = "UNSIGNED-PAYLOAD"
@@ -116,6 +116,15 @@ def _hmac(key: bytes, text: str) -> bytes:
     key = key.ljust(64, b"\0")
     inner = sha256(key.translate(_INNER_PAD) + text.encode()).digest()
     return sha256(key.translate(_OUTER_PAD) + inner).digest()
+
+
+def _may_send_again(method: str, exc: Exception, body, start) -> bool:
+    """A failed request is sent once more only when that cannot do it twice: the method is
+    idempotent, or the request provably never reached the server (a multipart upload's POSTs
+    would otherwise start a second upload); and the body can be sent again from its start."""
+    if method not in IDEMPOTENT_METHODS and not isinstance(exc, RequestNotSent):
+        return False
+    return body is None or isinstance(body, (bytes, bytearray)) or start is not None
 
 
 class S3Client:
@@ -234,17 +243,19 @@ class S3Client:
                 response = conn.getresponse()
                 break
             except ConnectionRefusedError:
+                # nothing was sent: wait the outage out with a growing pause
                 conn.close()
                 self._conn = None
                 if not rewindable or time.monotonic() + pause > deadline:
                     raise
                 time.sleep(pause)
                 pause = min(pause * 2, 4.0)
-            except (ConnectionClosed, BrokenPipeError, ConnectionResetError):
-                # a kept-alive connection the server closed is retried once
+            except (ConnectionClosed, BrokenPipeError, ConnectionResetError) as exc:
+                # a kept-alive connection the server closed is retried once, if that cannot
+                # do the request twice
                 conn.close()
                 self._conn = None
-                if attempt or not rewindable:
+                if attempt or not _may_send_again(method, exc, body, start):
                     raise
                 attempt += 1
             if start is not None:

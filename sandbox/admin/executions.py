@@ -37,7 +37,8 @@ class ExecutionRpcs:
         try:
             execution_id = create_execution(
                 self.store, target.project or request.project, target.domain or request.domain,
-                target.name, target.version or None, inputs, execution_id=request.name or None)
+                target.name, target.version or None, inputs, execution_id=request.name or None,
+                kind=target.resource_type or None)
         except ExecutionNameTaken as exc:  # taken between the check above and now
             raise already_exists(str(exc)) from exc
         self._start(execution_id, request.spec)

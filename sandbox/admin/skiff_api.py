@@ -104,6 +104,10 @@ class SkiffSandboxService(sandbox_pb2_grpc.SandboxServiceServicer):
 
     @rpc
     def ClearCache(self, request, context):
+        # An empty request must not wipe everything: the caller names a task or says `all`.
+        if bool(request.task) == request.all:
+            raise invalid("ClearCache needs exactly one target: `task` (a task name) or "
+                          "`all: true` for every task's entries")
         return sandbox_pb2.ClearCacheResponse(removed=self.store.cache_clear(request.task or None))
 
     # ---- promotions -------------------------------------------------------------------------

@@ -32,6 +32,7 @@ def start(state, execution_id: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sandbox.admin.execution_config import apply_settings
     from sandbox.engine import run_execution
     from sandbox.engine.setup import context_from_state
     from sandbox.home import SandboxState
@@ -39,8 +40,10 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     (execution_id,) = argv if argv is not None else sys.argv[1:]
+    ctx = context_from_state(SandboxState.load())
+    apply_settings(ctx, execution_id)  # --overwrite-cache and --envvars it was started with
     try:
-        run_execution(context_from_state(SandboxState.load()), execution_id)
+        run_execution(ctx, execution_id)
     except SkiffError as error:
         log.error("%s", error)
         return 1

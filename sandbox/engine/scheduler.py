@@ -255,6 +255,9 @@ def _downstream(plan) -> dict[str, list[str]]:
 def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error: str) -> None:
     """The workflow's on_failure handler; its own failure is logged, not raised."""
     node = plan.failure_node
+    if node.WhichOneof("target") == "workflow_node":
+        _run_failure_workflow(ctx, info, plan, workflow_inputs, failed_node, error)
+        return
     task = plan.task_for(node)
     row = ctx.store.ensure_node(info.id, node.id, task.id.name)
     if row.state in COMPLETED_STATES:
@@ -274,6 +277,44 @@ def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error:
         node, inputs, row)
     if outcome.outputs is None:
         log.warning("the failure handler of execution %s failed too: %s", info.id, outcome.error)
+
+
+def _run_failure_workflow(ctx, info, plan, workflow_inputs, failed_node: str,
+                          error: str) -> None:
+    """An on_failure handler that is a workflow: its nodes run as "<failure node>-<id>",
+    with the failed workflow's inputs and `err` as the handler declares it."""
+    from sandbox.engine.plan import plan_detached_workflow_node
+
+    node = plan.failure_node
+    where = f"failure node {node.id!r}"
+    row = ctx.store.ensure_node(info.id, node.id, None)
+    if row.state in COMPLETED_STATES:
+        return
+    try:
+        inputs = resolve_all(node.inputs, workflow_inputs, {}, where)
+        # inlined under the failure node's id: its nodes are "<failure node>-<id>"
+        handler = plan_detached_workflow_node(ctx.store, node, plan.sub_workflows, prefix="")
+    except SkiffError as exc:
+        record(ctx, info, node.id, state="failed", error=str(exc))
+        return
+    called = next((t for t in plan.sub_workflows
+                   if t.id.name == node.workflow_node.sub_workflow_ref.name), None)
+    err_type = called.interface.inputs.variables.get("err") if called is not None else None
+    if err_type is not None:
+        bound = inputs.literals["err"] if "err" in inputs.literals else None
+        err = err_input(err_type.type, bound, failed_node, error)
+        if err is not None:
+            inputs.literals["err"].CopyFrom(err)
+    record(ctx, info, node.id, state="running", started_at=row.started_at or utcnow())
+    rows = {node_id: ctx.store.ensure_node(info.id, node_id, handler.task_name(inner))
+            for node_id, inner in handler.nodes.items()}
+    _, failure = walk(ctx, info, handler, inputs, rows)
+    if failure is None:
+        record(ctx, info, node.id, state="succeeded", ended_at=utcnow(), error=None)
+    else:
+        message = f"{where}: node {failure[0]!r} failed: {failure[1].error}"
+        record(ctx, info, node.id, state="failed", ended_at=utcnow(), error=message)
+        log.warning("the failure handler of execution %s failed too: %s", info.id, message)
 
 
 def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.LiteralMap:
@@ -315,6 +356,8 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
         drain = getattr(ctx.runner, "drain", None)
         if drain is not None:
             drain(execution_id)  # unused containers created ahead, removals still running
+        if ctx.bundles is not None:
+            ctx.bundles.release(execution_id)  # its unpacked code bundles
 
 
 def _remove_unrecorded_containers(ctx, execution_id: str) -> None:

@@ -8,7 +8,7 @@ import datetime as dt
 import time
 
 from flyteidl.core import literals_pb2
-from sandbox.engine import cache
+from sandbox.engine import cache, containerless
 from sandbox.engine.attempt import (
     SYSTEM, USER, AttemptOutcome, AttemptPaths, build_request, read_outcome, read_results,
     secret_env, timeout_seconds, user_retries,
@@ -93,6 +93,7 @@ class TaskHandler:
     def _env(self, task_template, attempt: int) -> dict[str, str]:
         e = self.execution
         return {
+            **self.ctx.task_env,  # the execution's envs; Flyte's own variables win over them
             **self.ctx.storage_env,
             "FLYTE_INTERNAL_EXECUTION_ID": e.id,
             "FLYTE_INTERNAL_EXECUTION_PROJECT": e.project,
@@ -110,7 +111,7 @@ class TaskHandler:
         if row.state == "running":
             return None  # a resume adopts its container
         task_template = effective_task(self.plan.task_for(node), node)
-        if not cache.is_cacheable(task_template):
+        if not cache.is_cacheable(task_template) or self.ctx.overwrite_cache:
             return None
         key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
                               inputs)
@@ -135,6 +136,8 @@ class TaskHandler:
             return self._attempts(node, task_template, inputs, row, None, array_item)
         key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
                               inputs)
+        if self.ctx.overwrite_cache:  # recompute; the result replaces the entry
+            return self._attempts(node, task_template, inputs, row, key, array_item)
         hit = cache.lookup(self.ctx.store, key)
         if hit is None and task_template.metadata.cache_serializable:
             hold = timeout_seconds(task_template)
@@ -170,11 +173,12 @@ class TaskHandler:
                 if outcome.outputs is None and cause is not None:
                     return record_aborted(self.ctx, self.execution, node.id, cause, attempt)
             duration = time.monotonic() - started
+            self._end_attempt(node.id, attempt, outcome)
             if outcome.outputs is not None:
                 if key is not None:
                     cache.remember(self.ctx.store, key, self.execution.project,
                                    self.execution.domain, task_template, outcome.outputs,
-                                   self.execution.id)
+                                   self.execution.id, overwrite=self.ctx.overwrite_cache)
                 record(self.ctx, self.execution, node.id, state="succeeded",
                        outputs=outcome.outputs.SerializeToString(), ended_at=utcnow(),
                        duration=duration, error=None, output_uri=paths.output_prefix)
@@ -225,6 +229,16 @@ class TaskHandler:
         if discard is not None:
             discard(self._labels(node_id, attempt))
 
+    def _end_attempt(self, node_id: str, attempt: int, outcome: AttemptOutcome) -> None:
+        """Per-attempt times for the console's timeline (the row keeps the last one's only)."""
+        row = self.ctx.store.node(self.execution.id, node_id)
+        if row is None or (row.started_at is None and row.state != "running"):
+            return  # never started a container (a missing secret): nothing ran
+        state = "succeeded" if outcome.outputs is not None or outcome.futures is not None \
+            else "failed"
+        self.ctx.store.end_attempt(self.execution.id, node_id, attempt, state, utcnow(),
+                                   row.started_at)
+
     def _request(self, node, task_template, attempt: int, paths: AttemptPaths,
                  array_item: ArrayItem | None = None):
         """The attempt's container request; SkiffError when a secret is missing."""
@@ -232,8 +246,11 @@ class TaskHandler:
         env = self._env(task_template, attempt)
         if array_item is not None:
             env.update(array_item.env())
-        return build_request(task_template, node, paths, env, self._labels(node.id, attempt),
-                             secrets)
+        request = build_request(task_template, node, paths, env, self._labels(node.id, attempt),
+                                secrets)
+        if self.ctx.bundles is not None:
+            self.ctx.bundles.share(request, self.execution.id)
+        return request
 
     def _labels(self, node_id: str, attempt: int) -> dict[str, str]:
         return {"skiff.execution": self.execution.id, "skiff.node": node_id,
@@ -259,6 +276,8 @@ class TaskHandler:
     def _run_attempt(self, node, task_template, inputs, attempt, paths, adopt_container,
                      stored_logs, array_item=None) -> AttemptOutcome:
         ctx = self.ctx
+        if containerless.runs_without_container(task_template):
+            return containerless.run(task_template, inputs)
         try:
             request = self._request(node, task_template, attempt, paths, array_item)
         except SkiffError as exc:
@@ -292,10 +311,14 @@ class TaskHandler:
                     return AttemptOutcome(error_kind=SYSTEM, error="aborted before it started")
 
                 def on_created(container_id: str) -> None:
+                    now = utcnow()
                     record(ctx, self.execution, node.id, state="running", attempt=attempt,
                            container_id=container_id, input_uri=paths.inputs_uri,
-                           output_uri=paths.output_prefix, started_at=utcnow())
+                           output_uri=paths.output_prefix, started_at=now)
+                    ctx.store.start_attempt(self.execution.id, node.id, attempt, now)
                     node_log.begin()
+                    if request.notice:  # what the engine changed from the task's request
+                        node_log.write(request.notice.encode())
                     if self.on_container is not None:
                         self.on_container(node.id)
 

@@ -26,8 +26,8 @@ from sdk import start_gate
 log = logging.getLogger(__name__)
 
 _UNPRIVILEGED_USER = "1000"
-# An image whose skiff-execute has the start gate carries this label (docker/runtime.Dockerfile),
-# and so do all its containers (Docker copies image labels); a container started ahead behind
+# An image whose skiff-execute has the start gate carries this label
+# (sandbox/services/image_files/runtime.Dockerfile), and so do all its containers (Docker copies image labels); a container started ahead behind
 # the gate carries STARTED_AHEAD_LABEL as well, so that a resume can tell it apart.
 START_GATE_LABEL = start_gate.IMAGE_LABEL
 STARTED_AHEAD_LABEL = "skiff.started-ahead"
@@ -227,6 +227,7 @@ class DockerRunner:
             nano_cpus=request.nano_cpus,
             mem_limit=request.memory_bytes,
             memswap_limit=request.memory_bytes,  # no swap, so the limit really bites
+            binds={host: {"bind": inside, "mode": "ro"} for host, inside in request.mounts} or None,
         )
 
     def _create(self, request: ContainerRequest, gated: bool = False) -> str:
@@ -256,9 +257,11 @@ class DockerRunner:
         try:
             prepared = self._take_ahead(request) or _Prepared(self._create(request))
         except docker.errors.ImageNotFound:
-            return ContainerResult("", None, "", system_error=(
-                f"image {request.image!r} is not in the local Docker engine (no registry is "
-                "reachable); build or load it, e.g. `skiff sandbox up` builds the runtime image"))
+            return ContainerResult("", None, "", retryable=False, system_error=(
+                f"image {request.image!r} is not in the local Docker engine and the sandbox "
+                "pulls nothing; build it under that name (`skiff image build --requirements "
+                f"requirements.txt --tag {request.image}`, e.g. for a flytekit ImageSpec image), "
+                f"or tag a local image as it (`docker tag LOCAL_IMAGE {request.image}`)"))
         except docker.errors.APIError as exc:
             return ContainerResult("", None, "", system_error=f"Docker could not create the "
                                    f"container for image {request.image!r}: {exc.explanation or exc}")

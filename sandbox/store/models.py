@@ -82,6 +82,22 @@ class NodeExecution(Base):
     duration: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+class NodeAttempt(Base):
+    """When each attempt of a task node ran and how it ended (the node row keeps only the
+    last attempt's times): the console's timeline draws one bar per attempt from these."""
+
+    __tablename__ = "node_attempts"
+    __table_args__ = (UniqueConstraint("execution_id", "node_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"))
+    node_id: Mapped[str] = mapped_column(String(255))
+    attempt: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32))  # running, succeeded, failed
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class CacheEntry(Base):
     __tablename__ = "cache_entries"
 

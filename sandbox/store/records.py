@@ -76,6 +76,17 @@ class NodeRecord(_Record):
     __slots__ = tuple(__annotations__)
 
 
+class AttemptRecord(_Record):
+    id: int
+    execution_id: str
+    node_id: str
+    attempt: int
+    state: str
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    __slots__ = tuple(__annotations__)
+
+
 class CacheRecord(_Record):
     key: str
     project: str

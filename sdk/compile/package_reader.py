@@ -6,11 +6,13 @@ import re
 import tarfile
 from pathlib import Path
 
+from sdk.compile.identifiers import KIND_NAMES, LAUNCH_PLAN, TASK, WORKFLOW, kind_name, spec_identifier
 from sdk.errors import PackageError
+from sdk.secret_names import check_template_secrets
 from sdk.sha256 import sha256
 
-TASK, WORKFLOW, LAUNCH_PLAN = 1, 2, 3
-_KIND_NAMES = {TASK: "task", WORKFLOW: "workflow", LAUNCH_PLAN: "launch plan"}
+__all__ = ["LAUNCH_PLAN", "TASK", "WORKFLOW", "Package", "PackagedEntity", "kind_name",
+           "parse_spec", "read_package", "spec_identifier"]
 _ENTITY_ENTRY = re.compile(r"^(\d+)_(.+)_([123])\.pb$")
 _BUNDLE_ENTRY = re.compile(r"^fast[0-9a-f]+\.tar\.gz$")
 
@@ -45,15 +47,6 @@ def parse_spec(kind: int, data: bytes):
                LAUNCH_PLAN: launch_plan_pb2.LaunchPlan}[kind]()
     message.ParseFromString(data)
     return message
-
-
-def spec_identifier(kind: int, spec):
-    """The identifier message inside a spec (mutable: registration fills it in)."""
-    if kind == TASK:
-        return spec.template.id
-    if kind == WORKFLOW:
-        return spec.template.id
-    return spec.id
 
 
 # Limits on what a package may hold, checked from each entry's header before it is read, so
@@ -167,12 +160,15 @@ def _parse_entries(path: Path, entries: list[tuple[str, bytes]]) -> Package:
             spec = parse_spec(kind, data)
         except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError and others
             raise PackageError(f"package {path}: entry {entry!r} is not a valid "
-                               f"{_KIND_NAMES[kind]} spec ({_one_line(exc)}); rebuild the "
+                               f"{KIND_NAMES[kind]} spec ({_one_line(exc)}); rebuild the "
                                "package") from None
         ident = spec_identifier(kind, spec)
         if ident.name != name:
-            raise PackageError(f"package {path}: entry {entry!r} holds {_KIND_NAMES[kind]} "
+            raise PackageError(f"package {path}: entry {entry!r} holds {KIND_NAMES[kind]} "
                                f"{ident.name!r}, not {name!r}; rebuild the package")
+        if kind == TASK:
+            check_template_secrets(f"package {path}: task {name!r} ({entry})",
+                                   spec.template, error=PackageError)
         parsed.append(PackagedEntity(order, kind, name, entry, spec))
         digest.update(entry.encode() + b"\0" + data)
     if not parsed:
@@ -181,6 +177,3 @@ def _parse_entries(path: Path, entries: list[tuple[str, bytes]]) -> Package:
     parsed.sort(key=lambda e: (e.order, e.kind, e.name))
     return Package(str(path), parsed, bundle_name, bundle, digest.hexdigest())
 
-
-def kind_name(kind: int) -> str:
-    return _KIND_NAMES.get(kind, f"kind {kind}")
