@@ -701,8 +701,9 @@ def executions_signal(execution_id, node_id, value):
 
     store = _store(_sandbox_state(bring_up=False))
     try:
-        signal_type = gates.signal_type(store, execution_id, node_id)
-        checked = _checked_value(f"gate {node_id!r}", "value", value, signal_type)
+        signal_type = gates.signal_type(store, execution_id, node_id)  # or GateError
+        gate = gates.find_gate(store, store.execution(execution_id), node_id, "signal")
+        checked = _checked_value(f"gate {node_id!r}", gate.signal_id, value, signal_type)
         signal_id = gates.signal(store, execution_id, node_id, checked)
     except gates.GateError as exc:
         raise InputError(str(exc)) from None

@@ -165,7 +165,7 @@ def test_eight_concurrent_executions_through_the_cli_and_the_admin(sandbox_home,
             time.sleep(0.3)
         row = store.execution(name)
         assert row.state == "succeeded", row.error
-        from sandbox.engine.literals import literal_map_to_plain
+        from sdk.types.display import literal_map_to_plain
 
         results[i] = literal_map_to_plain(literals_pb2.LiteralMap.FromString(row.outputs))["r"]
     expected = {i: 9 * (i + 1) + 1 for i in range(8)}
