@@ -14,7 +14,7 @@ import time
 import docker
 import pytest
 
-from conftest import SKIFF, figures
+from reliability_support import SKIFF, figures
 from test_engine_support import ContainerEvents, script_task, workflow_package
 
 pytestmark = pytest.mark.sandbox

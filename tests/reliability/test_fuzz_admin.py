@@ -11,7 +11,7 @@ from flyteidl.service import admin_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import figures
+from reliability_support import figures
 from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
 
 pytestmark = pytest.mark.sandbox

@@ -10,7 +10,7 @@ from flyteidl.core import literals_pb2, types_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import figures
+from reliability_support import figures
 from sandbox.cli import inputs
 from sandbox.cli.engine_cmd import _inputs_from_cli, _parse_extra_args
 from sdk.errors import SkiffError

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SKIFF, figures
+from reliability_support import SKIFF, figures
 from sdk.compile import package_reader
 from sdk.compile.package_reader import read_package
 from sdk.errors import PackageError

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SKIFF, figures, skiff
+from reliability_support import SKIFF, figures, skiff
 from sandbox.home import SandboxState
 from sandbox.services import minio_server
 
