@@ -53,6 +53,9 @@ PRIVATE_DIR_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
 PRIVATE_UMASK = 0o077
 
 
+SHARED_BUNDLES_DIR = "bundles"  # <home>/bundles: see sandbox/engine/shared_bundle.py
+
+
 def make_private(home: Path) -> None:
     """Create the home as 0700 and take group/other access away from what is in it: the
     store, logs and compiled packages hold workflow data and execution details, state.json
@@ -64,6 +67,12 @@ def make_private(home: Path) -> None:
     for directory, subdirs, files in os.walk(home):
         if Path(directory) == skip.parent:
             subdirs[:] = [d for d in subdirs if d != skip.name]
+        if Path(directory) == home:
+            # Code bundles unpacked for running executions are read by the task containers'
+            # unprivileged user through a bind mount (sandbox/engine/shared_bundle.py): a
+            # `sandbox up` while a run goes on must not close them (the 0700 home already
+            # keeps other users out).
+            subdirs[:] = [d for d in subdirs if d != SHARED_BUNDLES_DIR]
         for name in subdirs:
             _restrict(Path(directory, name), PRIVATE_DIR_MODE)
         for name in files:
@@ -106,6 +115,9 @@ class SandboxState:
     runtime_image: str = ""  # skiff-runtime:<tag>
     admin_endpoint: str = ""  # 127.0.0.1:PORT of the AdminService / Skiff API server
     admin_pid: int | None = None
+    # the MinIO endpoint the running admin server was started with: when MinIO had to move to
+    # another port, `up` restarts the admin so that it follows
+    admin_storage_endpoint: str = ""
 
     @classmethod
     def load(cls, home: Path | None = None) -> "SandboxState":

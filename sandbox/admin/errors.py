@@ -31,6 +31,20 @@ def already_exists(message: str) -> AdminError:
     return AdminError(grpc.StatusCode.ALREADY_EXISTS, message)
 
 
+# A status message travels in the response's trailing metadata, which clients cap at 8 KiB
+# (beyond it they see RESOURCE_EXHAUSTED instead of the status): messages that echo a huge
+# name the client sent are shortened to fit.
+MAX_MESSAGE_CHARS = 2000
+
+
+def status_message(text: str) -> str:
+    text = str(text)
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    half = MAX_MESSAGE_CHARS // 2 - 10
+    return f"{text[:half]} [...] {text[-half:]}"
+
+
 def rpc(method):
     """Abort the call with the error's status; unexpected exceptions become INTERNAL (logged)."""
 
@@ -39,13 +53,14 @@ def rpc(method):
         try:
             return method(self, request, context)
         except AdminError as error:
-            context.abort(error.code, str(error))
+            context.abort(error.code, status_message(error))
         except SkiffError as error:  # bad inputs, unknown entities: the client's to fix
             code = (grpc.StatusCode.NOT_FOUND if type(error).__name__ == "EntityNotFound"
                     else grpc.StatusCode.INVALID_ARGUMENT)
-            context.abort(code, str(error))
+            context.abort(code, status_message(error))
         except Exception as error:  # noqa: BLE001 - the server must answer, not die
             log.exception("%s failed", method.__name__)
-            context.abort(grpc.StatusCode.INTERNAL, f"{method.__name__}: {error}")
+            context.abort(grpc.StatusCode.INTERNAL,
+                          status_message(f"{method.__name__}: {error}"))
 
     return wrapper

@@ -44,9 +44,10 @@ def is_healthy(endpoint: str, timeout: float = 2.0) -> bool:
 
 def start(state, say=print) -> None:
     """Start the admin server for `state` (recording endpoint and pid) unless it already runs."""
-    if is_running(state) and is_healthy(state.admin_endpoint):
+    follows_storage = state.admin_storage_endpoint == state.minio_endpoint
+    if is_running(state) and follows_storage and is_healthy(state.admin_endpoint):
         return
-    if is_running(state):
+    if is_running(state):  # not answering, or holding a MinIO endpoint that moved
         stop(state)
     home = Path(state.home)
     logs = sandbox_home.logs_dir(home)
@@ -63,6 +64,7 @@ def start(state, say=print) -> None:
             umask=sandbox_home.PRIVATE_UMASK)  # it and its runners write logs in the home
     state.admin_pid = process.pid
     state.admin_endpoint = f"127.0.0.1:{port}"
+    state.admin_storage_endpoint = state.minio_endpoint
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -7,7 +7,7 @@ import time
 import grpc
 
 from sandbox.admin import convert
-from sandbox.admin.errors import AdminError, invalid, not_found, rpc
+from sandbox.admin.errors import AdminError, invalid, not_found, rpc, status_message
 from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
 from sandbox.admin.tables import utcnow
 from sandbox.engine.live_logs import read_node_log
@@ -22,7 +22,7 @@ def add_to_server(service, server) -> None:
 
 def _abort(context, error: Exception) -> None:
     """End a stream with the status an AdminError carries (INTERNAL otherwise)."""
-    context.abort(getattr(error, "code", grpc.StatusCode.INTERNAL), str(error))
+    context.abort(getattr(error, "code", grpc.StatusCode.INTERNAL), status_message(error))
 
 
 class SkiffSandboxService(sandbox_pb2_grpc.SandboxServiceServicer):

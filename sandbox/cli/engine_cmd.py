@@ -338,6 +338,8 @@ def _registered_workflow_interface(state, package, entity_name: str, project: st
 
 
 def _parse_extra_args(args: list[str], entity_name: str) -> dict[str, str]:
+    from sandbox.cli.inputs import check_text
+
     values, i = {}, 0
     while i < len(args):
         arg = args[i]
@@ -349,47 +351,77 @@ def _parse_extra_args(args: list[str], entity_name: str) -> dict[str, str]:
             if i + 1 >= len(args):
                 raise SkiffError(f"{entity_name} input --{name} needs a value")
             value, i = args[i + 1], i + 1
-        values[name.replace("-", "_")] = value
+        key = name.replace("-", "_")
+        if key in values:
+            raise SkiffError(f"{entity_name}: input {key!r} is given more than once; give each "
+                             "input once")
+        try:
+            values[check_text(key)] = check_text(value)
+        except ValueError as exc:
+            raise SkiffError(f"{entity_name} input {key!r}: {exc}") from None
         i += 1
     return values
 
 
 def _text_to_value(text: str, literal_type):
-    """A command-line word as a JSON-like value: JSON where the type is structured."""
-    from flyteidl.core import types_pb2
+    """A command-line word as a JSON-like value of the input's type (sandbox.cli.inputs: the
+    one parser every command uses)."""
+    from sandbox.cli.inputs import text_to_jsonable
+
+    return text_to_jsonable(text, _hint_of(literal_type))
+
+
+def _hint_of(literal_type):
+    """The Python hint of a literal type: plain ones here, the rest by the type engine."""
+    import datetime as dt
+    import typing
 
     kind = literal_type.WhichOneof("type")
-    if kind in ("blob", "enum_type") or (kind == "simple" and literal_type.simple in (
-            types_pb2.SimpleType.STRING, types_pb2.SimpleType.DATETIME,
-            types_pb2.SimpleType.DURATION)):
-        return text
+    if kind == "simple":
+        simple = {1: int, 2: float, 3: str, 4: bool, 5: dt.datetime, 6: dt.timedelta}
+        if literal_type.simple in simple:
+            return simple[literal_type.simple]
+    if kind == "collection_type":
+        return typing.List[_hint_of(literal_type.collection_type)]
+    if kind == "map_value_type":
+        return typing.Dict[str, _hint_of(literal_type.map_value_type)]
+    from sdk.types import TypeEngine
+
+    return TypeEngine.guess_python_type(literal_type)
+
+
+def _checked_value(entity_name, name, text: str, literal_type):
+    """A command-line word checked by the one input parser; for plain types the checked value
+    (what the engine's literal_from_value encodes), else the JSON-like value it accepted."""
+    from sandbox.cli.inputs import from_jsonable
+    from sandbox.engine.launch import InputError
+
     try:
-        return json.loads(text)
-    except ValueError:
-        return text
+        value = _text_to_value(text, literal_type)
+        checked = from_jsonable(value, _hint_of(literal_type))
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise InputError(f"{entity_name} input {name!r}: {exc}") from None
+    return checked if _plain(literal_type) else value
 
 
 def _to_literal(entity_name, name, value, literal_type, transfer):
-    """Through the SDK's type engine when it knows the type (dataclasses, files, enums, as
-    flytekit encodes them; local files are uploaded), else the engine's plain conversion."""
+    """The value checked by the one input parser (sandbox.cli.inputs.from_jsonable), then
+    encoded: plain values by the engine, the rest through the SDK's type engine (dataclasses,
+    files, enums, as flytekit encodes them; local files are uploaded)."""
+    from sandbox.cli.inputs import from_jsonable
     from sandbox.engine.launch import InputError
     from sandbox.engine.literals import literal_from_value
 
     label = f"{entity_name} input {name!r}"
-    TypeEngine = None
-    if not _plain(literal_type):
-        try:
-            from sandbox.cli.inputs import from_jsonable
-            from sdk.types import TypeEngine
-        except ImportError:
-            pass
     try:
-        if TypeEngine is not None:
-            hint = TypeEngine.guess_python_type(literal_type)
-            return TypeEngine.to_literal(from_jsonable(value, hint), hint, transfer=transfer(),
-                                         name=label)
-        return literal_from_value(value, literal_type)
-    except (ValueError, TypeError, SkiffError) as exc:
+        hint = _hint_of(literal_type)
+        checked = from_jsonable(value, hint)
+        if _plain(literal_type):
+            return literal_from_value(checked, literal_type)
+        from sdk.types import TypeEngine
+
+        return TypeEngine.to_literal(checked, hint, transfer=transfer(), name=label)
+    except (ValueError, TypeError, RecursionError, SkiffError) as exc:
         raise InputError(f"{label}: {exc}") from None
 
 
@@ -398,7 +430,7 @@ def _plain(literal_type) -> bool:
     so the CLI skips importing the latter (start-up time)."""
     kind = literal_type.WhichOneof("type")
     if kind == "simple":
-        return literal_type.simple in (1, 2, 3, 4, 5, 6)  # int float str bool datetime duration
+        return literal_type.simple in (1, 2, 3, 4)  # int float str bool
     if kind == "collection_type":
         return _plain(literal_type.collection_type)
     if kind == "map_value_type":
@@ -422,7 +454,10 @@ def _inputs_from_cli(interface, entity_name, extra: dict[str, str], file_values:
             raise InputError(f"{entity_name} has no input {name!r}; its inputs are {known}")
         literal_type = variables[name].type
         if name in extra:
-            value = _text_to_value(value, literal_type)
+            try:
+                value = _text_to_value(value, literal_type)
+            except ValueError as exc:
+                raise InputError(f"{entity_name} input {name!r}: {exc}") from None
         result.literals[name].CopyFrom(_to_literal(entity_name, name, value, literal_type,
                                                    transfer))
     return result
@@ -449,22 +484,13 @@ def _upload_transfer(state, project, domain):
     return transfer
 
 
-def _read_inputs_file(path: str) -> dict:
-    from pathlib import Path
+def _read_inputs_file(path: str, entity: str) -> dict:
+    from sandbox.cli.inputs import read_inputs_file
 
-    text = Path(path).read_text()
     try:
-        if path.endswith((".yaml", ".yml")):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except Exception as exc:  # noqa: BLE001 - json and yaml raise different errors
-        raise SkiffError(f"inputs file {path} is not valid JSON/YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise SkiffError(f"inputs file {path} must hold one object mapping input names to values")
-    return data
+        return read_inputs_file(path, entity)
+    except click.UsageError as exc:
+        raise SkiffError(exc.message) from None
 
 
 @click.command("run", context_settings={"ignore_unknown_options": True,
@@ -499,7 +525,7 @@ def sandbox_run(ctx, package_path, entity, project, domain, version, inputs_file
     envs = parse_envvars(envvars)
     package = read_package(package_path)
     interface = _entity_interface(package, entity)
-    file_values = _read_inputs_file(inputs_file) if inputs_file else {}
+    file_values = _read_inputs_file(inputs_file, entity) if inputs_file else {}
     extra = _parse_extra_args(ctx.args, entity)
     state = _sandbox_state(bring_up=True, quiet=quiet)
     if interface is None:
@@ -677,9 +703,10 @@ def executions_signal(execution_id, node_id, value):
 
     store = _store(_sandbox_state(bring_up=False))
     try:
-        signal_id = gates.signal(store, execution_id, node_id,
-                                 _text_to_value(value, gates.signal_type(store, execution_id,
-                                                                         node_id)))
+        signal_type = gates.signal_type(store, execution_id, node_id)  # or GateError
+        gate = gates.find_gate(store, store.execution(execution_id), node_id, "signal")
+        checked = _checked_value(f"gate {node_id!r}", gate.signal_id, value, signal_type)
+        signal_id = gates.signal(store, execution_id, node_id, checked)
     except gates.GateError as exc:
         raise InputError(str(exc)) from None
     click.echo(f"sent {signal_id}={value} to {execution_id} {node_id}")

@@ -70,6 +70,14 @@ _DURATION_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 def parse_duration(text: str) -> datetime.timedelta:
     """Seconds (`90`, `1.5`), units (`1h30m`, `250ms`, `2d`) or `HH:MM:SS`."""
+    try:
+        return _parse_duration(text)
+    except OverflowError:
+        raise ValueError(f"{text[:40]!r} is longer than the longest duration "
+                         "(999999999 days)") from None
+
+
+def _parse_duration(text: str) -> datetime.timedelta:
     text = text.strip()
     try:
         return datetime.timedelta(seconds=float(text))
@@ -99,6 +107,105 @@ def _parse_datetime(value: Any) -> datetime.datetime:
         except ValueError:
             pass
     raise ValueError(f"{value!r} is not an ISO 8601 datetime such as 2024-01-31T12:00:00")
+
+
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+MAX_JSON_DEPTH = 64  # lists and objects nested deeper are refused before parsing
+
+
+def _int64(value: int) -> int:
+    """Flyte's integer literals are 64-bit."""
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError(f"{value} does not fit in a 64-bit integer (Flyte's int), which holds "
+                         f"{INT64_MIN} to {INT64_MAX}")
+    return value
+
+
+def check_text(value: str) -> str:
+    """Text that can be stored and sent (UTF-8): no lone surrogates, which is what bytes that
+    are not UTF-8 become in command-line arguments."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = value.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise ValueError(f"{shown[:60]!r} is not valid UTF-8 text (it holds bytes that are not "
+                         "UTF-8, or a lone surrogate)") from None
+    return value
+
+
+def json_depth_ok(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text nests lists and objects at most `limit` deep (strings skipped)."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        elif char in "]}":
+            depth -= 1
+    return True
+
+
+def parse_json(text: str) -> Any:
+    """JSON text as a value; ValueError for invalid or too deeply nested JSON."""
+    if not json_depth_ok(text):
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not accepted")
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"{text[:40]!r} is not valid JSON ({exc})") from None
+
+
+def text_to_jsonable(text: str, hint: Any) -> Any:
+    """A command-line word for an input of `hint`, before from_jsonable: JSON for lists, dicts,
+    dataclasses and numbers; the text itself for strings, dates, durations, paths and enums."""
+    check_text(text)
+    inner = optional_inner(hint)
+    base = _strip_annotated(inner if inner is not None else hint)
+    if base in (str, bytes, datetime.datetime, datetime.timedelta) or (
+            isinstance(base, type) and (issubclass(base, enum.Enum)
+                                        or base in _blob_classes())):
+        if inner is not None and text == "null":
+            return None
+        return text
+    if base in (int, float, bool):
+        try:
+            return parse_json(text) if text.strip() in ("null", "true", "false") or \
+                re.fullmatch(r"\s*-?\d+(\.\d*)?([eE][-+]?\d+)?\s*", text) else text
+        except ValueError:
+            return text
+    value = parse_json(text)
+    return value
+
+
+def reject_repeated(args: list[str], names: set[str], entity: str) -> None:
+    """An input given twice is a mistake, not "the last one wins"."""
+    seen = set()
+    for arg in args:
+        if arg == "--":
+            break
+        if not arg.startswith("--"):
+            continue
+        name = arg[2:].split("=", 1)[0]
+        if name.startswith("no-") and name[3:].replace("-", "_") in names:
+            name = name[3:]
+        key = name.replace("-", "_")
+        if key not in names:
+            continue
+        if key in seen:
+            raise click.UsageError(f"{entity}: input '{key}' is given more than once; give "
+                                   "each input once")
+        seen.add(key)
 
 
 def _wrong(value: Any, expected: str) -> ValueError:
@@ -144,18 +251,20 @@ def from_jsonable(value: Any, hint: Any) -> Any:
         _key, item = typing.get_args(hint) or (str, Any)
         if not isinstance(value, dict):
             raise _wrong(value, f"a JSON object for {hint_name(hint)}")
-        return {str(k): from_jsonable(v, item) for k, v in value.items()}
+        return {check_text(str(k)): from_jsonable(v, item) for k, v in value.items()}
 
     if hint is bool:
         if isinstance(value, bool):
             return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
         raise _wrong(value, "true or false")
     if hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
+            return _int64(value)
         if isinstance(value, str) and re.fullmatch(r"[-+]?\d+", value.strip()):
-            return int(value)
-        raise _wrong(value, "an integer")
+            return _int64(int(value))
+        raise _wrong(value, "a decimal integer")
     if hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
@@ -167,7 +276,10 @@ def from_jsonable(value: Any, hint: Any) -> Any:
         raise _wrong(value, "a number")
     if hint is str:
         if isinstance(value, str):
-            return value
+            return check_text(value)
+        if isinstance(value, bool):  # YAML 1.1 reads yes/no/on/off as booleans
+            raise ValueError(f"expected a string, got the boolean {value!r} (YAML reads yes, "
+                             "no, on, off, true and false unquoted as booleans; quote it)")
         raise _wrong(value, "a string")
     if hint is bytes:
         if isinstance(value, (bytes, str)):
@@ -179,7 +291,11 @@ def from_jsonable(value: Any, hint: Any) -> Any:
         if isinstance(value, datetime.timedelta):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.timedelta(seconds=value)
+            try:
+                return datetime.timedelta(seconds=value)
+            except OverflowError:
+                raise ValueError(f"{value!r} seconds is longer than the longest duration "
+                                 "(999999999 days)") from None
         if isinstance(value, str):
             return parse_duration(value)
         raise _wrong(value, "a duration (seconds or 1h30m)")
@@ -238,13 +354,17 @@ class JsonValue(click.ParamType):
     def convert(self, value, param, ctx):
         if not isinstance(value, str):
             return value
+        if not json_depth_ok(value):
+            self.fail(f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not accepted",
+                      param, ctx)
         try:
             data = json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             if _accepts_plain_string(self.hint):
                 data = value
             else:
-                self.fail(f"{value!r} is not valid JSON for {hint_name(self.hint)}", param, ctx)
+                self.fail(f"{value[:40]!r} is not valid JSON for {hint_name(self.hint)}", param,
+                          ctx)
         try:
             return from_jsonable(data, self.hint)
         except ValueError as exc:
@@ -303,11 +423,11 @@ def param_type(hint: Any) -> click.ParamType | None:
     if hint is bool:
         return None
     if hint is int:
-        return click.INT
+        return TextValue(hint, "integer")  # decimal, 64-bit (click.INT takes any size)
     if hint is float:
-        return click.FLOAT
+        return TextValue(hint, "float")
     if hint is str:
-        return click.STRING
+        return TextValue(hint, "text")  # valid UTF-8 only
     if hint is datetime.datetime:
         return TextValue(hint, "datetime")
     if hint is datetime.timedelta:
@@ -360,17 +480,34 @@ def input_options(interface, fixed: frozenset = frozenset()) -> list[click.Optio
 # ---- inputs files --------------------------------------------------------------------------
 
 
+MAX_INPUTS_FILE_BYTES = 64 << 20
+
+
 def read_inputs_file(path: str, entity: str) -> dict:
     """A YAML or JSON mapping of input names to values."""
     import yaml  # YAML is a superset of JSON, so one parser reads both
 
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_INPUTS_FILE_BYTES + 1)
     except OSError as exc:
         raise click.UsageError(f"cannot read inputs file {path} for {entity}: {exc.strerror or exc}")
-    except yaml.YAMLError as exc:
-        raise click.UsageError(f"inputs file {path} for {entity} is not valid YAML or JSON: {exc}")
+    if len(raw) > MAX_INPUTS_FILE_BYTES:
+        raise click.UsageError(f"inputs file {path} for {entity} is larger than "
+                               f"{MAX_INPUTS_FILE_BYTES >> 20} MiB; pass large data as a File input")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.UsageError(f"inputs file {path} for {entity} is not UTF-8 text (byte "
+                               f"{exc.start} is not UTF-8); save it as UTF-8")
+    if not json_depth_ok(text):
+        raise click.UsageError(f"inputs file {path} for {entity} nests lists or objects deeper "
+                               f"than {MAX_JSON_DEPTH} levels")
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise click.UsageError(f"inputs file {path} for {entity} is not valid YAML or JSON: {reason}")
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -386,6 +523,10 @@ def resolve_inputs(entity: str, interface, typed: dict, file_values: dict, fixed
     required input is there, and name the entity and input in every complaint."""
     fixed = fixed or {}
     known = [n for n in interface.inputs if n not in fixed]
+    for name in file_values:
+        if not isinstance(name, str):
+            raise click.UsageError(f"{entity}: the inputs file names an input {name!r}, which is "
+                                   "not a name; quote it")
     unknown = sorted(set(file_values) - set(known))
     if unknown:
         raise click.UsageError(

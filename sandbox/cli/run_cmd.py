@@ -210,6 +210,8 @@ class EntityCommand(click.Command):
         )
 
     def parse_args(self, ctx, args):
+        cli_inputs.reject_repeated(args, set(self.entity.interface.inputs),
+                                   f"{self.entity.kind} {self.entity.name}")
         try:
             return super().parse_args(ctx, args)
         except click.BadParameter as error:

@@ -93,7 +93,12 @@ def _status_rows(report: dict) -> list[tuple[str, str]]:
     store = report["database_url"]
     if report["store_path"] and not report["store_exists"]:
         store += " (not created yet)"
-    if report.get("admin_running"):
+    if report.get("store_answers") is False and report.get("initialised"):
+        store += " (DOES NOT ANSWER; run `skiff sandbox up`)"
+    if report.get("admin_running") and report.get("admin_storage_current") is False:
+        admin = (f"{report['admin']} (pid {report['admin_pid']}) uses a MinIO endpoint that "
+                 "is gone; run `skiff sandbox up`")
+    elif report.get("admin_running"):
         admin = f"{report['admin']} (pid {report['admin_pid']})"
     else:
         admin = "DOWN (run `skiff sandbox up`)"

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 USER, SYSTEM = "user", "system"
 _CPU, _MEMORY = 1, 3  # core.Resources.ResourceName
 _LOG_TAIL_LINES = 30
+_KILLED_EXIT_CODES = (137, 143)  # 128 + SIGKILL, 128 + SIGTERM
 
 
 @dataclasses.dataclass
@@ -200,6 +201,13 @@ def read_outcome(result: ContainerResult, objects, output_prefix: str,
     error_doc = objects.get_bytes(f"{output_prefix}/error.pb")
     if error_doc is not None:
         return _from_error_document(error_doc)
+    if result.exit_code in _KILLED_EXIT_CODES:
+        # Killed by a signal from outside (`docker kill`, the host): not the task's doing, as
+        # Flyte treats a pod that was deleted. An abort is recorded before this is read.
+        return AttemptOutcome(error_kind=SYSTEM, error=(
+            f"the container was killed from outside (exit {result.exit_code}, not out of "
+            f"memory) before it wrote a result; retried as a system error"
+            f"{_log_tail(result.logs)}"))
     if result.exit_code == 0:
         return AttemptOutcome(error_kind=SYSTEM, error=(
             "the container exited 0 but wrote none of outputs.pb, futures.pb, error.pb under "

@@ -42,6 +42,7 @@ class LazyRunner:
 
 def context_from_state(state, parallelism: int | None = None, on_event=None) -> EngineContext:
     from sandbox.engine.shared_bundle import SharedBundles
+    from sandbox.home import SHARED_BUNDLES_DIR
     from sandbox.storage import ObjectStore
     from sandbox.store import open_store
 
@@ -51,4 +52,4 @@ def context_from_state(state, parallelism: int | None = None, on_event=None) -> 
         runner=LazyRunner(), storage_env=state.storage_env(),
         parallelism=parallelism or default_parallelism(),
         secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event,
-        bundles=SharedBundles(objects, str(Path(state.home) / "bundles")))
+        bundles=SharedBundles(objects, str(Path(state.home) / SHARED_BUNDLES_DIR)))

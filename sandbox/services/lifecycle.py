@@ -103,6 +103,7 @@ def status(home: Path | None = None) -> dict:
     running = minio_server.is_running(state)
     admin_running = admin_process.is_running(state) and admin_process.is_healthy(
         state.admin_endpoint)
+    admin_follows_storage = state.admin_storage_endpoint == state.minio_endpoint
     report = {
         "home": str(home),
         "initialised": initialised,
@@ -116,10 +117,12 @@ def status(home: Path | None = None) -> dict:
         "admin": state.admin_endpoint or None,
         "admin_running": admin_running,
         "admin_pid": state.admin_pid if admin_running else None,
+        "admin_storage_current": admin_follows_storage,
         "console": console_process.url(home),
         "database_url": sandbox_home.shown_database_url(state.database_url),
         "store_path": state.store_path,
         "store_exists": bool(state.store_path) and Path(state.store_path).exists(),
+        "store_answers": initialised and _store_answers(state.database_url),
         "image": state.runtime_image or None,
         "image_present": False,
         "docker": None,
@@ -131,8 +134,21 @@ def status(home: Path | None = None) -> dict:
         report["image_present"] = bool(state.runtime_image) and image_exists(client, state.runtime_image)
     except SkiffError as error:
         report["docker_error"] = str(error)
+    # Ready only when every part answers, and answers for the others: the admin must use the
+    # MinIO endpoint that is up now (it moved if its port was taken while MinIO was down).
     report["ready"] = bool(
         report["minio_healthy"] and report["image_present"] and report["docker"]
-        and admin_running
+        and admin_running and admin_follows_storage and report["store_answers"]
     )
     return report
+
+
+def _store_answers(database_url: str) -> bool:
+    """The store opens and answers a query (its tables exist)."""
+    try:
+        from sandbox.store.connection import Database
+
+        Database(database_url).query("SELECT COUNT(*) FROM executions")
+        return True
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        return False

@@ -97,6 +97,9 @@ def free_port(preferred: int | None = None) -> int:
     """`preferred` when it can be bound on 127.0.0.1, else a port the kernel picks."""
     for candidate in ([preferred] if preferred else []) + [0]:
         with socket.socket() as sock:
+            # As the servers bind: a port whose killed server left connections in TIME_WAIT
+            # is free for them, so a restarted MinIO or admin keeps its port.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", candidate))
             except OSError:

@@ -93,7 +93,7 @@ class ObjectStore:
             with _outage:
                 if self.endpoint in _outage_reported:
                     _outage_reported.discard(self.endpoint)
-                    log.warning("MinIO at %s answers again", self.endpoint)
+                    log.info("MinIO at %s answers again", self.endpoint)
 
     def put_bytes(self, uri: str, data: bytes, progress=None) -> None:
         """Store `data` at `uri`; `progress(sent, total)`, when given, follows the upload

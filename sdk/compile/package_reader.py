@@ -90,8 +90,6 @@ def _read_member(archive, member, limit: int) -> bytes:
 def read_package(path: str | Path) -> Package:
     """Read and check a package; PackageError (one line, naming the package and entry) for
     anything that is not a complete, well-formed package within the size limits."""
-    import zlib
-
     path = Path(path)
     if not path.is_file():
         raise PackageError(f"package {path} does not exist; build it with `skiff package`")
@@ -99,7 +97,8 @@ def read_package(path: str | Path) -> Package:
     try:
         # Streaming ("r|*"): entries are read once, in archive order, never all in memory.
         archive = tarfile.open(path, "r|*")
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+    except Exception as exc:  # noqa: BLE001 - tarfile, gzip and zlib raise many kinds
+        # (TarError, EOFError, zlib.error, even TypeError on a 3-byte gzip header)
         raise PackageError(f"package {path} is not a gzip tar archive ({_one_line(exc)}); "
                            f"{rebuild}") from None
     entries: list[tuple[str, bytes]] = []
@@ -130,7 +129,7 @@ def read_package(path: str | Path) -> Package:
                 entries.append((entry, _read_member(archive, member, limit)))
     except PackageError:
         raise
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+    except Exception as exc:  # noqa: BLE001 - as above, for a stream that breaks midway
         raise PackageError(f"package {path} is truncated or corrupt ({_one_line(exc)}); "
                            f"{rebuild}") from None
     return _parse_entries(path, entries)
