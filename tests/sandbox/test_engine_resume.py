@@ -101,36 +101,3 @@ def test_failed_run_exits_1_and_bad_input_exits_2_with_nothing_stored(env, tmp_p
     assert run.returncode == 2 and "not a gzip tar archive" in err
     with sessions() as session:
         assert session.query(Execution).count() == before
-
-
-def test_ctrl_c_leaves_containers_running_and_resume_finishes(env, tmp_path):
-    slow = script_task("intr.slow", "import time\ntime.sleep(3)\nout['o'] = inp['x'] + 1",
-                       {"x": int}, {"o": int})
-    pkg = workflow_package(tmp_path, "intr.wf", [slow], inputs={"x": int}, outputs={"r": int},
-                           nodes=[("n0", "intr.slow", {"x": "start-node.x"})],
-                           output_bindings={"r": "n0.o"})
-    engine = subprocess.Popen(["skiff", "sandbox", "run", str(pkg), "intr.wf", "--x", "1"],
-                              env={**os.environ, "SKIFF_HOME": env.home}, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    execution_id = engine.stderr.readline().split()[1]
-    sessions = open_store(env.database_url)
-    while _node_states(sessions, execution_id).get("n0", ("",))[0] != "running":
-        time.sleep(0.05)
-    started = time.monotonic()
-    engine.send_signal(signal.SIGINT)
-    _, err = engine.communicate(timeout=30)
-    assert time.monotonic() - started < 2  # did not wait for the 3 s task
-    assert engine.returncode == 130
-    assert f"skiff executions resume {execution_id}" in err
-    with sessions() as session:
-        container_id = session.execute(select(NodeExecution.container_id).where(
-            NodeExecution.execution_id == execution_id)).scalar_one()
-    with docker_events() as events:
-        resumed = _skiff(env, "executions", "resume", execution_id, "--json", "--quiet")
-        out, err = resumed.communicate(timeout=120)
-    assert resumed.returncode == 0, err
-    assert out.strip() == '{"r": 2}'
-    # The interrupted container was adopted (started, if Ctrl-C came between create and
-    # start), never replaced by a new one.
-    assert {e["id"] for e in events.of(execution_id)} <= {container_id}
