@@ -179,6 +179,8 @@ class Handler(BaseHTTPRequestHandler):
             (rf"/executions/{_SEGMENT}/nodes/{_SEGMENT}",
              lambda e, n: views.node_detail(store, c.objects, e, n, bool(_q(query, "full")))),
             (rf"/executions/{_SEGMENT}/nodes/{_SEGMENT}/logs", self._logs(query)),
+            (rf"/executions/{_SEGMENT}/nodes/{_SEGMENT}/branch",
+             lambda e, n: views.branch_taken(store, e, n)),
             (r"/projects", lambda: views.projects(store)),
             (r"/entities", lambda: views.entities(store, _q(query, "project", "default"),
                                                   _q(query, "domain", "development"))),

@@ -392,3 +392,30 @@ def split_attempt_logs(logs: str | None) -> list[dict]:
     return [{"attempt": int(m.group(1)),
              "text": logs[m.end() + 1:(marks[i + 1].start() if i + 1 < len(marks) else None)]}
             for i, m in enumerate(marks)]
+
+
+def branch_taken(store, execution_id: str, node_id: str) -> dict:
+    """Which case of a branch node ran ("case N" or "else"), found by evaluating its
+    conditions on the inputs it had, as the engine did (the engine records only the result).
+    {"case": None} while its inputs are not all there yet."""
+    from sandbox.engine.bindings import resolve_all
+    from sandbox.engine.conditions import evaluate
+    from sandbox.engine.launch import load_plan
+    from sdk.errors import SkiffError
+
+    record = _execution(store, execution_id)
+    node = load_plan(store, record).nodes.get(node_id)
+    if node is None or node.WhichOneof("target") != "branch_node":
+        raise NotFound(f"execution {execution_id} has no branch node {node_id!r}")
+    outputs = {r.node_id: literals_pb2.LiteralMap.FromString(r.outputs)
+               for r in store.nodes(execution_id) if r.outputs is not None}
+    where = f"branch node {node_id!r}"
+    block = node.branch_node.if_else
+    try:
+        inputs = resolve_all(node.inputs, parse_map(record.inputs), outputs, where)
+        for index, case in enumerate([block.case, *block.other]):
+            if evaluate(case.condition, inputs, where):
+                return {"case": f"case {index + 1}"}
+    except SkiffError:
+        return {"case": None}
+    return {"case": "else"}

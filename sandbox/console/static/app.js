@@ -356,7 +356,7 @@ function drawGraph(graph, states, onSelect, onOpen) {
       s("title", {}, `${node.label} (${node.kind}) ${node.id}`),
       s("rect", {width: terminal ? 60 : W, height: H, rx: 6}),
       s("text", {x: 10, y: 16}, label),
-      s("text", {x: 10, y: 30, "font-size": 10, opacity: 0.85}, terminal ? "" : kindLabel(node)));
+      s("text", {x: 10, y: 30, "font-size": 10, opacity: 0.85}, terminal ? "" : kindLabel(node, states)));
     if (openable) add(g, s("text", {class: "opener", x: W - 16, y: 24}, "⊕"));
     add(svg, g);
     byId.set(node.id, g);
@@ -379,7 +379,8 @@ function hasChildren(id, states) {
   return Object.keys(states.nodes).some((k) => k.startsWith(prefix));
 }
 
-function kindLabel(node) {
+function kindLabel(node, states) {
+  if (node.kind === "task" && states && hasChildren(node.id, states)) return "dynamic task";
   return {task: "task", map: "map task", branch: "branch", gate: "gate", subworkflow: "subworkflow",
           launch_plan: "launch plan"}[node.kind] || node.kind;
 }
@@ -475,13 +476,15 @@ async function executionPage(page, executionId) {
     const box = h("div", {class: "children", "data-parent": node.id});
     const rows = childRows(node.id, states);
     if (node.kind === "branch") {
-      const row = states.nodes[node.id] || {};
-      add(box, h("h2", {}, "Branch " + node.label),
-        h("ul", {}, node.cases.map((c) => h("li", {class: "case" + (row.task && c.task === row.task ? " taken" : ""),
-                                                   "data-case": c.label},
-          c.label, ": ", c.name, c.kind !== "task" ? ` (${c.kind})` : ""))),
-        h("p", {class: "muted"}, row.task ? "The marked case ran as node " + node.id + "." :
-          "No case has run yet."));
+      const items = node.cases.map((c) => h("li", {class: "case", "data-case": c.label},
+        c.label, ": ", c.name, c.kind !== "task" ? ` (${c.kind})` : ""));
+      const note = h("p", {class: "muted"}, "…");
+      add(box, h("h2", {}, "Branch " + node.label), h("ul", {}, items), note);
+      api(`/executions/${enc(executionId)}/nodes/${enc(node.id)}/branch`).then((taken) => {
+        items.forEach((li) => li.classList.toggle("taken", li.dataset.case === taken.case));
+        note.textContent = taken.case ? `The marked case (${taken.case}) ran as node ${node.id}.`
+                                      : "No case has been chosen yet.";
+      }).catch((err) => showBanner(err.message));
     }
     if (rows.length) {
       const counts = {};
@@ -506,7 +509,7 @@ async function executionPage(page, executionId) {
     const state = nodeState(node, states);
     const openable = node.graph || node.kind === "map" || node.kind === "branch" || hasChildren(node.id, states);
     put(side, 
-      h("h2", {}, node.label), h("div", {}, badge(state), " ", h("span", {class: "muted"}, kindLabel(node))),
+      h("h2", {}, node.label), h("div", {}, badge(state), " ", h("span", {class: "muted"}, kindLabel(node, states))),
       h("p", {class: "mono muted"}, node.id),
       node.task ? h("p", {}, "task ", h("code", {}, node.task)) : null,
       row ? h("p", {}, `attempts: ${row.attempt + 1} · duration ${fmtDuration(row.duration)}`) : null,
