@@ -52,7 +52,7 @@ FLOW = textwrap.dedent('''
         return x * 10
 
 
-    @task
+    @task(cache=True, cache_version="1")
     def add(a: int, b: int) -> int:
         return a + b
 
@@ -215,6 +215,14 @@ def test_nothing_answers_without_the_token(console, browser):
     assert rebound.value.code == 403
     # The login link redirected to a URL without the token.
     assert token not in browser.current_url
+    # A browser without the cookie gets the refusal, not the page.
+    browser.delete_all_cookies()
+    browser.get(f"{base}/executions")
+    assert "not logged in" in browser.find_element("tag name", "body").text
+    assert not browser.find_elements("id", "main")
+    browser.get_log("browser")  # the refused page's 401 is expected: not a script error
+    browser.get(f"{base}/login?token={token}&next=/executions")
+    wait_for(lambda: browser.find_element("id", "executions"), what="the list after login")
 
 
 # ---- executions list, launch form, live DAG, timeline, outputs ----------------------------
@@ -356,6 +364,18 @@ def test_terminate_from_the_page_stops_the_containers(sandbox_home, flow, consol
     wait_for(lambda: not client.containers.list(filters=label), timeout=30,
              what="the containers stopping")
     assert store.execution(execution_id).state == "aborted"
+    assert browser.find_element("id", "recover").get_attribute("disabled") is not None
+    # Relaunch from the page: a new execution of the same launch plan, version and inputs.
+    browser.find_element("id", "relaunch").click()
+    wait_for(lambda: execution_id not in browser.current_url, what="the relaunched page")
+    again = browser.current_url.rstrip("/").rsplit("/", 1)[-1]
+    relaunched = store.execution(again)
+    assert relaunched.workflow == "consoleflow.sleepy" and relaunched.version == flow
+    assert relaunched.inputs == store.execution(execution_id).inputs
+    wait_for(lambda: "running" in node_class(browser, "n0"), what="the relaunch running")
+    browser.find_element("id", "terminate").click()
+    browser.switch_to.alert.accept()
+    wait_for(lambda: store.execution(again).state == "aborted", what="the relaunch aborted")
     assert js_errors(browser) == []
 
 
@@ -371,8 +391,20 @@ def test_entities_cache_and_reproductions_pages_draw(sandbox_home, flow, console
     versions = wait_for(lambda: browser.find_element("id", "versions"), what="its versions")
     assert flow in versions.text
     shot(browser, "10-entity")
+    # The cache: consoleflow.add's entries, cleared from the page.
+    store = store_of(sandbox_home)
+    assert store.cache_entries("consoleflow.add")
     browser.get(f"{base}/cache")
-    wait_for(lambda: browser.find_element("css selector", "main h1"), what="the cache page")
+    row = wait_for(lambda: browser.find_element("css selector",
+                                                'tr[data-task="consoleflow.add"]'),
+                   what="add's cache row")
+    shot(browser, "11-cache")
+    row.find_element("tag name", "button").click()
+    browser.switch_to.alert.accept()
+    wait_for(lambda: not browser.find_elements("css selector",
+                                               'tr[data-task="consoleflow.add"]'),
+             what="the row going")
+    assert store.cache_entries("consoleflow.add") == []
     browser.get(f"{base}/reproductions")
     wait_for(lambda: browser.find_element("css selector", "main h1"), what="reproductions")
     assert js_errors(browser) == []
