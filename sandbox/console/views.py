@@ -306,6 +306,8 @@ def entity_detail(store, kind: str, project: str, domain: str, name: str) -> dic
               "versions": versions}
     if code == LAUNCH_PLAN:
         detail["launch_form"] = True
+    if code == WORKFLOW:
+        detail["graph"] = GraphBuilder(store, project, domain).for_workflow(name, rows[0][0])
     return detail
 
 

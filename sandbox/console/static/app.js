@@ -752,6 +752,13 @@ async function entityPage(page, kind, project, domain, name) {
           `${p.from} → ${p.to} `, p.forced ? h("strong", {}, "(forced) ") : "",
           p.evidence ? ["proved by ", link("/executions/" + enc(p.evidence), p.evidence)] : "", " ", h("span", {class: "muted"}, fmtTime(p.at))))
           : h("span", {class: "muted"}, "none")))))));
+  if (e.graph) {
+    // The latest version's shape; node colours come with an execution.
+    const empty = {state: "queued", nodes: {}};
+    const drawn = drawGraph(e.graph, empty, () => {}, () => {});
+    add(page, h("h2", {}, `Graph of version ${e.versions[0].version}`),
+        h("div", {class: "graph", id: "workflow-graph"}, drawn.svg));
+  }
 }
 
 // ---- launch form -----------------------------------------------------------------------------
