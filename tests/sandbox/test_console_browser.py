@@ -257,7 +257,11 @@ def test_launch_from_the_form_runs_live_dag_timeline_and_outputs(sandbox_home, f
     execution_id = browser.current_url.rstrip("/").rsplit("/", 1)[-1]
     browser.execute_script("window.__noReload = 1")
 
-    wait_for(lambda: "running" in node_class(browser, "n0"), what="n0 running on the DAG")
+    # Drawn while n0 still runs (it prints for 4 s), then coloured by the page's own polling.
+    first = wait_for(lambda: node_class(browser, "n0"), what="the DAG")
+    assert "succeeded" not in first, first
+    wait_for(lambda: "running" in node_class(browser, "n0"), timeout=60,
+             what="n0 running on the DAG")
     shot(browser, "03-dag-running")
     wait_for(lambda: "succeeded" in node_class(browser, "n0"), timeout=120,
              what="n0 turning green")

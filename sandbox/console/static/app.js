@@ -356,11 +356,14 @@ function drawGraph(graph, states, onSelect, onOpen) {
       s("title", {}, `${node.label} (${node.kind}) ${node.id}`),
       s("rect", {width: terminal ? 60 : W, height: H, rx: 6}),
       s("text", {x: 10, y: 16}, label),
-      s("text", {x: 10, y: 30, "font-size": 10, opacity: 0.85}, terminal ? "" : kindLabel(node, states)));
+      s("text", {x: 10, y: 30, "font-size": 10, opacity: 0.85},
+        terminal ? "" : kindLabel(node, states) + " · " + node.id.split("-").pop()));
     if (openable) add(g, s("text", {class: "opener", x: W - 16, y: 24}, "⊕"));
     add(svg, g);
     byId.set(node.id, g);
   }
+  svg.dataset.width = width;
+  svg.dataset.height = height;
   return {svg, update(newStates) {
     for (const node of graph.nodes) {
       const g = byId.get(node.id);
@@ -449,7 +452,25 @@ async function executionPage(page, executionId) {
   const side = h("div", {class: "side", id: "node-panel"}, h("p", {class: "muted"},
     "Click a node for its details; double-click (or ⊕) to open a subworkflow, map task, branch or dynamic task."));
   const crumbs = h("div", {class: "crumbs"});
-  add(bodies[0], legend(), crumbs, h("div", {class: "graph-wrap"}, graphBox, side));
+  let zoom = detail.graph.nodes.length > 60 ? "fit" : 1;
+  const applyZoom = () => {
+    const svg = graphBox.querySelector("svg");
+    if (!svg) return;
+    const w = +svg.dataset.width, hgt = +svg.dataset.height;
+    const z = zoom === "fit" ? Math.max(0.2, Math.min(1, (graphBox.clientWidth - 4) / w,
+                                                     (graphBox.clientHeight - 4) / hgt)) : zoom;
+    svg.setAttribute("width", w * z);
+    svg.setAttribute("height", hgt * z);
+  };
+  const zoomBy = (f) => { const svg = graphBox.querySelector("svg");
+    const current = svg ? +svg.getAttribute("width") / +svg.dataset.width : 1;
+    zoom = Math.max(0.1, Math.min(2, current * f)); applyZoom(); };
+  const zoomBar = h("span", {class: "zoom"},
+    h("button", {class: "secondary", title: "zoom out", onclick: () => zoomBy(1 / 1.25)}, "−"),
+    h("button", {class: "secondary", title: "the whole graph", onclick: () => { zoom = "fit"; applyZoom(); }}, "Fit"),
+    h("button", {class: "secondary", title: "zoom in", onclick: () => zoomBy(1.25)}, "+"));
+  add(bodies[0], h("div", {class: "graph-bar"}, legend(), zoomBar), crumbs,
+      h("div", {class: "graph-wrap"}, graphBox, side));
   let stack = [{label: detail.workflow.split(".").pop(), graph: detail.graph}];
   let drawn = null;
   let selected = null;
@@ -462,6 +483,7 @@ async function executionPage(page, executionId) {
     if (top.graph) {
       drawn = drawGraph(top.graph, states, selectNode, openNode);
       put(graphBox, drawn.svg);
+      applyZoom();
     } else {
       drawn = null;
       put(graphBox, top.render());
