@@ -34,7 +34,7 @@ FLOW = textwrap.dedent('''
     import time
     from datetime import timedelta
 
-    from sdk import LaunchPlan, approve, task, workflow
+    from sdk import LaunchPlan, approve, task, wait_for_input, workflow
 
 
     @task
@@ -73,7 +73,8 @@ FLOW = textwrap.dedent('''
     def gated(x: int = 4) -> int:
         y = add(a=x, b=1)
         ok = approve(y, "go", timeout=timedelta(minutes=10))
-        return add(a=ok, b=100)
+        bump = wait_for_input("bump", timeout=timedelta(minutes=10), expected_type=int)
+        return add(a=ok, b=bump)
 
 
     @workflow
@@ -335,12 +336,19 @@ def test_a_gate_is_approved_from_the_page(sandbox_home, flow, console, browser):
     button = wait_for(lambda: browser.find_element("id", "approve"), what="the approve button")
     shot(browser, "08-gate")
     button.click()
+    wait_for(lambda: store.node(execution_id, gate_id).state == "succeeded",
+             what="the approval passing")
+    # The signal gate takes a typed value from the page.
+    browser.get(f"{base}/executions/{execution_id}/nodes/n2")
+    value = wait_for(lambda: browser.find_element("id", "signal-value"), what="the signal form")
+    value.send_keys("7")
+    browser.find_element("id", "signal").click()
     wait_for(lambda: store.execution(execution_id).state == "succeeded", timeout=90,
              what="the gated execution succeeding")
     from sandbox.engine.literals import literal_map_to_plain
 
     outputs = literals_pb2.LiteralMap.FromString(store.execution(execution_id).outputs)
-    assert literal_map_to_plain(outputs) == {"o0": 105}
+    assert literal_map_to_plain(outputs) == {"o0": 12}
     assert js_errors(browser) == []
 
 
