@@ -191,6 +191,7 @@ class Handler(BaseHTTPRequestHandler):
             (r"/cache", lambda: views.cache_summary(store)),
             (r"/reproductions", lambda: views.reproductions(store)),
             (r"/blob", lambda: self._blob(_q(query, "uri"))),
+            (r"/listing", lambda: self._listing(_q(query, "uri"))),
         ]
         for pattern, view in routes:
             match = re.fullmatch(pattern, path)
@@ -224,6 +225,13 @@ class Handler(BaseHTTPRequestHandler):
         name = uri.rstrip("/").rsplit("/", 1)[-1] or "download"
         self._send(200, data, "application/octet-stream",
                    [("Content-Disposition", f'attachment; filename="{name}"')])
+
+    def _listing(self, uri: str):
+        """The files of a Directory or DataFrame, each downloadable through /api/blob."""
+        bucket = self.console.state.bucket
+        if not uri.startswith(f"s3://{bucket}/"):
+            raise views.NotFound(f"{uri!r} is not in the sandbox's bucket")
+        return [{"uri": u, "size": size} for u, size in self.console.objects.list_uris(uri)]
 
     # ---- POST -------------------------------------------------------------------------------
 

@@ -241,10 +241,26 @@ function valuesTable(values, fullHref) {
       h("td", {class: "mono muted"}, v.type),
       h("td", {},
         h("pre", {class: "value mono"}, showValue(v)),
-        v.blob ? h("div", {}, v.blob.kind === "file"
-          ? h("a", {href: "/api/blob?uri=" + enc(v.blob.uri)}, "download " + v.blob.kind)
-          : h("span", {class: "muted mono"}, v.blob.kind + " at " + v.blob.uri)) : null,
+        v.blob ? blobLinks(v.blob) : null,
         v.truncated && fullHref ? h("a", {href: fullHref, target: "_blank"}, "show the whole value") : null)))));
+}
+
+function blobLinks(blob) {
+  if (!blob.uri.startsWith("s3://")) return h("div", {class: "muted mono"}, blob.uri);
+  if (blob.kind === "file") return h("div", {}, h("a", {href: "/api/blob?uri=" + enc(blob.uri)}, "download file"));
+  // A directory or a DataFrame (a directory of Parquet files): list its files on demand.
+  const box = h("div", {});
+  const open = h("a", {href: "#", onclick: async (ev) => {
+    ev.preventDefault();
+    try {
+      const files = await api("/listing?uri=" + enc(blob.uri));
+      put(box, files.length ? h("ul", {}, files.map((f) => h("li", {},
+        h("a", {href: "/api/blob?uri=" + enc(f.uri)}, f.uri.slice(blob.uri.length).replace(/^\//, "") || f.uri),
+        h("span", {class: "muted"}, ` ${f.size} bytes`)))) : h("span", {class: "muted"}, "empty"));
+    } catch (err) { showBanner(err.message); }
+  }}, `list the ${blob.kind}'s files`);
+  put(box, open);
+  return box;
 }
 
 function showValue(v) {
