@@ -314,13 +314,16 @@ def entity_detail(store, kind: str, project: str, domain: str, name: str) -> dic
 def promotions(store, project: str, name: str, version: str) -> list[dict]:
     try:
         rows = store.db.query(
-            "SELECT from_domain, to_domain, forced, evidence_execution, created_at FROM "
-            "admin_promotions WHERE project = ? AND version = ? AND (name = ? OR entities "
-            "LIKE ?) ORDER BY id", (project, version, name, f"%:{name}%"))
+            "SELECT name, entities, from_domain, to_domain, forced, evidence_execution, "
+            "created_at FROM admin_promotions WHERE project = ? AND version = ? ORDER BY id",
+            (project, version))
     except Exception:  # noqa: BLE001 - no admin tables
         return []
-    return [{"from": r[0], "to": r[1], "forced": bool(r[2]), "evidence": r[3] or None,
-             "at": iso(r[4])} for r in rows]
+    # A promotion names its workflow and lists every entity it copied ("<kind>:<name>").
+    return [{"from": r[2], "to": r[3], "forced": bool(r[4]), "evidence": r[5] or None,
+             "at": iso(r[6])} for r in rows
+            if r[0] == name or name in {line.split(":", 1)[-1] for line in
+                                        (r[1] or "").splitlines()}]
 
 
 def launch_form(store, project: str, domain: str, name: str, version: str = "") -> dict:
