@@ -395,13 +395,32 @@ def test_terminate_from_the_page_stops_the_containers(sandbox_home, flow, consol
 
 
 def test_entities_cache_and_reproductions_pages_draw(sandbox_home, flow, console, browser):
+    import grpc
+
+    from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
+
     base, _ = console
+    store = store_of(sandbox_home)
+    green = next(e for e in store.executions(200)
+                 if e.workflow == "consoleflow.chain" and e.state == "succeeded")
+    # What `skiff promote` and `skiff reproduce` record through Skiff's API.
+    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+        api = sandbox_pb2_grpc.SandboxServiceStub(channel)
+        api.CreatePromotion(sandbox_pb2.CreatePromotionRequest(promotion=sandbox_pb2.PromotionRecord(
+            project=PROJECT, name="consoleflow.chain", version=flow, from_domain=DOMAIN,
+            to_domain="staging", evidence_execution=green.id,
+            entities=["workflow:consoleflow.chain", "launch_plan:chain_lp"])))
+        api.CreateReproduction(sandbox_pb2.CreateReproductionRequest(
+            reproduction=sandbox_pb2.ReproductionRecord(
+                source=f"{PROJECT}/{DOMAIN}/remote-{flow}", local_execution=green.id,
+                identical=False, diff=f"n2: o0 differs ({flow})")))
     browser.get(f"{base}/entities?project={PROJECT}&domain={DOMAIN}")
     table = wait_for(lambda: browser.find_element("id", "entities"), what="the entities table")
     assert "consoleflow.chain" in table.text and "chain_lp" in table.text
     browser.find_element("link text", "consoleflow.chain").click()
     versions = wait_for(lambda: browser.find_element("id", "versions"), what="its versions")
     assert flow in versions.text
+    assert "development → staging" in versions.text and green.id in versions.text
     shot(browser, "10-entity")
     # The cache: consoleflow.add's entries, cleared from the page.
     store = store_of(sandbox_home)
@@ -418,7 +437,10 @@ def test_entities_cache_and_reproductions_pages_draw(sandbox_home, flow, console
              what="the row going")
     assert store.cache_entries("consoleflow.add") == []
     browser.get(f"{base}/reproductions")
-    wait_for(lambda: browser.find_element("css selector", "main h1"), what="reproductions")
+    table = wait_for(lambda: browser.find_element("id", "reproductions"), what="reproductions")
+    assert f"remote-{flow}" in table.text and "differs" in table.text.lower()
+    table.find_element("tag name", "summary").click()
+    assert f"n2: o0 differs ({flow})" in table.text
     assert js_errors(browser) == []
 
 
