@@ -176,8 +176,8 @@ def node_attempts(store, execution_id: str) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = {}
     for item in reader(execution_id):
         found.setdefault(item.node_id, []).append({
-            "attempt": item.attempt, "state": item.state, "started": iso(item.started_at),
-            "ended": iso(item.ended_at)})
+            "attempt": item.attempt, "state": item.state, "queued": iso(item.queued_at),
+            "started": iso(item.started_at), "ended": iso(item.ended_at)})
     return found
 
 

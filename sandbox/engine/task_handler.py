@@ -148,6 +148,8 @@ class TaskHandler:
         while True:
             paths = self._paths(node.id, attempt)
             started = time.monotonic()
+            if not adopt:
+                self.ctx.store.queue_attempt(self.execution.id, node.id, attempt, utcnow())
             outcome, logs = self._run_attempt(node, task_template, inputs, attempt, paths,
                                               adopt, logs, array_item)
             adopt = None
@@ -189,12 +191,10 @@ class TaskHandler:
     def _end_attempt(self, node_id: str, attempt: int, outcome: AttemptOutcome) -> None:
         """Per-attempt times for the console's timeline (the row keeps the last one's only)."""
         row = self.ctx.store.node(self.execution.id, node_id)
-        if row is None or (row.started_at is None and row.state != "running"):
-            return  # never started a container (a missing secret): nothing ran
         state = "succeeded" if outcome.outputs is not None or outcome.futures is not None \
             else "failed"
         self.ctx.store.end_attempt(self.execution.id, node_id, attempt, state, utcnow(),
-                                   row.started_at)
+                                   row.started_at if row is not None else None)
 
     def _request(self, node, task_template, attempt: int, paths: AttemptPaths,
                  array_item: ArrayItem | None = None):

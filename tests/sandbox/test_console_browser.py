@@ -275,7 +275,8 @@ def test_launch_from_the_form_runs_live_dag_timeline_and_outputs(sandbox_home, f
 
     # One bar per attempt: flaky (n1) failed once, then succeeded.
     browser.find_element("css selector", 'button[data-tab="Timeline"]').click()
-    bars = wait_for(lambda: browser.find_elements("css selector", "#timeline rect.bar"),
+    bars = wait_for(lambda: browser.find_elements("css selector",
+                                                  "#timeline rect.bar:not(.queued)"),
                     what="timeline bars")
     by_node: dict[str, list[str]] = {}
     for bar in bars:

@@ -604,11 +604,13 @@ function legend() {
 
 function timeline(states, executionId) {
   // One row per node that started, one bar per attempt.
+  const first = (n) => n.attempts[0].queued || n.attempts[0].started || "";
   const rows = Object.entries(states.nodes).filter(([, n]) => n.attempts && n.attempts.length)
-    .sort((a, b) => (a[1].attempts[0].started || "").localeCompare(b[1].attempts[0].started || ""));
+    .sort((a, b) => first(a[1]).localeCompare(first(b[1])));
   if (!rows.length) return h("p", {class: "muted"}, "No node has started yet.");
   const now = Date.parse(states.now);
-  const t0 = Math.min(...rows.flatMap(([, n]) => n.attempts.map((a) => Date.parse(a.started))));
+  const begins = (a) => Date.parse(a.queued || a.started);
+  const t0 = Math.min(...rows.flatMap(([, n]) => n.attempts.map(begins)));
   const t1 = Math.max(now && !TERMINAL.has(states.state) ? now : 0,
                       ...rows.flatMap(([, n]) => n.attempts.map((a) => Date.parse(a.ended || states.now))));
   const span = Math.max(t1 - t0, 1);
@@ -630,6 +632,15 @@ function timeline(states, executionId) {
       navigate(`/executions/${enc(executionId)}/nodes/${enc(id)}`); });
     add(svg, a);
     for (const attempt of node.attempts) {
+      if (attempt.queued && attempt.started && attempt.started > attempt.queued) {
+        // Setting up: inputs written, container created or woken (the light part of a bar).
+        const q = Date.parse(attempt.queued), st = Date.parse(attempt.started);
+        svg.append(s("rect", {class: "bar queued", x: LEFT + WIDTH * (q - t0) / span, y: y + 3,
+                              width: Math.max(1, WIDTH * (st - q) / span), height: ROW - 8,
+                              "data-queued": id},
+          s("title", {}, `${id} attempt ${attempt.attempt}: queued ` + fmtDuration((st - q) / 1000))));
+      }
+      if (!attempt.started) continue;
       const start = Date.parse(attempt.started);
       const end = attempt.ended ? Date.parse(attempt.ended) : now;
       const x = LEFT + WIDTH * (start - t0) / span;
