@@ -16,13 +16,16 @@ def node_logs(store, execution_id: str, node_id: str, offset: int = 0) -> dict |
     if row is None:
         return None
     text = row.logs or ""
-    if row.state == "running" and row.container_id:
+    header = f"--- attempt {row.attempt} ---\n"
+    # An engine that stores output while the container runs has begun the attempt's part
+    # already: the store is then the whole truth.
+    if row.state == "running" and row.container_id and header not in text:
         live = running_logs(row.container_id)
         if live is None:  # finished meanwhile: the store has it now
             row = store.node(execution_id, node_id)
             text = row.logs or ""
         else:
-            text += f"--- attempt {row.attempt} ---\n" + live
+            text += header + live
     reset = offset > len(text)  # the text was cut (very long logs): start again
     start = 0 if reset else max(0, offset)
     chunk = text[start:start + MAX_CHUNK]
