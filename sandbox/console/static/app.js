@@ -55,6 +55,10 @@ function link(href, ...children) {
   return h("a", {href, "data-nav": true}, ...children);
 }
 
+function buttonLink(href, text) {
+  return h("a", {href, "data-nav": true, class: "button"}, text);
+}
+
 function badge(state) {
   return h("span", {class: "badge " + state, "data-state": state}, state || "unknown");
 }
@@ -191,7 +195,8 @@ async function executionsPage(page) {
   const prev = h("button", {class: "secondary", onclick: () => { pageNumber -= 1; apply(); }}, "‹ Newer");
   const next = h("button", {class: "secondary", onclick: () => { pageNumber += 1; apply(); }}, "Older ›");
   add(page, 
-    h("h1", {}, "Executions"),
+    h("div", {class: "graph-bar"}, h("h1", {}, "Executions"),
+      buttonLink("/entities", "Launch a launch plan…")),
     h("div", {class: "filters"},
       h("label", {}, "Project", project), h("label", {}, "Domain", domain),
       h("label", {}, "State", state), h("label", {}, "Workflow", workflow),
@@ -429,6 +434,9 @@ async function executionPage(page, executionId) {
       h("button", {id: "recover", class: "secondary", disabled: states.state !== "failed",
                    title: "run again from where it failed; completed nodes keep their outputs",
                    onclick: () => act("recover")}, "Recover"),
+      detail.launch_plan && detail.kind === "workflow"
+        ? buttonLink(`/launch/${enc(detail.project)}/${enc(detail.domain)}/${enc(detail.launch_plan)}?version=${enc(detail.version)}`,
+               "Launch with other inputs…") : null,
       running ? h("button", {id: "terminate", class: "danger", onclick: () => {
         if (confirm("Terminate this execution? Its running containers are stopped.")) act("terminate");
       }}, "Terminate") : null);
