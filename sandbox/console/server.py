@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 PAGE_PREFIXES = ("/executions", "/entities", "/cache", "/reproductions", "/launch")
 MAX_BODY = 1024 * 1024
+PREVIEW_BYTES = 16 * 1024
 _SEGMENT = r"([^/]+)"
 
 
@@ -223,6 +224,10 @@ class Handler(BaseHTTPRequestHandler):
             raise views.NotFound(f"{uri} does not exist (a directory? list it with the "
                                  "MinIO console)")
         name = uri.rstrip("/").rsplit("/", 1)[-1] or "download"
+        if self.path and "preview=1" in self.path:  # the start of it, as text, for the page
+            head = data[:PREVIEW_BYTES]
+            return {"text": head.decode("utf-8", errors="replace"), "size": len(data),
+                    "cut": len(data) > PREVIEW_BYTES}
         self._send(200, data, "application/octet-stream",
                    [("Content-Disposition", f'attachment; filename="{name}"')])
 

@@ -252,7 +252,17 @@ function valuesTable(values, fullHref) {
 
 function blobLinks(blob) {
   if (!blob.uri.startsWith("s3://")) return h("div", {class: "muted mono"}, blob.uri);
-  if (blob.kind === "file") return h("div", {}, h("a", {href: "/api/blob?uri=" + enc(blob.uri)}, "download file"));
+  if (blob.kind === "file") {
+    const shown = h("div", {});
+    const preview = h("a", {href: "#", onclick: async (ev) => {
+      ev.preventDefault();
+      try {
+        const head = await api("/blob?preview=1&uri=" + enc(blob.uri));
+        put(shown, h("pre", {class: "value mono"}, head.text + (head.cut ? `\n… (${head.size} bytes in all)` : "")));
+      } catch (err) { showBanner(err.message); }
+    }}, "preview");
+    return h("div", {}, h("a", {href: "/api/blob?uri=" + enc(blob.uri)}, "download file"), " · ", preview, shown);
+  }
   // A directory or a DataFrame (a directory of Parquet files): list its files on demand.
   const box = h("div", {});
   const open = h("a", {href: "#", onclick: async (ev) => {
@@ -435,7 +445,7 @@ async function executionPage(page, executionId) {
                    title: "run again from where it failed; completed nodes keep their outputs",
                    onclick: () => act("recover")}, "Recover"),
       detail.launch_plan && detail.kind === "workflow"
-        ? buttonLink(`/launch/${enc(detail.project)}/${enc(detail.domain)}/${enc(detail.launch_plan)}?version=${enc(detail.version)}`,
+        ? buttonLink(`/launch/${enc(detail.project)}/${enc(detail.domain)}/${enc(detail.launch_plan)}?version=${enc(detail.version)}&from=${enc(executionId)}`,
                "Launch with other inputs…") : null,
       running ? h("button", {id: "terminate", class: "danger", onclick: () => {
         if (confirm("Terminate this execution? Its running containers are stopped.")) act("terminate");
@@ -845,6 +855,17 @@ async function launchPage(page, project, domain, name) {
         h("div", {class: "type mono"}, f.type), f.description && f.description !== f.name ? h("div", {class: "type"}, f.description) : null),
       input);
   });
+  if (params.get("from")) {
+    // "Launch with other inputs": start from the inputs that execution had.
+    const previous = await api("/executions/" + enc(params.get("from")) + "?full=1");
+    for (const value of previous.inputs) {
+      const entry = inputs.get(value.name);
+      if (!entry || value.value === null || value.value === undefined) continue;
+      if (entry.widget === "bool") entry.input.checked = !!value.value;
+      else if (entry.widget === "json") entry.input.value = JSON.stringify(value.value, null, 1);
+      else entry.input.value = String(value.value);
+    }
+  }
   const result = h("div", {});
   const form = h("form", {class: "launch panel", id: "launch-form"}, fields,
     Object.keys(lp.fixed).length ? h("p", {class: "muted"}, "Fixed by the launch plan: " +
