@@ -47,6 +47,43 @@ def default_database_url(home: Path | None = None) -> str:
     return f"sqlite:///{(home or skiff_home()) / 'skiff.db'}"
 
 
+PRIVATE_DIR_MODE, PRIVATE_FILE_MODE = 0o700, 0o600
+# Processes that write into the home (MinIO, the admin server and the runners it starts) run
+# with this umask, so whatever they create is the user's alone.
+PRIVATE_UMASK = 0o077
+
+
+def make_private(home: Path) -> None:
+    """Create the home as 0700 and take group/other access away from what is in it: the
+    store, logs and compiled packages hold workflow data and execution details, state.json
+    the storage secret. MinIO's data directory is left to MinIO (its files are created under
+    PRIVATE_UMASK, and the 0700 home already closes it to other users)."""
+    home.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    os.chmod(home, PRIVATE_DIR_MODE)
+    skip = minio_data_dir(home)
+    for directory, subdirs, files in os.walk(home):
+        if Path(directory) == skip.parent:
+            subdirs[:] = [d for d in subdirs if d != skip.name]
+        for name in subdirs:
+            _restrict(Path(directory, name), PRIVATE_DIR_MODE)
+        for name in files:
+            _restrict(Path(directory, name), PRIVATE_FILE_MODE)
+
+
+def open_private_log(path: Path):
+    """Open a log in the home for appending, created 0600 (it may show inputs and errors)."""
+    return open(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE), "ab")
+
+
+def _restrict(path: Path, mode: int) -> None:
+    try:
+        info = path.lstat()
+        if not path.is_symlink() and info.st_mode & 0o077:
+            os.chmod(path, info.st_mode & mode & 0o777)
+    except FileNotFoundError:
+        pass  # removed meanwhile (a temporary file)
+
+
 def shown_database_url(url: str) -> str:
     """The URL with its password (if any) replaced by ***, for output and logs."""
     import re

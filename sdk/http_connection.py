@@ -7,6 +7,7 @@ closing the connection). TLS (`https://` endpoints) imports `ssl` only when used
 """
 from __future__ import annotations
 
+import select
 import socket
 
 _MAX_LINE = 65536
@@ -20,6 +21,24 @@ class ConnectionClosed(ConnectionError):
 
 class ProtocolError(ConnectionError):
     """An answer that is not HTTP/1.x as this client understands it."""
+
+
+class RequestNotSent(ConnectionClosed):
+    """The connection failed before the whole request went out: the server cannot have acted
+    on it, so even a non-idempotent request may be sent again on a new connection."""
+
+
+# Methods that may be repeated with the same effect (RFC 9110 9.2.2); any other one is sent
+# again only when the first try provably never reached the server (RequestNotSent).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+_FORBIDDEN = ("\r", "\n", "\0")
+
+
+def _check_field(what: str, text: str) -> None:
+    """CR, LF or NUL in a request line or header would let a value smuggle its own headers
+    or a second request (request splitting): refuse it before anything is sent."""
+    if any(c in text for c in _FORBIDDEN):
+        raise ValueError(f"{what} {text[:80]!r} contains CR, LF or NUL; refusing to send it")
 
 
 class Response:
@@ -139,8 +158,19 @@ class HTTPConnection:
     def request(self, method: str, target: str, body=None, headers: dict | None = None) -> None:
         """Send one request. `body`: bytes, or a binary file-like object read in blocks, with
         its length in the content-length header."""
+        _check_field("method", method)
+        if " " in method or " " in target or not target:
+            raise ValueError(f"request target {target[:80]!r} is empty or contains a space")
+        _check_field("request target", target)
+        for name, value in (headers or {}).items():
+            _check_field("header name", str(name))
+            if ":" in str(name):
+                raise ValueError(f"header name {str(name)[:80]!r} contains ':'")
+            _check_field(f"header {name} value", str(value))
         if self._response is not None and not self._response.done:
             self.close()  # an unread answer: the connection's framing is lost
+        if self._sock is not None and _closed_by_peer(self._sock):
+            self.close()  # an idle kept-alive connection the server has closed meanwhile
         if self._sock is None:
             self._connect()
         self._method = method
@@ -163,6 +193,11 @@ class HTTPConnection:
                 self._sock.sendall(head)
                 while block := body.read(self._blocksize):
                     self._sock.sendall(block)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            # sendall failed, so the server never got the whole request (its length is
+            # declared): it cannot have acted on it.
+            self.close()
+            raise RequestNotSent(f"the connection failed while sending the request: {exc}") from exc
         except OSError:
             self.close()
             raise
@@ -190,6 +225,16 @@ class HTTPConnection:
         if self._sock is not None:
             self._sock.close()
         self._sock = self._stream = None
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """True when an idle connection is readable: the server closed it (or sent something
+    unasked), so it must not carry the next request."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def _read_line(stream) -> bytes:

@@ -16,7 +16,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
-from sdk.http_connection import ConnectionClosed, HTTPConnection
+from sdk.http_connection import IDEMPOTENT_METHODS, ConnectionClosed, HTTPConnection, RequestNotSent
 from sdk.sha256 import sha256
 
 _UNSIGNED = "UNSIGNED-PAYLOAD"
@@ -24,6 +24,8 @@ _CHUNK = 1024 * 1024
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 _PART_SIZE = 64 * 1024 * 1024
 _MAX_PARTS = 10000  # S3's limit; larger files get larger parts
+# How long a request waits for storage that refuses connections (restarting) before failing.
+OUTAGE_WAIT_S = float(os.environ.get("SKIFF_STORAGE_OUTAGE_WAIT_S", "90"))
 
 
 class S3Error(Exception):
@@ -114,6 +116,15 @@ def _hmac(key: bytes, text: str) -> bytes:
     key = key.ljust(64, b"\0")
     inner = sha256(key.translate(_INNER_PAD) + text.encode()).digest()
     return sha256(key.translate(_OUTER_PAD) + inner).digest()
+
+
+def _may_send_again(method: str, exc: Exception, body, start) -> bool:
+    """A failed request is sent once more only when that cannot do it twice: the method is
+    idempotent, or the request provably never reached the server (a multipart upload's POSTs
+    would otherwise start a second upload); and the body can be sent again from its start."""
+    if method not in IDEMPOTENT_METHODS and not isinstance(exc, RequestNotSent):
+        return False
+    return body is None or isinstance(body, (bytes, bytearray)) or start is not None
 
 
 class S3Client:
@@ -219,20 +230,38 @@ class S3Client:
         target = path + (f"?{query_string}" if query_string else "")
         # A stream body can be sent again only if it can be rewound to where it started.
         start = body.tell() if hasattr(body, "tell") and hasattr(body, "seek") else None
-        for attempt in (0, 1):  # a kept-alive connection the server closed is retried once
+        rewindable = body is None or isinstance(body, bytes) or start is not None
+        # A storage outage (MinIO restarting) is waited out for up to OUTAGE_WAIT_S: a refused
+        # connection sent nothing, so the request is sent again after a growing pause.
+        deadline = time.monotonic() + OUTAGE_WAIT_S
+        pause = 0.25
+        attempt = 0
+        while True:
             conn = self._connection()
             try:
                 conn.request(method, target, body=body, headers=headers)
                 response = conn.getresponse()
                 break
-            except (ConnectionClosed, BrokenPipeError, ConnectionResetError):
+            except ConnectionRefusedError:
+                # nothing was sent: wait the outage out with a growing pause
                 conn.close()
                 self._conn = None
-                rewindable = body is None or isinstance(body, bytes) or start is not None
-                if attempt or not rewindable:
+                if not rewindable or time.monotonic() + pause > deadline:
                     raise
-                if start is not None:
-                    body.seek(start)
+                time.sleep(pause)
+                pause = min(pause * 2, 4.0)
+            except (ConnectionClosed, BrokenPipeError, ConnectionResetError) as exc:
+                # a kept-alive connection the server closed is retried once, if that cannot
+                # do the request twice
+                conn.close()
+                self._conn = None
+                if attempt or not _may_send_again(method, exc, body, start):
+                    raise
+                attempt += 1
+            if start is not None:
+                body.seek(start)
+            headers = self._signed_headers(method, path, query_string,
+                                           length if body is not None else None)
         if response.status >= 300:
             detail = response.read()
             code = _xml_text(detail, "Code")

@@ -14,6 +14,7 @@ from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
 from sdk.compile.package_reader import kind_name
 from sdk.compile.closure import compile_closure
 from sdk.compile.idl_walk import template_nodes
+from sdk.secret_names import secret_name_problem
 
 ACTIVE = launch_plan_pb2.ACTIVE
 
@@ -98,6 +99,11 @@ class EntityRpcs:
         if spec.template.id.name and spec.template.id.name != request.id.name:
             raise invalid(f"task {request.id.name!r}: the template is named "
                           f"{spec.template.id.name!r}; the identifiers must agree")
+        problems = [secret_name_problem(s.group, s.key, s.group_version)
+                    for s in spec.template.security_context.secrets]
+        problem = next((p for p in problems if p), None)
+        if problem:
+            raise invalid(f"task {request.id.name!r} requests a secret whose {problem}")
         self._create(TASK, request.id, spec, task_pb2.TaskSpec.FromString)
         return task_pb2.TaskCreateResponse()
 

@@ -54,12 +54,13 @@ def start(state, say=print) -> None:
     previous = state.admin_endpoint.rsplit(":", 1)[-1] if state.admin_endpoint else ""
     port = free_port(int(previous) if previous.isdigit() else None)
     env = dict(os.environ, SKIFF_HOME=str(home))
-    with open(logs / "admin.log", "ab") as log_file:
+    with sandbox_home.open_private_log(logs / "admin.log") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "sandbox.admin.server", "--home", str(home), "--port",
              str(port)],
             env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=home)
+            start_new_session=True, cwd=home,
+            umask=sandbox_home.PRIVATE_UMASK)  # it and its runners write logs in the home
     state.admin_pid = process.pid
     state.admin_endpoint = f"127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S

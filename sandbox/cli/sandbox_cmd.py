@@ -27,19 +27,18 @@ def sandbox() -> None:
     """
 
 
-def _progress(message: str) -> None:
-    click.echo(f"... {message}", err=True)
-
-
 @sandbox.command()
-def up() -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+def up(quiet: bool) -> None:
     """Start MinIO, create the store and build the runtime image (idempotent)."""
     from sandbox import services
+    from sandbox.cli.progress import StepProgress
     from sandbox.console import process as console_process
     from sandbox.home import shown_database_url
 
     started = time.monotonic()
-    state = services.up(say=_progress)
+    with StepProgress(quiet) as say:
+        state = services.up(say=say)
     click.echo(f"Sandbox up in {time.monotonic() - started:.1f} s")
     click.echo(f"  home      {state.home}")
     click.echo(f"  storage   {state.minio_endpoint}  bucket {state.bucket}  "

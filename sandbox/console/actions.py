@@ -9,7 +9,7 @@ from flyteidl.admin import execution_pb2
 from flyteidl.core import identifier_pb2, literals_pb2
 from flyteidl.service import admin_pb2_grpc
 
-from sandbox.engine import gate_answers
+from sandbox.engine import gates
 from sandbox.registry import LAUNCH_PLAN, EntityNotFound, get_spec
 from sdk.errors import SkiffError
 
@@ -90,13 +90,13 @@ class Actions:
         return self._call("CreateExecution", request).id.name
 
     def approve(self, execution_id: str, node_id: str) -> str:
-        return gate_answers.approve(self.store, execution_id, node_id)
+        return gates.approve(self.store, execution_id, node_id)
 
     def reject(self, execution_id: str, node_id: str, reason: str) -> str:
-        return gate_answers.reject(self.store, execution_id, node_id, reason)
+        return gates.reject(self.store, execution_id, node_id, reason)
 
     def signal(self, execution_id: str, node_id: str, value) -> str:
-        return gate_answers.signal(self.store, execution_id, node_id, value)
+        return gates.signal(self.store, execution_id, node_id, value)
 
     def clear_cache(self, task: str) -> int:
         if not task:

@@ -7,7 +7,8 @@ import json
 
 from flyteidl.core import literals_pb2
 
-from sandbox.engine.literals import describe_type, literal_to_plain
+from sandbox.engine.literals import describe_type
+from sdk.types.display import literal_to_plain
 
 PREVIEW_CHARS = 2000
 

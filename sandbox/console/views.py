@@ -329,7 +329,7 @@ def promotions(store, project: str, name: str, version: str) -> list[dict]:
 def launch_form(store, project: str, domain: str, name: str, version: str = "") -> dict:
     """A launch plan's typed inputs with defaults and fixed values, for the launch form."""
     from sandbox.console.values import type_name
-    from sandbox.engine.literals import literal_to_plain
+    from sdk.types.display import literal_to_plain
 
     try:
         lp = get_spec(store, LAUNCH_PLAN, project, domain, name, version or None)

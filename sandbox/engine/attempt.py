@@ -12,6 +12,7 @@ from flyteidl.core import errors_pb2, execution_pb2, literals_pb2
 
 from sandbox.runtime.resources import cpu_to_nano_cpus, memory_to_bytes
 from sdk.errors import SkiffError
+from sdk.secret_names import check_secret_names
 
 if TYPE_CHECKING:
     from sandbox.runtime.container import ContainerRequest, ContainerResult
@@ -58,24 +59,41 @@ def container_args(task_template, paths: AttemptPaths) -> list[str]:
     return [_fill_template(a, values) for a in task_template.container.args]
 
 
-def _secret_value(secret, secrets_dir: str | None) -> str:
+def _secret_value(secret, secrets_dir: str | None, task_name: str) -> str:
+    # The names decide the file read below: checked again here, whatever registered them.
+    check_secret_names(f"task {task_name}", secret.group, secret.key, secret.group_version)
     parts = [p for p in (secret.group, secret.group_version, secret.key) if p]
     env_name = "_FSEC_" + "_".join(parts).upper()
     if env_name in os.environ:
         return os.environ[env_name]
     if secrets_dir:
-        path = Path(secrets_dir, secret.group, secret.key or "")
-        if path.is_file():
+        path = secret_file(secrets_dir, secret.group, secret.key, task_name)
+        if path is not None and path.is_file():
             return path.read_text().rstrip("\n")
     where = f"{secrets_dir}/{secret.group}/{secret.key}" if secrets_dir else "a file"
     raise SkiffError(f"secret group {secret.group!r} key {secret.key!r} is not available; set "
                      f"{env_name} in the environment or write it to {where}")
 
 
+def secret_file(secrets_dir: str, group: str, key: str, task_name: str) -> Path | None:
+    """The file of a secret, links resolved; a SkiffError when it lies outside `secrets_dir`
+    (a link pointing elsewhere), None when it does not exist."""
+    root = Path(secrets_dir).resolve()
+    try:
+        path = Path(root, group, key or "").resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        return None
+    if root not in path.parents:
+        raise SkiffError(f"task {task_name}: the file of secret group {group!r} key {key!r} "
+                         f"resolves to {path}, outside {root}; secrets must be files inside "
+                         "the secrets directory")
+    return path
+
+
 def secret_env(task_template, secrets_dir: str | None) -> dict[str, str]:
     env = {}
     for secret in task_template.security_context.secrets:
-        value = _secret_value(secret, secrets_dir)
+        value = _secret_value(secret, secrets_dir, task_template.id.name)
         parts = [p for p in (secret.group, secret.group_version, secret.key) if p]
         env["_FSEC_" + "_".join(parts).upper()] = value
         if secret.env_var:
@@ -114,12 +132,23 @@ def build_request(task_template, node, paths: AttemptPaths, env: dict[str, str],
 
     container = task_template.container
     cpu, memory, memory_text = _limits(task_template)
+    cpu, notice = clamp_cpu(cpu)
     task_env = {kv.key: kv.value for kv in container.env}
     return ContainerRequest(
         image=container.image, command=list(container.command),
         args=container_args(task_template, paths), env={**env, **task_env}, labels=labels,
         nano_cpus=cpu, memory_bytes=memory, memory_text=memory_text,
-        timeout=timeout_seconds(task_template), secret_env=secrets)
+        timeout=timeout_seconds(task_template), secret_env=secrets, notice=notice)
+
+
+def clamp_cpu(nano_cpus: int | None, cores: int | None = None) -> tuple[int | None, str]:
+    """Docker refuses a CPU limit above the machine's cores, where Flyte would schedule the
+    task on a node that has them: run it with every core here, and say so in its logs."""
+    cores = cores or os.cpu_count() or 1
+    if nano_cpus is None or nano_cpus <= cores * 10**9:
+        return nano_cpus, ""
+    return cores * 10**9, (f"[skiff] the task asks for {nano_cpus / 1e9:g} CPUs; this machine "
+                           f"has {cores}: it runs with a limit of {cores}\n")
 
 
 def _log_tail(logs: str) -> str:
@@ -153,7 +182,8 @@ def read_outcome(result: ContainerResult, objects, output_prefix: str,
                  request: ContainerRequest) -> AttemptOutcome:
     """Classify a finished container. Order: runtime failure, timeout, OOM, documents, exit."""
     if result.system_error:
-        return AttemptOutcome(error_kind=SYSTEM, error=result.system_error)
+        return AttemptOutcome(error_kind=SYSTEM, error=result.system_error,
+                              recoverable=result.retryable)
     if result.timed_out:
         return AttemptOutcome(error_kind=USER, error=(
             f"task timed out after {request.timeout:g}s and its container was killed; raise the "

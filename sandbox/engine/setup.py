@@ -41,11 +41,14 @@ class LazyRunner:
 
 
 def context_from_state(state, parallelism: int | None = None, on_event=None) -> EngineContext:
+    from sandbox.engine.shared_bundle import SharedBundles
     from sandbox.storage import ObjectStore
     from sandbox.store import open_store
 
+    objects = ObjectStore.from_state(state)
     return EngineContext(
-        store=open_store(state.database_url), objects=ObjectStore.from_state(state),
+        store=open_store(state.database_url), objects=objects,
         runner=LazyRunner(), storage_env=state.storage_env(),
         parallelism=parallelism or default_parallelism(),
-        secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event)
+        secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event,
+        bundles=SharedBundles(objects, str(Path(state.home) / "bundles")))

@@ -16,6 +16,10 @@ class ContainerRequest:
     memory_text: str | None = None  # the limit as the user wrote it, for messages
     timeout: float | None = None  # seconds; None waits for ever
     secret_env: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    # (host directory, container path) bind-mounted read-only: the execution's unpacked code
+    # bundle (sandbox.engine.shared_bundle)
+    mounts: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    notice: str = ""  # what the engine changed from the task's request, for the node's logs
 
 
 @dataclasses.dataclass
@@ -26,3 +30,6 @@ class ContainerResult:
     oom_killed: bool = False
     timed_out: bool = False
     system_error: str | None = None  # the runtime itself failed (image missing, engine down)
+    # False when trying again cannot help (the image is not in the engine and nothing can be
+    # pulled): the attempt fails at once instead of spending the system retries.
+    retryable: bool = True

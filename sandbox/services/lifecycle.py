@@ -32,19 +32,24 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
     """Bring every part up; fast and harmless when all are already up."""
     home = Path(home or sandbox_home.skiff_home())
     client = docker_client()
+    sandbox_home.make_private(home)  # before the lock file or anything else is created in it
     with file_lock(home / ".lock"):
         state = SandboxState.load_or_new(home)
         # SKIFF_DATABASE_URL as set now, else the home's own file; never a stale override.
         state.database_url = sandbox_home.default_database_url(home)
+        say("starting MinIO")
         minio_server.start(state, say)
         state.save()  # the pid is recorded before anything else can fail
         _init_store(state.database_url)
+        say("checking the runtime image (rebuilt when Skiff or its dependencies changed)")
         state.runtime_image = ensure_runtime_image(client, say)
         state.save()
         _init_admin_tables(state.database_url)
+        say("starting the admin API")
         admin_process.start(state, say)
         state.save()
         console_process.start(state, say)
+        sandbox_home.make_private(home)  # the store and logs just created, an older home's files
     return state
 
 

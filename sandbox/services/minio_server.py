@@ -150,7 +150,7 @@ def start(state: SandboxState, say=print) -> None:
         MINIO_UPDATE="off",
         MINIO_BROWSER_REDIRECT="off",
     )
-    with open(logs / "minio.log", "ab") as log_file:
+    with sandbox_home.open_private_log(logs / "minio.log") as log_file:
         process = subprocess.Popen(
             [
                 str(binary), "server", str(data_dir),
@@ -164,6 +164,7 @@ def start(state: SandboxState, say=print) -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # survives the CLI that started it
             cwd=home,
+            umask=sandbox_home.PRIVATE_UMASK,  # its data and logs are the user's alone
         )
     state.minio_pid = process.pid
     state.minio_endpoint = f"http://127.0.0.1:{api_port}"

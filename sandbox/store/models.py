@@ -53,6 +53,9 @@ class Execution(Base):
     # The engine process running it, so a second `resume` does not run nodes twice.
     engine_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     engine_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # Set by a terminate (CLI, admin, console, Ctrl-C): the engine running the execution
+    # watches it, stops the containers and records the nodes ABORTED.
+    abort_cause: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class NodeExecution(Base):

@@ -101,13 +101,23 @@ def test_chunked_and_until_close_bodies(server):
     assert len(_Handler.connections) == 2
 
 
-def test_a_dropped_idle_connection_says_so_then_reconnects(server):
+def test_a_dropped_idle_connection_is_noticed_before_the_next_request(server):
     conn = HTTPConnection(server)
     assert _get(conn, "/drop") == (200, b"dropping")
-    with pytest.raises((ConnectionClosed, ConnectionResetError, BrokenPipeError)):
-        _get(conn, "/stale")
-    conn.close()
-    assert _get(conn, "/fresh") == (200, b"/fresh")
+    _wait_until_closed_by_server(conn)
+    assert _get(conn, "/fresh") == (200, b"/fresh")  # on a new connection, not an error
+    assert len(_Handler.connections) == 2
+
+
+def _wait_until_closed_by_server(conn, tries=200):
+    import select
+    import time
+
+    for _ in range(tries):
+        if select.select([conn._sock], [], [], 0.05)[0]:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the server never closed the connection")
 
 
 def test_streamed_body_arrives_whole(server):
@@ -126,3 +136,64 @@ def test_streamed_body_arrives_whole(server):
 def test_request_signing_hmac_matches_the_standard_library(key):
     for text in ("", "20261125", "AWS4-HMAC-SHA256\n" * 20):
         assert s3_client._hmac(key, text) == hmac.new(key, text.encode(), hashlib.sha256).digest()
+
+
+@pytest.mark.parametrize("target,headers", [
+    ("/a\r\nX-Injected: 1", {}),
+    ("/a\nGET /b", {}),
+    ("/a b", {}),
+    ("/ok", {"X-Value": "v\r\nX-Injected: 1"}),
+    ("/ok", {"X-Bad\nName": "v"}),
+    ("/ok", {"X-Value": "nul\0"}),
+])
+def test_cr_lf_in_a_target_or_header_is_refused_before_sending(server, target, headers):
+    conn = HTTPConnection(server)
+    with pytest.raises(ValueError, match="refusing|space|contains"):
+        conn.request("GET", target, headers=headers)
+    assert _Handler.connections == []  # nothing went out at all
+
+
+class _SwallowingHandler(http.server.BaseHTTPRequestHandler):
+    """Reads each request whole, then drops the connection without answering: the client
+    cannot know whether the request took effect."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def _swallow(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        _SwallowingHandler.seen.append((self.command, self.path))
+        self.close_connection = True
+
+    do_POST = do_GET = _swallow
+
+
+@pytest.fixture()
+def swallowing_server():
+    _SwallowingHandler.seen = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SwallowingHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_post_that_may_have_arrived_is_never_sent_again(swallowing_server, monkeypatch):
+    """Starting a multipart upload is a POST: sent twice it would start two uploads."""
+    monkeypatch.setattr(s3_client, "MULTIPART_THRESHOLD", 10)
+    client = s3_client.S3Client(s3_client.S3Config(swallowing_server, "k", "s"))
+    with pytest.raises(ConnectionClosed):
+        client.upload("b", "big", io.BytesIO(b"x" * 20), 20)
+    assert [m for m, _ in _SwallowingHandler.seen] == ["POST"]
+
+
+def test_an_idempotent_get_is_retried_once(swallowing_server):
+    client = s3_client.S3Client(s3_client.S3Config(swallowing_server, "k", "s"))
+    with pytest.raises(ConnectionClosed):
+        client.get_bytes("b", "key")
+    assert [m for m, _ in _SwallowingHandler.seen] == ["GET", "GET"]

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eskiff/sandbox/v1/sandbox.proto\x12\x10skiff.sandbox.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"L\n\x15WatchExecutionRequest\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x1d\n\x15poll_interval_seconds\x18\x02 \x01(\x01\"\xbf\x01\n\x0fNodeStateChange\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12\x0c\n\x04task\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x05 \x01(\x05\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x17\n\x0f\x65xecution_state\x18\x07 \x01(\t\x12/\n\x0bobserved_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"N\n\x15StreamNodeLogsRequest\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x03 \x01(\x08\"\x18\n\x08LogChunk\x12\x0c\n\x04text\x18\x01 \x01(\t\"\xa5\x01\n\nCacheEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x0c\n\x04task\x18\x04 \x01(\t\x12\x15\n\rcache_version\x18\x05 \x01(\t\x12\x14\n\x0c\x65xecution_id\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\'\n\x17ListCacheEntriesRequest\x12\x0c\n\x04task\x18\x01 \x01(\t\"I\n\x18ListCacheEntriesResponse\x12-\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1c.skiff.sandbox.v1.CacheEntry\"!\n\x11\x43learCacheRequest\x12\x0c\n\x04task\x18\x01 \x01(\t\"%\n\x12\x43learCacheResponse\x12\x0f\n\x07removed\x18\x01 \x01(\x03\"\xfb\x01\n\x0fPromotionRecord\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x13\n\x0b\x66rom_domain\x18\x05 \x01(\t\x12\x11\n\tto_domain\x18\x06 \x01(\t\x12\x16\n\x0e\x61\x64min_endpoint\x18\x07 \x01(\t\x12\x0e\n\x06\x66orced\x18\x08 \x01(\x08\x12\x1a\n\x12\x65vidence_execution\x18\t \x01(\t\x12\x10\n\x08\x65ntities\x18\n \x03(\t\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"N\n\x16\x43reatePromotionRequest\x12\x34\n\tpromotion\x18\x01 \x01(\x0b\x32!.skiff.sandbox.v1.PromotionRecord\"6\n\x15ListPromotionsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"O\n\x16ListPromotionsResponse\x12\x35\n\npromotions\x18\x01 \x03(\x0b\x32!.skiff.sandbox.v1.PromotionRecord\"\xb3\x01\n\x12ReproductionRecord\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x17\n\x0fsource_endpoint\x18\x03 \x01(\t\x12\x17\n\x0flocal_execution\x18\x04 \x01(\t\x12\x11\n\tidentical\x18\x05 \x01(\x08\x12\x0c\n\x04\x64iff\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"W\n\x19\x43reateReproductionRequest\x12:\n\x0creproduction\x18\x01 \x01(\x0b\x32$.skiff.sandbox.v1.ReproductionRecord\"\x1a\n\x18ListReproductionsRequest\"X\n\x19ListReproductionsResponse\x12;\n\rreproductions\x18\x01 \x03(\x0b\x32$.skiff.sandbox.v1.ReproductionRecord2\xa9\x06\n\x0eSandboxService\x12^\n\x0eWatchExecution\x12\'.skiff.sandbox.v1.WatchExecutionRequest\x1a!.skiff.sandbox.v1.NodeStateChange0\x01\x12W\n\x0eStreamNodeLogs\x12\'.skiff.sandbox.v1.StreamNodeLogsRequest\x1a\x1a.skiff.sandbox.v1.LogChunk0\x01\x12i\n\x10ListCacheEntries\x12).skiff.sandbox.v1.ListCacheEntriesRequest\x1a*.skiff.sandbox.v1.ListCacheEntriesResponse\x12W\n\nClearCache\x12#.skiff.sandbox.v1.ClearCacheRequest\x1a$.skiff.sandbox.v1.ClearCacheResponse\x12^\n\x0f\x43reatePromotion\x12(.skiff.sandbox.v1.CreatePromotionRequest\x1a!.skiff.sandbox.v1.PromotionRecord\x12\x63\n\x0eListPromotions\x12\'.skiff.sandbox.v1.ListPromotionsRequest\x1a(.skiff.sandbox.v1.ListPromotionsResponse\x12g\n\x12\x43reateReproduction\x12+.skiff.sandbox.v1.CreateReproductionRequest\x1a$.skiff.sandbox.v1.ReproductionRecord\x12l\n\x11ListReproductions\x12*.skiff.sandbox.v1.ListReproductionsRequest\x1a+.skiff.sandbox.v1.ListReproductionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eskiff/sandbox/v1/sandbox.proto\x12\x10skiff.sandbox.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"L\n\x15WatchExecutionRequest\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x1d\n\x15poll_interval_seconds\x18\x02 \x01(\x01\"\xbf\x01\n\x0fNodeStateChange\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12\x0c\n\x04task\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x05 \x01(\x05\x12\r\n\x05\x65rror\x18\x06 \x01(\t\x12\x17\n\x0f\x65xecution_state\x18\x07 \x01(\t\x12/\n\x0bobserved_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"N\n\x15StreamNodeLogsRequest\x12\x14\n\x0c\x65xecution_id\x18\x01 \x01(\t\x12\x0f\n\x07node_id\x18\x02 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x03 \x01(\x08\"\x18\n\x08LogChunk\x12\x0c\n\x04text\x18\x01 \x01(\t\"\xa5\x01\n\nCacheEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x0c\n\x04task\x18\x04 \x01(\t\x12\x15\n\rcache_version\x18\x05 \x01(\t\x12\x14\n\x0c\x65xecution_id\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\'\n\x17ListCacheEntriesRequest\x12\x0c\n\x04task\x18\x01 \x01(\t\"I\n\x18ListCacheEntriesResponse\x12-\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1c.skiff.sandbox.v1.CacheEntry\".\n\x11\x43learCacheRequest\x12\x0c\n\x04task\x18\x01 \x01(\t\x12\x0b\n\x03\x61ll\x18\x02 \x01(\x08\"%\n\x12\x43learCacheResponse\x12\x0f\n\x07removed\x18\x01 \x01(\x03\"\xfb\x01\n\x0fPromotionRecord\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x13\n\x0b\x66rom_domain\x18\x05 \x01(\t\x12\x11\n\tto_domain\x18\x06 \x01(\t\x12\x16\n\x0e\x61\x64min_endpoint\x18\x07 \x01(\t\x12\x0e\n\x06\x66orced\x18\x08 \x01(\x08\x12\x1a\n\x12\x65vidence_execution\x18\t \x01(\t\x12\x10\n\x08\x65ntities\x18\n \x03(\t\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"N\n\x16\x43reatePromotionRequest\x12\x34\n\tpromotion\x18\x01 \x01(\x0b\x32!.skiff.sandbox.v1.PromotionRecord\"6\n\x15ListPromotionsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"O\n\x16ListPromotionsResponse\x12\x35\n\npromotions\x18\x01 \x03(\x0b\x32!.skiff.sandbox.v1.PromotionRecord\"\xb3\x01\n\x12ReproductionRecord\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x17\n\x0fsource_endpoint\x18\x03 \x01(\t\x12\x17\n\x0flocal_execution\x18\x04 \x01(\t\x12\x11\n\tidentical\x18\x05 \x01(\x08\x12\x0c\n\x04\x64iff\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"W\n\x19\x43reateReproductionRequest\x12:\n\x0creproduction\x18\x01 \x01(\x0b\x32$.skiff.sandbox.v1.ReproductionRecord\"\x1a\n\x18ListReproductionsRequest\"X\n\x19ListReproductionsResponse\x12;\n\rreproductions\x18\x01 \x03(\x0b\x32$.skiff.sandbox.v1.ReproductionRecord2\xa9\x06\n\x0eSandboxService\x12^\n\x0eWatchExecution\x12\'.skiff.sandbox.v1.WatchExecutionRequest\x1a!.skiff.sandbox.v1.NodeStateChange0\x01\x12W\n\x0eStreamNodeLogs\x12\'.skiff.sandbox.v1.StreamNodeLogsRequest\x1a\x1a.skiff.sandbox.v1.LogChunk0\x01\x12i\n\x10ListCacheEntries\x12).skiff.sandbox.v1.ListCacheEntriesRequest\x1a*.skiff.sandbox.v1.ListCacheEntriesResponse\x12W\n\nClearCache\x12#.skiff.sandbox.v1.ClearCacheRequest\x1a$.skiff.sandbox.v1.ClearCacheResponse\x12^\n\x0f\x43reatePromotion\x12(.skiff.sandbox.v1.CreatePromotionRequest\x1a!.skiff.sandbox.v1.PromotionRecord\x12\x63\n\x0eListPromotions\x12\'.skiff.sandbox.v1.ListPromotionsRequest\x1a(.skiff.sandbox.v1.ListPromotionsResponse\x12g\n\x12\x43reateReproduction\x12+.skiff.sandbox.v1.CreateReproductionRequest\x1a$.skiff.sandbox.v1.ReproductionRecord\x12l\n\x11ListReproductions\x12*.skiff.sandbox.v1.ListReproductionsRequest\x1a+.skiff.sandbox.v1.ListReproductionsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,25 +47,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTCACHEENTRIESRESPONSE']._serialized_start=672
   _globals['_LISTCACHEENTRIESRESPONSE']._serialized_end=745
   _globals['_CLEARCACHEREQUEST']._serialized_start=747
-  _globals['_CLEARCACHEREQUEST']._serialized_end=780
-  _globals['_CLEARCACHERESPONSE']._serialized_start=782
-  _globals['_CLEARCACHERESPONSE']._serialized_end=819
-  _globals['_PROMOTIONRECORD']._serialized_start=822
-  _globals['_PROMOTIONRECORD']._serialized_end=1073
-  _globals['_CREATEPROMOTIONREQUEST']._serialized_start=1075
-  _globals['_CREATEPROMOTIONREQUEST']._serialized_end=1153
-  _globals['_LISTPROMOTIONSREQUEST']._serialized_start=1155
-  _globals['_LISTPROMOTIONSREQUEST']._serialized_end=1209
-  _globals['_LISTPROMOTIONSRESPONSE']._serialized_start=1211
-  _globals['_LISTPROMOTIONSRESPONSE']._serialized_end=1290
-  _globals['_REPRODUCTIONRECORD']._serialized_start=1293
-  _globals['_REPRODUCTIONRECORD']._serialized_end=1472
-  _globals['_CREATEREPRODUCTIONREQUEST']._serialized_start=1474
-  _globals['_CREATEREPRODUCTIONREQUEST']._serialized_end=1561
-  _globals['_LISTREPRODUCTIONSREQUEST']._serialized_start=1563
-  _globals['_LISTREPRODUCTIONSREQUEST']._serialized_end=1589
-  _globals['_LISTREPRODUCTIONSRESPONSE']._serialized_start=1591
-  _globals['_LISTREPRODUCTIONSRESPONSE']._serialized_end=1679
-  _globals['_SANDBOXSERVICE']._serialized_start=1682
-  _globals['_SANDBOXSERVICE']._serialized_end=2491
+  _globals['_CLEARCACHEREQUEST']._serialized_end=793
+  _globals['_CLEARCACHERESPONSE']._serialized_start=795
+  _globals['_CLEARCACHERESPONSE']._serialized_end=832
+  _globals['_PROMOTIONRECORD']._serialized_start=835
+  _globals['_PROMOTIONRECORD']._serialized_end=1086
+  _globals['_CREATEPROMOTIONREQUEST']._serialized_start=1088
+  _globals['_CREATEPROMOTIONREQUEST']._serialized_end=1166
+  _globals['_LISTPROMOTIONSREQUEST']._serialized_start=1168
+  _globals['_LISTPROMOTIONSREQUEST']._serialized_end=1222
+  _globals['_LISTPROMOTIONSRESPONSE']._serialized_start=1224
+  _globals['_LISTPROMOTIONSRESPONSE']._serialized_end=1303
+  _globals['_REPRODUCTIONRECORD']._serialized_start=1306
+  _globals['_REPRODUCTIONRECORD']._serialized_end=1485
+  _globals['_CREATEREPRODUCTIONREQUEST']._serialized_start=1487
+  _globals['_CREATEREPRODUCTIONREQUEST']._serialized_end=1574
+  _globals['_LISTREPRODUCTIONSREQUEST']._serialized_start=1576
+  _globals['_LISTREPRODUCTIONSREQUEST']._serialized_end=1602
+  _globals['_LISTREPRODUCTIONSRESPONSE']._serialized_start=1604
+  _globals['_LISTREPRODUCTIONSRESPONSE']._serialized_end=1692
+  _globals['_SANDBOXSERVICE']._serialized_start=1695
+  _globals['_SANDBOXSERVICE']._serialized_end=2504
 # @@protoc_insertion_point(module_scope)

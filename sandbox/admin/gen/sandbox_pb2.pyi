@@ -84,10 +84,12 @@ class ListCacheEntriesResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[CacheEntry, _Mapping]]] = ...) -> None: ...
 
 class ClearCacheRequest(_message.Message):
-    __slots__ = ("task",)
+    __slots__ = ("task", "all")
     TASK_FIELD_NUMBER: _ClassVar[int]
+    ALL_FIELD_NUMBER: _ClassVar[int]
     task: str
-    def __init__(self, task: _Optional[str] = ...) -> None: ...
+    all: bool
+    def __init__(self, task: _Optional[str] = ..., all: _Optional[bool] = ...) -> None: ...
 
 class ClearCacheResponse(_message.Message):
     __slots__ = ("removed",)
