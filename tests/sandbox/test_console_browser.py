@@ -346,7 +346,7 @@ def test_a_gate_is_approved_from_the_page(sandbox_home, flow, console, browser):
     browser.find_element("id", "signal").click()
     wait_for(lambda: store.execution(execution_id).state == "succeeded", timeout=90,
              what="the gated execution succeeding")
-    from sandbox.engine.literals import literal_map_to_plain
+    from sdk.types.display import literal_map_to_plain
 
     outputs = literals_pb2.LiteralMap.FromString(store.execution(execution_id).outputs)
     assert literal_map_to_plain(outputs) == {"o0": 12}
