@@ -29,6 +29,7 @@ STATIC = Path(__file__).parent / "static"
 PAGE_PREFIXES = ("/executions", "/entities", "/cache", "/reproductions", "/launch")
 MAX_BODY = 1024 * 1024
 PREVIEW_BYTES = 16 * 1024
+DATAFRAME_ROWS = 20
 _SEGMENT = r"([^/]+)"
 
 
@@ -193,6 +194,7 @@ class Handler(BaseHTTPRequestHandler):
             (r"/reproductions", lambda: views.reproductions(store)),
             (r"/blob", lambda: self._blob(_q(query, "uri"))),
             (r"/listing", lambda: self._listing(_q(query, "uri"))),
+            (r"/dataframe", lambda: self._dataframe(_q(query, "uri"))),
         ]
         for pattern, view in routes:
             match = re.fullmatch(pattern, path)
@@ -233,10 +235,33 @@ class Handler(BaseHTTPRequestHandler):
 
     def _listing(self, uri: str):
         """The files of a Directory or DataFrame, each downloadable through /api/blob."""
+        return [{"uri": u, "size": size} for u, size in self._listing_uris(uri)]
+
+    def _dataframe(self, uri: str):
+        """The first rows of a DataFrame output (its first Parquet file), when pyarrow is
+        installed here (extra `skiff[dataframe]`)."""
+        files = [u for u, _ in self._listing_uris(uri)] or [uri]
+        try:
+            import io
+
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise views.NotFound("previewing a DataFrame needs pyarrow here (pip install "
+                                 "'skiff[dataframe]'); download its files instead") from None
+        data = self.console.objects.get_bytes(files[0])
+        if data is None:
+            raise views.NotFound(f"{files[0]} does not exist")
+        table = pq.read_table(io.BytesIO(data))
+        head = table.slice(0, DATAFRAME_ROWS).to_pylist()
+        return {"columns": table.column_names, "rows": [[row[c] for c in table.column_names]
+                                                        for row in head],
+                "total_rows": table.num_rows, "file": files[0]}
+
+    def _listing_uris(self, uri: str):
         bucket = self.console.state.bucket
         if not uri.startswith(f"s3://{bucket}/"):
             raise views.NotFound(f"{uri!r} is not in the sandbox's bucket")
-        return [{"uri": u, "size": size} for u, size in self.console.objects.list_uris(uri)]
+        return self.console.objects.list_uris(uri)
 
     # ---- POST -------------------------------------------------------------------------------
 

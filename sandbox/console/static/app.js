@@ -274,7 +274,17 @@ function blobLinks(blob) {
         h("span", {class: "muted"}, ` ${f.size} bytes`)))) : h("span", {class: "muted"}, "empty"));
     } catch (err) { showBanner(err.message); }
   }}, `list the ${blob.kind}'s files`);
-  put(box, open);
+  const head = blob.kind === "dataframe" ? h("a", {href: "#", onclick: async (ev) => {
+    ev.preventDefault();
+    try {
+      const df = await api("/dataframe?uri=" + enc(blob.uri));
+      put(box, h("table", {class: "dataframe"},
+        h("thead", {}, h("tr", {}, df.columns.map((c) => h("th", {}, c)))),
+        h("tbody", {}, df.rows.map((r) => h("tr", {}, r.map((v) => h("td", {class: "mono"}, JSON.stringify(v))))))),
+        h("p", {class: "muted"}, `first ${df.rows.length} of ${df.total_rows} rows`));
+    } catch (err) { showBanner(err.message); }
+  }}, "show the first rows") : null;
+  put(box, open, head ? " · " : null, head);
   return box;
 }
 
