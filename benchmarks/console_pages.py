@@ -19,7 +19,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import textwrap
 import time
 import urllib.request
 from pathlib import Path

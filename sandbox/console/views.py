@@ -8,7 +8,7 @@ import re
 from flyteidl.admin import execution_pb2
 from flyteidl.core import literals_pb2
 
-from sandbox.console.graph import GraphBuilder, task_interface, workflow_closure
+from sandbox.console.graph import GraphBuilder, task_interface
 from sandbox.console.values import parse_map, typed_values
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW, EntityNotFound, get_spec
 from sandbox.store.repository import utcnow
