@@ -379,7 +379,8 @@ def test_terminate_from_the_page_stops_the_containers(sandbox_home, flow, consol
     assert store.execution(execution_id).state == "aborted"
     assert browser.find_element("id", "recover").get_attribute("disabled") is not None
     # Relaunch from the page: a new execution of the same launch plan, version and inputs.
-    browser.find_element("id", "relaunch").click()
+    wait_for(lambda: browser.find_element("id", "relaunch").click() or True,
+             what="the relaunch button")
     wait_for(lambda: execution_id not in browser.current_url, what="the relaunched page")
     again = browser.current_url.rstrip("/").rsplit("/", 1)[-1]
     relaunched = store.execution(again)

@@ -447,7 +447,11 @@ async function executionPage(page, executionId) {
     put(errorBox, h("strong", {}, "Error"), h("pre", {class: "mono"}, message || ""));
     errorBox.classList.toggle("hidden", !message);
   };
+  let actionsFor = null;
   const drawActions = () => {
+    // Redrawn only when the state changes: a button replaced under the pointer loses its click.
+    if (actionsFor === states.state) return;
+    actionsFor = states.state;
     const running = !TERMINAL.has(states.state);
     put(actions, 
       h("button", {id: "relaunch", onclick: () => act("relaunch")}, "Relaunch"),
@@ -604,6 +608,9 @@ async function executionPage(page, executionId) {
   async function refresh() {
     states = await api(`/executions/${enc(executionId)}/states`);
     put(stateBadge, badge(states.state));
+    if (states.started) {  // the running execution's duration so far
+      duration.textContent = fmtDuration((Date.parse(states.ended || states.now) - Date.parse(states.started)) / 1000);
+    }
     if (drawn) drawn.update(states);
     else if (stack.length > 1) redraw();
     if (selected) selectNode(selected);
