@@ -572,8 +572,10 @@ async function executionPage(page, executionId) {
     }
     return h("div", {class: "panel"}, box);
   }
+  let selectedShown = null;
   function selectNode(node) {
     selected = node;
+    selectedShown = JSON.stringify(states.nodes[node.id] || nodeState(node, states));
     if (drawn) drawn.select(node.id);
     const row = states.nodes[node.id];
     const state = nodeState(node, states);
@@ -613,7 +615,10 @@ async function executionPage(page, executionId) {
     }
     if (drawn) drawn.update(states);
     else if (stack.length > 1) redraw();
-    if (selected) selectNode(selected);
+    // The side panel only when the selected node changed (its buttons must keep their clicks).
+    if (selected && JSON.stringify(states.nodes[selected.id] || nodeState(selected, states)) !== selectedShown) {
+      selectNode(selected);
+    }
     drawTimeline();
     drawActions();
     if (TERMINAL.has(states.state)) {
@@ -736,8 +741,12 @@ async function nodePage(page, executionId, nodeId) {
         h("td", {}, badge(c.state)), h("td", {}, c.task || ""), h("td", {}, fmtDuration(c.duration)))))) : null);
     drawGate();
   };
+  let gateFor = null;
   function drawGate() {
-    if (!node.gate || node.state !== "waiting") { put(gateBox, ); return; }
+    // Drawn once per state: redrawing would wipe a value being typed and lose clicks.
+    if (gateFor === node.state) return;
+    gateFor = node.state;
+    if (!node.gate || node.state !== "waiting") { put(gateBox); return; }
     const g = node.gate;
     if (g.kind === "approve") {
       const reason = h("input", {placeholder: "reason (for a rejection)", id: "reject-reason", size: 30});
