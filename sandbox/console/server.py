@@ -86,7 +86,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/api/"):
             self._json({"error": message}, status)
         else:
-            body = (f"<!doctype html><title>Skiff console</title><h1>{status}</h1>"
+            # No favicon link would make the browser ask /favicon.ico (refused again).
+            body = (f"<!doctype html><title>Skiff console</title><link rel=icon href=\"data:,\">"
+                    f"<h1>{status}</h1>"
                     f"<p>{_escape(message)}</p>").encode()
             self._send(status, body, "text/html; charset=utf-8")
 
