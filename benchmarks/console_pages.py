@@ -19,7 +19,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -57,6 +56,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--executions", type=int, default=5000)
     parser.add_argument("--nodes", type=int, default=500)
+    parser.add_argument("--shots", help="save a screenshot of each page into this directory")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="skiff-console-bench-"))
@@ -118,16 +118,10 @@ def main() -> int:
 
         console = read_console(home)
         base = f"http://127.0.0.1:{console['port']}"
-        opener = urllib.request.build_opener()
-        login = opener.open(urllib.request.Request(
-            f"{base}/login?token={console['token']}&next=/"), timeout=30)
-        cookie = login.headers.get("Set-Cookie") or ""
-        # urllib follows the redirect; take the cookie from the history instead when needed
-        if not cookie:
-            from sandbox.console.access import session_value
+        from sandbox.console.access import session_value
 
-            cookie = f"skiff_console={session_value(console['token'])}"
-        cookie = cookie.split(";")[0]
+        # what the login link's redirect sets; urllib would not carry it across the redirect
+        cookie = f"skiff_console={session_value(console['token'])}"
 
         def get(path):
             request = urllib.request.Request(base + path, headers={"Cookie": cookie})
@@ -170,15 +164,20 @@ def main() -> int:
                 for label, path, selector in pages:
                     def load():
                         driver.get(base + path)
+                        deadline = time.monotonic() + 60
                         if "timeline" in selector:
+                            while not driver.find_elements("css selector", "#dag svg"):
+                                time.sleep(0.01)
                             driver.find_element("css selector",
                                                 'button[data-tab="Timeline"]').click()
-                        deadline = time.monotonic() + 60
                         while not driver.find_elements("css selector", selector):
                             if time.monotonic() > deadline:
                                 raise SystemExit(f"{label}: nothing drawn")
                             time.sleep(0.01)
                     print(f"{label:<48} {median_ms(load, 5):>10.1f}")
+                    if args.shots:
+                        Path(args.shots).mkdir(parents=True, exist_ok=True)
+                        driver.save_screenshot(str(Path(args.shots) / f"{label[:20]}.png"))
             finally:
                 driver.quit()
     finally:

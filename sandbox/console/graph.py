@@ -83,6 +83,11 @@ class GraphBuilder:
                                    record.version)
         return self._graph(closure.primary, closure.sub_workflows, "", 0)
 
+    def for_workflow(self, name: str, version: str) -> dict:
+        """A registered workflow's DAG, as its page shows it (no execution: no states)."""
+        closure = workflow_closure(self.store, self.project, self.domain, name, version)
+        return self._graph(closure.primary, closure.sub_workflows, "", 0)
+
     def _graph(self, compiled, sub_workflows, prefix: str, depth: int) -> dict:
         template = compiled.template
         nodes, edges = [], []

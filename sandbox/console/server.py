@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 PAGE_PREFIXES = ("/executions", "/entities", "/cache", "/reproductions", "/launch")
 MAX_BODY = 1024 * 1024
+PREVIEW_BYTES = 16 * 1024
+DATAFRAME_ROWS = 20
 _SEGMENT = r"([^/]+)"
 
 
@@ -84,7 +86,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/api/"):
             self._json({"error": message}, status)
         else:
-            body = (f"<!doctype html><title>Skiff console</title><h1>{status}</h1>"
+            # No favicon link would make the browser ask /favicon.ico (refused again).
+            body = (f"<!doctype html><title>Skiff console</title><link rel=icon href=\"data:,\">"
+                    f"<h1>{status}</h1>"
                     f"<p>{_escape(message)}</p>").encode()
             self._send(status, body, "text/html; charset=utf-8")
 
@@ -179,6 +183,8 @@ class Handler(BaseHTTPRequestHandler):
             (rf"/executions/{_SEGMENT}/nodes/{_SEGMENT}",
              lambda e, n: views.node_detail(store, c.objects, e, n, bool(_q(query, "full")))),
             (rf"/executions/{_SEGMENT}/nodes/{_SEGMENT}/logs", self._logs(query)),
+            (rf"/executions/{_SEGMENT}/nodes/{_SEGMENT}/branch",
+             lambda e, n: views.branch_taken(store, e, n)),
             (r"/projects", lambda: views.projects(store)),
             (r"/entities", lambda: views.entities(store, _q(query, "project", "default"),
                                                   _q(query, "domain", "development"))),
@@ -189,6 +195,8 @@ class Handler(BaseHTTPRequestHandler):
             (r"/cache", lambda: views.cache_summary(store)),
             (r"/reproductions", lambda: views.reproductions(store)),
             (r"/blob", lambda: self._blob(_q(query, "uri"))),
+            (r"/listing", lambda: self._listing(_q(query, "uri"))),
+            (r"/dataframe", lambda: self._dataframe(_q(query, "uri"))),
         ]
         for pattern, view in routes:
             match = re.fullmatch(pattern, path)
@@ -220,8 +228,42 @@ class Handler(BaseHTTPRequestHandler):
             raise views.NotFound(f"{uri} does not exist (a directory? list it with the "
                                  "MinIO console)")
         name = uri.rstrip("/").rsplit("/", 1)[-1] or "download"
+        if self.path and "preview=1" in self.path:  # the start of it, as text, for the page
+            head = data[:PREVIEW_BYTES]
+            return {"text": head.decode("utf-8", errors="replace"), "size": len(data),
+                    "cut": len(data) > PREVIEW_BYTES}
         self._send(200, data, "application/octet-stream",
                    [("Content-Disposition", f'attachment; filename="{name}"')])
+
+    def _listing(self, uri: str):
+        """The files of a Directory or DataFrame, each downloadable through /api/blob."""
+        return [{"uri": u, "size": size} for u, size in self._listing_uris(uri)]
+
+    def _dataframe(self, uri: str):
+        """The first rows of a DataFrame output (its first Parquet file), when pyarrow is
+        installed here (extra `skiff[dataframe]`)."""
+        files = [u for u, _ in self._listing_uris(uri)] or [uri]
+        try:
+            import io
+
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise views.NotFound("previewing a DataFrame needs pyarrow here (pip install "
+                                 "'skiff[dataframe]'); download its files instead") from None
+        data = self.console.objects.get_bytes(files[0])
+        if data is None:
+            raise views.NotFound(f"{files[0]} does not exist")
+        table = pq.read_table(io.BytesIO(data))
+        head = table.slice(0, DATAFRAME_ROWS).to_pylist()
+        return {"columns": table.column_names, "rows": [[row[c] for c in table.column_names]
+                                                        for row in head],
+                "total_rows": table.num_rows, "file": files[0]}
+
+    def _listing_uris(self, uri: str):
+        bucket = self.console.state.bucket
+        if not uri.startswith(f"s3://{bucket}/"):
+            raise views.NotFound(f"{uri!r} is not in the sandbox's bucket")
+        return self.console.objects.list_uris(uri)
 
     # ---- POST -------------------------------------------------------------------------------
 

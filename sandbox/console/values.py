@@ -34,8 +34,10 @@ def type_name(literal_type) -> str:
     kind = literal_type.WhichOneof("type")
     if kind == "structured_dataset_type":
         return "DataFrame"
-    if kind == "simple" and literal_type.simple == 9:  # BINARY: pydantic / dataclass as msgpack
-        return "object"
+    if kind == "simple" and literal_type.simple == 9:  # STRUCT: a dataclass, pydantic model
+        title = literal_type.metadata.fields.get("title")  # or dict; JSON schema when known
+        if title is not None and title.string_value:
+            return title.string_value
     return describe_type(literal_type)
 
 

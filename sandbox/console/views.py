@@ -8,7 +8,7 @@ import re
 from flyteidl.admin import execution_pb2
 from flyteidl.core import literals_pb2
 
-from sandbox.console.graph import GraphBuilder, task_interface, workflow_closure
+from sandbox.console.graph import GraphBuilder, task_interface
 from sandbox.console.values import parse_map, typed_values
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW, EntityNotFound, get_spec
 from sandbox.store.repository import utcnow
@@ -176,8 +176,8 @@ def node_attempts(store, execution_id: str) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = {}
     for item in reader(execution_id):
         found.setdefault(item.node_id, []).append({
-            "attempt": item.attempt, "state": item.state, "started": iso(item.started_at),
-            "ended": iso(item.ended_at)})
+            "attempt": item.attempt, "state": item.state, "queued": iso(item.queued_at),
+            "started": iso(item.started_at), "ended": iso(item.ended_at)})
     return found
 
 
@@ -306,19 +306,24 @@ def entity_detail(store, kind: str, project: str, domain: str, name: str) -> dic
               "versions": versions}
     if code == LAUNCH_PLAN:
         detail["launch_form"] = True
+    if code == WORKFLOW:
+        detail["graph"] = GraphBuilder(store, project, domain).for_workflow(name, rows[0][0])
     return detail
 
 
 def promotions(store, project: str, name: str, version: str) -> list[dict]:
     try:
         rows = store.db.query(
-            "SELECT from_domain, to_domain, forced, evidence_execution, created_at FROM "
-            "admin_promotions WHERE project = ? AND version = ? AND (name = ? OR entities "
-            "LIKE ?) ORDER BY id", (project, version, name, f"%:{name}%"))
+            "SELECT name, entities, from_domain, to_domain, forced, evidence_execution, "
+            "created_at FROM admin_promotions WHERE project = ? AND version = ? ORDER BY id",
+            (project, version))
     except Exception:  # noqa: BLE001 - no admin tables
         return []
-    return [{"from": r[0], "to": r[1], "forced": bool(r[2]), "evidence": r[3] or None,
-             "at": iso(r[4])} for r in rows]
+    # A promotion names its workflow and lists every entity it copied ("<kind>:<name>").
+    return [{"from": r[2], "to": r[3], "forced": bool(r[4]), "evidence": r[5] or None,
+             "at": iso(r[6])} for r in rows
+            if r[0] == name or name in {line.split(":", 1)[-1] for line in
+                                        (r[1] or "").splitlines()}]
 
 
 def launch_form(store, project: str, domain: str, name: str, version: str = "") -> dict:
@@ -392,3 +397,30 @@ def split_attempt_logs(logs: str | None) -> list[dict]:
     return [{"attempt": int(m.group(1)),
              "text": logs[m.end() + 1:(marks[i + 1].start() if i + 1 < len(marks) else None)]}
             for i, m in enumerate(marks)]
+
+
+def branch_taken(store, execution_id: str, node_id: str) -> dict:
+    """Which case of a branch node ran ("case N" or "else"), found by evaluating its
+    conditions on the inputs it had, as the engine did (the engine records only the result).
+    {"case": None} while its inputs are not all there yet."""
+    from sandbox.engine.bindings import resolve_all
+    from sandbox.engine.conditions import evaluate
+    from sandbox.engine.launch import load_plan
+    from sdk.errors import SkiffError
+
+    record = _execution(store, execution_id)
+    node = load_plan(store, record).nodes.get(node_id)
+    if node is None or node.WhichOneof("target") != "branch_node":
+        raise NotFound(f"execution {execution_id} has no branch node {node_id!r}")
+    outputs = {r.node_id: literals_pb2.LiteralMap.FromString(r.outputs)
+               for r in store.nodes(execution_id) if r.outputs is not None}
+    where = f"branch node {node_id!r}"
+    block = node.branch_node.if_else
+    try:
+        inputs = resolve_all(node.inputs, parse_map(record.inputs), outputs, where)
+        for index, case in enumerate([block.case, *block.other]):
+            if evaluate(case.condition, inputs, where):
+                return {"case": f"case {index + 1}"}
+    except SkiffError:
+        return {"case": None}
+    return {"case": "else"}

@@ -161,17 +161,19 @@ class TaskHandler:
                 return record_aborted(self.ctx, self.execution, node.id, cause, attempt)
             paths = self._paths(node.id, attempt)
             started = time.monotonic()
+            if not adopt:
+                self.ctx.store.queue_attempt(self.execution.id, node.id, attempt, utcnow())
             outcome = self._run_attempt(node, task_template, inputs, attempt, paths, adopt,
                                         row.logs if adopt else None, array_item)
             adopt = None
             cause = self.aborted(node.id)
             if outcome.outputs is None and cause is not None:
-                return record_aborted(self.ctx, self.execution, node.id, cause, attempt)
+                return self._aborted_attempt(node.id, cause, attempt)
             if outcome.futures is not None:
                 outcome = self._run_dynamic(node, task_template, inputs, outcome.futures)
                 cause = self.aborted(node.id)
                 if outcome.outputs is None and cause is not None:
-                    return record_aborted(self.ctx, self.execution, node.id, cause, attempt)
+                    return self._aborted_attempt(node.id, cause, attempt)
             duration = time.monotonic() - started
             self._end_attempt(node.id, attempt, outcome)
             if outcome.outputs is not None:
@@ -229,15 +231,18 @@ class TaskHandler:
         if discard is not None:
             discard(self._labels(node_id, attempt))
 
+    def _aborted_attempt(self, node_id: str, cause: str, attempt: int) -> NodeOutcome:
+        """An attempt that ran (or was set up) ends aborted, in its record too."""
+        self.ctx.store.end_attempt(self.execution.id, node_id, attempt, "aborted", utcnow())
+        return record_aborted(self.ctx, self.execution, node_id, cause, attempt)
+
     def _end_attempt(self, node_id: str, attempt: int, outcome: AttemptOutcome) -> None:
         """Per-attempt times for the console's timeline (the row keeps the last one's only)."""
         row = self.ctx.store.node(self.execution.id, node_id)
-        if row is None or (row.started_at is None and row.state != "running"):
-            return  # never started a container (a missing secret): nothing ran
         state = "succeeded" if outcome.outputs is not None or outcome.futures is not None \
             else "failed"
         self.ctx.store.end_attempt(self.execution.id, node_id, attempt, state, utcnow(),
-                                   row.started_at)
+                                   row.started_at if row is not None else None)
 
     def _request(self, node, task_template, attempt: int, paths: AttemptPaths,
                  array_item: ArrayItem | None = None):

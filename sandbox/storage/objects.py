@@ -146,6 +146,22 @@ class ObjectStore:
             raise SandboxError(f"cannot stat {uri} in MinIO at {self.endpoint}: "
                                f"{_one_line(exc)}; check `skiff sandbox status`") from exc
 
+    def list_uris(self, prefix_uri: str, limit: int = 1000) -> list[tuple[str, int]]:
+        """(uri, size) of the objects under a prefix (a Directory's or a DataFrame's files),
+        at most `limit` of them."""
+        bucket, key = split_s3_uri(prefix_uri)
+        prefix = key.rstrip("/") + "/" if key else ""
+        found = []
+        try:
+            for item in self.client.list_objects(bucket, prefix=prefix, recursive=True):
+                found.append((f"s3://{bucket}/{item.object_name}", item.size or 0))
+                if len(found) >= limit:
+                    break
+        except Exception as exc:  # noqa: BLE001
+            raise SandboxError(f"cannot list {prefix_uri} in MinIO at {self.endpoint}: "
+                               f"{_one_line(exc)}; check `skiff sandbox status`") from exc
+        return found
+
 
 def _unreachable(exc: BaseException) -> bool:
     """A failure to reach MinIO at all (worth waiting out), not an answer from it."""

@@ -34,10 +34,12 @@ def open_store(database_url: str):
 
 def _sqlite_is_current(store) -> bool:
     """All tables, and every column of sandbox.store.records (cheap: no SQLAlchemy import)."""
-    from sandbox.store.records import CacheRecord, ExecutionRecord, NodeRecord, columns
+    from sandbox.store.records import (
+        AttemptRecord, CacheRecord, ExecutionRecord, NodeRecord, columns,
+    )
 
     for table, record in (("executions", ExecutionRecord), ("node_executions", NodeRecord),
-                          ("cache_entries", CacheRecord)):
+                          ("cache_entries", CacheRecord), ("node_attempts", AttemptRecord)):
         have = {row[1] for row in store.db.query(f"PRAGMA table_info({table})")}
         if not set(columns(record)) <= have:
             return False

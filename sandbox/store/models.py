@@ -93,7 +93,8 @@ class NodeAttempt(Base):
     execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"))
     node_id: Mapped[str] = mapped_column(String(255))
     attempt: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(32))  # running, succeeded, failed
+    state: Mapped[str] = mapped_column(String(32))  # queued, running, succeeded, failed
+    queued_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 

@@ -82,6 +82,7 @@ class AttemptRecord(_Record):
     node_id: str
     attempt: int
     state: str
+    queued_at: dt.datetime | None
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
     __slots__ = tuple(__annotations__)
@@ -103,7 +104,7 @@ def columns(record_type) -> list[str]:
     return list(record_type.__slots__)
 
 
-_DATETIME_FIELDS = {"created_at", "started_at", "ended_at"}
+_DATETIME_FIELDS = {"created_at", "queued_at", "started_at", "ended_at"}
 
 
 def from_row(record_type, row):

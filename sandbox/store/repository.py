@@ -204,26 +204,46 @@ class Store:
 
     # ---- attempts of task nodes ------------------------------------------------------------
 
-    def start_attempt(self, execution_id: str, node_id: str, attempt: int,
-                      started_at: dt.datetime) -> None:
-        """Record that an attempt's container runs (again, after a resume: kept as it was)."""
+    def queue_attempt(self, execution_id: str, node_id: str, attempt: int,
+                      queued_at: dt.datetime) -> None:
+        """Record that an attempt is being set up (inputs, container); kept as it was when
+        a resumed engine sets it up again."""
         try:
             with self.transaction() as cursor:
                 cursor.execute(
                     "INSERT INTO node_attempts (execution_id, node_id, attempt, state, "
-                    "started_at) VALUES (?, ?, ?, 'running', ?)",
-                    (execution_id, node_id, attempt, started_at))
+                    "queued_at) VALUES (?, ?, ?, 'queued', ?)",
+                    (execution_id, node_id, attempt, queued_at))
         except self.integrity_error():
             pass
 
-    def end_attempt(self, execution_id: str, node_id: str, attempt: int, state: str,
-                    ended_at: dt.datetime, started_at: dt.datetime | None = None) -> None:
-        """Record how an attempt ended; `started_at` stands in when its start was not seen."""
+    def start_attempt(self, execution_id: str, node_id: str, attempt: int,
+                      started_at: dt.datetime) -> None:
+        """Record that an attempt's container runs."""
         with self.transaction() as cursor:
             updated = cursor.execute(
-                "UPDATE node_attempts SET state = ?, ended_at = ? WHERE execution_id = ? AND "
-                "node_id = ? AND attempt = ?",
-                (state, ended_at, execution_id, node_id, attempt)).rowcount
+                "UPDATE node_attempts SET state = 'running', started_at = ? WHERE "
+                "execution_id = ? AND node_id = ? AND attempt = ? AND started_at IS NULL",
+                (started_at, execution_id, node_id, attempt)).rowcount
+            exists = updated or cursor.execute(
+                "SELECT 1 FROM node_attempts WHERE execution_id = ? AND node_id = ? AND "
+                "attempt = ?", (execution_id, node_id, attempt)).fetchall()
+            if not exists:
+                cursor.execute(
+                    "INSERT INTO node_attempts (execution_id, node_id, attempt, state, "
+                    "started_at) VALUES (?, ?, ?, 'running', ?)",
+                    (execution_id, node_id, attempt, started_at))
+
+    def end_attempt(self, execution_id: str, node_id: str, attempt: int, state: str,
+                    ended_at: dt.datetime, started_at: dt.datetime | None = None) -> None:
+        """Record how an attempt ended (one that never got a container counts from when it
+        was queued); `started_at` stands in for an attempt this process did not start (an
+        adopted container)."""
+        with self.transaction() as cursor:
+            updated = cursor.execute(
+                "UPDATE node_attempts SET state = ?, ended_at = ?, started_at = "
+                "COALESCE(started_at, queued_at) WHERE execution_id = ? AND node_id = ? AND "
+                "attempt = ?", (state, ended_at, execution_id, node_id, attempt)).rowcount
             if not updated:
                 cursor.execute(
                     "INSERT INTO node_attempts (execution_id, node_id, attempt, state, "

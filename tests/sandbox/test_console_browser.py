@@ -34,7 +34,7 @@ FLOW = textwrap.dedent('''
     import time
     from datetime import timedelta
 
-    from sdk import LaunchPlan, approve, task, workflow
+    from sdk import LaunchPlan, approve, task, wait_for_input, workflow
 
 
     @task
@@ -52,7 +52,7 @@ FLOW = textwrap.dedent('''
         return x * 10
 
 
-    @task
+    @task(cache=True, cache_version="1")
     def add(a: int, b: int) -> int:
         return a + b
 
@@ -73,7 +73,18 @@ FLOW = textwrap.dedent('''
     def gated(x: int = 4) -> int:
         y = add(a=x, b=1)
         ok = approve(y, "go", timeout=timedelta(minutes=10))
-        return add(a=ok, b=100)
+        bump = wait_for_input("bump", timeout=timedelta(minutes=10), expected_type=int)
+        return add(a=ok, b=bump)
+
+
+    @task
+    def boom(x: int) -> int:
+        raise ValueError(f"no good: {x}")
+
+
+    @workflow
+    def fragile(x: int = 1) -> int:
+        return boom(x=add(a=x, b=1))
 
 
     @workflow
@@ -176,6 +187,17 @@ def launch(sandbox_home, name: str, version: str, **inputs) -> str:
     return response.id.name
 
 
+def terminate(sandbox_home, execution_id: str) -> None:
+    import grpc
+    from flyteidl.service import admin_pb2_grpc
+
+    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+        admin_pb2_grpc.AdminServiceStub(channel).TerminateExecution(
+            execution_pb2.ExecutionTerminateRequest(
+                id=identifier_pb2.WorkflowExecutionIdentifier(
+                    project=PROJECT, domain=DOMAIN, name=execution_id), cause="test done"))
+
+
 def store_of(sandbox_home):
     return open_store(sandbox_home.database_url)
 
@@ -215,6 +237,14 @@ def test_nothing_answers_without_the_token(console, browser):
     assert rebound.value.code == 403
     # The login link redirected to a URL without the token.
     assert token not in browser.current_url
+    # A browser without the cookie gets the refusal, not the page.
+    browser.delete_all_cookies()
+    browser.get(f"{base}/executions")
+    assert "not logged in" in browser.find_element("tag name", "body").text
+    assert not browser.find_elements("id", "main")
+    browser.get_log("browser")  # the refused page's 401 is expected: not a script error
+    browser.get(f"{base}/login?token={token}&next=/executions")
+    wait_for(lambda: browser.find_element("id", "executions"), what="the list after login")
 
 
 # ---- executions list, launch form, live DAG, timeline, outputs ----------------------------
@@ -249,7 +279,11 @@ def test_launch_from_the_form_runs_live_dag_timeline_and_outputs(sandbox_home, f
     execution_id = browser.current_url.rstrip("/").rsplit("/", 1)[-1]
     browser.execute_script("window.__noReload = 1")
 
-    wait_for(lambda: "running" in node_class(browser, "n0"), what="n0 running on the DAG")
+    # Drawn while n0 still runs (it prints for 4 s), then coloured by the page's own polling.
+    first = wait_for(lambda: node_class(browser, "n0"), what="the DAG")
+    assert "succeeded" not in first, first
+    wait_for(lambda: "running" in node_class(browser, "n0"), timeout=60,
+             what="n0 running on the DAG")
     shot(browser, "03-dag-running")
     wait_for(lambda: "succeeded" in node_class(browser, "n0"), timeout=120,
              what="n0 turning green")
@@ -262,7 +296,8 @@ def test_launch_from_the_form_runs_live_dag_timeline_and_outputs(sandbox_home, f
 
     # One bar per attempt: flaky (n1) failed once, then succeeded.
     browser.find_element("css selector", 'button[data-tab="Timeline"]').click()
-    bars = wait_for(lambda: browser.find_elements("css selector", "#timeline rect.bar"),
+    bars = wait_for(lambda: browser.find_elements("css selector",
+                                                  "#timeline rect.bar:not(.queued)"),
                     what="timeline bars")
     by_node: dict[str, list[str]] = {}
     for bar in bars:
@@ -323,12 +358,19 @@ def test_a_gate_is_approved_from_the_page(sandbox_home, flow, console, browser):
     button = wait_for(lambda: browser.find_element("id", "approve"), what="the approve button")
     shot(browser, "08-gate")
     button.click()
+    wait_for(lambda: store.node(execution_id, gate_id).state == "succeeded",
+             what="the approval passing")
+    # The signal gate takes a typed value from the page.
+    browser.get(f"{base}/executions/{execution_id}/nodes/n2")
+    value = wait_for(lambda: browser.find_element("id", "signal-value"), what="the signal form")
+    value.send_keys("7")
+    browser.find_element("id", "signal").click()
     wait_for(lambda: store.execution(execution_id).state == "succeeded", timeout=90,
              what="the gated execution succeeding")
     from sdk.types.display import literal_map_to_plain
 
     outputs = literals_pb2.LiteralMap.FromString(store.execution(execution_id).outputs)
-    assert literal_map_to_plain(outputs) == {"o0": 105}
+    assert literal_map_to_plain(outputs) == {"o0": 12}
     assert js_errors(browser) == []
 
 
@@ -356,25 +398,71 @@ def test_terminate_from_the_page_stops_the_containers(sandbox_home, flow, consol
     wait_for(lambda: not client.containers.list(filters=label), timeout=30,
              what="the containers stopping")
     assert store.execution(execution_id).state == "aborted"
+    assert browser.find_element("id", "recover").get_attribute("disabled") is not None
+    # Relaunch from the page: a new execution of the same launch plan, version and inputs.
+    wait_for(lambda: browser.find_element("id", "relaunch").click() or True,
+             what="the relaunch button")
+    wait_for(lambda: execution_id not in browser.current_url, what="the relaunched page")
+    again = browser.current_url.rstrip("/").rsplit("/", 1)[-1]
+    relaunched = store.execution(again)
+    assert relaunched.workflow == "consoleflow.sleepy" and relaunched.version == flow
+    assert relaunched.inputs == store.execution(execution_id).inputs
+    wait_for(lambda: store.execution(again).state in ("running", "succeeded", "failed"),
+             what="the relaunch starting")
     assert js_errors(browser) == []
+    terminate(sandbox_home, again)  # its 300 s nap is not needed
 
 
 # ---- the other pages -----------------------------------------------------------------------
 
 
 def test_entities_cache_and_reproductions_pages_draw(sandbox_home, flow, console, browser):
+    import grpc
+
+    from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
+
     base, _ = console
+    store = store_of(sandbox_home)
+    green = next(e for e in store.executions(200)
+                 if e.workflow == "consoleflow.chain" and e.state == "succeeded")
+    # What `skiff promote` and `skiff reproduce` record through Skiff's API.
+    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+        api = sandbox_pb2_grpc.SandboxServiceStub(channel)
+        api.CreatePromotion(sandbox_pb2.CreatePromotionRequest(promotion=sandbox_pb2.PromotionRecord(
+            project=PROJECT, name="consoleflow.chain", version=flow, from_domain=DOMAIN,
+            to_domain="staging", evidence_execution=green.id,
+            entities=["workflow:consoleflow.chain", "launch_plan:chain_lp"])))
+        api.CreateReproduction(sandbox_pb2.CreateReproductionRequest(
+            reproduction=sandbox_pb2.ReproductionRecord(
+                source=f"{PROJECT}/{DOMAIN}/remote-{flow}", local_execution=green.id,
+                identical=False, diff=f"n2: o0 differs ({flow})")))
     browser.get(f"{base}/entities?project={PROJECT}&domain={DOMAIN}")
     table = wait_for(lambda: browser.find_element("id", "entities"), what="the entities table")
     assert "consoleflow.chain" in table.text and "chain_lp" in table.text
     browser.find_element("link text", "consoleflow.chain").click()
     versions = wait_for(lambda: browser.find_element("id", "versions"), what="its versions")
     assert flow in versions.text
+    assert "development → staging" in versions.text and green.id in versions.text
     shot(browser, "10-entity")
+    # The cache: consoleflow.add's entries, cleared from the page.
+    store = store_of(sandbox_home)
+    assert store.cache_entries("consoleflow.add")
     browser.get(f"{base}/cache")
-    wait_for(lambda: browser.find_element("css selector", "main h1"), what="the cache page")
+    row = wait_for(lambda: browser.find_element("css selector",
+                                                'tr[data-task="consoleflow.add"]'),
+                   what="add's cache row")
+    shot(browser, "11-cache")
+    row.find_element("tag name", "button").click()
+    browser.switch_to.alert.accept()
+    wait_for(lambda: not browser.find_elements("css selector",
+                                               'tr[data-task="consoleflow.add"]'),
+             what="the row going")
+    assert store.cache_entries("consoleflow.add") == []
     browser.get(f"{base}/reproductions")
-    wait_for(lambda: browser.find_element("css selector", "main h1"), what="reproductions")
+    table = wait_for(lambda: browser.find_element("id", "reproductions"), what="reproductions")
+    assert f"remote-{flow}" in table.text and "differs" in table.text.lower()
+    table.find_element("tag name", "summary").click()
+    assert f"n2: o0 differs ({flow})" in table.text
     assert js_errors(browser) == []
 
 
@@ -399,3 +487,25 @@ def test_status_and_skiff_ui_give_the_console(sandbox_home, flow, console, brows
     wait_for(lambda: browser.current_url == f"{base}/executions/someid", what="the redirect")
     wait_for(lambda: "does not exist" in browser.find_element("css selector", "main").text,
              what="the unknown execution's message")
+    browser.get_log("browser")  # that page's 404 is expected: not a script error
+
+
+def test_recover_from_the_page_keeps_what_succeeded(sandbox_home, flow, console, browser):
+    base, _ = console
+    store = store_of(sandbox_home)
+    failed = launch(sandbox_home, "consoleflow.fragile", flow, x=1)
+    wait_for(lambda: store.execution(failed).state == "failed", what="fragile failing")
+    browser.get(f"{base}/executions/{failed}")
+    error = wait_for(lambda: browser.find_element("id", "execution-error"), what="the error")
+    assert "ValueError: no good: 2" in error.text and "Traceback" in error.text
+    wait_for(lambda: browser.find_element("id", "recover").click() or True,
+             what="the recover button")
+    wait_for(lambda: failed not in browser.current_url, what="the recovered execution's page")
+    recovered = browser.current_url.rstrip("/").rsplit("/", 1)[-1]
+    wait_for(lambda: f"recovered of\n{failed}" in browser.find_element(
+        "css selector", ".summary").text.lower(), what="the recovered-of link")
+    wait_for(lambda: store.execution(recovered).state == "failed", what="it failing again")
+    # n0 (add) was copied from the failed execution, not run again: no container, no inputs.pb.
+    kept = store.node(recovered, "n0")
+    assert kept.state in ("succeeded", "cached") and kept.container_id is None
+    assert js_errors(browser) == []

@@ -55,6 +55,10 @@ function link(href, ...children) {
   return h("a", {href, "data-nav": true}, ...children);
 }
 
+function buttonLink(href, text) {
+  return h("a", {href, "data-nav": true, class: "button"}, text);
+}
+
 function badge(state) {
   return h("span", {class: "badge " + state, "data-state": state}, state || "unknown");
 }
@@ -191,7 +195,8 @@ async function executionsPage(page) {
   const prev = h("button", {class: "secondary", onclick: () => { pageNumber -= 1; apply(); }}, "‹ Newer");
   const next = h("button", {class: "secondary", onclick: () => { pageNumber += 1; apply(); }}, "Older ›");
   add(page, 
-    h("h1", {}, "Executions"),
+    h("div", {class: "graph-bar"}, h("h1", {}, "Executions"),
+      buttonLink("/entities", "Launch a launch plan…")),
     h("div", {class: "filters"},
       h("label", {}, "Project", project), h("label", {}, "Domain", domain),
       h("label", {}, "State", state), h("label", {}, "Workflow", workflow),
@@ -241,10 +246,46 @@ function valuesTable(values, fullHref) {
       h("td", {class: "mono muted"}, v.type),
       h("td", {},
         h("pre", {class: "value mono"}, showValue(v)),
-        v.blob ? h("div", {}, v.blob.kind === "file"
-          ? h("a", {href: "/api/blob?uri=" + enc(v.blob.uri)}, "download " + v.blob.kind)
-          : h("span", {class: "muted mono"}, v.blob.kind + " at " + v.blob.uri)) : null,
+        v.blob ? blobLinks(v.blob) : null,
         v.truncated && fullHref ? h("a", {href: fullHref, target: "_blank"}, "show the whole value") : null)))));
+}
+
+function blobLinks(blob) {
+  if (!blob.uri.startsWith("s3://")) return h("div", {class: "muted mono"}, blob.uri);
+  if (blob.kind === "file") {
+    const shown = h("div", {});
+    const preview = h("a", {href: "#", onclick: async (ev) => {
+      ev.preventDefault();
+      try {
+        const head = await api("/blob?preview=1&uri=" + enc(blob.uri));
+        put(shown, h("pre", {class: "value mono"}, head.text + (head.cut ? `\n… (${head.size} bytes in all)` : "")));
+      } catch (err) { showBanner(err.message); }
+    }}, "preview");
+    return h("div", {}, h("a", {href: "/api/blob?uri=" + enc(blob.uri)}, "download file"), " · ", preview, shown);
+  }
+  // A directory or a DataFrame (a directory of Parquet files): list its files on demand.
+  const box = h("div", {});
+  const open = h("a", {href: "#", onclick: async (ev) => {
+    ev.preventDefault();
+    try {
+      const files = await api("/listing?uri=" + enc(blob.uri));
+      put(box, files.length ? h("ul", {}, files.map((f) => h("li", {},
+        h("a", {href: "/api/blob?uri=" + enc(f.uri)}, f.uri.slice(blob.uri.length).replace(/^\//, "") || f.uri),
+        h("span", {class: "muted"}, ` ${f.size} bytes`)))) : h("span", {class: "muted"}, "empty"));
+    } catch (err) { showBanner(err.message); }
+  }}, `list the ${blob.kind}'s files`);
+  const head = blob.kind === "dataframe" ? h("a", {href: "#", onclick: async (ev) => {
+    ev.preventDefault();
+    try {
+      const df = await api("/dataframe?uri=" + enc(blob.uri));
+      put(box, h("table", {class: "dataframe"},
+        h("thead", {}, h("tr", {}, df.columns.map((c) => h("th", {}, c)))),
+        h("tbody", {}, df.rows.map((r) => h("tr", {}, r.map((v) => h("td", {class: "mono"}, JSON.stringify(v))))))),
+        h("p", {class: "muted"}, `first ${df.rows.length} of ${df.total_rows} rows`));
+    } catch (err) { showBanner(err.message); }
+  }}, "show the first rows") : null;
+  put(box, open, head ? " · " : null, head);
+  return box;
 }
 
 function showValue(v) {
@@ -356,11 +397,14 @@ function drawGraph(graph, states, onSelect, onOpen) {
       s("title", {}, `${node.label} (${node.kind}) ${node.id}`),
       s("rect", {width: terminal ? 60 : W, height: H, rx: 6}),
       s("text", {x: 10, y: 16}, label),
-      s("text", {x: 10, y: 30, "font-size": 10, opacity: 0.85}, terminal ? "" : kindLabel(node)));
+      s("text", {x: 10, y: 30, "font-size": 10, opacity: 0.85},
+        terminal ? "" : kindLabel(node, states) + " · " + node.id.split("-").pop()));
     if (openable) add(g, s("text", {class: "opener", x: W - 16, y: 24}, "⊕"));
     add(svg, g);
     byId.set(node.id, g);
   }
+  svg.dataset.width = width;
+  svg.dataset.height = height;
   return {svg, update(newStates) {
     for (const node of graph.nodes) {
       const g = byId.get(node.id);
@@ -379,7 +423,8 @@ function hasChildren(id, states) {
   return Object.keys(states.nodes).some((k) => k.startsWith(prefix));
 }
 
-function kindLabel(node) {
+function kindLabel(node, states) {
+  if (node.kind === "task" && states && hasChildren(node.id, states)) return "dynamic task";
   return {task: "task", map: "map task", branch: "branch", gate: "gate", subworkflow: "subworkflow",
           launch_plan: "launch plan"}[node.kind] || node.kind;
 }
@@ -402,13 +447,20 @@ async function executionPage(page, executionId) {
     put(errorBox, h("strong", {}, "Error"), h("pre", {class: "mono"}, message || ""));
     errorBox.classList.toggle("hidden", !message);
   };
+  let actionsFor = null;
   const drawActions = () => {
+    // Redrawn only when the state changes: a button replaced under the pointer loses its click.
+    if (actionsFor === states.state) return;
+    actionsFor = states.state;
     const running = !TERMINAL.has(states.state);
     put(actions, 
       h("button", {id: "relaunch", onclick: () => act("relaunch")}, "Relaunch"),
       h("button", {id: "recover", class: "secondary", disabled: states.state !== "failed",
                    title: "run again from where it failed; completed nodes keep their outputs",
                    onclick: () => act("recover")}, "Recover"),
+      detail.launch_plan && detail.kind === "workflow"
+        ? buttonLink(`/launch/${enc(detail.project)}/${enc(detail.domain)}/${enc(detail.launch_plan)}?version=${enc(detail.version)}&from=${enc(executionId)}`,
+               "Launch with other inputs…") : null,
       running ? h("button", {id: "terminate", class: "danger", onclick: () => {
         if (confirm("Terminate this execution? Its running containers are stopped.")) act("terminate");
       }}, "Terminate") : null);
@@ -448,7 +500,25 @@ async function executionPage(page, executionId) {
   const side = h("div", {class: "side", id: "node-panel"}, h("p", {class: "muted"},
     "Click a node for its details; double-click (or ⊕) to open a subworkflow, map task, branch or dynamic task."));
   const crumbs = h("div", {class: "crumbs"});
-  add(bodies[0], legend(), crumbs, h("div", {class: "graph-wrap"}, graphBox, side));
+  let zoom = detail.graph.nodes.length > 60 ? "fit" : 1;
+  const applyZoom = () => {
+    const svg = graphBox.querySelector("svg");
+    if (!svg) return;
+    const w = +svg.dataset.width, hgt = +svg.dataset.height;
+    const z = zoom === "fit" ? Math.max(0.2, Math.min(1, (graphBox.clientWidth - 4) / w,
+                                                     (graphBox.clientHeight - 4) / hgt)) : zoom;
+    svg.setAttribute("width", w * z);
+    svg.setAttribute("height", hgt * z);
+  };
+  const zoomBy = (f) => { const svg = graphBox.querySelector("svg");
+    const current = svg ? +svg.getAttribute("width") / +svg.dataset.width : 1;
+    zoom = Math.max(0.1, Math.min(2, current * f)); applyZoom(); };
+  const zoomBar = h("span", {class: "zoom"},
+    h("button", {class: "secondary", title: "zoom out", onclick: () => zoomBy(1 / 1.25)}, "−"),
+    h("button", {class: "secondary", title: "the whole graph", onclick: () => { zoom = "fit"; applyZoom(); }}, "Fit"),
+    h("button", {class: "secondary", title: "zoom in", onclick: () => zoomBy(1.25)}, "+"));
+  add(bodies[0], h("div", {class: "graph-bar"}, legend(), zoomBar), crumbs,
+      h("div", {class: "graph-wrap"}, graphBox, side));
   let stack = [{label: detail.workflow.split(".").pop(), graph: detail.graph}];
   let drawn = null;
   let selected = null;
@@ -461,6 +531,7 @@ async function executionPage(page, executionId) {
     if (top.graph) {
       drawn = drawGraph(top.graph, states, selectNode, openNode);
       put(graphBox, drawn.svg);
+      applyZoom();
     } else {
       drawn = null;
       put(graphBox, top.render());
@@ -475,13 +546,15 @@ async function executionPage(page, executionId) {
     const box = h("div", {class: "children", "data-parent": node.id});
     const rows = childRows(node.id, states);
     if (node.kind === "branch") {
-      const row = states.nodes[node.id] || {};
-      add(box, h("h2", {}, "Branch " + node.label),
-        h("ul", {}, node.cases.map((c) => h("li", {class: "case" + (row.task && c.task === row.task ? " taken" : ""),
-                                                   "data-case": c.label},
-          c.label, ": ", c.name, c.kind !== "task" ? ` (${c.kind})` : ""))),
-        h("p", {class: "muted"}, row.task ? "The marked case ran as node " + node.id + "." :
-          "No case has run yet."));
+      const items = node.cases.map((c) => h("li", {class: "case", "data-case": c.label},
+        c.label, ": ", c.name, c.kind !== "task" ? ` (${c.kind})` : ""));
+      const note = h("p", {class: "muted"}, "…");
+      add(box, h("h2", {}, "Branch " + node.label), h("ul", {}, items), note);
+      api(`/executions/${enc(executionId)}/nodes/${enc(node.id)}/branch`).then((taken) => {
+        items.forEach((li) => li.classList.toggle("taken", li.dataset.case === taken.case));
+        note.textContent = taken.case ? `The marked case (${taken.case}) ran as node ${node.id}.`
+                                      : "No case has been chosen yet.";
+      }).catch((err) => showBanner(err.message));
     }
     if (rows.length) {
       const counts = {};
@@ -499,14 +572,16 @@ async function executionPage(page, executionId) {
     }
     return h("div", {class: "panel"}, box);
   }
+  let selectedShown = null;
   function selectNode(node) {
     selected = node;
+    selectedShown = JSON.stringify(states.nodes[node.id] || nodeState(node, states));
     if (drawn) drawn.select(node.id);
     const row = states.nodes[node.id];
     const state = nodeState(node, states);
     const openable = node.graph || node.kind === "map" || node.kind === "branch" || hasChildren(node.id, states);
     put(side, 
-      h("h2", {}, node.label), h("div", {}, badge(state), " ", h("span", {class: "muted"}, kindLabel(node))),
+      h("h2", {}, node.label), h("div", {}, badge(state), " ", h("span", {class: "muted"}, kindLabel(node, states))),
       h("p", {class: "mono muted"}, node.id),
       node.task ? h("p", {}, "task ", h("code", {}, node.task)) : null,
       row ? h("p", {}, `attempts: ${row.attempt + 1} · duration ${fmtDuration(row.duration)}`) : null,
@@ -535,9 +610,15 @@ async function executionPage(page, executionId) {
   async function refresh() {
     states = await api(`/executions/${enc(executionId)}/states`);
     put(stateBadge, badge(states.state));
+    if (states.started) {  // the running execution's duration so far
+      duration.textContent = fmtDuration((Date.parse(states.ended || states.now) - Date.parse(states.started)) / 1000);
+    }
     if (drawn) drawn.update(states);
     else if (stack.length > 1) redraw();
-    if (selected) selectNode(selected);
+    // The side panel only when the selected node changed (its buttons must keep their clicks).
+    if (selected && JSON.stringify(states.nodes[selected.id] || nodeState(selected, states)) !== selectedShown) {
+      selectNode(selected);
+    }
     drawTimeline();
     drawActions();
     if (TERMINAL.has(states.state)) {
@@ -563,11 +644,13 @@ function legend() {
 
 function timeline(states, executionId) {
   // One row per node that started, one bar per attempt.
+  const first = (n) => n.attempts[0].queued || n.attempts[0].started || "";
   const rows = Object.entries(states.nodes).filter(([, n]) => n.attempts && n.attempts.length)
-    .sort((a, b) => (a[1].attempts[0].started || "").localeCompare(b[1].attempts[0].started || ""));
+    .sort((a, b) => first(a[1]).localeCompare(first(b[1])));
   if (!rows.length) return h("p", {class: "muted"}, "No node has started yet.");
   const now = Date.parse(states.now);
-  const t0 = Math.min(...rows.flatMap(([, n]) => n.attempts.map((a) => Date.parse(a.started))));
+  const begins = (a) => Date.parse(a.queued || a.started);
+  const t0 = Math.min(...rows.flatMap(([, n]) => n.attempts.map(begins)));
   const t1 = Math.max(now && !TERMINAL.has(states.state) ? now : 0,
                       ...rows.flatMap(([, n]) => n.attempts.map((a) => Date.parse(a.ended || states.now))));
   const span = Math.max(t1 - t0, 1);
@@ -589,6 +672,15 @@ function timeline(states, executionId) {
       navigate(`/executions/${enc(executionId)}/nodes/${enc(id)}`); });
     add(svg, a);
     for (const attempt of node.attempts) {
+      if (attempt.queued && attempt.started && attempt.started > attempt.queued) {
+        // Setting up: inputs written, container created or woken (the light part of a bar).
+        const q = Date.parse(attempt.queued), st = Date.parse(attempt.started);
+        svg.append(s("rect", {class: "bar queued", x: LEFT + WIDTH * (q - t0) / span, y: y + 3,
+                              width: Math.max(1, WIDTH * (st - q) / span), height: ROW - 8,
+                              "data-queued": id},
+          s("title", {}, `${id} attempt ${attempt.attempt}: queued ` + fmtDuration((st - q) / 1000))));
+      }
+      if (!attempt.started) continue;
       const start = Date.parse(attempt.started);
       const end = attempt.ended ? Date.parse(attempt.ended) : now;
       const x = LEFT + WIDTH * (start - t0) / span;
@@ -649,8 +741,12 @@ async function nodePage(page, executionId, nodeId) {
         h("td", {}, badge(c.state)), h("td", {}, c.task || ""), h("td", {}, fmtDuration(c.duration)))))) : null);
     drawGate();
   };
+  let gateFor = null;
   function drawGate() {
-    if (!node.gate || node.state !== "waiting") { put(gateBox, ); return; }
+    // Drawn once per state: redrawing would wipe a value being typed and lose clicks.
+    if (gateFor === node.state) return;
+    gateFor = node.state;
+    if (!node.gate || node.state !== "waiting") { put(gateBox); return; }
     const g = node.gate;
     if (g.kind === "approve") {
       const reason = h("input", {placeholder: "reason (for a rejection)", id: "reject-reason", size: 30});
@@ -749,6 +845,13 @@ async function entityPage(page, kind, project, domain, name) {
           `${p.from} → ${p.to} `, p.forced ? h("strong", {}, "(forced) ") : "",
           p.evidence ? ["proved by ", link("/executions/" + enc(p.evidence), p.evidence)] : "", " ", h("span", {class: "muted"}, fmtTime(p.at))))
           : h("span", {class: "muted"}, "none")))))));
+  if (e.graph) {
+    // The latest version's shape; node colours come with an execution.
+    const empty = {state: "queued", nodes: {}};
+    const drawn = drawGraph(e.graph, empty, () => {}, () => {});
+    add(page, h("h2", {}, `Graph of version ${e.versions[0].version}`),
+        h("div", {class: "graph", id: "workflow-graph"}, drawn.svg));
+  }
 }
 
 // ---- launch form -----------------------------------------------------------------------------
@@ -778,6 +881,17 @@ async function launchPage(page, project, domain, name) {
         h("div", {class: "type mono"}, f.type), f.description && f.description !== f.name ? h("div", {class: "type"}, f.description) : null),
       input);
   });
+  if (params.get("from")) {
+    // "Launch with other inputs": start from the inputs that execution had.
+    const previous = await api("/executions/" + enc(params.get("from")) + "?full=1");
+    for (const value of previous.inputs) {
+      const entry = inputs.get(value.name);
+      if (!entry || value.value === null || value.value === undefined) continue;
+      if (entry.widget === "bool") entry.input.checked = !!value.value;
+      else if (entry.widget === "json") entry.input.value = JSON.stringify(value.value, null, 1);
+      else entry.input.value = String(value.value);
+    }
+  }
   const result = h("div", {});
   const form = h("form", {class: "launch panel", id: "launch-form"}, fields,
     Object.keys(lp.fixed).length ? h("p", {class: "muted"}, "Fixed by the launch plan: " +
