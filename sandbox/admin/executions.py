@@ -1,5 +1,5 @@
 """Executions, node executions and task executions of AdminService, read from the engine's
-store. A created execution runs in a detached `sandbox.admin.runner` process, so the RPC
+store. A created execution runs in a detached `sandbox.engine.detached` process, so the RPC
 returns at once."""
 from __future__ import annotations
 

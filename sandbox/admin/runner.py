@@ -1,4 +1,4 @@
-"""Running admin-created executions in detached processes: `python -m sandbox.admin.runner ID`.
+"""Running admin-created executions in detached engine processes (sandbox.engine.detached).
 
 Each execution gets its own engine process (the engine's one-engine-per-execution rule), so a
 CreateExecution RPC returns at once and a terminate can stop exactly that process.
@@ -9,11 +9,8 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
-
-from sandbox import home as sandbox_home
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +25,9 @@ class Launcher:
         self._lock = threading.Lock()
 
     def start(self, execution_id: str) -> None:
-        logs = sandbox_home.logs_dir(Path(self.state.home)) / "executions"
-        logs.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, SKIFF_HOME=self.state.home)
-        with sandbox_home.open_private_log(logs / f"{execution_id}.log") as log_file:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "sandbox.admin.runner", execution_id],
-                env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                start_new_session=True)
+        from sandbox.engine import detached
+
+        process = detached.start(self.state, execution_id)
         self.repo.set_runner(execution_id, process.pid)
         with self._lock:
             self._processes[execution_id] = process
@@ -69,7 +61,9 @@ def _is_runner_of(pid: int, execution_id: str) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return b"sandbox.admin.runner" in cmdline and execution_id.encode() in cmdline
+    from sandbox.engine.detached import ENTRY
+
+    return ENTRY.encode() in cmdline and execution_id.encode() in cmdline
 
 
 def _remove_containers(execution_id: str) -> None:
@@ -83,27 +77,3 @@ def _remove_containers(execution_id: str) -> None:
         except Exception as exc:  # noqa: BLE001 - already gone is fine
             log.debug("container %s: %s", container.short_id, exc)
 
-
-def main(argv: list[str] | None = None) -> int:
-    from sandbox.admin.execution_config import apply_settings
-    from sandbox.engine import run_execution
-    from sandbox.engine.setup import context_from_state
-    from sandbox.home import SandboxState
-    from sdk.errors import SkiffError
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    (execution_id,) = argv if argv is not None else sys.argv[1:]
-    state = SandboxState.load()
-    ctx = context_from_state(state)
-    apply_settings(ctx, execution_id)  # the spec's overwrite_cache and envs
-    try:
-        run_execution(ctx, execution_id)
-    except SkiffError as error:
-        log.error("%s", error)
-        return 1
-    log.info("execution %s succeeded", execution_id)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

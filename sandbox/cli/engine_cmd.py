@@ -220,7 +220,7 @@ def start_detached(state, execution_id: str) -> None:
     say how to follow and stop it."""
     from sandbox.engine.detached import start
 
-    pid = start(state, execution_id)
+    pid = start(state, execution_id).pid
     click.echo(f"execution {execution_id} runs in the background (engine process {pid}); "
                f"follow it with `skiff executions show {execution_id}` or `skiff logs -f "
                f"{execution_id} NODE`, stop it with `skiff executions terminate "

@@ -15,9 +15,12 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-def start(state, execution_id: str) -> int:
-    """Start the engine process of `execution_id` (detached: its own session, no terminal);
-    its pid."""
+ENTRY = "sandbox.engine.detached"  # what a detached engine's command line names
+
+
+def start(state, execution_id: str) -> subprocess.Popen:
+    """Start the engine process of `execution_id` (detached: its own session, no terminal).
+    The CLI's --detach and the admin's CreateExecution both run executions this way."""
     from sandbox import home as sandbox_home
 
     logs = sandbox_home.logs_dir(Path(state.home)) / "executions"
@@ -25,10 +28,10 @@ def start(state, execution_id: str) -> int:
     env = dict(os.environ, SKIFF_HOME=str(state.home))
     with sandbox_home.open_private_log(logs / f"{execution_id}.log") as log_file:  # 0600
         process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.engine.detached", execution_id], env=env,
+            [sys.executable, "-m", ENTRY, execution_id], env=env,
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
             start_new_session=True)
-    return process.pid
+    return process
 
 
 def main(argv: list[str] | None = None) -> int:
