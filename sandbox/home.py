@@ -106,6 +106,8 @@ class SandboxState:
     runtime_image: str = ""  # skiff-runtime:<tag>
     admin_endpoint: str = ""  # 127.0.0.1:PORT of the AdminService / Skiff API server
     admin_pid: int | None = None
+    # how task containers are confined (sandbox.runtime.policy), recorded by `up`
+    container_policy: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
     def load(cls, home: Path | None = None) -> "SandboxState":
@@ -157,6 +159,12 @@ class SandboxState:
             "FLYTE_AWS_ACCESS_KEY_ID": self.access_key,
             "FLYTE_AWS_SECRET_ACCESS_KEY": self.secret_key,
         }
+
+    def task_container_policy(self):
+        """The confinement of this sandbox's task containers (defaults for an older home)."""
+        from sandbox.runtime.policy import ContainerPolicy
+
+        return ContainerPolicy(**self.container_policy)
 
     def public_dict(self) -> dict:
         """Everything but the secret, for `status --json` and logs."""

@@ -70,7 +70,7 @@ def _split_s3(uri: str) -> tuple[str, str]:
 class _MinioBackend:
     """The operations sdk.io needs, on the `minio` client."""
 
-    def __init__(self, endpoint: str, access_key: str, secret_key: str):
+    def __init__(self, endpoint: str, access_key: str, secret_key: str, session_token: str = ""):
         from minio import Minio  # lazy: it costs ~0.15 s to import
 
         parsed = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
@@ -78,6 +78,7 @@ class _MinioBackend:
             parsed.netloc,
             access_key=access_key or None,
             secret_key=secret_key or None,
+            session_token=session_token or None,
             secure=parsed.scheme == "https",
         )
 
@@ -109,10 +110,11 @@ class _MinioBackend:
 class _StdlibBackend:
     """The same operations on sdk.s3_client, a standard-library S3 client that starts faster."""
 
-    def __init__(self, endpoint: str, access_key: str, secret_key: str):
+    def __init__(self, endpoint: str, access_key: str, secret_key: str, session_token: str = ""):
         from sdk.s3_client import S3Client, S3Config
 
-        self._client = S3Client(S3Config(endpoint=endpoint, access_key=access_key, secret_key=secret_key))
+        self._client = S3Client(S3Config(endpoint=endpoint, access_key=access_key,
+                                         secret_key=secret_key, session_token=session_token))
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         return self._client.get_bytes(bucket, key)
@@ -160,12 +162,14 @@ def _s3(uri: str):
         )
     settings = (
         endpoint,
-        os.environ.get("FLYTE_AWS_ACCESS_KEY_ID", ""),
-        os.environ.get("FLYTE_AWS_SECRET_ACCESS_KEY", ""),
+        # Flyte's variables, else AWS's (a task container's temporary credentials)
+        os.environ.get("FLYTE_AWS_ACCESS_KEY_ID") or os.environ.get("AWS_ACCESS_KEY_ID", ""),
+        os.environ.get("FLYTE_AWS_SECRET_ACCESS_KEY") or os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+        os.environ.get("AWS_SESSION_TOKEN", ""),
         os.environ.get("SKIFF_S3_CLIENT", ""),
     )
     if _backend is None or _backend_settings != settings:
-        _backend = _pick_backend_class()(*settings[:3])
+        _backend = _pick_backend_class()(*settings[:4])
         _backend_settings = settings
     return _backend
 

@@ -41,6 +41,7 @@ class S3Config:
     access_key: str
     secret_key: str
     region: str = "us-east-1"
+    session_token: str = ""  # temporary (STS) credentials: signed as x-amz-security-token
 
     @classmethod
     def from_env(cls, env=os.environ) -> "S3Config":
@@ -53,7 +54,13 @@ class S3Config:
             access_key=env.get("FLYTE_AWS_ACCESS_KEY_ID") or env.get("AWS_ACCESS_KEY_ID", ""),
             secret_key=env.get("FLYTE_AWS_SECRET_ACCESS_KEY") or env.get("AWS_SECRET_ACCESS_KEY", ""),
             region=env.get("AWS_REGION", "us-east-1"),
+            session_token=session_token_from_env(env),
         )
+
+
+def session_token_from_env(env=os.environ) -> str:
+    """The STS session token that goes with temporary credentials, as AWS's SDKs read it."""
+    return env.get("AWS_SESSION_TOKEN", "")
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -255,6 +262,8 @@ class S3Client:
         amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         day = amz_date[:8]
         headers = {"host": self._host, "x-amz-content-sha256": _UNSIGNED, "x-amz-date": amz_date}
+        if self.config.session_token:
+            headers["x-amz-security-token"] = self.config.session_token
         if length is not None:
             headers["content-length"] = str(length)
         signed = sorted(headers)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+from sandbox.runtime.policy import ContainerPolicy
+
 
 @dataclasses.dataclass
 class NodeEvent:
@@ -26,6 +28,10 @@ class EngineContext:
     system_retries: int = 2  # extra attempts for system errors, independent of user retries
     secrets_dir: str | None = None
     on_event: Callable[[NodeEvent], None] | None = None
+    container_policy: ContainerPolicy = dataclasses.field(default_factory=ContainerPolicy)
+    # mints each attempt's scoped storage credentials (sandbox.services.storage_credentials.
+    # StorageCredentialIssuer); None gives containers `storage_env` as it is
+    storage_credentials: object | None = None
 
     def emit(self, event: NodeEvent) -> None:
         if self.on_event is not None:

@@ -41,6 +41,7 @@ class LazyRunner:
 
 
 def context_from_state(state, parallelism: int | None = None, on_event=None) -> EngineContext:
+    from sandbox.services.storage_credentials import StorageCredentialIssuer
     from sandbox.storage import ObjectStore
     from sandbox.store import open_store
 
@@ -48,4 +49,6 @@ def context_from_state(state, parallelism: int | None = None, on_event=None) -> 
         store=open_store(state.database_url), objects=ObjectStore.from_state(state),
         runner=LazyRunner(), storage_env=state.storage_env(),
         parallelism=parallelism or default_parallelism(),
-        secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event)
+        secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event,
+        container_policy=state.task_container_policy(),
+        storage_credentials=StorageCredentialIssuer.from_state(state))

@@ -84,8 +84,11 @@ class TaskHandler:
 
     def _env(self, task_template, attempt: int) -> dict[str, str]:
         e = self.execution
+        storage = self.ctx.storage_env
+        if self.ctx.storage_credentials is not None:  # the keys come with the attempt's grant
+            storage = {"FLYTE_AWS_ENDPOINT": storage["FLYTE_AWS_ENDPOINT"]}
         return {
-            **self.ctx.storage_env,
+            **storage,
             "FLYTE_INTERNAL_EXECUTION_ID": e.id,
             "FLYTE_INTERNAL_EXECUTION_PROJECT": e.project,
             "FLYTE_INTERNAL_EXECUTION_DOMAIN": e.domain,
@@ -186,14 +189,32 @@ class TaskHandler:
                    user_failures=user_failures, system_failures=system_failures)
 
     def _request(self, node, task_template, attempt: int, paths: AttemptPaths,
-                 array_item: ArrayItem | None = None):
-        """The attempt's container request; SkiffError when a secret is missing."""
+                 array_item: ArrayItem | None = None, inputs=None):
+        """The attempt's container request; SkiffError when a secret is missing. `inputs`:
+        the attempt's input document, None while it is not known (a container prepared
+        ahead, whose grant then covers its own execution's data only)."""
         secrets = secret_env(task_template, self.ctx.secrets_dir)
         env = self._env(task_template, attempt)
         if array_item is not None:
             env.update(array_item.env())
-        return build_request(task_template, node, paths, env, self._labels(node.id, attempt),
-                             secrets)
+        request = build_request(task_template, node, paths, env,
+                                self._labels(node.id, attempt), secrets,
+                                self.ctx.container_policy)
+        if self.ctx.storage_credentials is not None:
+            request.storage = self._storage_access(paths, request, inputs)
+        return request
+
+    def _storage_access(self, paths: AttemptPaths, request, inputs):
+        from sandbox.engine.storage_grant import attempt_grant, lifetime_seconds
+        from sandbox.services.storage_credentials import StorageAccess
+
+        e, bucket = self.execution, self.ctx.objects.bucket
+        execution = (f"s3://{bucket}/metadata/{e.project}/{e.domain}/{e.id}",
+                     f"s3://{bucket}/raw/{e.project}/{e.domain}/{e.id}")
+        grant = attempt_grant(bucket, execution, paths.output_prefix, paths.raw_prefix,
+                              request.args + request.command, inputs)
+        return StorageAccess(grant, lifetime_seconds(request.timeout),
+                             self.ctx.storage_credentials)
 
     def _labels(self, node_id: str, attempt: int) -> dict[str, str]:
         return {"skiff.execution": self.execution.id, "skiff.node": node_id,
@@ -219,8 +240,9 @@ class TaskHandler:
     def _run_attempt(self, node, task_template, inputs, attempt, paths, adopt_container,
                      logs, array_item=None) -> tuple[AttemptOutcome, str | None]:
         ctx = self.ctx
+        document = inputs if array_item is None else array_item.whole_inputs
         try:
-            request = self._request(node, task_template, attempt, paths, array_item)
+            request = self._request(node, task_template, attempt, paths, array_item, document)
         except SkiffError as exc:
             return AttemptOutcome(error_kind="user", error=str(exc)), logs
         result = None
@@ -233,7 +255,6 @@ class TaskHandler:
                 if done is not None:
                     return done, logs
             try:
-                document = inputs if array_item is None else array_item.whole_inputs
                 ctx.objects.put_bytes(paths.inputs_uri, document.SerializeToString())
             except SkiffError as exc:
                 return AttemptOutcome(error_kind=SYSTEM, error=str(exc)), logs
