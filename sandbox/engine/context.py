@@ -29,7 +29,7 @@ class EngineContext:
     secrets_dir: str | None = None
     on_event: Callable[[NodeEvent], None] | None = None
     container_policy: ContainerPolicy = dataclasses.field(default_factory=ContainerPolicy)
-    # mints each attempt's scoped storage credentials (sandbox.services.storage_credentials.
+    # mints each attempt's scoped storage credentials (sandbox.runtime.storage_credentials.
     # StorageCredentialIssuer); None gives containers `storage_env` as it is
     storage_credentials: object | None = None
 

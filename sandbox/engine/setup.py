@@ -41,7 +41,7 @@ class LazyRunner:
 
 
 def context_from_state(state, parallelism: int | None = None, on_event=None) -> EngineContext:
-    from sandbox.services.storage_credentials import StorageCredentialIssuer
+    from sandbox.runtime.storage_credentials import StorageCredentialIssuer
     from sandbox.storage import ObjectStore
     from sandbox.store import open_store
 

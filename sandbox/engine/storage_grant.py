@@ -5,7 +5,7 @@ inputs, upstream outputs and data, checkpoints), the objects its container argum
 (the code bundle) and any other object its inputs refer to (a cached result of another
 execution, a file uploaded by the CLI). Write: only its own output and raw-data prefixes.
 Listing: only under what it may read or write. Nothing else: not another execution's data, not
-the bucket's listing, not other buckets. sandbox/services/storage_credentials.py turns a grant
+the bucket's listing, not other buckets. sandbox/runtime/storage_credentials.py turns a grant
 into MinIO STS credentials.
 """
 from __future__ import annotations

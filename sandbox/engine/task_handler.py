@@ -206,7 +206,7 @@ class TaskHandler:
 
     def _storage_access(self, paths: AttemptPaths, request, inputs):
         from sandbox.engine.storage_grant import attempt_grant, lifetime_seconds
-        from sandbox.services.storage_credentials import StorageAccess
+        from sandbox.runtime.storage_credentials import StorageAccess
 
         e, bucket = self.execution, self.ctx.objects.bucket
         execution = (f"s3://{bucket}/metadata/{e.project}/{e.domain}/{e.id}",

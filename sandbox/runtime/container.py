@@ -18,7 +18,7 @@ class ContainerRequest:
     pids_limit: int | None = None
     read_only_root: bool = False  # then /tmp (a volume) and the working directory (tmpfs) are writable
     # scoped temporary storage credentials, minted when the container is created
-    # (sandbox.services.storage_credentials.StorageAccess); None: `env` carries the storage keys
+    # (sandbox.runtime.storage_credentials.StorageAccess); None: `env` carries the storage keys
     storage: object | None = None
     secret_env: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
