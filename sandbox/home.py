@@ -56,14 +56,14 @@ PRIVATE_UMASK = 0o077
 def make_private(home: Path) -> None:
     """Create the home as 0700 and take group/other access away from what is in it: the
     store, logs and compiled packages hold workflow data and execution details, state.json
-    the storage secret. MinIO's data directory is left to MinIO (its files are created under
-    PRIVATE_UMASK, and the 0700 home already closes it to other users)."""
+    the storage secret. Left alone, as the 0700 home already closes them to other users:
+    MinIO's data directory (MinIO runs under PRIVATE_UMASK) and the unpacked code bundles,
+    which task containers (another uid) read through a bind mount."""
     home.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
     os.chmod(home, PRIVATE_DIR_MODE)
-    skip = minio_data_dir(home)
+    skip = {minio_data_dir(home), home / "bundles"}
     for directory, subdirs, files in os.walk(home):
-        if Path(directory) == skip.parent:
-            subdirs[:] = [d for d in subdirs if d != skip.name]
+        subdirs[:] = [d for d in subdirs if Path(directory, d) not in skip]
         for name in subdirs:
             _restrict(Path(directory, name), PRIVATE_DIR_MODE)
         for name in files:

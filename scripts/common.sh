@@ -20,13 +20,13 @@ step() {
 }
 trap 'say "FAILED: ${SKIFF_STEP:-set-up} (exit $?)"' ERR
 
-# The Python that runs Skiff: $SKIFF_PYTHON, else the project's .venv if set-up made one,
-# else python3 when pip may install into it (not Debian's externally managed system Python).
+# The Python that runs Skiff: $SKIFF_PYTHON when set (an environment the caller manages), else
+# the project's own .venv, which setup.sh creates. Never the system's or the user's python3
+# (Debian's, pyenv's, conda's): installing into it would change that interpreter's packages.
 skiff_python() {
     if [[ -n ${SKIFF_PYTHON:-} ]]; then echo "$SKIFF_PYTHON"; return; fi
-    if [[ -x $SKIFF_ROOT/.venv/bin/python ]]; then echo "$SKIFF_ROOT/.venv/bin/python"; return; fi
-    if python3 -c 'import pip, sys, sysconfig, pathlib; sys.exit(pathlib.Path(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED").exists())' 2>/dev/null; then
-        python3 -c 'import sys; print(sys.executable)'; return
-    fi
     echo "$SKIFF_ROOT/.venv/bin/python"
 }
+
+# The directory that holds that environment's `skiff`.
+skiff_bin_dir() { dirname "$(skiff_python)"; }

@@ -114,48 +114,13 @@ def _is_template(value: str) -> bool:
     return not value or "{{" in value
 
 
-def _fetch_code_bundle(uri: str, dest_dir: str) -> None:
-    # Read into memory, not a temporary file: a code bundle is source (kilobytes), and this
-    # saves a disk round trip and tempfile's import in every container.
-    import io as stdio
-    import tarfile
-
-    from sdk import io
-
-    data = io.read_bytes(uri)
-    os.makedirs(dest_dir, exist_ok=True)
-    with tarfile.open(fileobj=stdio.BytesIO(data), mode="r:*") as archive:
-        _safe_extract(archive, dest_dir)
-
-
-def _safe_extract(archive, dest_dir: str) -> None:
-    """Extract refusing absolute paths, `..`, links out of dest_dir and device files."""
-    import tarfile
-
-    if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4
-        archive.extractall(dest_dir, filter="data")
-        return
-    # Debian bookworm's Python 3.11.2 predates extraction filters: check each member here.
-    root = os.path.realpath(dest_dir)
-    for member in archive.getmembers():
-        target = os.path.realpath(os.path.join(root, member.name))
-        link_target = os.path.realpath(os.path.join(os.path.dirname(target), member.linkname)) if member.issym() else None
-        inside = lambda path: path == root or path.startswith(root + os.sep)  # noqa: E731
-        if (
-            not inside(target)
-            or (link_target is not None and not inside(link_target))
-            or (member.islnk() and not inside(os.path.realpath(os.path.join(root, member.linkname))))
-            or member.isdev()
-        ):
-            raise ValueError(f"refusing to extract {member.name!r}: it would land outside {dest_dir}")
-    archive.extractall(dest_dir)
-
-
 def _prepare_code(args) -> None:
     dest_dir = os.path.abspath(args.dest_dir or ".")
     if not _is_template(args.code_bundle):
         try:
-            _fetch_code_bundle(args.code_bundle, dest_dir)
+            from sdk import code_bundle
+
+            code_bundle.prepare(args.code_bundle, dest_dir)
         except Exception as exc:
             raise TaskFailure(
                 SYSTEM,

@@ -24,6 +24,8 @@ _CHUNK = 1024 * 1024
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 _PART_SIZE = 64 * 1024 * 1024
 _MAX_PARTS = 10000  # S3's limit; larger files get larger parts
+# How long a request waits for storage that refuses connections (restarting) before failing.
+OUTAGE_WAIT_S = float(os.environ.get("SKIFF_STORAGE_OUTAGE_WAIT_S", "90"))
 
 
 class S3Error(Exception):
@@ -235,19 +237,38 @@ class S3Client:
         target = path + (f"?{query_string}" if query_string else "")
         # A stream body can be sent again only if it can be rewound to where it started.
         start = body.tell() if hasattr(body, "tell") and hasattr(body, "seek") else None
-        for attempt in (0, 1):  # a kept-alive connection the server closed is retried once
+        rewindable = body is None or isinstance(body, bytes) or start is not None
+        # A storage outage (MinIO restarting) is waited out for up to OUTAGE_WAIT_S: a refused
+        # connection sent nothing, so the request is sent again after a growing pause.
+        deadline = time.monotonic() + OUTAGE_WAIT_S
+        pause = 0.25
+        attempt = 0
+        while True:
             conn = self._connection()
             try:
                 conn.request(method, target, body=body, headers=headers)
                 response = conn.getresponse()
                 break
+            except ConnectionRefusedError:
+                # nothing was sent: wait the outage out with a growing pause
+                conn.close()
+                self._conn = None
+                if not rewindable or time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 4.0)
             except (ConnectionClosed, BrokenPipeError, ConnectionResetError) as exc:
+                # a kept-alive connection the server closed is retried once, if that cannot
+                # do the request twice
                 conn.close()
                 self._conn = None
                 if attempt or not _may_send_again(method, exc, body, start):
                     raise
-                if start is not None:
-                    body.seek(start)
+                attempt += 1
+            if start is not None:
+                body.seek(start)
+            headers = self._signed_headers(method, path, query_string,
+                                           length if body is not None else None)
         if response.status >= 300:
             detail = response.read()
             code = _xml_text(detail, "Code")

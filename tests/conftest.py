@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 SANDBOX_TESTS = Path(__file__).parent / "sandbox"
+
+# Tests run `skiff` in subprocesses: the one installed beside the Python running the tests, not
+# whichever comes first on PATH (another checkout's, or the user's own Python's).
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,14 +1,13 @@
 """DataProxyService: MinIO presigned URLs for fast registration uploads and for reading data."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
 
 from flyteidl.service import dataproxy_pb2, dataproxy_pb2_grpc
 from google.protobuf import timestamp_pb2
 
 from sandbox.admin.errors import invalid, not_found, rpc
-from sandbox.storage.layout import split_s3_uri
+from sandbox.storage.layout import content_folder, fast_key, split_s3_uri
 
 DEFAULT_EXPIRY = dt.timedelta(hours=1)
 MAX_EXPIRY = dt.timedelta(days=7)  # the S3 presigning limit
@@ -37,8 +36,9 @@ def upload_key(request) -> str:
     if not root:
         if not request.content_md5:
             raise invalid(f"upload of {request.filename!r}: give content_md5 or filename_root")
-        root = base64.b32encode(request.content_md5).decode().rstrip("=").lower()
-    return f"fast/{request.project}/{request.domain}/{root}/{request.filename}"
+        # The same key the local registry stores a code bundle under (i16-bundles).
+        root = content_folder(request.content_md5)
+    return fast_key(request.project, request.domain, root, request.filename)
 
 
 class DataProxy(dataproxy_pb2_grpc.DataProxyServiceServicer):

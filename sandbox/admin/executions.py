@@ -17,7 +17,6 @@ from sandbox.engine.launch import ExecutionNameTaken, run_again
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
 from sandbox.store.records import COMPLETED_STATES
 
-RUNNING_NODE_STATES = {"queued", "running", "retrying", "waiting"}
 
 
 class ExecutionRpcs:
@@ -38,7 +37,8 @@ class ExecutionRpcs:
         try:
             execution_id = create_execution(
                 self.store, target.project or request.project, target.domain or request.domain,
-                target.name, target.version or None, inputs, execution_id=request.name or None)
+                target.name, target.version or None, inputs, execution_id=request.name or None,
+                kind=target.resource_type or None)
         except ExecutionNameTaken as exc:  # taken between the check above and now
             raise already_exists(str(exc)) from exc
         self._start(execution_id, request.spec)
@@ -154,15 +154,16 @@ class ExecutionRpcs:
                              f"already ended ({record.state}); nothing to terminate")
         cause = request.cause or "terminated"
         self.repo.set_aborted(record.id, cause)
-        self.launcher.stop(record.id)
-        from sandbox.engine.scheduler import utcnow
+        # Whichever engine runs it (this admin's runner process, `skiff run`, a detached
+        # one) stops its containers and records its nodes aborted; then the runner is reaped.
+        from sandbox.engine.abort import terminate_execution
+        from sdk.errors import SkiffError
 
-        self.store.update_execution(record.id, state="aborted", error=f"aborted: {cause}",
-                                    ended_at=utcnow())
-        for node in self.store.nodes(record.id):
-            if node.state in RUNNING_NODE_STATES:
-                self.store.update_node(record.id, node.node_id, state="aborted",
-                                       error=f"aborted: {cause}", ended_at=utcnow())
+        try:
+            terminate_execution(self.store, record.id, cause)
+        except SkiffError:
+            pass  # it ended meanwhile: nothing runs any more
+        self.launcher.stop(record.id)
         return execution_pb2.ExecutionTerminateResponse()
 
     @rpc

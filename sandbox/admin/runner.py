@@ -85,6 +85,7 @@ def _remove_containers(execution_id: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sandbox.admin.execution_config import apply_settings
     from sandbox.engine import run_execution
     from sandbox.engine.setup import context_from_state
     from sandbox.home import SandboxState
@@ -93,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     (execution_id,) = argv if argv is not None else sys.argv[1:]
     state = SandboxState.load()
+    ctx = context_from_state(state)
+    apply_settings(ctx, execution_id)  # the spec's overwrite_cache and envs
     try:
-        run_execution(context_from_state(state), execution_id)
+        run_execution(ctx, execution_id)
     except SkiffError as error:
         log.error("%s", error)
         return 1

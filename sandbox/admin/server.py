@@ -1,4 +1,5 @@
-"""The sandbox's gRPC server on 127.0.0.1: AdminService, DataProxyService and Skiff's own API.
+"""The sandbox's gRPC server on 127.0.0.1: AdminService, DataProxyService, SignalService and
+Skiff's own API.
 
 `python -m sandbox.admin.server --port N` serves the sandbox of $SKIFF_HOME until SIGTERM;
 `sandbox.admin.process` starts and stops it as a detached process beside MinIO.
@@ -24,6 +25,7 @@ def build_server(state, port: int = 0) -> tuple[grpc.Server, int]:
     """A started-ready (not yet started) server for `state`, bound to 127.0.0.1:port."""
     from sandbox.admin.dataproxy import DataProxy
     from sandbox.admin.service import AdminService
+    from sandbox.admin.signals import add_to_server as add_signals
     from sandbox.admin.skiff_api import SkiffSandboxService, add_to_server
     from sandbox.admin.tables import init_admin_tables
     from sandbox.storage import ObjectStore
@@ -41,6 +43,7 @@ def build_server(state, port: int = 0) -> tuple[grpc.Server, int]:
     dataproxy_pb2_grpc.add_DataProxyServiceServicer_to_server(
         DataProxy(objects, state.bucket, admin), server)
     add_to_server(SkiffSandboxService(state, store, admin), server)
+    add_signals(store, server)
     bound = server.add_insecure_port(f"127.0.0.1:{port}")
     if not bound:
         from sdk.errors import SandboxError

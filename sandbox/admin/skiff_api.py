@@ -10,6 +10,7 @@ from sandbox.admin import convert
 from sandbox.admin.errors import AdminError, invalid, not_found, rpc
 from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
 from sandbox.admin.tables import utcnow
+from sandbox.engine.live_logs import read_node_log
 
 DEFAULT_POLL_S = 0.2
 TERMINAL_NODE_STATES = {"succeeded", "cached", "failed", "aborted", "skipped"}
@@ -70,14 +71,23 @@ class SkiffSandboxService(sandbox_pb2_grpc.SandboxServiceServicer):
                                 f"{request.execution_id} does not exist")
         except AdminError as error:
             _abort(context, error)
+        # The engine stores output while the container runs (sandbox.engine.live_logs) and
+        # only appends: read on from where the last chunk ended.
         sent = 0
         while context.is_active():
-            node = self.store.node(request.execution_id, request.node_id)
-            logs = node.logs or ""
-            if len(logs) > sent:
-                yield sandbox_pb2.LogChunk(text=logs[sent:])
-                sent = len(logs)
-            if not request.follow or node.state in TERMINAL_NODE_STATES:
+            text, state = read_node_log(self.store, request.execution_id, request.node_id,
+                                        sent)
+            if text:
+                yield sandbox_pb2.LogChunk(text=text)
+                sent += len(text)
+            if not request.follow or state in TERMINAL_NODE_STATES:
+                if request.follow:  # lines stored just before it ended
+                    text, _ = read_node_log(self.store, request.execution_id,
+                                            request.node_id, sent)
+                    if text:
+                        yield sandbox_pb2.LogChunk(text=text)
+                return
+            if self.store.execution(request.execution_id).state in convert.TERMINAL_STATES:
                 return
             time.sleep(DEFAULT_POLL_S)
 

@@ -63,6 +63,9 @@ def _register_commands() -> None:
     from sandbox.cli.remote_cmd import register_commands
 
     register_commands(cli)
+    from sandbox.cli.completion_cmd import completion
+
+    cli.add_command(completion)
 
 
 _register_commands()

@@ -6,11 +6,16 @@ compiled last time is reused instead, together with a small manifest of what the
 build the entity's command (names, help texts, input types and defaults), so a rerun never
 imports the user's code.
 
-The key is a digest of: every file that goes into the code bundle (names and contents, the same
-file set the bundle is made of), the file's absolute path, the image, Skiff's version and the
-modification times of its own sources, and the Python version. It does not see modules imported
-from outside the source root (an edited library in site-packages, say) or environment variables
-the user's module reads at import time: `--no-compile-cache` compiles afresh.
+An entry is found under a key made of the file's absolute path, the image, the `--copy` mode,
+Skiff's version and the modification times of its own sources, and the Python version. It is
+used only when the files it was compiled from are unchanged: its manifest records the sha256 of
+every source file the package depends on, i.e. what the code bundle holds plus the modules
+under the source root that compiling loaded, and with `--copy all` the bundle's file list too
+(a new data file changes the bundle). So with `--copy auto` an edit to a file the workflow never
+imports neither recompiles nor uploads anything. The cache does not see modules imported from
+outside the source root (an edited library in site-packages, say), a new module that would now
+shadow an installed one, or environment variables the user's module reads at import time:
+`--no-compile-cache` compiles afresh.
 
 Entries live in `$SKIFF_HOME/compiled/` as `<key>.tgz` (the package) and `<key>.json` (the
 manifest, written last, with the package's sha256); both are written to a temporary file and
@@ -32,7 +37,7 @@ from sdk.source_tree import source_root
 
 log = logging.getLogger(__name__)
 
-FORMAT = "skiff-compiled-package-2"
+FORMAT = "skiff-compiled-package-3"
 KEEP = 20  # entries kept; each is one small package and its manifest
 
 
@@ -67,28 +72,51 @@ def _skiff_fingerprint(digest) -> None:
                 digest.update(f"{directory}/{name}:{stat.st_size}:{stat.st_mtime_ns}\0".encode())
 
 
-def cache_key(path: str, image: str) -> str | None:
-    """The entry's key, or None when the file cannot be cached: the cache's own files would
-    be part of the code bundle (the cache lies inside the source tree), so every entry
-    written would change the key."""
-    from sdk.compile.bundle import bundle_files
+def cache_key(path: str, image: str, copy: str = "auto") -> str | None:
+    """The entry's key, or None when the file cannot be cached: with `--copy all` the cache's
+    own files would be part of the code bundle (the cache lies inside the source tree), so
+    every entry written would change the bundle."""
+    from sdk.compile.bundle import COPY_ALL, bundle_files
 
     path = os.path.abspath(path)
-    root = source_root(path)
-    files = bundle_files(root)
-    inside = os.path.relpath(os.path.realpath(cache_directory()), os.path.realpath(root)).replace(os.sep, "/")
-    if not inside.startswith("../") and any(f.startswith(inside + "/") for f in files):
-        log.info("the compiled-package cache is inside source root %s and in its code bundle: not used", root)
-        return None
+    if copy == COPY_ALL:
+        root = source_root(path)
+        inside = os.path.relpath(os.path.realpath(cache_directory()), os.path.realpath(root)).replace(os.sep, "/")
+        if not inside.startswith("../") and any(f.startswith(inside + "/") for f in bundle_files(root)):
+            log.info("the compiled-package cache is inside source root %s and in its code bundle: not used", root)
+            return None
     digest = sha256()
-    for part in (FORMAT, sys.version, path, image):
+    for part in (FORMAT, sys.version, path, image, copy):
         digest.update(part.encode() + b"\0")
     _skiff_fingerprint(digest)
-    for relative in files:
-        with open(os.path.join(root, relative), "rb") as handle:
-            content = handle.read()
-        digest.update(relative.encode() + b"\0" + sha256(content).digest())
     return digest.hexdigest()[:40]
+
+
+def sources_of(path: str, bundle) -> dict:
+    """{relative path: sha256} of what a package compiled from `path` depends on: the files
+    in its code bundle (sdk.compile.bundle.Bundle, None with `--copy none`) and the modules
+    under the source root that compiling loaded."""
+    from sdk.compile.bundle import file_digests, loaded_module_files
+
+    root = source_root(os.path.abspath(path))
+    sources = dict(bundle.digests) if bundle is not None else {}
+    loaded = [f for f in loaded_module_files(root) if f not in sources]
+    sources.update(file_digests(root, loaded) or {})
+    return sources
+
+
+def _unchanged(path: str, manifest: dict) -> bool:
+    """The sources recorded in `manifest` are as they were (and, with `--copy all`, no file
+    was added to or removed from the bundle)."""
+    from sdk.compile.bundle import COPY_ALL, bundle_files, file_digests
+
+    root = source_root(os.path.abspath(path))
+    sources = manifest["sources"]
+    if file_digests(root, sources) != sources:
+        return False
+    if manifest["copy"] == COPY_ALL and bundle_files(root) != manifest["bundled"]:
+        return False
+    return True
 
 
 # ---- what the CLI needs without importing the user's module ------------------------------------
@@ -245,10 +273,10 @@ class CacheEntry:
             return None
 
 
-def lookup(path: str, image: str) -> CacheEntry | None:
-    """The entry compiled from the same sources for `image`, or None (a miss, also when the
-    entry is unreadable or its package does not match what the manifest recorded)."""
-    key = cache_key(path, image)
+def lookup(path: str, image: str, copy: str = "auto") -> CacheEntry | None:
+    """The entry compiled from the same sources for `image` and `copy`, or None (a miss, also
+    when the entry is unreadable or its package does not match what the manifest recorded)."""
+    key = cache_key(path, image, copy)
     if key is None:
         return None
     directory = cache_directory()
@@ -261,6 +289,8 @@ def lookup(path: str, image: str) -> CacheEntry | None:
             raise ValueError("written for another key or format")
         if _sha256_file(package) != manifest["package_sha256"]:
             raise ValueError("package does not match its manifest")
+        if not _unchanged(path, manifest):
+            return None
         entities = list(manifest["entities"])
         for item in entities:  # every field a hit reads, checked before the command is built
             for required in ("short", "kind", "name", "description", "fixed", "inputs", "input_descriptions"):
@@ -277,12 +307,22 @@ def lookup(path: str, image: str) -> CacheEntry | None:
     return CacheEntry(key, package, image, entities)
 
 
-def store(key: str | None, path: str, image: str, package: str, entities: dict) -> bool:
-    """Keep the package just compiled from `path` (whose sources had `key` before compiling)
-    with a manifest of `entities` (sandbox.cli.entities.load_entities). False when nothing was kept:
-    no key, sources edited while compiling (the package may be of either version), or the
-    cache directory cannot be written (a warning; the run goes on)."""
-    if key is None or cache_key(path, image) != key:
+def store(key: str | None, path: str, image: str, package: str, entities: dict, copy: str = "auto",
+          bundle=None, started_ns: int = 0) -> bool:
+    """Keep the package just compiled from `path` under `key` (cache_key before compiling,
+    compiling having started at time.time_ns() `started_ns`) with a manifest of `entities`
+    (sandbox.cli.entities.load_entities) and of the sources it depends on (`bundle`, the
+    sdk.compile.bundle.Bundle in it). False when nothing was kept: no key, a source edited
+    while compiling (the package may be of either version), or the cache directory cannot be
+    written (a warning; the run goes on)."""
+    if key is None:
+        return False
+    root = source_root(os.path.abspath(path))
+    sources = sources_of(path, bundle)
+    try:
+        if any(os.stat(os.path.join(root, f)).st_mtime_ns >= started_ns for f in sources):
+            return False
+    except OSError:
         return False
     directory = cache_directory()
     try:
@@ -296,6 +336,9 @@ def store(key: str | None, path: str, image: str, package: str, entities: dict) 
             "file": os.path.abspath(path),
             "image": image,
             "package_sha256": sha256(data).hexdigest(),
+            "copy": copy,
+            "sources": sources,
+            "bundled": bundle.files if bundle is not None else [],
             "entities": [m for m in map(_entity_manifest, entities.values()) if m is not None],
         }
         # Written last: a manifest names a complete package.

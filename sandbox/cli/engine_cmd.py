@@ -1,6 +1,7 @@
 """CLI commands backed by the local sandbox engine.
 
-`skiff sandbox run PKG ENTITY`, `skiff executions list|show|resume`, `skiff logs ID NODE`,
+`skiff sandbox run PKG ENTITY`, `skiff executions list|show|resume|terminate`,
+`skiff logs [-f] ID NODE`,
 `skiff cache list|clear`, and `run_in_sandbox` behind `skiff run --sandbox`. Only click is
 imported at module level: `skiff --version` must stay fast, so everything else loads lazily.
 """
@@ -22,8 +23,9 @@ _STATE_STYLE = {"succeeded": "green", "cached": "cyan", "failed": "red", "runnin
 # ---- sandbox state and engine ---------------------------------------------------------------
 
 
-def _sandbox_state(bring_up: bool):
-    """The recorded sandbox state; brought up first when allowed and missing or stopped."""
+def _sandbox_state(bring_up: bool, quiet: bool = False):
+    """The recorded sandbox state; brought up first when allowed and missing or stopped (its
+    long steps shown on stderr unless quiet)."""
     from sandbox.home import SandboxState, state_path
 
     if state_path().exists():
@@ -37,8 +39,12 @@ def _sandbox_state(bring_up: bool):
     except ImportError as exc:
         raise SandboxError(f"the sandbox is not up and cannot be brought up ({exc}); "
                            "run `skiff sandbox up`") from None
-    click.echo("Bringing the sandbox up (`skiff sandbox up`)...", err=True)
-    return services.up()
+    from sandbox.cli.progress import StepProgress
+
+    if not quiet:
+        click.echo("Bringing the sandbox up (`skiff sandbox up`)...", err=True)
+    with StepProgress(quiet) as say:
+        return services.up(say=say)
 
 
 def _minio_alive(state) -> bool:
@@ -158,31 +164,72 @@ def _execute(state, execution_id: str, parallelism: int | None, quiet: bool):
     progress = _progress(execution_id, quiet)
     click.echo(f"execution {execution_id}", err=True)
     ctx = context_from_state(state, parallelism, on_event=progress)
+    from sandbox.admin.execution_config import apply_settings
+
+    apply_settings(ctx, execution_id)  # --overwrite-cache and --envvars it was started with
     try:
         with progress if progress is not None else contextlib.nullcontext():
             outputs = run_execution(ctx, execution_id)
     except KeyboardInterrupt:
-        _interrupted(ctx, execution_id)
+        _stop_on_interrupt(ctx, execution_id)
     # Protobuf maps have no order; show outputs in the workflow's declared order.
     order = [b.var for b in load_plan(ctx.store, ctx.store.execution(execution_id)).outputs]
     return outputs, order
 
 
-def _interrupted(ctx, execution_id: str) -> None:
-    """Ctrl-C: leave running containers alone (a resume waits for them) and exit now, without
-    joining the threads that wait on them."""
+def _stop_on_interrupt(ctx, execution_id: str) -> None:
+    """Ctrl-C: terminate the execution (its containers are killed, its running nodes recorded
+    aborted) and exit 130. A second Ctrl-C while that happens leaves it running instead."""
     import os
+    import signal
 
-    ctx.store.update_execution(execution_id, state="interrupted")
-    click.echo(f"\nInterrupted. Running containers carry on; continue with `skiff executions "
-               f"resume {execution_id}`.", err=True)
+    from sandbox.engine.abort import terminate_execution
+
+    signal.signal(signal.SIGINT, lambda *_: _leave_running(ctx, execution_id))
+    click.echo(f"\nStopping execution {execution_id} (Ctrl-C again to leave it running)...",
+               err=True)
+    try:
+        terminate_execution(ctx.store, execution_id, "interrupted (Ctrl-C)",
+                            signal=ctx.aborts)
+        click.echo(f"Stopped execution {execution_id}: its containers were killed and its "
+                   "running nodes recorded aborted.", err=True)
+    except SkiffError as exc:  # it ended just now
+        click.echo(f"Error: {exc}", err=True)
     sys.stderr.flush()
     sys.stdout.flush()
+    os._exit(130)  # node threads may still wait on Docker: do not join them
+
+
+def _leave_running(ctx, execution_id: str) -> None:
+    """A second Ctrl-C: leave the running containers alone (a resume waits for them)."""
+    import os
+
+    try:
+        ctx.store.update_execution(execution_id, state="interrupted")
+        ctx.store.request_abort(execution_id, None)
+    except Exception:  # noqa: BLE001 - leaving anyway
+        pass
+    click.echo(f"\nLeft running. Running containers carry on; continue with `skiff executions "
+               f"resume {execution_id}`.", err=True)
+    sys.stderr.flush()
     os._exit(130)
 
 
+def start_detached(state, execution_id: str) -> None:
+    """--detach: run the execution in an engine process of its own that outlives this one;
+    say how to follow and stop it."""
+    from sandbox.engine.detached import start
+
+    pid = start(state, execution_id)
+    click.echo(f"execution {execution_id} runs in the background (engine process {pid}); "
+               f"follow it with `skiff executions show {execution_id}` or `skiff logs -f "
+               f"{execution_id} NODE`, stop it with `skiff executions terminate "
+               f"{execution_id}`", err=True)
+    click.echo(execution_id)
+
+
 def _print_outputs(result, as_json: bool) -> None:
-    from sandbox.engine.literals import literal_to_plain
+    from sdk.types.display import literal_to_plain
 
     outputs, order = result
     names = [n for n in order if n in outputs.literals]
@@ -204,8 +251,10 @@ def _print_outputs(result, as_json: bool) -> None:
 
 
 def _launch(state, package_path, entity_name, inputs_literal_map, project, domain,
-            version=None, package=None) -> str:
+            version=None, package=None, quiet: bool = False, overwrite_cache: bool = False,
+            envs: dict | None = None) -> str:
     """Register the package and create the execution (nothing stored if either fails)."""
+    from sandbox.cli.progress import StepProgress
     from sandbox.engine import create_execution
     from sandbox.registry import read_package, register_package
     from sandbox.storage import ObjectStore
@@ -216,21 +265,33 @@ def _launch(state, package_path, entity_name, inputs_literal_map, project, domai
         raise SkiffError(f"package {package_path} has no task, workflow or launch plan named "
                          f"{entity_name!r}; it has {', '.join(names)}")
     store = _store(state)
-    registration = register_package(store, ObjectStore.from_state(state), package, project,
-                                    domain, version)
-    return create_execution(store, project, domain, entity_name, registration.version,
-                            inputs_literal_map)
+    with StepProgress(quiet, delay_s=1.0) as say:  # shown only when it takes a while
+        say(f"registering {package_path} in {project}/{domain} (uploading its code bundle)")
+        registration = register_package(store, ObjectStore.from_state(state), package, project,
+                                        domain, version)
+    execution_id = create_execution(store, project, domain, entity_name, registration.version,
+                                    inputs_literal_map)
+    from sandbox.admin.execution_config import remember_settings
+
+    remember_settings(store, execution_id, overwrite_cache, envs or {})
+    return execution_id
 
 
 def run_in_sandbox(package_path, entity_name, inputs_literal_map, project, domain, as_json,
-                   parallelism: int | None = None, quiet: bool = False) -> int:
-    """Register `package_path`, run `entity_name` in containers and print its outputs.
+                   parallelism: int | None = None, quiet: bool = False,
+                   overwrite_cache: bool = False, envs: dict | None = None,
+                   detach: bool = False) -> int:
+    """Register `package_path`, run `entity_name` in containers and print its outputs (with
+    `detach`, start it in the background and print its id).
 
     Raises ExecutionFailed (exit 1) when the execution fails, other SkiffErrors (exit 2) for
     a bad package or bad inputs, in which case nothing is stored."""
-    state = _sandbox_state(bring_up=True)
+    state = _sandbox_state(bring_up=True, quiet=quiet)
     execution_id = _launch(state, package_path, entity_name, inputs_literal_map, project,
-                           domain)
+                           domain, quiet=quiet, overwrite_cache=overwrite_cache, envs=envs)
+    if detach:
+        start_detached(state, execution_id)
+        return 0
     outputs = _execute(state, execution_id, parallelism, quiet)
     _print_outputs(outputs, as_json)
     return 0
@@ -256,6 +317,22 @@ def _entity_interface(package, entity_name: str):
     if entity.kind == TASK:
         return entity.spec.template.interface
     return entity.spec.template.interface
+
+
+def _registered_workflow_interface(state, package, entity_name: str, project: str, domain: str):
+    """The interface of a launch plan whose workflow is not in the package but registered in
+    the sandbox already (its latest version); else an error naming both."""
+    from sandbox.registry import WORKFLOW, EntityNotFound, get_spec
+
+    workflow = package.find(entity_name).spec.spec.workflow_id
+    try:
+        spec = get_spec(_store(state), WORKFLOW, project, domain, workflow.name,
+                        workflow.version or None)
+    except EntityNotFound:
+        raise SkiffError(f"launch plan {entity_name} runs workflow {workflow.name}, which is "
+                         f"neither in package {package.path} nor registered in {project}/{domain}; "
+                         "package the workflow's file too, or register it first") from None
+    return spec.template.interface
 
 
 def _parse_extra_args(args: list[str], entity_name: str) -> dict[str, str]:
@@ -392,33 +469,61 @@ def _read_inputs_file(path: str) -> dict:
                                         "allow_extra_args": True})
 @click.argument("package_path", metavar="PKG.tgz", type=click.Path(dir_okay=False))
 @click.argument("entity")
-@click.option("--project", default="default", show_default=True)
-@click.option("--domain", default="development", show_default=True)
+@click.option("--project", default="default", show_default=True,
+              help="Project to register the package and run in.")
+@click.option("--domain", default="development", show_default=True,
+              help="Domain to register the package and run in.")
 @click.option("--version", default=None, help="Register under this version (default: a digest "
               "of the package).")
 @click.option("--inputs-file", type=click.Path(exists=True, dir_okay=False),
               help="JSON or YAML object of input values; --NAME VALUE options override it.")
-@click.option("--parallelism", type=int, default=None, help="Nodes run at once (default 8, or "
-              "SKIFF_PARALLELISM).")
+@click.option("--parallelism", type=click.IntRange(min=1), default=None,
+              help="Nodes run at once (default 8, or SKIFF_PARALLELISM).")
+@click.option("--overwrite-cache", is_flag=True,
+              help="Recompute cached tasks; their results replace the cache entries.")
+@click.option("--envvars", "--env", "envvars", multiple=True, metavar="KEY=VALUE",
+              help="An environment variable for every task (repeat the option).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@click.option("--detach", is_flag=True, help="Start the execution in the background, print its "
+              "id and return; it runs on after this command (stop it with `skiff executions "
+              "terminate ID`).")
 @click.pass_context
 def sandbox_run(ctx, package_path, entity, project, domain, version, inputs_file, parallelism,
-                as_json, quiet):
+                overwrite_cache, envvars, as_json, quiet, detach):
     """Run ENTITY of a package in the sandbox; inputs as --NAME VALUE (from its interface)."""
     from sandbox.registry import read_package
 
+    envs = parse_envvars(envvars)
     package = read_package(package_path)
     interface = _entity_interface(package, entity)
     file_values = _read_inputs_file(inputs_file) if inputs_file else {}
     extra = _parse_extra_args(ctx.args, entity)
-    state = _sandbox_state(bring_up=True)
+    state = _sandbox_state(bring_up=True, quiet=quiet)
+    if interface is None:
+        interface = _registered_workflow_interface(state, package, entity, project, domain)
     inputs = _inputs_from_cli(interface, entity, extra, file_values,
                               _upload_transfer(state, project, domain))
     execution_id = _launch(state, package_path, entity, inputs, project, domain, version,
-                           package)
+                           package, quiet=quiet, overwrite_cache=overwrite_cache, envs=envs)
+    if detach:
+        start_detached(state, execution_id)
+        return
     outputs = _execute(state, execution_id, parallelism, quiet)
     _print_outputs(outputs, as_json)
+
+
+def parse_envvars(pairs) -> dict[str, str]:
+    """--envvars KEY=VALUE options as a dict; a malformed one is a usage error."""
+    env = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key:
+            from sandbox.cli.usage import FlagError
+
+            raise FlagError(f"--envvars {pair!r} is not KEY=VALUE; write it as --envvars KEY=VALUE")
+        env[key] = value
+    return env
 
 
 # ---- executions, logs, cache ----------------------------------------------------------------------
@@ -426,12 +531,14 @@ def sandbox_run(ctx, package_path, entity, project, domain, version, inputs_file
 
 @click.group("executions")
 def executions() -> None:
-    """Inspect and resume executions run in the sandbox."""
+    """List and show the sandbox's executions; resume, recover or relaunch them; answer their
+    gate nodes (signal, approve, reject)."""
 
 
 @executions.command("list")
-@click.option("--limit", default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Show at most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def executions_list(limit, as_json):
     """The most recent executions."""
     state = _sandbox_state(bring_up=False)
@@ -462,12 +569,12 @@ def _load_execution(store, execution_id):
 
 @executions.command("show")
 @click.argument("execution_id")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def executions_show(execution_id, as_json):
     """An execution's inputs, outputs, error and node states."""
     from flyteidl.core import literals_pb2
 
-    from sandbox.engine.literals import literal_map_to_plain
+    from sdk.types.display import literal_map_to_plain
 
     state = _sandbox_state(bring_up=False)
     store = _store(state)
@@ -509,12 +616,13 @@ def executions_show(execution_id, as_json):
 
 @executions.command("resume")
 @click.argument("execution_id")
-@click.option("--parallelism", type=int, default=None)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", is_flag=True)
+@click.option("--parallelism", type=click.IntRange(min=1), default=None,
+              help="Nodes run at once (default 8, or SKIFF_PARALLELISM).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def executions_resume(execution_id, parallelism, as_json, quiet):
     """Continue an execution whose engine stopped; completed nodes are not run again."""
-    state = _sandbox_state(bring_up=True)
+    state = _sandbox_state(bring_up=True, quiet=quiet)
     _load_execution(_store(state), execution_id)
     outputs = _execute(state, execution_id, parallelism, quiet)
     _print_outputs(outputs, as_json)
@@ -523,7 +631,7 @@ def executions_resume(execution_id, parallelism, as_json, quiet):
 def _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed: bool):
     from sandbox.engine.launch import run_again
 
-    state = _sandbox_state(bring_up=True)
+    state = _sandbox_state(bring_up=True, quiet=quiet)
     new_id = run_again(_store(state), execution_id, execution_id=name,
                        keep_completed=keep_completed)
     outputs = _execute(state, new_id, parallelism, quiet)
@@ -533,9 +641,10 @@ def _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed: 
 @executions.command("recover")
 @click.argument("execution_id")
 @click.option("--name", default=None, help="Id of the new execution (default: generated).")
-@click.option("--parallelism", type=int, default=None)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", is_flag=True)
+@click.option("--parallelism", type=click.IntRange(min=1), default=None,
+              help="Nodes run at once (default 8, or SKIFF_PARALLELISM).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def executions_recover(execution_id, name, parallelism, as_json, quiet):
     """Run a failed execution again as a new one, from where it failed: nodes that completed
     keep their outputs (Flyte's recover). Same version and inputs."""
@@ -545,34 +654,14 @@ def executions_recover(execution_id, name, parallelism, as_json, quiet):
 @executions.command("relaunch")
 @click.argument("execution_id")
 @click.option("--name", default=None, help="Id of the new execution (default: generated).")
-@click.option("--parallelism", type=int, default=None)
-@click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", is_flag=True)
+@click.option("--parallelism", type=click.IntRange(min=1), default=None,
+              help="Nodes run at once (default 8, or SKIFF_PARALLELISM).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def executions_relaunch(execution_id, name, parallelism, as_json, quiet):
     """Run an execution again as a new one with the same version and inputs; every node runs
     (cached tasks still come from the cache)."""
     _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed=False)
-
-
-def _waiting_gate(state, execution_id, node_id, kind):
-    """(store, gate node) of a gate that has not completed yet."""
-    from sandbox.engine.launch import load_plan
-
-    store = _store(state)
-    execution = _load_execution(store, execution_id)
-    node = load_plan(store, execution).nodes.get(node_id)
-    if node is None or node.WhichOneof("target") != "gate_node" or \
-            node.gate_node.WhichOneof("condition") != kind:
-        raise SkiffError(f"execution {execution_id} has no {kind} gate node {node_id!r}; see "
-                         f"`skiff executions show {execution_id}`")
-    row = store.node(execution_id, node_id)
-    if row is not None and row.state in ("succeeded", "failed"):
-        raise SkiffError(f"gate {node_id!r} of execution {execution_id} is already {row.state}")
-    return store, node
-
-
-def _answer(store, execution_id, node_id, literal_map) -> None:
-    store.update_node(execution_id, node_id, outputs=literal_map.SerializeToString())
 
 
 @executions.command("signal")
@@ -581,21 +670,17 @@ def _answer(store, execution_id, node_id, literal_map) -> None:
 @click.argument("value")
 def executions_signal(execution_id, node_id, value):
     """Give a waiting `wait_for_input` gate its VALUE (typed as the gate declares)."""
-    from flyteidl.core import literals_pb2
-
+    from sandbox.engine import gates
     from sandbox.engine.launch import InputError
-    from sandbox.engine.literals import literal_from_value
 
-    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "signal")
-    signal = node.gate_node.signal
+    store = _store(_sandbox_state(bring_up=False))
     try:
-        literal = literal_from_value(_text_to_value(value, signal.type), signal.type)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"gate {node_id!r} input {signal.signal_id!r}: {exc}") from None
-    answer = literals_pb2.LiteralMap()
-    answer.literals[signal.output_variable_name or "o0"].CopyFrom(literal)
-    _answer(store, execution_id, node_id, answer)
-    click.echo(f"sent {signal.signal_id}={value} to {execution_id} {node_id}")
+        signal_id = gates.signal(store, execution_id, node_id,
+                                 _text_to_value(value, gates.signal_type(store, execution_id,
+                                                                         node_id)))
+    except gates.GateError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"sent {signal_id}={value} to {execution_id} {node_id}")
 
 
 @executions.command("approve")
@@ -603,11 +688,11 @@ def executions_signal(execution_id, node_id, value):
 @click.argument("node_id")
 def executions_approve(execution_id, node_id):
     """Approve a waiting `approve` gate: the gated value flows on."""
-    from flyteidl.core import literals_pb2
+    from sandbox.engine import gates
 
-    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "approve")
-    _answer(store, execution_id, node_id, literals_pb2.LiteralMap())
-    click.echo(f"approved {node.gate_node.approve.signal_id} of {execution_id} {node_id}")
+    store = _store(_sandbox_state(bring_up=False))
+    signal_id = gates.approve(store, execution_id, node_id)
+    click.echo(f"approved {signal_id} of {execution_id} {node_id}")
 
 
 @executions.command("reject")
@@ -616,30 +701,65 @@ def executions_approve(execution_id, node_id):
 @click.option("--reason", default="", help="Why; shown in the execution's error.")
 def executions_reject(execution_id, node_id, reason):
     """Reject a waiting `approve` gate: the execution fails at that node."""
-    from flyteidl.core import literals_pb2
+    from sandbox.engine import gates
 
-    from sandbox.engine.gate_handler import REJECTED
+    store = _store(_sandbox_state(bring_up=False))
+    signal_id = gates.reject(store, execution_id, node_id, reason)
+    click.echo(f"rejected {signal_id} of {execution_id} {node_id}")
 
-    store, node = _waiting_gate(_sandbox_state(bring_up=False), execution_id, node_id, "approve")
-    answer = literals_pb2.LiteralMap()
-    answer.literals[REJECTED].scalar.primitive.string_value = reason
-    _answer(store, execution_id, node_id, answer)
-    click.echo(f"rejected {node.gate_node.approve.signal_id} of {execution_id} {node_id}")
+
+@executions.command("terminate")
+@click.argument("execution_id")
+@click.option("--cause", default="terminated by the user", show_default=True,
+              help="Why; recorded as the execution's error.")
+def executions_terminate(execution_id, cause):
+    """Stop a running execution: its containers are killed and its unfinished nodes recorded
+    aborted (run it again with `executions relaunch` or `recover`)."""
+    from sandbox.engine.abort import terminate_execution
+
+    state = _sandbox_state(bring_up=False)
+    row = terminate_execution(_store(state), execution_id, cause)
+    click.echo(f"execution {execution_id} {row.state}")
+
+
+FOLLOW_POLL_S = 0.25
 
 
 @click.command("logs")
 @click.argument("execution_id")
 @click.argument("node_id")
-def logs(execution_id, node_id):
+@click.option("-f", "--follow", is_flag=True, help="Keep printing the output as the node "
+              "runs, until it ends.")
+def logs(execution_id, node_id, follow):
     """The container logs of one node (every attempt)."""
+    from sandbox.engine.live_logs import read_node_log
+    from sandbox.store.records import ENDED_EXECUTION_STATES, UNFINISHED_STATES
+
     state = _sandbox_state(bring_up=False)
     store = _store(state)
     _load_execution(store, execution_id)
-    row = store.node(execution_id, node_id)
-    if row is None:
-        raise SkiffError(f"execution {execution_id} has no node {node_id!r}; see "
-                         f"`skiff executions show {execution_id}`")
-    click.echo(row.logs or "", nl=False)
+    offset = 0
+    while True:
+        found = read_node_log(store, execution_id, node_id, offset)
+        if found is None:
+            raise SkiffError(f"execution {execution_id} has no node {node_id!r}; see "
+                             f"`skiff executions show {execution_id}`")
+        text, node_state = found
+        if text:
+            click.echo(text, nl=False)
+            sys.stdout.flush()
+            offset += len(text)
+        if not follow or node_state not in UNFINISHED_STATES:
+            # a node that just ended may have stored its last lines after our read
+            if follow:
+                rest = read_node_log(store, execution_id, node_id, offset)
+                if rest and rest[0]:
+                    click.echo(rest[0], nl=False)
+            return
+        execution = store.execution(execution_id)
+        if execution.state in ENDED_EXECUTION_STATES or execution.state == "interrupted":
+            return  # the node will not go on (its engine stopped)
+        time.sleep(FOLLOW_POLL_S)
 
 
 @click.group("cache")
@@ -649,7 +769,7 @@ def cache() -> None:
 
 @cache.command("list")
 @click.argument("task", required=False)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def cache_list(task, as_json):
     """Cached task results (of TASK only, when given)."""
     state = _sandbox_state(bring_up=False)

@@ -11,6 +11,7 @@ import json
 
 import click
 
+from sandbox.cli.upload_progress import upload_progress
 from sdk.errors import SkiffError
 
 
@@ -85,8 +86,10 @@ def _label(ident) -> str:
 
 @click.command("register")
 @click.argument("package", type=click.Path(dir_okay=False))
-@click.option("--project", default="default", show_default=True)
-@click.option("--domain", default="development", show_default=True)
+@click.option("--project", default="default", show_default=True,
+              help="Project to register in.")
+@click.option("--domain", default="development", show_default=True,
+              help="Domain to register in.")
 @click.option("--version", required=True, help="Version every entity is registered under.")
 @remote_options
 def register(package, project, domain, version, config, endpoint, insecure):
@@ -141,7 +144,8 @@ def _finish(remote, ident, options: RemoteOptions, as_json: bool) -> int:
 
 
 def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
-                    image: str | None, as_json: bool, options: RemoteOptions) -> int:
+                    image: str | None, as_json: bool, options: RemoteOptions,
+                    copy: str = "auto") -> int:
     """`skiff run --remote FILE ENTITY`: package, register, execute, wait, print outputs."""
     import os
     import tempfile
@@ -149,15 +153,20 @@ def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
     from sandbox.cli.package_cmd import sandbox_state, write_package
 
     state = sandbox_state(bring_up=False)
+    chosen = image
     image = image or (state.runtime_image if state else "") or "skiff-runtime:latest"
     # A workflow runs through its default launch plan (named as the workflow), as pyflyte does.
     kind = "task" if entity.kind == "task" else "launch plan"
     with open_remote(options.config, options.endpoint, options.insecure, project,
                      domain) as remote, tempfile.TemporaryDirectory(prefix="skiff-remote-") as scratch:
+        if chosen is None and not _on_this_machine(remote.config.endpoint):
+            click.echo(f"Warning: tasks will use the image {image}, which exists only in this "
+                       f"machine's Docker; {remote.config.endpoint} cannot pull it: give --image "
+                       "with an image your cluster can pull", err=True)
         package = os.path.join(scratch, "package.tgz")
-        write_package([path], image, package)
+        write_package([path], image, package, copy)
         version = options.version or _package_version(package)
-        result = remote.register(package, version)
+        result = remote.register(package, version, progress=upload_progress())
         click.echo(f"registered {len(result.created)} new, {len(result.existing)} unchanged "
                    f"entities as version {version} in {project}/{domain}", err=True)
         ident = remote.execute(entity.name, version, values, kind=kind,
@@ -165,6 +174,12 @@ def run_file_remote(path: str, entity, values: dict, project: str, domain: str,
                                overwrite_cache=options.overwrite_cache,
                                envvars=_envvars(options.envvars), tags=_tags(options.tags))
         return _finish(remote, ident, options, as_json)
+
+
+def _on_this_machine(endpoint: str) -> bool:
+    """An admin on loopback (the local sandbox, a test) runs the images built here."""
+    host = endpoint.rsplit(":", 1)[0].strip("[]") if ":" in endpoint else endpoint
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _package_version(package_path: str) -> str:
@@ -237,9 +252,12 @@ class RegisteredEntityCommand(click.Command):
 @click.command("promote")
 @click.argument("name")
 @click.option("--version", required=True, help="The registered version to promote.")
-@click.option("--from", "source", default="development", show_default=True)
-@click.option("--to", "target", default="staging", show_default=True)
-@click.option("--project", default="default", show_default=True)
+@click.option("--from", "source", default="development", show_default=True,
+              help="Domain to promote from; needs a succeeded execution there.")
+@click.option("--to", "target", default="staging", show_default=True,
+              help="Domain to promote to.")
+@click.option("--project", default="default", show_default=True,
+              help="Project of NAME.")
 @click.option("--force", is_flag=True,
               help="Promote without a succeeded execution in the source domain (recorded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the promotion record as JSON.")
@@ -249,12 +267,14 @@ def promote(name, version, source, target, project, force, as_json, config, endp
     one domain to the next, byte for byte apart from the domain.
 
     Refused unless the version has a succeeded execution in the source domain."""
+    from sandbox.bridge.records import record_promotion
     from sdk.remote.promote import promote as run_promotion
 
     if source == target:
         raise SkiffError(f"--from and --to are both {source!r}; promote to another domain")
     with open_remote(config, endpoint, insecure, project, source) as remote:
         record = run_promotion(remote.connection, project, name, version, source, target, force)
+        record_promotion(remote.connection.channel, record)
     if as_json:
         click.echo(json.dumps(record.as_dict()))
         return
@@ -282,7 +302,7 @@ def reproduce(execution, project, domain, as_json, config, endpoint, insecure):
 
     Exit code 0 when every output is identical, 1 when any differs."""
     from sandbox.cli.package_cmd import sandbox_state
-    from sdk.remote.reproduce import reproduce as run_reproduction
+    from sandbox.bridge.reproduce import reproduce as run_reproduction
 
     state = sandbox_state(bring_up=True)
     with open_remote(config, endpoint, insecure, project, domain) as remote:

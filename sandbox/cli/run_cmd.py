@@ -20,6 +20,8 @@ import click
 from sandbox.cli import inputs as cli_inputs
 from sandbox.cli.entities import Entity, find_entity, load_entities
 from sandbox.cli.outputs import format_outputs
+from sandbox.cli.usage import FlagError
+from sandbox.cli.package_cmd import copy_option
 from sdk.errors import ExecutionFailed, SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,12 @@ class RunOptions:
     remote: bool = False
     remote_options: object = None  # sandbox.cli.remote_cmd.RemoteOptions with --remote
     compile_cache: bool = True  # --sandbox: reuse the package compiled from unchanged sources
+    detach: bool = False  # --sandbox: start the execution in the background and return
+    parallelism: int | None = None  # --sandbox
+    quiet: bool = False  # --sandbox: no progress on stderr
+    overwrite_cache: bool = False  # --sandbox or --remote
+    envs: dict | None = None  # --sandbox or --remote: KEY=VALUE for every task
+    copy: str = "auto"  # --sandbox/--remote: which files the code bundle holds (pyflyte run's --copy)
 
 
 def _run_options(ctx: click.Context) -> RunOptions:
@@ -84,31 +92,39 @@ def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions)
         from sandbox.cli.engine_cmd import run_in_sandbox as engine_run
     except ImportError as exc:
         raise SandboxError(f"cannot run {entity.name} in the sandbox: the sandbox engine is not installed ({exc})")
-    state = sandbox_state(bring_up=True)
+    state = sandbox_state(bring_up=True, quiet=options.quiet)
     image = sandbox_image(options, state)
     literal_map = _inputs_literal_map(entity, values, state, options)
     cached_package = getattr(entity, "package", None)
     # The image can differ when bringing the sandbox up rebuilt it; then compile for the new one.
+    settings = dict(parallelism=options.parallelism, quiet=options.quiet,
+                    overwrite_cache=options.overwrite_cache, envs=options.envs)
     if cached_package is not None and entity.image == image and os.path.exists(cached_package):
-        return engine_run(cached_package, entity.name, literal_map, options.project, options.domain, options.as_json)
+        return engine_run(cached_package, entity.name, literal_map, options.project,
+                          options.domain, options.as_json, detach=options.detach, **settings)
     with tempfile.TemporaryDirectory(prefix="skiff-run-") as scratch:
         package = os.path.join(scratch, "package.tgz")
         _compile(path, image, package, options)
-        return engine_run(package, entity.name, literal_map, options.project, options.domain, options.as_json)
+        return engine_run(package, entity.name, literal_map, options.project, options.domain,
+                          options.as_json, detach=options.detach, **settings)
 
 
 def _compile(path: str, image: str, package: str, options: RunOptions) -> None:
     """Write the package; with the compiled-package cache on, keep it for the next run."""
+    import time
+
     from sandbox.cli.package_cmd import write_package
 
     if not options.compile_cache:
-        write_package([path], image, package)
+        write_package([path], image, package, options.copy)
         return
     from sandbox.cli import compiled_cache
 
-    key = compiled_cache.cache_key(path, image)
-    write_package([path], image, package)
-    compiled_cache.store(key, path, image, package, load_entities(path))
+    key = compiled_cache.cache_key(path, image, options.copy)
+    started = time.time_ns()
+    contents = write_package([path], image, package, options.copy)
+    compiled_cache.store(key, path, image, package, load_entities(path), options.copy,
+                         contents.bundle_contents, started)
 
 
 def _inputs_literal_map(entity: Entity, values: dict, state, options: RunOptions):
@@ -218,7 +234,8 @@ class EntityCommand(click.Command):
             from sandbox.cli.remote_cmd import run_file_remote
 
             ctx.exit(run_file_remote(self.path, self.entity, values, options.project,
-                                     options.domain, options.image, as_json, options.remote_options))
+                                     options.domain, options.image, as_json, options.remote_options,
+                                     options.copy))
         if options.sandbox:
             options.as_json = as_json
             code = run_in_sandbox(self.path, self.entity, values, options)
@@ -310,7 +327,7 @@ def _cached_entity(ctx: click.Context, path: str, name: str):
         return None
     from sandbox.cli import compiled_cache
 
-    entry = compiled_cache.lookup(path, sandbox_image(options, state))
+    entry = compiled_cache.lookup(path, sandbox_image(options, state), options.copy)
     return entry.find(name) if entry is not None else None
 
 
@@ -349,6 +366,16 @@ class RunGroup(click.Group):
             raise click.UsageError(f"workflow file {name} not found; give the path of a .py file", ctx)
         return super().resolve_command(ctx, args)
 
+    def shell_complete(self, ctx, incomplete):
+        """FILE completes as a path (the shell's own file completion); options as usual."""
+        from click.shell_completion import CompletionItem
+
+        if incomplete.startswith("-"):
+            return super().shell_complete(ctx, incomplete)
+        registered = [CompletionItem(name) for name in REGISTERED_ENTITY_COMMANDS
+                      if ctx.params.get("remote") and name.startswith(incomplete)]
+        return registered or [CompletionItem(incomplete, type="file")]
+
     def format_commands(self, ctx, formatter):
         with formatter.section("Arguments"):
             formatter.write_dl(
@@ -359,31 +386,89 @@ class RunGroup(click.Group):
             )
 
 
+# Which options apply where: each mode's own options are refused elsewhere (one usage line),
+# so nothing given on the command line is silently ignored.
+_SANDBOX_ONLY = ("compile_cache", "detach", "parallelism", "quiet")
+_REMOTE_ONLY = ("remote_version", "remote_config", "remote_endpoint", "remote_insecure",
+                "execution_name", "tags", "wait")
+_NOT_IN_PROCESS = ("project", "domain", "image", "overwrite_cache", "envvars")
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    from click.core import ParameterSource
+
+    return ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE,
+                                              ParameterSource.ENVIRONMENT)
+
+
+def _flag(ctx: click.Context, name: str) -> str:
+    param = next(p for p in ctx.command.params if p.name == name)
+    value = ctx.params.get(name)
+    if isinstance(param, click.Option) and param.secondary_opts and value is False:
+        return param.secondary_opts[0]
+    return param.opts[0]
+
+
+def _check_modes(ctx: click.Context, sandbox: bool, remote: bool) -> None:
+    """--sandbox and --remote exclude each other; a mode's options need that mode."""
+    if sandbox and remote:
+        raise FlagError("--sandbox and --remote exclude each other; choose one", ctx)
+    wrong = []
+    if not sandbox:
+        wrong += [(n, "--sandbox") for n in _SANDBOX_ONLY if _given(ctx, n)]
+    if not remote:
+        wrong += [(n, "--remote") for n in _REMOTE_ONLY if _given(ctx, n)]
+    if not sandbox and not remote:
+        wrong += [(n, "--sandbox or --remote") for n in _NOT_IN_PROCESS if _given(ctx, n)]
+    if wrong:
+        name, mode = wrong[0]
+        flag = _flag(ctx, name)
+        raise FlagError(f"{flag} has no effect without {mode}; add {mode}, or leave {flag} out", ctx)
+
+
 @click.group(cls=RunGroup, name="run", subcommand_metavar="FILE [ENTITY] [--INPUT VALUE ...]")
 @click.option("--sandbox", is_flag=True, help="Run in the local sandbox: every task in its own container.")
-@click.option("--project", default="default", show_default=True, help="Sandbox project.")
-@click.option("--domain", default="development", show_default=True, help="Sandbox domain.")
-@click.option("--image", default=None, help="Task image for --sandbox (default: the sandbox's runtime image).")
+@click.option("--remote", is_flag=True, help="Register and run on a Flyte admin (see skiff register).")
+@click.option("--project", default="default", show_default=True,
+              help="--sandbox/--remote: project to register and run in.")
+@click.option("--domain", default="development", show_default=True,
+              help="--sandbox/--remote: domain to register and run in.")
+@click.option("--image", default=None,
+              help="--sandbox/--remote: task image (default: the sandbox's runtime image, which "
+                   "exists only on this machine; give one a remote cluster can pull).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outputs as one JSON object.")
 @click.option("--compile-cache/--no-compile-cache", default=True, show_default=True,
               help="--sandbox: reuse the package compiled last time when no file of FILE's source tree, "
               "the image, Skiff or Python changed (the user's module is then not imported). The key does "
               "not see modules imported from outside the source root (e.g. an edited library in "
               "site-packages) or environment variables read at import: use --no-compile-cache then.")
-@click.option("--remote", is_flag=True, help="Register and run on a Flyte admin (see skiff register).")
-@click.option("--version", "remote_version", default=None, help="--remote: version to register under.")
-@click.option("--config", "remote_config", default=None, help="--remote: Flyte config file.")
-@click.option("--endpoint", "remote_endpoint", default=None, help="--remote: admin endpoint.")
-@click.option("--insecure/--secure", "remote_insecure", default=None, help="--remote: plain-text gRPC or TLS.")
+@copy_option(default="auto", modes=("auto", "all"))
+@click.option("--detach", is_flag=True, help="--sandbox: start the execution in the background, print its id "
+              "and return (Ctrl-C otherwise stops it; `skiff executions terminate ID` stops a detached one).")
+@click.option("--parallelism", type=click.IntRange(min=1), default=None,
+              help="--sandbox: nodes run at once (default 8, or SKIFF_PARALLELISM).")
+@click.option("--quiet", "-q", is_flag=True, help="--sandbox: no progress on stderr.")
+@click.option("--overwrite-cache", is_flag=True,
+              help="--sandbox/--remote: recompute cached tasks; their results replace the cache entries.")
+@click.option("--envvars", "--env", "envvars", multiple=True, metavar="KEY=VALUE",
+              help="--sandbox/--remote: an environment variable for every task (repeat the option).")
+@click.option("--version", "remote_version", default=None,
+              help="--remote: version to register under (default: a digest of the package).")
+@click.option("--config", "remote_config", default=None, type=click.Path(dir_okay=False),
+              help="--remote: Flyte config file (default $FLYTECTL_CONFIG or ~/.flyte/config.yaml).")
+@click.option("--endpoint", "remote_endpoint", default=None,
+              help="--remote: admin endpoint host:port (default: the config, else the local sandbox's admin).")
+@click.option("--insecure/--secure", "remote_insecure", default=None,
+              help="--remote: plain-text gRPC (a local sandbox) or TLS.")
 @click.option("--name", "execution_name", default=None, help="--remote: name of the execution.")
-@click.option("--overwrite-cache", is_flag=True, help="--remote: recompute cached tasks.")
-@click.option("--envvars", "--env", "envvars", multiple=True, help="--remote: KEY=VALUE for every task.")
-@click.option("--tags", "tags", multiple=True, help="--remote: tags for the execution.")
-@click.option("--wait/--no-wait", default=True, help="--remote: wait and print outputs (default).")
+@click.option("--tags", "tags", multiple=True, help="--remote: tags for the execution (repeat, or T1,T2).")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="--remote: wait for the execution and print its outputs.")
 @click.pass_context
-def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str | None, as_json: bool,
-        compile_cache: bool, remote: bool, remote_version, remote_config, remote_endpoint, remote_insecure, execution_name,
-        overwrite_cache, envvars, tags, wait) -> None:
+def run(ctx: click.Context, sandbox: bool, remote: bool, project: str, domain: str, image: str | None,
+        as_json: bool, compile_cache: bool, copy: str, detach: bool, parallelism: int | None,
+        quiet: bool, overwrite_cache: bool, envvars, remote_version, remote_config, remote_endpoint,
+        remote_insecure, execution_name, tags, wait) -> None:
     """Run a task, workflow or launch plan from FILE, in-process or in the sandbox.
 
     \b
@@ -394,6 +479,9 @@ def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str
     skiff run --remote wf.py pipeline    register and run it on a Flyte admin
     skiff run --remote remote-launchplan NAME --version V [--INPUT VALUE ...]
     """
+    from sandbox.cli.engine_cmd import parse_envvars
+
+    _check_modes(ctx, sandbox, remote)
     remote_options = None
     if remote:
         from sandbox.cli.remote_cmd import RemoteOptions
@@ -401,4 +489,5 @@ def run(ctx: click.Context, sandbox: bool, project: str, domain: str, image: str
         remote_options = RemoteOptions(remote_config, remote_endpoint, remote_insecure, remote_version,
                                        execution_name, overwrite_cache, envvars, tags, wait)
     ctx.meta["skiff.run"] = RunOptions(sandbox, project, domain, image, as_json, remote, remote_options,
-                                       compile_cache)
+                                       compile_cache, detach, parallelism, quiet, overwrite_cache,
+                                       parse_envvars(envvars), copy)

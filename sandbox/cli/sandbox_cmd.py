@@ -15,6 +15,7 @@ def register(cli: click.Group) -> None:
     cli.add_command(sandbox)
     cli.add_command(project)
     cli.add_command(image)
+    cli.add_command(ui)
 
 
 @click.group()
@@ -26,18 +27,18 @@ def sandbox() -> None:
     """
 
 
-def _progress(message: str) -> None:
-    click.echo(f"... {message}", err=True)
-
-
 @sandbox.command()
-def up() -> None:
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+def up(quiet: bool) -> None:
     """Start MinIO, create the store and build the runtime image (idempotent)."""
     from sandbox import services
+    from sandbox.cli.progress import StepProgress
+    from sandbox.console import process as console_process
     from sandbox.home import shown_database_url
 
     started = time.monotonic()
-    state = services.up(say=_progress)
+    with StepProgress(quiet) as say:
+        state = services.up(say=say)
     click.echo(f"Sandbox up in {time.monotonic() - started:.1f} s")
     click.echo(f"  home      {state.home}")
     click.echo(f"  storage   {state.minio_endpoint}  bucket {state.bucket}  "
@@ -47,6 +48,9 @@ def up() -> None:
     click.echo(f"  admin     {state.admin_endpoint}  (Flyte AdminService, DataProxyService, "
                "skiff.sandbox.v1; insecure)")
     click.echo(f"  secrets   {state.home}/state.json (mode 0600)")
+    link = console_process.login_link(state.home)
+    if link:
+        click.echo(f"  console   {link}  (or `skiff ui`)")
 
 
 @sandbox.command()
@@ -93,11 +97,13 @@ def _status_rows(report: dict) -> list[tuple[str, str]]:
         admin = f"{report['admin']} (pid {report['admin_pid']})"
     else:
         admin = "DOWN (run `skiff sandbox up`)"
+    console = report.get("console") or "DOWN (run `skiff sandbox up`)"
     image = report["image"] or "none"
     if not report["image_present"]:
         image += " (missing; run `skiff sandbox up`)"
     return [("home", report["home"]), ("docker", engine), ("storage", storage),
-            ("store", store), ("image", image), ("admin", admin)]
+            ("store", store), ("image", image), ("admin", admin),
+            ("console", console)]
 
 
 @click.group()
@@ -123,3 +129,32 @@ def project_list() -> None:
 
     for project_id, description in list_projects():
         click.echo(f"{project_id}\t{description}" if description else project_id)
+
+
+@click.command("ui")
+@click.argument("execution", required=False)
+@click.option("--print-only", is_flag=True, help="Print the login link; open no browser.")
+def ui(execution: str | None, print_only: bool) -> None:
+    """Open the sandbox's web console (at EXECUTION's page when given).
+
+    Prints the login link (it carries the sandbox's console token) and opens it in a browser
+    when one can be shown here."""
+    import os
+    import sys
+    from urllib.parse import quote
+
+    from sandbox.console import process as console_process
+    from sandbox.home import skiff_home
+    from sdk.errors import SandboxError
+
+    path = f"/executions/{quote(execution)}" if execution else "/"
+    link = console_process.login_link(skiff_home(), path)
+    if link is None:
+        raise SandboxError("the console is not running; run `skiff sandbox up` first")
+    click.echo(link)
+    can_show = sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or \
+        os.environ.get("WAYLAND_DISPLAY")
+    if not print_only and can_show:
+        import webbrowser
+
+        webbrowser.open(link)

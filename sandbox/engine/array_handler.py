@@ -8,7 +8,7 @@ import math
 
 from flyteidl.core import literals_pb2
 
-from sandbox.engine.task_handler import ArrayItem, NodeOutcome, record
+from sandbox.engine.task_handler import ArrayItem, NodeOutcome, record, record_aborted
 from sandbox.store.records import COMPLETED_STATES
 from sandbox.store.repository import utcnow
 
@@ -90,6 +90,9 @@ class ArrayHandler:
                     results[i] = future.result()
                 except Exception as exc:  # noqa: BLE001 - an engine bug fails that element
                     results[i] = NodeOutcome(None, f"engine error: {exc}")
+        cause = self.task_handler.aborted(node.id)
+        if cause is not None and any(r.outputs is None for r in results.values()):
+            return record_aborted(self.ctx, self.execution, node.id, cause, row.attempt)
         failed = sorted(i for i, r in results.items() if r.outputs is None)
         if len(items) - len(failed) < self._required(array, len(items)):
             first = results[failed[0]]
@@ -109,6 +112,14 @@ class ArrayHandler:
         record(self.ctx, self.execution, node.id, state="succeeded",
                outputs=outputs.SerializeToString(), ended_at=utcnow(), error=None)
         return NodeOutcome(outputs, attempt=row.attempt)
+
+
+    def abort(self, node_id: str, cause: str) -> None:
+        """Stop every element ("<node>-<i>"): their containers, and those not started yet."""
+        self.task_handler.abort(node_id, cause)
+
+    def finalize(self, node_id: str, attempt: int) -> None:
+        """Elements finalize as task nodes when they end."""
 
 
 def _reads_whole_lists(task) -> bool:

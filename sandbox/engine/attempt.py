@@ -141,13 +141,24 @@ def build_request(task_template, node, paths: AttemptPaths, env: dict[str, str],
     if memory is None:
         memory = policy.default_memory_bytes()
         memory_text = f"{policy.default_memory}, the sandbox's default"
+    cpu, notice = clamp_cpu(cpu)
     task_env = {kv.key: kv.value for kv in container.env}
     return ContainerRequest(
         image=container.image, command=list(container.command),
         args=container_args(task_template, paths), env={**env, **task_env}, labels=labels,
         nano_cpus=cpu, memory_bytes=memory, memory_text=memory_text,
-        timeout=timeout_seconds(task_template), secret_env=secrets,
+        timeout=timeout_seconds(task_template), secret_env=secrets, notice=notice,
         pids_limit=policy.pids_limit, read_only_root=policy.read_only_root)
+
+
+def clamp_cpu(nano_cpus: int | None, cores: int | None = None) -> tuple[int | None, str]:
+    """Docker refuses a CPU limit above the machine's cores, where Flyte would schedule the
+    task on a node that has them: run it with every core here, and say so in its logs."""
+    cores = cores or os.cpu_count() or 1
+    if nano_cpus is None or nano_cpus <= cores * 10**9:
+        return nano_cpus, ""
+    return cores * 10**9, (f"[skiff] the task asks for {nano_cpus / 1e9:g} CPUs; this machine "
+                           f"has {cores}: it runs with a limit of {cores}\n")
 
 
 def _log_tail(logs: str) -> str:
@@ -181,7 +192,8 @@ def read_outcome(result: ContainerResult, objects, output_prefix: str,
                  request: ContainerRequest) -> AttemptOutcome:
     """Classify a finished container. Order: runtime failure, timeout, OOM, documents, exit."""
     if result.system_error:
-        return AttemptOutcome(error_kind=SYSTEM, error=result.system_error)
+        return AttemptOutcome(error_kind=SYSTEM, error=result.system_error,
+                              recoverable=result.retryable)
     if result.timed_out:
         return AttemptOutcome(error_kind=USER, error=(
             f"task timed out after {request.timeout:g}s and its container was killed; raise the "

@@ -3,25 +3,9 @@ from __future__ import annotations
 
 from flyteidl.core import literals_pb2
 
+from sandbox.engine import attr_path
 from sandbox.engine.plan import WORKFLOW_INPUT_NODES
 from sdk.errors import SandboxError
-
-
-def _follow_attr_path(literal, attr_path, where: str):
-    for step in attr_path:
-        key = step.string_value if step.WhichOneof("value") == "string_value" else step.int_value
-        kind = literal.WhichOneof("value")
-        try:
-            if kind == "map":
-                literal = literal.map.literals[key]
-            elif kind == "collection":
-                literal = literal.collection.literals[int(key)]
-            else:
-                raise KeyError(key)
-        except (KeyError, IndexError):
-            raise SandboxError(f"{where}: cannot select {key!r} from the upstream value; "
-                               "attribute access into dataclasses needs a Flyte cluster") from None
-    return literal
 
 
 def resolve(binding_data: literals_pb2.BindingData, workflow_inputs, node_outputs,
@@ -40,7 +24,7 @@ def resolve(binding_data: literals_pb2.BindingData, workflow_inputs, node_output
                                "or check the workflow's bindings")
         literal = source.literals[ref.var]
         if ref.attr_path:
-            literal = _follow_attr_path(literal, ref.attr_path, where)
+            literal = attr_path.follow(literal, ref.attr_path, where)
         return literal
     if kind == "collection":
         items = [resolve(b, workflow_inputs, node_outputs, where)

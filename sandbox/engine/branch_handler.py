@@ -3,7 +3,7 @@ node (a task, or another branch) as this node; its outputs become the branch's o
 from __future__ import annotations
 
 from sandbox.engine.conditions import choose
-from sandbox.engine.task_handler import NodeOutcome, record
+from sandbox.engine.task_handler import NodeOutcome, record, record_aborted
 from sdk.errors import SkiffError
 
 
@@ -46,6 +46,14 @@ class BranchHandler:
                          task=self.plan.task_name(as_branch))
         return self.handlers[kind].handle(as_branch, then_inputs, row)
 
+    def abort(self, node_id: str, cause: str) -> None:
+        """Stop the chosen case, whatever its kind (it runs under this node's id, or as
+        "<node>-..." nodes)."""
+        self.handlers["task_node"].abort(node_id, cause)
+
+    def finalize(self, node_id: str, attempt: int) -> None:
+        """The chosen case's handler finalizes it."""
+
     def _run_workflow_case(self, node, chosen, inputs, row, where) -> NodeOutcome:
         """A case calling a subworkflow or launch plan: its nodes run as "<branch>-<case>-..."."""
         from sandbox.engine.bindings import resolve_all
@@ -64,6 +72,9 @@ class BranchHandler:
                                                      plan.task_name(inner))
                 for node_id, inner in plan.nodes.items()}
         outputs, failure = self.walk(self.ctx, self.execution, plan, inputs, rows)
+        cause = self.ctx.aborts.cause(self.execution.id, node.id)
+        if cause is not None and len(outputs) < len(plan.nodes):
+            return record_aborted(self.ctx, self.execution, node.id, cause, row.attempt)
         if failure is not None:
             message = f"{where}: node {failure[0]!r} failed: {failure[1].error}"
             record(self.ctx, self.execution, node.id, state="failed", error=message,

@@ -34,10 +34,12 @@ def lookup(store, key: str) -> literals_pb2.LiteralMap | None:
 
 
 def remember(store, key: str, project: str, domain: str, task_template,
-             outputs: literals_pb2.LiteralMap, execution_id: str) -> None:
+             outputs: literals_pb2.LiteralMap, execution_id: str, overwrite: bool = False) -> None:
+    """Store the outputs under `key`; with overwrite (the execution's overwrite_cache) they
+    replace an entry already there, else the first entry written stays."""
     store.cache_put(key, project, domain, task_template.id.name,
                     task_template.metadata.discovery_version, outputs.SerializeToString(),
-                    execution_id)
+                    execution_id, overwrite=overwrite)
 
 
 _POLL_SECONDS = 0.5

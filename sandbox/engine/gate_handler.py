@@ -4,11 +4,9 @@ reject`, which write the answer into the gate's row; the engine polls that row (
 slow, a poll every half second costs nothing) until the gate's timeout."""
 from __future__ import annotations
 
-import time
-
 from flyteidl.core import literals_pb2
 
-from sandbox.engine.task_handler import NodeOutcome, record
+from sandbox.engine.task_handler import NodeOutcome, record, record_aborted
 from sandbox.store.repository import utcnow
 
 POLL_SECONDS = 0.5
@@ -40,8 +38,9 @@ class GateHandler:
                 record(self.ctx, self.execution, node.id, state="running", started_at=started)
             seconds = gate.sleep.duration.ToTimedelta().total_seconds()
             remaining = seconds - (utcnow() - started).total_seconds()
-            if remaining > 0:
-                time.sleep(remaining)
+            cause = self._sleep(node.id, remaining)
+            if cause is not None:
+                return record_aborted(self.ctx, self.execution, node.id, cause, row.attempt)
             return self._succeed(node, row, literals_pb2.LiteralMap(), seconds)
         # Answers already written (before a resume) are kept: only state and hint change.
         record(self.ctx, self.execution, node.id, state="waiting", started_at=started,
@@ -63,7 +62,19 @@ class GateHandler:
             if (utcnow() - started).total_seconds() > timeout:
                 return self._fail(node, row, f"gate node {node.id!r} got no answer within "
                                              f"{timeout:g}s; resume the execution to wait again")
-            time.sleep(POLL_SECONDS)
+            cause = self._sleep(node.id, POLL_SECONDS)
+            if cause is not None:
+                return record_aborted(self.ctx, self.execution, node.id, cause, row.attempt)
+
+    def _sleep(self, node_id: str, seconds: float) -> str | None:
+        """Sleep, woken by an abort of the node; the abort's cause."""
+        return self.ctx.aborts.sleep(self.execution.id, node_id, seconds)
+
+    def abort(self, node_id: str, cause: str) -> None:
+        self.ctx.aborts.abort_node(self.execution.id, node_id, cause)  # wakes its wait
+
+    def finalize(self, node_id: str, attempt: int) -> None:
+        """A gate holds nothing once it ended."""
 
     def _succeed(self, node, row, outputs, duration) -> NodeOutcome:
         record(self.ctx, self.execution, node.id, state="succeeded", error=None,

@@ -116,9 +116,10 @@ def merge_inputs(entity: str, interface, user_inputs: literals_pb2.LiteralMap, d
 
 def create_execution(store, project: str, domain: str, name: str, version: str | None,
                      user_inputs: literals_pb2.LiteralMap | None = None,
-                     execution_id: str | None = None) -> str:
-    """Store a new execution of launch plan, workflow or task `name`; returns its id, which is
-    `execution_id` when given (e.g. the name a client asked Flyte's CreateExecution for).
+                     execution_id: str | None = None, kind: int | None = None) -> str:
+    """Store a new execution of launch plan, workflow or task `name` (only of that `kind`
+    when given); returns its id, which is `execution_id` when given (e.g. the name a client
+    asked Flyte's CreateExecution for).
 
     Raises a SkiffError (nothing stored) when the entity is unknown, the inputs are wrong, or
     `execution_id` breaks Flyte's naming rule or is taken (ExecutionNameTaken).
@@ -126,7 +127,7 @@ def create_execution(store, project: str, domain: str, name: str, version: str |
     if execution_id is not None:
         check_execution_name(execution_id)
     user_inputs = user_inputs or literals_pb2.LiteralMap()
-    kind, spec = find_any(store, project, domain, name, version)
+    kind, spec = find_any(store, project, domain, name, version, kind)
     launch_plan = None
     if kind == LAUNCH_PLAN:
         launch_plan = name

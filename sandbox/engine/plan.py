@@ -14,6 +14,7 @@ import dataclasses
 from flyteidl.core import identifier_pb2, interface_pb2, literals_pb2, workflow_pb2
 
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW, get_spec
+from sdk.compile.idl_walk import nested_nodes
 from sdk.errors import SandboxError
 
 START_NODE = "start-node"
@@ -122,9 +123,15 @@ class _Scope:
     def _with_path(data, ref):
         if not ref.attr_path:
             return data
+        if data.WhichOneof("value") == "scalar":  # a constant bound by the parent: select now
+            from sandbox.engine import attr_path
+
+            selected = attr_path.follow(literals_pb2.Literal(scalar=data.scalar), ref.attr_path,
+                                        f"node {ref.node_id!r}")
+            return literal_to_binding(selected)
         if data.WhichOneof("value") != "promise":
-            raise SandboxError(f"attribute access {list(ref.attr_path)} on a bound value is not "
-                               "supported by the sandbox")
+            raise SandboxError(f"attribute access {list(ref.attr_path)} on a bound list or map "
+                               "is not supported by the sandbox; bind a task's output instead")
         out = literals_pb2.BindingData()
         out.CopyFrom(data)
         out.promise.attr_path.extend(ref.attr_path)
@@ -184,19 +191,10 @@ class _Builder:
         return self.tasks[key]
 
     def _collect_tasks(self, node: workflow_pb2.Node) -> None:
-        kind = node.WhichOneof("target")
-        if kind == "task_node":
-            self.load_task(node.task_node.reference_id)
-        elif kind == "branch_node":
-            block = node.branch_node.if_else
-            for then in [block.case.then_node] + [c.then_node for c in block.other]:
-                self._collect_tasks(then)
-            if block.HasField("else_node"):
-                self._collect_tasks(block.else_node)
-        elif kind == "array_node":
-            self._collect_tasks(node.array_node.node)
-        elif kind == "workflow_node":
-            pass  # a branch case that calls a workflow is planned when the case is taken
+        # A branch case that calls a workflow is planned when the case is taken.
+        for inner in nested_nodes([node]):
+            if inner.WhichOneof("target") == "task_node":
+                self.load_task(inner.task_node.reference_id)
 
     def _rewrite_node(self, scope: _Scope, node: workflow_pb2.Node) -> workflow_pb2.Node:
         out = workflow_pb2.Node()
@@ -292,11 +290,15 @@ def plan_workflow(store, template: workflow_pb2.WorkflowTemplate, sub_workflows=
                for b in template.outputs]
     failure_node = None
     if template.HasField("failure_node") and template.failure_node.id:
-        if template.failure_node.WhichOneof("target") != "task_node":
-            raise SandboxError(f"workflow {template.id.name!r}: the sandbox runs a failure "
-                               "handler that is a task only")
-        builder.load_task(template.failure_node.task_node.reference_id)
-        failure_node = builder._rewrite_node(scope, template.failure_node)
+        handler_kind = template.failure_node.WhichOneof("target")
+        if handler_kind == "task_node":
+            builder.load_task(template.failure_node.task_node.reference_id)
+            failure_node = builder._rewrite_node(scope, template.failure_node)
+        elif handler_kind == "workflow_node":  # planned when it runs (plan_detached_...)
+            failure_node = builder._rewrite_node(scope, template.failure_node)
+        else:
+            raise SandboxError(f"workflow {template.id.name!r}: its failure handler is a "
+                               f"{handler_kind}; make it a task or a workflow")
     policy = workflow_pb2.WorkflowMetadata.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
     return Plan(template.id.name, template.interface, builder.nodes, builder.upstream,
                 builder.tasks, outputs, failure_node, template.metadata.on_failure == policy,

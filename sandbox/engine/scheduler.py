@@ -13,6 +13,7 @@ import threading
 
 from flyteidl.core import literals_pb2
 
+from sandbox.engine.abort import AbortWatcher, ExecutionAborted, finish_abort
 from sandbox.engine.bindings import resolve_all
 from sandbox.engine.context import EngineContext, NodeEvent
 from sandbox.engine.failure_err import err_input
@@ -30,8 +31,9 @@ LOOKAHEAD = 3
 
 
 class _Handlers(dict):
-    """One handler per node kind (flytepropeller's shape); branch runs the others. Each is
-    built, and its module imported, when a node of its kind first needs it."""
+    """One handler per node kind (flytepropeller's shape, sandbox.engine.handler.NodeHandler:
+    handle, abort, finalize); branch runs the others. Each is built, and its module imported,
+    when a node of its kind first needs it."""
 
     def __init__(self, ctx, info, plan, workflow_inputs, node_outputs, on_container=None):
         super().__init__(task_node=TaskHandler(ctx, info, plan, walk, on_container))
@@ -81,6 +83,7 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
             ctx.emit(NodeEvent(info.id, node_id, row.task, row.state, row.attempt))
     failure: tuple[str, NodeOutcome] | None = None
     failed: set[str] = set()
+    aborted: set[str] = set()
     running: dict = {}  # future -> node id
     downstream = _downstream(plan)
     prepared: set[str] = set()
@@ -119,7 +122,8 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
             # node downstream of a failed one never becomes ready either way. A cache hit
             # completes here at once and may make more nodes ready: look again until none is.
             progressed = True
-            while progressed and (failure is None or plan.run_all_runnable):
+            while (progressed and (failure is None or plan.run_all_runnable)
+                   and ctx.aborts.cause(info.id) is None):
                 progressed = False
                 for node_id, node in plan.nodes.items():
                     if node_id in node_outputs or node_id in failed or node_id in running.values():
@@ -157,10 +161,16 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
                     log.exception("node %s crashed the engine handler", node_id)
                     outcome = NodeOutcome(None, f"engine error: {exc}", rows[node_id].attempt)
                     record(ctx, info, node_id, state="failed", error=outcome.error)
+                _finalize(handlers, plan.nodes[node_id], outcome.attempt)
                 if outcome.outputs is not None:
                     node_outputs[node_id] = outcome.outputs
+                elif outcome.aborted:
+                    failed.add(node_id)
+                    aborted.add(node_id)
                 else:
                     failed.add(node_id)
+                    if failure is None and not plan.run_all_runnable:
+                        _abort_running(ctx, info, handlers, plan, running.values(), node_id)
                     failure = failure or (node_id, outcome)
     except BaseException:
         # Ctrl-C: don't wait for running containers; they keep running and a resume adopts
@@ -168,12 +178,35 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    if failure is None:
+    if failure is None and not aborted and ctx.aborts.cause(info.id) is None:
         missing = plan.nodes.keys() - node_outputs.keys()
         if missing:
             raise SandboxError(f"execution {info.id}: nodes {sorted(missing)} can never run "
                                "(a dependency cycle); recompile the workflow")
     return node_outputs, failure
+
+
+def _finalize(handlers, node, attempt: int) -> None:
+    try:
+        handlers[node.WhichOneof("target")].finalize(node.id, attempt)
+    except Exception:  # noqa: BLE001 - a kind without handler state, or Docker gone
+        log.debug("finalizing node %s", node.id, exc_info=True)
+
+
+def _abort_running(ctx, info, handlers, plan, running_ids, failed_id: str) -> None:
+    """FAIL_IMMEDIATELY: the workflow fails with its first failed node, so the nodes still
+    running are stopped now (their handlers record them aborted), not waited for."""
+    cause = f"node {failed_id!r} failed and the workflow fails immediately"
+    for node_id in list(running_ids):
+        kind = plan.nodes[node_id].WhichOneof("target")
+        try:
+            try:
+                handler = handlers[kind]
+            except KeyError:
+                handler = handlers["task_node"]
+            handler.abort(node_id, cause)
+        except Exception:  # noqa: BLE001 - Docker unreachable: nothing of it runs there
+            log.debug("aborting node %s", node_id, exc_info=True)
 
 
 class _LazyPool:
@@ -222,6 +255,9 @@ def _downstream(plan) -> dict[str, list[str]]:
 def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error: str) -> None:
     """The workflow's on_failure handler; its own failure is logged, not raised."""
     node = plan.failure_node
+    if node.WhichOneof("target") == "workflow_node":
+        _run_failure_workflow(ctx, info, plan, workflow_inputs, failed_node, error)
+        return
     task = plan.task_for(node)
     row = ctx.store.ensure_node(info.id, node.id, task.id.name)
     if row.state in COMPLETED_STATES:
@@ -243,6 +279,44 @@ def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error:
         log.warning("the failure handler of execution %s failed too: %s", info.id, outcome.error)
 
 
+def _run_failure_workflow(ctx, info, plan, workflow_inputs, failed_node: str,
+                          error: str) -> None:
+    """An on_failure handler that is a workflow: its nodes run as "<failure node>-<id>",
+    with the failed workflow's inputs and `err` as the handler declares it."""
+    from sandbox.engine.plan import plan_detached_workflow_node
+
+    node = plan.failure_node
+    where = f"failure node {node.id!r}"
+    row = ctx.store.ensure_node(info.id, node.id, None)
+    if row.state in COMPLETED_STATES:
+        return
+    try:
+        inputs = resolve_all(node.inputs, workflow_inputs, {}, where)
+        # inlined under the failure node's id: its nodes are "<failure node>-<id>"
+        handler = plan_detached_workflow_node(ctx.store, node, plan.sub_workflows, prefix="")
+    except SkiffError as exc:
+        record(ctx, info, node.id, state="failed", error=str(exc))
+        return
+    called = next((t for t in plan.sub_workflows
+                   if t.id.name == node.workflow_node.sub_workflow_ref.name), None)
+    err_type = called.interface.inputs.variables.get("err") if called is not None else None
+    if err_type is not None:
+        bound = inputs.literals["err"] if "err" in inputs.literals else None
+        err = err_input(err_type.type, bound, failed_node, error)
+        if err is not None:
+            inputs.literals["err"].CopyFrom(err)
+    record(ctx, info, node.id, state="running", started_at=row.started_at or utcnow())
+    rows = {node_id: ctx.store.ensure_node(info.id, node_id, handler.task_name(inner))
+            for node_id, inner in handler.nodes.items()}
+    _, failure = walk(ctx, info, handler, inputs, rows)
+    if failure is None:
+        record(ctx, info, node.id, state="succeeded", ended_at=utcnow(), error=None)
+    else:
+        message = f"{where}: node {failure[0]!r} failed: {failure[1].error}"
+        record(ctx, info, node.id, state="failed", ended_at=utcnow(), error=message)
+        log.warning("the failure handler of execution %s failed too: %s", info.id, message)
+
+
 def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.LiteralMap:
     """Run (or resume) an execution to the end; its outputs, or ExecutionFailed."""
     execution = ctx.store.execution(execution_id)
@@ -251,6 +325,13 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
                          "`skiff executions list`")
     if execution.state == "succeeded":
         return literals_pb2.LiteralMap.FromString(execution.outputs or b"")
+    if execution.state == "aborted" or execution.abort_cause:
+        if execution.state != "aborted":  # terminated before any engine ran it
+            finish_abort(ctx.store, execution_id, execution.abort_cause)
+        raise SkiffError(f"execution {execution_id} was terminated "
+                         f"({execution.abort_cause or 'aborted'}); run it again with `skiff "
+                         f"executions relaunch {execution_id}` or `skiff executions recover "
+                         f"{execution_id}`")
     owner = ctx.store.claim_execution(execution_id, os.getpid(), socket.gethostname(),
                                       _process_alive)
     if owner is not None:
@@ -261,7 +342,8 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
     try:
         if execution.state != "queued":
             _remove_unrecorded_containers(ctx, execution_id)
-        return _run(ctx, execution)
+        with AbortWatcher(ctx, execution_id):
+            return _run(ctx, execution)
     except ExecutionFailed:
         raise
     except Exception as exc:
@@ -274,6 +356,8 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
         drain = getattr(ctx.runner, "drain", None)
         if drain is not None:
             drain(execution_id)  # unused containers created ahead, removals still running
+        if ctx.bundles is not None:
+            ctx.bundles.release(execution_id)  # its unpacked code bundles
 
 
 def _remove_unrecorded_containers(ctx, execution_id: str) -> None:
@@ -293,6 +377,10 @@ def _run(ctx: EngineContext, execution) -> literals_pb2.LiteralMap:
     rows = {r.node_id: r for r in ctx.store.nodes(execution_id) if r.node_id in plan.nodes}
     workflow_inputs = literals_pb2.LiteralMap.FromString(execution.inputs)
     node_outputs, failure = walk(ctx, info, plan, workflow_inputs, rows)
+    cause = ctx.aborts.cause(execution_id)
+    if cause is not None:  # terminated: no failure handler runs (as in Flyte)
+        finish_abort(ctx.store, execution_id, cause)
+        raise ExecutionAborted(f"execution {execution_id} was aborted: {cause}")
     if failure is not None:
         node_id, outcome = failure
         failed_row = ctx.store.node(execution_id, node_id)

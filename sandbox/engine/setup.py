@@ -42,13 +42,16 @@ class LazyRunner:
 
 def context_from_state(state, parallelism: int | None = None, on_event=None) -> EngineContext:
     from sandbox.runtime.storage_credentials import StorageCredentialIssuer
+    from sandbox.engine.shared_bundle import SharedBundles
     from sandbox.storage import ObjectStore
     from sandbox.store import open_store
 
+    objects = ObjectStore.from_state(state)
     return EngineContext(
-        store=open_store(state.database_url), objects=ObjectStore.from_state(state),
+        store=open_store(state.database_url), objects=objects,
         runner=LazyRunner(), storage_env=state.storage_env(),
         parallelism=parallelism or default_parallelism(),
         secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event,
         container_policy=state.task_container_policy(),
-        storage_credentials=StorageCredentialIssuer.from_state(state))
+        storage_credentials=StorageCredentialIssuer.from_state(state),
+        bundles=SharedBundles(objects, str(Path(state.home) / "bundles")))

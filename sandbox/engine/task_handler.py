@@ -8,17 +8,21 @@ import datetime as dt
 import time
 
 from flyteidl.core import literals_pb2
-from sandbox.engine import cache
+from sandbox.engine import cache, containerless
 from sandbox.engine.attempt import (
     SYSTEM, USER, AttemptOutcome, AttemptPaths, build_request, read_outcome, read_results,
     secret_env, timeout_seconds, user_retries,
 )
 from sandbox.engine.context import EngineContext, NodeEvent
+from sandbox.engine.live_logs import NodeLog, stored_bytes
 from sandbox.engine.overrides import effective_task
 from sandbox.storage.layout import attempt_prefix, raw_prefix
 from sandbox.store.records import NodeRecord
 from sandbox.store.repository import utcnow
 from sdk.errors import SkiffError
+
+SYSTEM_RETRY_PAUSE_S = 1.0
+MAX_SYSTEM_RETRY_PAUSE_S = 8.0
 
 
 @dataclasses.dataclass
@@ -26,6 +30,7 @@ class NodeOutcome:
     outputs: literals_pb2.LiteralMap | None
     error: str | None = None
     attempt: int = 0
+    aborted: bool = False  # stopped by a terminate or FAIL_IMMEDIATELY, recorded "aborted"
 
 
 @dataclasses.dataclass
@@ -58,9 +63,12 @@ def record(ctx: EngineContext, execution: ExecutionInfo, node_id: str, **fields)
     return row
 
 
-def _append_logs(previous: str | None, attempt: int, logs: str) -> str:
-    header = f"--- attempt {attempt} ---\n"
-    return (previous or "") + header + logs + ("" if logs.endswith("\n") or not logs else "\n")
+def record_aborted(ctx: EngineContext, execution: ExecutionInfo, node_id: str, cause: str,
+                   attempt: int) -> NodeOutcome:
+    """The node stopped because it was told to (its handler's abort step is done)."""
+    record(ctx, execution, node_id, state="aborted", error=f"aborted: {cause}",
+           ended_at=utcnow())
+    return NodeOutcome(None, f"aborted: {cause}", attempt, aborted=True)
 
 
 class TaskHandler:
@@ -88,6 +96,7 @@ class TaskHandler:
         if self.ctx.storage_credentials is not None:  # the keys come with the attempt's grant
             storage = {"FLYTE_AWS_ENDPOINT": storage["FLYTE_AWS_ENDPOINT"]}
         return {
+            **self.ctx.task_env,  # the execution's envs; Flyte's own variables win over them
             **storage,
             "FLYTE_INTERNAL_EXECUTION_ID": e.id,
             "FLYTE_INTERNAL_EXECUTION_PROJECT": e.project,
@@ -105,7 +114,7 @@ class TaskHandler:
         if row.state == "running":
             return None  # a resume adopts its container
         task_template = effective_task(self.plan.task_for(node), node)
-        if not cache.is_cacheable(task_template):
+        if not cache.is_cacheable(task_template) or self.ctx.overwrite_cache:
             return None
         key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
                               inputs)
@@ -130,6 +139,8 @@ class TaskHandler:
             return self._attempts(node, task_template, inputs, row, None, array_item)
         key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
                               inputs)
+        if self.ctx.overwrite_cache:  # recompute; the result replaces the entry
+            return self._attempts(node, task_template, inputs, row, key, array_item)
         hit = cache.lookup(self.ctx.store, key)
         if hit is None and task_template.metadata.cache_serializable:
             hold = timeout_seconds(task_template)
@@ -142,30 +153,38 @@ class TaskHandler:
         return self._from_cache(node, row, hit)
 
     def _attempts(self, node, task_template, inputs, row, key, array_item=None) -> NodeOutcome:
-        """Attempts in containers until success or the retry budgets run out."""
+        """Attempts in containers until success, the retry budgets run out, or an abort."""
         attempt = row.attempt
         user_failures, system_failures = row.user_failures, row.system_failures
-        logs = row.logs
         adopt = row.container_id if row.state == "running" else None
         max_user = user_retries(task_template)
         while True:
+            cause = self.aborted(node.id)
+            if cause is not None:
+                return record_aborted(self.ctx, self.execution, node.id, cause, attempt)
             paths = self._paths(node.id, attempt)
             started = time.monotonic()
-            outcome, logs = self._run_attempt(node, task_template, inputs, attempt, paths,
-                                              adopt, logs, array_item)
+            outcome = self._run_attempt(node, task_template, inputs, attempt, paths, adopt,
+                                        row.logs if adopt else None, array_item)
             adopt = None
+            cause = self.aborted(node.id)
+            if outcome.outputs is None and cause is not None:
+                return record_aborted(self.ctx, self.execution, node.id, cause, attempt)
             if outcome.futures is not None:
                 outcome = self._run_dynamic(node, task_template, inputs, outcome.futures)
+                cause = self.aborted(node.id)
+                if outcome.outputs is None and cause is not None:
+                    return record_aborted(self.ctx, self.execution, node.id, cause, attempt)
             duration = time.monotonic() - started
+            self._end_attempt(node.id, attempt, outcome)
             if outcome.outputs is not None:
                 if key is not None:
                     cache.remember(self.ctx.store, key, self.execution.project,
                                    self.execution.domain, task_template, outcome.outputs,
-                                   self.execution.id)
+                                   self.execution.id, overwrite=self.ctx.overwrite_cache)
                 record(self.ctx, self.execution, node.id, state="succeeded",
                        outputs=outcome.outputs.SerializeToString(), ended_at=utcnow(),
-                       duration=duration, error=None, logs=logs,
-                       output_uri=paths.output_prefix)
+                       duration=duration, error=None, output_uri=paths.output_prefix)
                 return NodeOutcome(outcome.outputs, attempt=attempt)
             if outcome.error_kind == SYSTEM:
                 system_failures += 1
@@ -179,14 +198,49 @@ class TaskHandler:
             message = f"attempt {attempt} failed ({outcome.error_kind} error): {outcome.error}"
             if not retry:
                 record(self.ctx, self.execution, node.id, state="failed", error=message,
-                       ended_at=utcnow(), duration=duration, logs=logs,
+                       ended_at=utcnow(), duration=duration,
                        user_failures=user_failures, system_failures=system_failures)
                 return NodeOutcome(None, error=f"{outcome.error_kind} error: {outcome.error}",
                                    attempt=attempt)
             attempt += 1
             record(self.ctx, self.execution, node.id, state="retrying", attempt=attempt,
-                   error=message, logs=logs, container_id=None,
+                   error=message, container_id=None,
                    user_failures=user_failures, system_failures=system_failures)
+            if outcome.error_kind == SYSTEM:
+                # The engine or storage stumbled: give it time before trying again
+                # (woken early by an abort, which the loop's top then records).
+                self.ctx.aborts.sleep(self.execution.id, node.id,
+                                      min(SYSTEM_RETRY_PAUSE_S * 2 ** (system_failures - 1),
+                                          MAX_SYSTEM_RETRY_PAUSE_S))
+
+    # ---- abort and finalize (flytepropeller's handler steps) ------------------------------
+
+    def aborted(self, node_id: str) -> str | None:
+        """Why the node must stop (its execution or an enclosing node was aborted), or None."""
+        return self.ctx.aborts.cause(self.execution.id, node_id)
+
+    def abort(self, node_id: str, cause: str) -> None:
+        """Stop the node: its attempt loop records it aborted once its container died."""
+        from sandbox.engine.abort import kill_containers
+
+        self.ctx.aborts.abort_node(self.execution.id, node_id, cause)
+        kill_containers(self.execution.id, node_id)
+
+    def finalize(self, node_id: str, attempt: int) -> None:
+        """Free what the node holds once it ended: a container prepared ahead for it."""
+        discard = getattr(self.ctx.runner, "discard", None)
+        if discard is not None:
+            discard(self._labels(node_id, attempt))
+
+    def _end_attempt(self, node_id: str, attempt: int, outcome: AttemptOutcome) -> None:
+        """Per-attempt times for the console's timeline (the row keeps the last one's only)."""
+        row = self.ctx.store.node(self.execution.id, node_id)
+        if row is None or (row.started_at is None and row.state != "running"):
+            return  # never started a container (a missing secret): nothing ran
+        state = "succeeded" if outcome.outputs is not None or outcome.futures is not None \
+            else "failed"
+        self.ctx.store.end_attempt(self.execution.id, node_id, attempt, state, utcnow(),
+                                   row.started_at)
 
     def _request(self, node, task_template, attempt: int, paths: AttemptPaths,
                  array_item: ArrayItem | None = None, inputs=None):
@@ -200,6 +254,8 @@ class TaskHandler:
         request = build_request(task_template, node, paths, env,
                                 self._labels(node.id, attempt), secrets,
                                 self.ctx.container_policy)
+        if self.ctx.bundles is not None:
+            self.ctx.bundles.share(request, self.execution.id)
         if self.ctx.storage_credentials is not None:
             request.storage = self._storage_access(paths, request, inputs)
         return request
@@ -238,41 +294,62 @@ class TaskHandler:
         self.ctx.runner.prepare(request)
 
     def _run_attempt(self, node, task_template, inputs, attempt, paths, adopt_container,
-                     logs, array_item=None) -> tuple[AttemptOutcome, str | None]:
+                     stored_logs, array_item=None) -> AttemptOutcome:
         ctx = self.ctx
+        if containerless.runs_without_container(task_template):
+            return containerless.run(task_template, inputs)
         document = inputs if array_item is None else array_item.whole_inputs
         try:
             request = self._request(node, task_template, attempt, paths, array_item, document)
         except SkiffError as exc:
-            return AttemptOutcome(error_kind="user", error=str(exc)), logs
+            return AttemptOutcome(error_kind="user", error=str(exc))
         result = None
-        if adopt_container:
-            # The engine was killed while this container ran: wait for it, don't rerun it.
-            result = ctx.runner.adopt(adopt_container, request.timeout, request.memory_text)
-        if result is None:
-            if adopt_container:  # finished and removed, or never started: did it finish?
-                done = read_results(ctx.objects, paths.output_prefix)
-                if done is not None:
-                    return done, logs
-            try:
-                ctx.objects.put_bytes(paths.inputs_uri, document.SerializeToString())
-            except SkiffError as exc:
-                return AttemptOutcome(error_kind=SYSTEM, error=str(exc)), logs
-
-            def on_created(container_id: str) -> None:
-                record(ctx, self.execution, node.id, state="running", attempt=attempt,
-                       container_id=container_id, input_uri=paths.inputs_uri,
-                       output_uri=paths.output_prefix, started_at=utcnow())
-                if self.on_container is not None:
-                    self.on_container(node.id)
-
-            result = ctx.runner.run(request, on_created=on_created)
-        logs = _append_logs(logs, attempt, result.logs)
+        node_log = NodeLog(ctx.store, self.execution.id, node.id, attempt,
+                           skip_bytes=stored_bytes(stored_logs, attempt) or 0)
         try:
-            outcome = read_outcome(result, ctx.objects, paths.output_prefix, request)
+            if adopt_container:
+                # The engine was killed while this container ran: wait for it, don't rerun
+                # it; its output continues the log from where that engine stopped storing it.
+                if stored_bytes(stored_logs, attempt) is None:
+                    node_log.begin()
+                else:
+                    node_log.resume()
+                result = ctx.runner.adopt(adopt_container, request.timeout,
+                                          request.memory_text, on_output=node_log.write)
+            if result is None:
+                if adopt_container:  # finished and removed, or never started: did it finish?
+                    done = read_results(ctx.objects, paths.output_prefix)
+                    if done is not None:
+                        return done
+                node_log.close()
+                node_log = NodeLog(ctx.store, self.execution.id, node.id, attempt)
+                try:
+                    ctx.objects.put_bytes(paths.inputs_uri, document.SerializeToString())
+                except SkiffError as exc:
+                    return AttemptOutcome(error_kind=SYSTEM, error=str(exc))
+                if self.aborted(node.id) is not None:
+                    return AttemptOutcome(error_kind=SYSTEM, error="aborted before it started")
+
+                def on_created(container_id: str) -> None:
+                    now = utcnow()
+                    record(ctx, self.execution, node.id, state="running", attempt=attempt,
+                           container_id=container_id, input_uri=paths.inputs_uri,
+                           output_uri=paths.output_prefix, started_at=now)
+                    ctx.store.start_attempt(self.execution.id, node.id, attempt, now)
+                    node_log.begin()
+                    if request.notice:  # what the engine changed from the task's request
+                        node_log.write(request.notice.encode())
+                    if self.on_container is not None:
+                        self.on_container(node.id)
+
+                result = ctx.runner.run(request, on_created=on_created,
+                                        on_output=node_log.write)
+        finally:
+            node_log.close()
+        try:
+            return read_outcome(result, ctx.objects, paths.output_prefix, request)
         except SkiffError as exc:
-            outcome = AttemptOutcome(error_kind=SYSTEM, error=str(exc))
-        return outcome, logs
+            return AttemptOutcome(error_kind=SYSTEM, error=str(exc))
 
     def _run_dynamic(self, node, task_template, inputs, spec) -> AttemptOutcome:
         """Run the workflow a @dynamic task built (its nodes named "<node>-<id>"), then bind
@@ -296,6 +373,8 @@ class TaskHandler:
                                                      plan.task_name(inner))
                 for node_id, inner in plan.nodes.items()}
         node_outputs, failure = self.walk(self.ctx, self.execution, plan, inputs, rows)
+        if self.aborted(node.id) is not None and len(node_outputs) < len(plan.nodes):
+            return AttemptOutcome(error_kind=USER, error="aborted", recoverable=False)
         if failure is not None:
             failed_id, outcome = failure
             return AttemptOutcome(error_kind=USER, recoverable=False, error=(

@@ -19,8 +19,12 @@ def get_spec(store, kind: int, project: str, domain: str, name: str, version: st
     return parse_spec(kind, data)
 
 
-def find_any(store, project, domain, name, version):
-    """(kind, spec) of the launch plan, workflow or task called `name`, in that preference."""
+def find_any(store, project, domain, name, version, kind: int | None = None):
+    """(kind, spec) of the launch plan, workflow or task called `name`, in that preference;
+    only of `kind` when the caller names one (Flyte's CreateExecution does, in the launch
+    plan identifier's resource type: an eager task and its launch plan share a name)."""
+    if kind in (LAUNCH_PLAN, WORKFLOW, TASK):
+        return kind, get_spec(store, kind, project, domain, name, version)
     for kind in (LAUNCH_PLAN, WORKFLOW, TASK):
         try:
             return kind, get_spec(store, kind, project, domain, name, version)

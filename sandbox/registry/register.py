@@ -68,7 +68,7 @@ def _register(store, objects, package, project, domain, version) -> Registration
     if package.bundle is not None:
         from sandbox.storage.layout import fast_uri
 
-        bundle_uri = fast_uri(objects.bucket, project, domain, package.bundle_name)
+        bundle_uri = fast_uri(objects.bucket, project, domain, package.bundle_name, package.bundle)
     hydrated = [(e, hydrate(e.kind, e.spec, project, domain, version, bundle_uri))
                 for e in package.entities]
     existing = store.entity_specs(project, domain, version)

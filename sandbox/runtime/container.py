@@ -21,6 +21,10 @@ class ContainerRequest:
     # (sandbox.runtime.storage_credentials.StorageAccess); None: `env` carries the storage keys
     storage: object | None = None
     secret_env: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    # (host directory, container path) bind-mounted read-only: the execution's unpacked code
+    # bundle (sandbox.engine.shared_bundle)
+    mounts: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    notice: str = ""  # what the engine changed from the task's request, for the node's logs
 
 
 @dataclasses.dataclass
@@ -31,3 +35,6 @@ class ContainerResult:
     oom_killed: bool = False
     timed_out: bool = False
     system_error: str | None = None  # the runtime itself failed (image missing, engine down)
+    # False when trying again cannot help (the image is not in the engine and nothing can be
+    # pulled): the attempt fails at once instead of spending the system retries.
+    retryable: bool = True

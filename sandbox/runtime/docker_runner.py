@@ -28,8 +28,8 @@ from sdk.errors import SkiffError
 log = logging.getLogger(__name__)
 
 _UNPRIVILEGED_USER = "1000"
-# An image whose skiff-execute has the start gate carries this label (docker/runtime.Dockerfile),
-# and so do all its containers (Docker copies image labels); a container started ahead behind
+# An image whose skiff-execute has the start gate carries this label
+# (sandbox/services/image_files/runtime.Dockerfile), and so do all its containers (Docker copies image labels); a container started ahead behind
 # the gate carries STARTED_AHEAD_LABEL as well, so that a resume can tell it apart.
 START_GATE_LABEL = start_gate.IMAGE_LABEL
 STARTED_AHEAD_LABEL = "skiff.started-ahead"
@@ -56,6 +56,28 @@ def docker_api():
                 raise SandboxError(f"cannot reach the Docker engine ({exc}); start it and "
                                    "run `skiff sandbox up`") from None
         return _client
+
+
+def kill_execution_containers(execution_id: str, node_id: str | None = None) -> int:
+    """Kill the running containers of an execution, or of one node and its inner nodes
+    ("<node>-..."); how many. Killed, not removed: whoever waits for them still reads their
+    status and logs, then removes them."""
+    import docker.errors
+
+    api = docker_api()
+    containers = api.containers(filters={"label": f"skiff.execution={execution_id}",
+                                         "status": "running"})
+    killed = 0
+    for container in containers:
+        node = (container.get("Labels") or {}).get("skiff.node", "")
+        if node_id is not None and node != node_id and not node.startswith(node_id + "-"):
+            continue
+        try:
+            api.kill(container["Id"])
+            killed += 1
+        except docker.errors.APIError:
+            pass  # it ended meanwhile
+    return killed
 
 
 class DockerRunner:
@@ -223,6 +245,7 @@ class DockerRunner:
             read_only=request.read_only_root,
             tmpfs=_writable_dirs(workdir) if request.read_only_root else None,
             mounts=_scratch_mounts() if request.read_only_root else None,
+            binds={host: {"bind": inside, "mode": "ro"} for host, inside in request.mounts} or None,
         )
 
     def _new(self, request: ContainerRequest, gated: bool = False) -> "_Prepared":
@@ -257,7 +280,9 @@ class DockerRunner:
         )
         return created["Id"]
 
-    def run(self, request: ContainerRequest, on_created=None) -> ContainerResult:
+    def run(self, request: ContainerRequest, on_created=None, on_output=None) -> ContainerResult:
+        """Run the request's container to its end. `on_created(container_id)` is called before
+        it starts; `on_output(bytes)`, from another thread, with its output as it comes."""
         import docker.errors
 
         api = self.api
@@ -266,9 +291,11 @@ class DockerRunner:
         except SkiffError as exc:  # no storage credentials (MinIO down): retried as system
             return ContainerResult("", None, "", system_error=str(exc))
         except docker.errors.ImageNotFound:
-            return ContainerResult("", None, "", system_error=(
-                f"image {request.image!r} is not in the local Docker engine (no registry is "
-                "reachable); build or load it, e.g. `skiff sandbox up` builds the runtime image"))
+            return ContainerResult("", None, "", retryable=False, system_error=(
+                f"image {request.image!r} is not in the local Docker engine and the sandbox "
+                "pulls nothing; build it under that name (`skiff image build --requirements "
+                f"requirements.txt --tag {request.image}`, e.g. for a flytekit ImageSpec image), "
+                f"or tag a local image as it (`docker tag LOCAL_IMAGE {request.image}`)"))
         except docker.errors.APIError as exc:
             return ContainerResult("", None, "", system_error=f"Docker could not create the "
                                    f"container for image {request.image!r}: {exc.explanation or exc}")
@@ -282,18 +309,27 @@ class DockerRunner:
             # Running already, the task loaded: let it read its inputs. A container that died
             # meanwhile (out of memory while importing) shows that in its exit status.
             prepared.open_gate()
-            return self.wait(container_id, request.timeout, request.memory_text)
+            return self.wait(container_id, request.timeout, request.memory_text, on_output)
         try:
             api.start(container_id)
         except docker.errors.APIError as exc:
             self._remove(container_id)
             return ContainerResult(container_id, None, "", system_error=(
                 f"Docker could not start image {request.image!r}: {exc.explanation or exc}"))
-        return self.wait(container_id, request.timeout, request.memory_text)
+        return self.wait(container_id, request.timeout, request.memory_text, on_output)
 
     def wait(self, container_id: str, timeout: float | None,
-             memory_text: str | None = None) -> ContainerResult:
-        """Wait for a (possibly adopted) container, collect its logs and status, remove it."""
+             memory_text: str | None = None, on_output=None) -> ContainerResult:
+        """Wait for a (possibly adopted) container, collect its logs and status, remove it.
+        With `on_output`, its output is followed while it runs and handed over as it comes."""
+        pump = _LogPump(self.api, container_id, on_output) if on_output is not None else None
+        try:
+            return self._wait(container_id, timeout, pump)
+        finally:
+            if pump is not None:
+                pump.stop()
+
+    def _wait(self, container_id: str, timeout: float | None, pump) -> ContainerResult:
         import docker.errors
         import requests.exceptions
 
@@ -317,7 +353,9 @@ class DockerRunner:
                 f"lost the Docker engine while waiting for container {container_id[:12]}: "
                 f"{exc}"))
         exit_code = status.get("StatusCode")
-        logs = self._logs(container_id)
+        logs = pump.finish() if pump is not None else None
+        if logs is None:
+            logs = self._logs(container_id)
         if exit_code is None or status.get("Error"):
             self._submit(self._remove, container_id)
             detail = (status.get("Error") or {}).get("Message") or "no exit status"
@@ -333,7 +371,7 @@ class DockerRunner:
         return ContainerResult(container_id, exit_code, logs, oom_killed=oom, timed_out=timed_out)
 
     def adopt(self, container_id: str, timeout: float | None,
-              memory_text: str | None = None) -> ContainerResult | None:
+              memory_text: str | None = None, on_output=None) -> ContainerResult | None:
         """Finish an attempt whose engine died: start the container if it never started,
         then wait for it. None when the container no longer exists."""
         import docker.errors
@@ -344,7 +382,7 @@ class DockerRunner:
                 self.api.start(container_id)
         except docker.errors.NotFound:
             return None
-        result = self.wait(container_id, timeout, memory_text)
+        result = self.wait(container_id, timeout, memory_text, on_output)
         gated = STARTED_AHEAD_LABEL in (details["Config"].get("Labels") or {})
         if gated and result.exit_code == start_gate.CLOSED_EXIT:
             return None  # its gate closed with the engine that started it: it ran nothing
@@ -384,6 +422,58 @@ class DockerRunner:
             self.api.remove_container(container_id, force=True, v=True)
         except docker.errors.APIError as exc:
             log.warning("could not remove container %s: %s", container_id[:12], exc)
+
+
+class _LogPump:
+    """Follows a started container's output (stdout and stderr as written) in a thread,
+    handing each piece to `on_output` and keeping the last MAX_LOG_BYTES for the result."""
+
+    def __init__(self, api, container_id: str, on_output):
+        self._api = api
+        self._container_id = container_id
+        self._on_output = on_output
+        self._kept = bytearray()
+        self._stream = None
+        self._failed = False
+        self._thread = threading.Thread(target=self._pump, daemon=True,
+                                        name=f"skiff-log-{container_id[:12]}")
+        self._thread.start()
+
+    def _pump(self) -> None:
+        try:
+            self._stream = self._api.logs(self._container_id, stdout=True, stderr=True,
+                                          stream=True, follow=True)
+            for chunk in self._stream:
+                self._kept += chunk
+                if len(self._kept) > 2 * MAX_LOG_BYTES:
+                    del self._kept[:-MAX_LOG_BYTES]
+                try:
+                    self._on_output(chunk)
+                except Exception:  # noqa: BLE001 - storing logs must not stop the task
+                    log.debug("live log of %s", self._container_id[:12], exc_info=True)
+        except Exception:  # noqa: BLE001 - the engine dropped the stream: read them at the end
+            log.debug("following logs of %s", self._container_id[:12], exc_info=True)
+            self._failed = True
+
+    def finish(self, timeout: float = 10.0) -> str | None:
+        """The container's output once it ended (the stream ends with it); None when the
+        stream failed, so that the caller reads the logs whole."""
+        self._thread.join(timeout)
+        if self._thread.is_alive() or self._failed:
+            return None
+        data = bytes(self._kept)
+        if len(data) > MAX_LOG_BYTES:
+            cut = len(data) - MAX_LOG_BYTES
+            data = b"[... %d earlier bytes not kept ...]\n" % cut + data[cut:]
+        return data.decode("utf-8", errors="replace")
+
+    def stop(self) -> None:
+        stream = self._stream
+        if self._thread.is_alive() and stream is not None:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - closing a dead stream
+                pass
 
 
 @dataclasses.dataclass

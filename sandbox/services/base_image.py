@@ -18,7 +18,7 @@ from pathlib import Path
 import docker
 
 from sandbox import home as sandbox_home
-from sandbox.services.docker_images import image_exists, scratch_dir
+from sandbox.services.docker_images import image_exists, image_file, scratch_dir
 from sandbox.services.locks import file_lock
 from sdk.errors import SandboxError
 
@@ -62,8 +62,8 @@ def apt_entries(text: str):
             yield fields["uris"].split()[0], fields["suites"].split()
 
 
-def ensure_base_image(client: docker.DockerClient, root: Path, say=print) -> str:
-    """The base image, made once with docker/make-base-rootfs.sh (about a minute)."""
+def ensure_base_image(client: docker.DockerClient, say=print) -> str:
+    """The base image, made once with image_files/make-base-rootfs.sh (about a minute)."""
     if image_exists(client, BASE_IMAGE):
         return BASE_IMAGE
     with file_lock(sandbox_home.cache_dir() / "locks" / "base-image.lock"):
@@ -79,7 +79,7 @@ def ensure_base_image(client: docker.DockerClient, root: Path, say=print) -> str
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="skiff-rootfs-", dir=scratch_dir()) as scratch:
             rootfs = Path(scratch) / "rootfs"
-            script = root / "docker" / "make-base-rootfs.sh"
+            script = image_file("make-base-rootfs.sh")
             result = subprocess.run(
                 ["bash", str(script), str(rootfs), mirror], capture_output=True, text=True
             )

@@ -15,6 +15,13 @@ from sdk.errors import SandboxError
 
 log = logging.getLogger(__name__)
 
+# The Dockerfiles and scripts the images are built from; package data, so they ship in the wheel.
+IMAGE_FILES = Path(__file__).resolve().parent / "image_files"
+
+
+def image_file(name: str) -> Path:
+    return IMAGE_FILES / name
+
 
 def image_exists(client: docker.DockerClient, name: str) -> bool:
     try:

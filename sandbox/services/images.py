@@ -3,8 +3,10 @@
 Three layers of images: skiff-base:bookworm (base_image.py), skiff-runtime-deps:<tag> (Skiff's
 dependencies), and skiff-runtime:<tag> (Skiff itself on top). Each tag hashes what goes into it
 (wheels, Dockerfile, the image below), so an image is rebuilt only when one of its inputs
-changed. A cheap fingerprint of the sources lets `up` skip even `pip wheel` when nothing changed
-since the last build.
+changed. Skiff's own wheel is packed from the installed distribution (skiff_wheel.py), so a
+wheel, sdist or editable install all build the image, and the Dockerfiles ship in the package
+(image_files/). A cheap fingerprint of the installed files lets `up` skip even `pip wheel` when
+nothing changed since the last build.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import docker.errors
 from sandbox import home as sandbox_home
 from sandbox.services.base_image import BASE_IMAGE, ensure_base_image
 from sandbox.services.docker_engine import docker_client
-from sandbox.services.docker_images import build_image, image_exists, scratch_dir
+from sandbox.services.docker_images import (
+    IMAGE_FILES, build_image, image_exists, image_file, scratch_dir,
+)
 from sandbox.services.locks import file_lock
+from sandbox.services.skiff_wheel import fingerprint_parts
 from sandbox.services.wheelhouse import build_wheels, host_constraints, is_skiff_wheel, wheel_digest
-from sdk.errors import SandboxError
 
 log = logging.getLogger(__name__)
 
@@ -40,24 +44,12 @@ KEEP_NEWEST_RUNTIME_IMAGES = 5
 PRUNE_AFTER_S = 3600
 
 
-def project_root() -> Path:
-    """The source checkout Skiff runs from; the images are built from it."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "pyproject.toml").is_file() or not (root / "docker").is_dir():
-        raise SandboxError(
-            f"cannot build the runtime image: {root} is not a Skiff source checkout "
-            "(no pyproject.toml or docker/); install Skiff with `pip install -e .` from a checkout"
-        )
-    return root
-
-
 def ensure_runtime_image(client: docker.DockerClient | None = None, say=print) -> str:
     """The task runtime image `skiff-runtime:<tag>`, built only when its inputs changed."""
     client = client or docker_client()
-    root = project_root()
-    ensure_base_image(client, root, say)
+    ensure_base_image(client, say)
     base_id = client.images.get(BASE_IMAGE).id
-    fingerprint = _source_fingerprint(root, base_id)
+    fingerprint = _source_fingerprint(base_id)
     known = _read_index().get(fingerprint)
     if known and image_exists(client, known):
         return known
@@ -66,15 +58,15 @@ def ensure_runtime_image(client: docker.DockerClient | None = None, say=print) -
         if known and image_exists(client, known):
             return known
         with tempfile.TemporaryDirectory(prefix="skiff-image-", dir=scratch_dir()) as scratch:
-            wheels = build_wheels(root, Path(scratch) / "wheels", say)
+            wheels = build_wheels(Path(scratch) / "wheels", say)
             deps = [w for w in wheels if not is_skiff_wheel(w)]
             own = [w for w in wheels if is_skiff_wheel(w)]
             deps_image = _ensure_layer(
-                client, DEPS_REPOSITORY, root / "docker" / "runtime-deps.Dockerfile",
+                client, DEPS_REPOSITORY, image_file("runtime-deps.Dockerfile"),
                 deps, {"BASE_IMAGE": BASE_IMAGE}, base_id, Path(scratch) / "deps", say,
             )
             image = _ensure_layer(
-                client, RUNTIME_REPOSITORY, root / "docker" / "runtime.Dockerfile",
+                client, RUNTIME_REPOSITORY, image_file("runtime.Dockerfile"),
                 own, {"DEPS_IMAGE": deps_image}, client.images.get(deps_image).id,
                 Path(scratch) / "runtime", say,
             )
@@ -101,18 +93,14 @@ def _ensure_layer(client, repository, dockerfile, wheels, buildargs, below_id, c
     return image
 
 
-def _source_fingerprint(root: Path, base_id: str) -> str:
-    """Cheap hash of everything that could change the images: sources, pins, Dockerfiles, base."""
+def _source_fingerprint(base_id: str) -> str:
+    """Cheap hash of everything that could change the images: the installed Skiff's files and
+    metadata, the dependency pins, the Dockerfiles, the base."""
     digest = hashlib.sha256()
-    files = [root / "pyproject.toml", *sorted((root / "docker").glob("*"))]
-    for package in ("sdk", "sandbox"):
-        files += sorted(
-            p for p in (root / package).rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
-        )
-    for path in files:
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
+    for part in fingerprint_parts():
+        digest.update(hashlib.sha256(part).digest())
+    for path in sorted(IMAGE_FILES.glob("*")):
+        digest.update(path.name.encode() + path.read_bytes())
     digest.update(host_constraints().encode())
     digest.update(base_id.encode())
     return digest.hexdigest()

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sandbox import home as sandbox_home
 from sandbox.admin import process as admin_process
+from sandbox.console import process as console_process
 from sandbox.home import SandboxState
 from sandbox.runtime.policy import policy_settings
 from sandbox.services import minio_server
@@ -38,14 +39,18 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
         # SKIFF_DATABASE_URL as set now, else the home's own file; never a stale override.
         state.database_url = sandbox_home.default_database_url(home)
         state.container_policy = policy_settings(state.container_policy)
+        say("starting MinIO")
         minio_server.start(state, say)
         state.save()  # the pid is recorded before anything else can fail
         _init_store(state.database_url)
+        say("checking the runtime image (rebuilt when Skiff or its dependencies changed)")
         state.runtime_image = ensure_runtime_image(client, say)
         state.save()
         _init_admin_tables(state.database_url)
+        say("starting the admin API")
         admin_process.start(state, say)
         state.save()
+        console_process.start(state, say)
         sandbox_home.make_private(home)  # the store and logs just created, an older home's files
     return state
 
@@ -79,6 +84,7 @@ def down(home: Path | None = None) -> bool:
     with file_lock(home / ".lock"):
         state = SandboxState.load(home)
         admin_stopped = admin_process.stop(state)
+        admin_stopped = console_process.stop(home) or admin_stopped
         stopped = minio_server.stop(state) or admin_stopped
         state.save()
     return stopped
@@ -109,6 +115,7 @@ def status(home: Path | None = None) -> dict:
         "admin": state.admin_endpoint or None,
         "admin_running": admin_running,
         "admin_pid": state.admin_pid if admin_running else None,
+        "console": console_process.url(home),
         "database_url": sandbox_home.shown_database_url(state.database_url),
         "store_path": state.store_path,
         "store_exists": bool(state.store_path) and Path(state.store_path).exists(),

@@ -21,7 +21,6 @@ import docker
 from sandbox.services.base_image import BASE_IMAGE, ensure_base_image
 from sandbox.services.docker_engine import docker_client
 from sandbox.services.docker_images import build_image, scratch_dir
-from sandbox.services.images import project_root
 from sandbox.services.wheelhouse import wheelhouse_dir
 from sdk.errors import SkiffError
 
@@ -113,7 +112,7 @@ def build_task_image(requirements: str | Path, tag: str, client=None, say=print)
     if ":" not in tag.rsplit("/", 1)[-1]:
         tag += ":latest"
     client = client or docker_client()
-    ensure_base_image(client, project_root(), say)
+    ensure_base_image(client, say)
     digest = content_digest(text, client.images.get(BASE_IMAGE).id)
     built = find_built(client, digest)
     if built is None:

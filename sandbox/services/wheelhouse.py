@@ -34,30 +34,39 @@ def host_constraints() -> str:
     return "\n".join(sorted(pins, key=str.lower)) + "\n"
 
 
-def build_wheels(root: Path, out_dir: Path, say=print) -> list[Path]:
-    """`pip wheel` Skiff and its dependencies into out_dir, offline from the wheelhouse if it can."""
+def build_wheels(out_dir: Path, say=print) -> list[Path]:
+    """Skiff's wheel, packed from the installed distribution (sandbox.services.skiff_wheel), and
+    `pip wheel` of its requirements into out_dir, offline from the wheelhouse when it can.
+
+    Only released dependencies go through pip, so no build backend (setuptools, wheel) has to
+    be in the user's environment."""
+    from sandbox.services.skiff_wheel import build_skiff_wheel, runtime_requirements
+
     house = wheelhouse_dir()
     house.mkdir(parents=True, exist_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
+    own = build_skiff_wheel(out_dir)
     constraints = out_dir.parent / "constraints.txt"
     constraints.write_text(host_constraints())
+    requirements = out_dir.parent / "requirements.txt"
+    requirements.write_text("\n".join(runtime_requirements()) + "\n")
     command = [
-        sys.executable, "-m", "pip", "wheel", "--quiet", "--no-build-isolation",
+        sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
         "--wheel-dir", str(out_dir), "--find-links", str(house),
-        "--constraint", str(constraints), str(root),
+        "--constraint", str(constraints), "--requirement", str(requirements),
     ]
     result = subprocess.run(command + ["--no-index"], capture_output=True, text=True)
     if result.returncode != 0:
-        say("fetching wheels for the runtime image from PyPI (once)")
+        say(f"fetching the wheels of Skiff's dependencies from PyPI (once; kept in {house})")
         result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         tail = "\n".join(result.stderr.strip().splitlines()[-8:])
-        raise SandboxError(f"`pip wheel` of Skiff for the runtime image failed:\n{tail}")
-    wheels = sorted(out_dir.glob("*.whl"))
+        raise SandboxError(f"`pip wheel` of Skiff's dependencies for the runtime image failed:\n{tail}")
+    wheels = sorted(w for w in out_dir.glob("*.whl") if w != own)
     for wheel in wheels:  # keep dependency wheels so that the next build needs no network
         if not is_skiff_wheel(wheel) and not (house / wheel.name).exists():
             shutil.copy2(wheel, house / wheel.name)
-    return wheels
+    return [own, *wheels]
 
 
 def wheel_digest(wheel: Path) -> str:

@@ -14,8 +14,28 @@ def raw_prefix(bucket: str, project: str, domain: str, execution: str, node: str
     return f"s3://{bucket}/raw/{project}/{domain}/{execution}/{node}/{attempt}"
 
 
-def fast_uri(bucket: str, project: str, domain: str, bundle_name: str) -> str:
-    return f"s3://{bucket}/fast/{project}/{domain}/{bundle_name}"
+def content_folder(md5_digest: bytes) -> str:
+    """The folder an upload given by its content goes to (the data proxy's default
+    filename_root): base32 of its MD5, lower case, unpadded."""
+    import base64
+
+    return base64.b32encode(md5_digest).decode().rstrip("=").lower()
+
+
+def fast_key(project: str, domain: str, folder: str, filename: str) -> str:
+    """Where an upload goes under the fast/ prefix, laid out as flyteadmin lays it out:
+    fast/<project>/<domain>/<folder>/<filename>."""
+    return f"fast/{project}/{domain}/{folder}/{filename}"
+
+
+def fast_uri(bucket: str, project: str, domain: str, bundle_name: str, data: bytes) -> str:
+    """Where a code bundle is stored, whichever way it is registered: `skiff run --sandbox`
+    (the local registry) and `skiff register` / `skiff run --remote` through the admin's data
+    proxy both land on this key, content-addressed twice (MD5 folder, sha256 in the name), so
+    the same package registered both ways has the same specs."""
+    import hashlib
+
+    return f"s3://{bucket}/{fast_key(project, domain, content_folder(hashlib.md5(data).digest()), bundle_name)}"
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

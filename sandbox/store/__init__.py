@@ -43,7 +43,7 @@ def _sqlite_is_current(store) -> bool:
             return False
     tables = {row[0] for row in store.db.query("SELECT name FROM sqlite_master WHERE "
                                                 "type = 'table'")}
-    return {"registered_entities", "cache_reservations"} <= tables
+    return {"registered_entities", "cache_reservations", "node_attempts"} <= tables
 
 
 __all__ = ["init_store", "open_store"]

@@ -53,6 +53,9 @@ class Execution(Base):
     # The engine process running it, so a second `resume` does not run nodes twice.
     engine_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     engine_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # Set by a terminate (CLI, admin, console, Ctrl-C): the engine running the execution
+    # watches it, stops the containers and records the nodes ABORTED.
+    abort_cause: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class NodeExecution(Base):
@@ -77,6 +80,22 @@ class NodeExecution(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class NodeAttempt(Base):
+    """When each attempt of a task node ran and how it ended (the node row keeps only the
+    last attempt's times): the console's timeline draws one bar per attempt from these."""
+
+    __tablename__ = "node_attempts"
+    __table_args__ = (UniqueConstraint("execution_id", "node_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"))
+    node_id: Mapped[str] = mapped_column(String(255))
+    attempt: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32))  # running, succeeded, failed
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class CacheEntry(Base):

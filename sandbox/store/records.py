@@ -5,6 +5,10 @@ import datetime as dt
 
 # A node in one of these states has its outputs stored and never runs again.
 COMPLETED_STATES = ("succeeded", "cached")
+# A node in one of these states has not ended: a terminate records it "aborted".
+UNFINISHED_STATES = ("queued", "running", "retrying", "waiting")
+# An execution in one of these states has ended (an interrupted one can still be resumed).
+ENDED_EXECUTION_STATES = ("succeeded", "failed", "aborted")
 
 
 class _Record:
@@ -47,6 +51,7 @@ class ExecutionRecord(_Record):
     ended_at: dt.datetime | None
     engine_pid: int | None
     engine_host: str | None
+    abort_cause: str | None
     __slots__ = tuple(__annotations__)
 
 
@@ -68,6 +73,17 @@ class NodeRecord(_Record):
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
     duration: float | None
+    __slots__ = tuple(__annotations__)
+
+
+class AttemptRecord(_Record):
+    id: int
+    execution_id: str
+    node_id: str
+    attempt: int
+    state: str
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
     __slots__ = tuple(__annotations__)
 
 

@@ -6,12 +6,14 @@ import datetime as dt
 
 from sandbox.store.connection import Database
 from sandbox.store.records import (
-    CacheRecord, ExecutionRecord, NodeRecord, columns, from_row,
+    AttemptRecord, UNFINISHED_STATES, CacheRecord, ExecutionRecord, NodeRecord, columns,
+    from_row,
 )
 
 _EXECUTION_COLUMNS = ", ".join(columns(ExecutionRecord))
 _NODE_COLUMNS = ", ".join(columns(NodeRecord))
 _CACHE_COLUMNS = ", ".join(columns(CacheRecord))
+_ATTEMPT_COLUMNS = ", ".join(columns(AttemptRecord))
 _NODE_FIELDS = set(columns(NodeRecord)) - {"id", "execution_id", "node_id"}
 _EXECUTION_FIELDS = set(columns(ExecutionRecord)) - {"id"}
 
@@ -119,6 +121,26 @@ class Store:
                            (pid, host, execution_id))
         return None
 
+    def request_abort(self, execution_id: str, cause: str) -> None:
+        """Ask the engine running the execution to stop it (it polls `abort_cause`)."""
+        with self.transaction() as cursor:
+            cursor.execute("UPDATE executions SET abort_cause = ? WHERE id = ?",
+                           (cause, execution_id))
+
+    def abort_cause(self, execution_id: str) -> str | None:
+        rows = self.db.query("SELECT abort_cause FROM executions WHERE id = ?", (execution_id,))
+        return rows[0][0] if rows else None
+
+    def abort_unfinished_nodes(self, execution_id: str, cause: str,
+                               ended_at: dt.datetime) -> int:
+        """Record every node that has not ended as aborted; how many there were."""
+        marks = ", ".join("?" for _ in UNFINISHED_STATES)
+        with self.transaction() as cursor:
+            return cursor.execute(
+                "UPDATE node_executions SET state = 'aborted', error = ?, ended_at = ? "
+                f"WHERE execution_id = ? AND state IN ({marks})",
+                (f"aborted: {cause}", ended_at, execution_id, *UNFINISHED_STATES)).rowcount
+
     def count_executions(self) -> int:
         return self.db.query("SELECT COUNT(*) FROM executions")[0][0]
 
@@ -164,6 +186,55 @@ class Store:
                                   (execution_id, node_id)).fetchall()
         return from_row(NodeRecord, rows[0])
 
+    def append_node_logs(self, execution_id: str, node_id: str, text: str) -> None:
+        """Add `text` to the end of the node's log (written while its container runs; the
+        log only ever grows, so a reader's offset stays valid)."""
+        with self.transaction() as cursor:
+            cursor.execute("UPDATE node_executions SET logs = COALESCE(logs, '') || ? "
+                           "WHERE execution_id = ? AND node_id = ?", (text, execution_id, node_id))
+
+    def read_node_logs(self, execution_id: str, node_id: str,
+                       offset: int = 0) -> tuple[str, str] | None:
+        """(the node's log from character `offset` on, the node's state), or None when the
+        execution has no such node."""
+        rows = self.db.query("SELECT substr(COALESCE(logs, ''), ?), state FROM node_executions "
+                             "WHERE execution_id = ? AND node_id = ?",
+                             (max(offset, 0) + 1, execution_id, node_id))
+        return (rows[0][0] or "", rows[0][1]) if rows else None
+
+    # ---- attempts of task nodes ------------------------------------------------------------
+
+    def start_attempt(self, execution_id: str, node_id: str, attempt: int,
+                      started_at: dt.datetime) -> None:
+        """Record that an attempt's container runs (again, after a resume: kept as it was)."""
+        try:
+            with self.transaction() as cursor:
+                cursor.execute(
+                    "INSERT INTO node_attempts (execution_id, node_id, attempt, state, "
+                    "started_at) VALUES (?, ?, ?, 'running', ?)",
+                    (execution_id, node_id, attempt, started_at))
+        except self.integrity_error():
+            pass
+
+    def end_attempt(self, execution_id: str, node_id: str, attempt: int, state: str,
+                    ended_at: dt.datetime, started_at: dt.datetime | None = None) -> None:
+        """Record how an attempt ended; `started_at` stands in when its start was not seen."""
+        with self.transaction() as cursor:
+            updated = cursor.execute(
+                "UPDATE node_attempts SET state = ?, ended_at = ? WHERE execution_id = ? AND "
+                "node_id = ? AND attempt = ?",
+                (state, ended_at, execution_id, node_id, attempt)).rowcount
+            if not updated:
+                cursor.execute(
+                    "INSERT INTO node_attempts (execution_id, node_id, attempt, state, "
+                    "started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (execution_id, node_id, attempt, state, started_at or ended_at, ended_at))
+
+    def attempts(self, execution_id: str) -> list[AttemptRecord]:
+        rows = self.db.query(f"SELECT {_ATTEMPT_COLUMNS} FROM node_attempts WHERE "
+                             "execution_id = ? ORDER BY node_id, attempt", (execution_id,))
+        return [from_row(AttemptRecord, r) for r in rows]
+
     # ---- cache ------------------------------------------------------------------------------
 
     def cache_get(self, key: str) -> bytes | None:
@@ -171,10 +242,13 @@ class Store:
         return bytes(rows[0][0]) if rows else None
 
     def cache_put(self, key: str, project: str, domain: str, task: str, cache_version: str,
-                  outputs: bytes, execution_id: str) -> None:
-        """Keep the first result written under a key (a concurrent writer's is equal)."""
+                  outputs: bytes, execution_id: str, overwrite: bool = False) -> None:
+        """Keep the first result written under a key (a concurrent writer's is equal), or with
+        overwrite replace it (an execution run with overwrite_cache)."""
         try:
             with self.transaction() as cursor:
+                if overwrite:
+                    cursor.execute("DELETE FROM cache_entries WHERE key = ?", (key,))
                 cursor.execute(
                     "INSERT INTO cache_entries (key, project, domain, task, cache_version, "
                     "outputs, execution_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -1,16 +1,32 @@
-"""The code bundle: the source tree as a deterministic .tar.gz named `fast<sha256 prefix>.tar.gz`.
+"""The code bundle: the source files a task container needs, as a deterministic .tar.gz named
+`fast<sha256 prefix>.tar.gz` (so its name changes whenever its content does).
 
-Same sources give the same bytes: entries sorted, owners and mtimes fixed, gzip header without
-a timestamp. Caches, VCS metadata and what the root's .gitignore/.flyteignore name are left out.
+Which files, as pyflyte's `--copy` chooses them:
+- `auto`: the Python modules under the source root that importing the workflow's files loaded
+  (what `pyflyte run --copy auto` bundles: `sys.modules` entries whose file lies under the root,
+  leaving out installed packages, the interpreter's prefixes and Skiff itself);
+- `all`: every file under the source root, except caches, VCS metadata and what the root's
+  .gitignore/.flyteignore name (data files next to the code included);
+- `none`: no bundle; the image must hold the code.
+
+Same files give the same bytes: entries sorted, owners and mtimes fixed, gzip header without
+a timestamp.
 """
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import io
 import os
+import sys
 from typing import Iterable
 
 from sdk.sha256 import sha256
+
+COPY_AUTO, COPY_ALL, COPY_NONE = "auto", "all", "none"
+COPY_MODES = (COPY_AUTO, COPY_ALL, COPY_NONE)
+# Above this many bytes (before compression) a bundle's largest entries are named in a warning.
+LARGE_BUNDLE_BYTES = 50 * 1024 * 1024
 
 _SKIPPED_DIRS = {"__pycache__", ".git", ".hg", ".svn", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".venv",
                  ".tox", ".skiff", "node_modules", ".ipynb_checkpoints"}
@@ -46,7 +62,8 @@ def _ignored(relative: str, is_dir: bool, patterns: list[str]) -> bool:
 
 
 def bundle_files(root: str, exclude: Iterable[str] = ()) -> list[str]:
-    """Paths (relative to root, '/'-separated) of the files that go into the bundle, sorted."""
+    """`--copy all`: paths (relative to root, '/'-separated) of every file under root that is
+    not a cache, VCS metadata or ignored, sorted."""
     excluded = {os.path.realpath(p) for p in exclude}
     patterns = ignore_patterns(root)
     found: list[str] = []
@@ -65,6 +82,61 @@ def bundle_files(root: str, exclude: Iterable[str] = ()) -> list[str]:
                 continue
             found.append(prefix + name)
     return sorted(found)
+
+
+def _inside(path: str, directory: str) -> bool:
+    try:
+        return os.path.commonpath([path, directory]) == directory
+    except ValueError:  # different drives
+        return False
+
+
+def _installed_locations() -> list[str]:
+    """Where installed code lives (never user files): the interpreter's prefixes, site-packages,
+    and Skiff's own packages (sdk, and sandbox beside it in a checkout)."""
+    import site
+
+    import sdk
+
+    sdk_dir = os.path.dirname(os.path.abspath(sdk.__file__))
+    places = [sys.prefix, sys.base_prefix, sdk_dir, os.path.join(os.path.dirname(sdk_dir), "sandbox")]
+    try:
+        places += [site.getusersitepackages(), *site.getsitepackages()]
+    except AttributeError:  # an old virtualenv's site module
+        pass
+    return [os.path.realpath(p) for p in places if p]
+
+
+def loaded_module_files(root: str, exclude: Iterable[str] = (), modules: Iterable = None) -> list[str]:
+    """`--copy auto`: paths (relative to root, sorted) of the loaded modules whose file lies
+    under root, leaving out installed packages (site-packages, the interpreter's prefixes) and
+    Skiff itself, as pyflyte's `--copy auto` selects them."""
+    root = os.path.realpath(root)
+    excluded = {os.path.realpath(p) for p in exclude}
+    installed = _installed_locations()
+    found = set()
+    for module in list(sys.modules.values()) if modules is None else modules:
+        path = getattr(module, "__file__", None)
+        if not path:
+            continue
+        path = os.path.realpath(path)
+        if path in excluded or not os.path.isfile(path) or not _inside(path, root):
+            continue
+        if any(_inside(path, place) for place in installed if not _inside(root, place)):
+            continue
+        found.add(os.path.relpath(path, root).replace(os.sep, "/"))
+    return sorted(found)
+
+
+def select_files(root: str, copy: str, exclude: Iterable[str] = ()) -> list[str]:
+    """The files `copy` puts in the bundle (relative to root, sorted); none for `none`."""
+    if copy == COPY_AUTO:
+        return loaded_module_files(root, exclude)
+    if copy == COPY_ALL:
+        return bundle_files(root, exclude)
+    if copy == COPY_NONE:
+        return []
+    raise ValueError(f"unknown copy mode {copy!r}; use one of {', '.join(COPY_MODES)}")
 
 
 def _tar_entry(name: str, data: bytes, mode: int = 0o644) -> tuple:
@@ -95,11 +167,70 @@ def deterministic_tgz(entries: list[tuple[str, bytes]]) -> bytes:
     return out.getvalue()
 
 
-def code_bundle(root: str, exclude: Iterable[str] = ()) -> tuple[str, bytes]:
-    """(file name, bytes) of the code bundle for the source tree at `root`."""
-    entries = []
-    for relative in bundle_files(root, exclude):
+@dataclasses.dataclass(frozen=True)
+class Bundle:
+    """A built code bundle and what it holds."""
+
+    root: str
+    copy: str
+    name: str  # fast<sha256 prefix of data>.tar.gz
+    data: bytes
+    digests: dict  # relative path -> sha256 hex of the file's content (what was bundled)
+    sizes: dict  # relative path -> bytes
+
+    @property
+    def files(self) -> list[str]:
+        return sorted(self.digests)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.sizes.values())
+
+    def largest(self, count: int = 5) -> list[tuple[str, int]]:
+        return sorted(self.sizes.items(), key=lambda item: (-item[1], item[0]))[:count]
+
+    def is_large(self) -> bool:
+        return self.total_bytes > LARGE_BUNDLE_BYTES
+
+
+def build_bundle(root: str, copy: str, exclude: Iterable[str] = ()) -> Bundle | None:
+    """The bundle `copy` makes of the source tree at `root`; None for `none`."""
+    if copy == COPY_NONE:
+        return None
+    entries, digests, sizes = [], {}, {}
+    for relative in select_files(root, copy, exclude):
         with open(os.path.join(root, relative), "rb") as handle:
-            entries.append((relative, handle.read()))
+            content = handle.read()
+        entries.append((relative, content))
+        digests[relative] = sha256(content).hexdigest()
+        sizes[relative] = len(content)
     data = deterministic_tgz(entries)
-    return f"fast{sha256(data).hexdigest()[:32]}.tar.gz", data
+    return Bundle(root, copy, f"fast{sha256(data).hexdigest()[:32]}.tar.gz", data, digests, sizes)
+
+
+def code_bundle(root: str, exclude: Iterable[str] = ()) -> tuple[str, bytes]:
+    """(file name, bytes) of the `--copy all` bundle of the source tree at `root`."""
+    bundle = build_bundle(root, COPY_ALL, exclude)
+    return bundle.name, bundle.data
+
+
+def file_digests(root: str, files: Iterable[str]) -> dict | None:
+    """{relative path: sha256 hex} of `files` as they are on disk now; None when one is gone."""
+    digests = {}
+    for relative in files:
+        try:
+            with open(os.path.join(root, relative), "rb") as handle:
+                digests[relative] = sha256(handle.read()).hexdigest()
+        except OSError:
+            return None
+    return digests
+
+
+def describe_size(count: int) -> str:
+    """Bytes for people: 812 B, 4.2 kB, 37.5 MB, 1.2 GB."""
+    size = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"

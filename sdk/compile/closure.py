@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 from flyteidl.admin import workflow_pb2 as admin_workflow_pb2
 from flyteidl.core import compiler_pb2, literals_pb2, tasks_pb2, workflow_pb2
 
-from sdk.compile.idl_walk import binding_promises, child_nodes, nested_nodes
+from sdk.compile.idl_walk import binding_promises, child_nodes, nested_nodes, template_nodes
 
 START_NODE = "start-node"
 END_NODE = "end-node"
@@ -76,33 +76,13 @@ def compile_workflow(template: workflow_pb2.WorkflowTemplate) -> compiler_pb2.Co
     return compiler_pb2.CompiledWorkflow(template=compiled, connections=connections)
 
 
-def _template_nodes(template: workflow_pb2.WorkflowTemplate) -> Iterable[workflow_pb2.Node]:
-    yield from template.nodes
-    if template.HasField("failure_node"):
-        yield template.failure_node
-
-
-def _task_refs(node: workflow_pb2.Node) -> Iterable[str]:
-    """Names of the tasks a node runs, also inside branches and array nodes."""
-    kind = node.WhichOneof("target")
-    if kind == "task_node":
-        yield node.task_node.reference_id.name
-    elif kind == "array_node":
-        yield from _task_refs(node.array_node.node)
-    elif kind == "branch_node":
-        if_else = node.branch_node.if_else
-        for block in [if_else.case, *if_else.other]:
-            yield from _task_refs(block.then_node)
-        if if_else.HasField("else_node"):
-            yield from _task_refs(if_else.else_node)
-
-
 def compile_closure(
     spec: admin_workflow_pb2.WorkflowSpec, tasks: Mapping[str, tasks_pb2.TaskTemplate]
 ) -> compiler_pb2.CompiledWorkflowClosure:
     """The closure of a workflow spec; `tasks` maps task names to templates (extra ones are ignored)."""
     templates = [spec.template, *spec.sub_workflows]
-    used = sorted({name for t in templates for n in _template_nodes(t) for name in _task_refs(n)})
+    used = sorted({node.task_node.reference_id.name for t in templates for node in template_nodes(t)
+                   if node.WhichOneof("target") == "task_node"})
     return compiler_pb2.CompiledWorkflowClosure(
         primary=compile_workflow(spec.template),
         sub_workflows=[compile_workflow(sub) for sub in spec.sub_workflows],

@@ -1,8 +1,11 @@
-"""Gathering what a package holds, in dependency order: tasks, then workflows, then launch plans.
+"""Gathering what a package holds, in the order `pyflyte package` writes it.
 
-Tasks and subworkflows a workflow calls are included even when another module defines them;
-two different entities of the same kind under one name are an error, as Flyte admin would
-register only one of them.
+pyflyte walks the entities in definition order and writes what each one calls before it (the
+tasks, subworkflows and launch plans of its nodes, depth first, then its failure node), and a
+workflow's default launch plan right after the workflow. Registering in that order never sends a
+workflow before something it references. Tasks and subworkflows a workflow calls are included
+even when another module defines them; two different entities of the same kind under one name
+are an error, as Flyte admin would register only one of them.
 """
 from __future__ import annotations
 
@@ -22,11 +25,14 @@ class PackageEntities:
     tasks: dict[str, Any] = field(default_factory=dict)
     workflows: dict[str, WorkflowEntity] = field(default_factory=dict)
     launch_plans: dict[str, LaunchPlan] = field(default_factory=dict)
+    # (kind, entity) in registration order: what an entity calls comes before it.
+    order: list[tuple[str, Any]] = field(default_factory=list)
 
     def _add(self, kind: str, table: dict[str, Any], entity: Any) -> bool:
         existing = table.get(entity.name)
         if existing is None:
             table[entity.name] = entity
+            self.order.append((kind, entity))
             return True
         if existing is not entity and _origin(existing) != _origin(entity):
             raise CompileError(
@@ -38,16 +44,21 @@ class PackageEntities:
     def add_task(self, task: Any) -> None:
         self._add("task", self.tasks, task)
 
-    def add_workflow(self, workflow: WorkflowEntity) -> None:
-        for node in all_nodes(workflow):
-            self._add_called(node.entity)
+    def add_workflow(self, workflow: WorkflowEntity, default_plan: bool = False) -> None:
+        """The workflow after everything it calls; with `default_plan`, its default launch
+        plan right after it (pyflyte does so for the workflows a module defines)."""
+        if workflow.name not in self.workflows:
+            for node in all_nodes(workflow):
+                self._add_called(node.entity)
         self._add("workflow", self.workflows, workflow)
+        if default_plan:
+            self._add("launch plan", self.launch_plans, launch_plans_for(workflow)[0])
 
     def _add_called(self, entity: Any) -> None:
         if isinstance(entity, (PythonFunctionTask, MapTask)):
             self.add_task(entity)
         elif isinstance(entity, LaunchPlan):
-            self.add_workflow(entity.workflow)
+            self.add_launch_plan(entity)
         elif isinstance(entity, WorkflowEntity):
             self.add_workflow(entity)
         # branches and gates are not entities of their own: their nodes are walked by all_nodes
@@ -57,13 +68,11 @@ class PackageEntities:
         self._add("launch plan", self.launch_plans, plan)
 
     def finish(self) -> None:
-        """Give every workflow its default launch plan, and add launch plans called by nodes."""
+        """Give every workflow reached only through another its launch plans (the default one
+        first), after everything else."""
         for workflow in list(self.workflows.values()):
             for plan in launch_plans_for(workflow):
                 self._add("launch plan", self.launch_plans, plan)
-            for node in all_nodes(workflow):
-                if isinstance(node.entity, LaunchPlan):
-                    self._add("launch plan", self.launch_plans, node.entity)
 
 
 def _origin(entity: Any) -> str:

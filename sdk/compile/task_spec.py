@@ -49,8 +49,11 @@ def sdk_version() -> str:
 MAP_TASK_FLAG = "--map-task"
 
 
-def container_args(task: Any) -> list[str]:
-    args = [*_EXECUTE_ARGS, "--task-module", module_of(task.function), "--task-name", task.function.__name__]
+def container_args(task: Any, fast: bool = True) -> list[str]:
+    """skiff-execute's arguments; without `fast` (`--copy none`) no code bundle is fetched:
+    the image holds the code, as in a flytekit package written without fast registration."""
+    execute = _EXECUTE_ARGS if fast else _EXECUTE_ARGS[:_EXECUTE_ARGS.index("--code-bundle")]
+    args = [*execute, "--task-module", module_of(task.function), "--task-name", task.function.__name__]
     if isinstance(task, MapTask):
         args.append(MAP_TASK_FLAG)
         if task.bound_inputs:
@@ -59,7 +62,20 @@ def container_args(task: Any) -> list[str]:
 
 
 def resource_entries(resources: Resources) -> list[tasks_pb2.Resources.ResourceEntry]:
+    """Entries of a node override, in flytekit's order for overrides (cpu, mem, gpu, storage)."""
     return [tasks_pb2.Resources.ResourceEntry(name=_RESOURCE_NAMES[k], value=v) for k, v in resources.items()]
+
+
+# flytekit writes a task container's requests and limits in this order (its container
+# definition lists them by hand), unlike the overrides above: the same bytes need the same order.
+_CONTAINER_ORDER = ("ephemeral_storage", "cpu", "gpu", "mem")
+
+
+def container_resource_entries(resources: Resources) -> list[tasks_pb2.Resources.ResourceEntry]:
+    """Entries of a task container, in flytekit's container order; empty values are left out."""
+    values = dict(resources.items())
+    return [tasks_pb2.Resources.ResourceEntry(name=_RESOURCE_NAMES[k], value=values[k])
+            for k in _CONTAINER_ORDER if values.get(k)]
 
 
 def _task_metadata(task: Any) -> tasks_pb2.TaskMetadata:
@@ -116,12 +132,13 @@ def _environment(task: Any, image: str) -> dict[str, str]:
     return env
 
 
-def task_spec(task: Any, image: str) -> task_pb2.TaskSpec:
+def task_spec(task: Any, image: str, fast: bool = True) -> task_pb2.TaskSpec:
     container = tasks_pb2.Container(
         image=task.container_image or image,
-        args=container_args(task),
+        args=container_args(task, fast),
         resources=tasks_pb2.Resources(
-            requests=resource_entries(task.resources.requests), limits=resource_entries(task.resources.limits)
+            requests=container_resource_entries(task.resources.requests),
+            limits=container_resource_entries(task.resources.limits),
         ),
         env=[literals_pb2.KeyValuePair(key=k, value=v) for k, v in _environment(task, image).items()],
     )

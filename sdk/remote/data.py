@@ -23,12 +23,37 @@ def _http_get(url: str) -> bytes:
                           "storage is reachable from here") from None
 
 
-def put_presigned(location, data: bytes, name: str) -> None:
-    """PUT `data` to an upload location handed out by the data proxy."""
-    headers = {"Content-Length": str(len(data)),
-               "Content-MD5": base64.b64encode(hashlib.md5(data).digest()).decode()}
-    headers.update(dict(location.headers))
-    request = urllib.request.Request(location.signed_url, data=data, method="PUT", headers=headers)
+class _CountingReader:
+    """`data` read in chunks, telling `progress(sent, total)` after each one (urllib streams a
+    file-like body when Content-Length is given)."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, data: bytes, progress):
+        self._view, self._sent, self._progress = memoryview(data), 0, progress
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.CHUNK if size is None or size < 0 else min(size, self.CHUNK)
+        chunk = bytes(self._view[self._sent:self._sent + size])
+        self._sent += len(chunk)
+        if chunk:
+            self._progress(self._sent, len(self._view))
+        return chunk
+
+
+def put_presigned(location, data: bytes, name: str, progress=None) -> None:
+    """PUT `data` to an upload location handed out by the data proxy; `progress(sent, total)`
+    is told as the bytes go out."""
+    # The admin's headers were signed with the URL (Content-MD5 among them) and go as they are,
+    # except Content-Length: flyteadmin's presigner reports the length of the base64 MD5 there,
+    # not of the body, and the length of what is sent is the only one that can be right.
+    headers = {key: value for key, value in location.headers.items()
+               if key.lower() != "content-length"}
+    if not any(key.lower() == "content-md5" for key in headers):
+        headers["Content-MD5"] = base64.b64encode(hashlib.md5(data).digest()).decode()
+    headers["Content-Length"] = str(len(data))
+    body = data if progress is None else _CountingReader(data, progress)
+    request = urllib.request.Request(location.signed_url, data=body, method="PUT", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=300) as response:
             response.read()

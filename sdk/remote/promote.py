@@ -13,7 +13,6 @@ import grpc
 from flyteidl.admin import common_pb2, launch_plan_pb2
 from flyteidl.core import identifier_pb2
 
-from sdk.remote import records
 from sdk.remote.errors import PromotionRefused, RemoteNotFound
 from sdk.remote.executions import Phase, list_executions
 from sdk.remote.register import check_conflicts, create_entity, fetch_registered
@@ -130,6 +129,4 @@ def promote(conn, project: str, name: str, version: str, source: str, target: st
                        [label(i) for i in created], [label(i) for i in existing],
                        conn.config.endpoint,
                        datetime.datetime.now(datetime.timezone.utc).isoformat())
-    record.recorded_by_admin = records.send_promotion(conn.channel, record)
-    records.append_local("promotions", record.as_dict())
-    return record
+    return record  # the caller keeps it (the sandbox's CLI: sandbox.bridge.records)

@@ -17,7 +17,7 @@ from flyteidl.service import dataproxy_pb2
 from sdk.remote.data import put_presigned
 from sdk.remote.errors import RemoteError, VersionConflict
 from sdk.remote.specs import (
-    LAUNCH_PLAN, TASK, WORKFLOW, describe, spec_id, workflow_spec_from_closure,
+    LAUNCH_PLAN, TASK, WORKFLOW, describe, normalize_template, spec_id, workflow_spec_from_closure,
 )
 
 
@@ -73,18 +73,28 @@ def fetch_registered(conn, kind: int, ident, with_description: bool = True):
     return spec
 
 
-def _same(kind: int, registered, ours) -> bool:
+def comparable(kind: int, spec):
+    """What flyteadmin tells entities apart by: the task template, the workflow's templates (the
+    digest of their compiled closure) or the launch plan's id and spec; a description is kept
+    apart by flyteadmin and never makes a version differ. Upstream node ids are sorted and
+    promises to workflow inputs name no node, as the compiler has them."""
     if kind == LAUNCH_PLAN:  # only id and spec are sent; a package's closure stays behind
-        return registered.id == ours.id and registered.spec == ours.spec
-    if kind != LAUNCH_PLAN and not registered.HasField("description"):
-        # An admin that keeps no descriptions cannot tell; compare the rest.
-        ours = type(ours).FromString(ours.SerializeToString())
-        ours.ClearField("description")
-    return registered == ours
+        return launch_plan_pb2.LaunchPlan(id=spec.id, spec=spec.spec)
+    copy = type(spec).FromString(spec.SerializeToString())
+    copy.ClearField("description")
+    if kind == WORKFLOW:
+        for template in [copy.template, *copy.sub_workflows]:
+            normalize_template(template)
+    return copy
+
+
+def _same(kind: int, registered, ours) -> bool:
+    return comparable(kind, registered) == comparable(kind, ours)
 
 
 def create_entity(conn, kind: int, spec) -> bool:
-    """Create one entity; False when the admin holds it already with the same spec."""
+    """Create one entity; False when the admin holds it already with the same spec (flyteadmin
+    answers ALREADY_EXISTS only then, INVALID_ARGUMENT for a different one)."""
     ident = spec_id(kind, spec)
     if kind == TASK:
         method, request = "CreateTask", task_pb2.TaskCreateRequest(id=ident, spec=spec)
@@ -94,7 +104,8 @@ def create_entity(conn, kind: int, spec) -> bool:
         method, request = "CreateLaunchPlan", launch_plan_pb2.LaunchPlanCreateRequest(
             id=ident, spec=spec.spec)
     answer = conn.admin.call(method, request, f"register {describe(ident)}",
-                             allow=(grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.INVALID_ARGUMENT))
+                             allow=(grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.INVALID_ARGUMENT,
+                                    grpc.StatusCode.FAILED_PRECONDITION))
     if isinstance(answer, grpc.RpcError):
         if answer.code() == grpc.StatusCode.ALREADY_EXISTS:
             return False
@@ -126,26 +137,37 @@ def check_conflicts(conn, hydrated) -> list:
 
 
 def register_package(conn, package_path: str, project: str, domain: str,
-                     version: str) -> RegistrationResult:
-    from sdk.compile.package_reader import read_package
+                     version: str, progress=None) -> RegistrationResult:
+    """Register every entity of the package, what it references first. Everything is checked
+    before anything is created: references (MissingReference) and versions registered with
+    another spec (VersionConflict). An identical package registered again creates nothing.
+    `progress(sent, total)`, when given, follows the code bundle's upload."""
     from sdk.compile.hydrate import hydrate
+    from sdk.compile.package_reader import read_package
+    from sdk.remote.references import creation_order
 
     package = read_package(package_path)
     location = None
-    if package.bundle is not None:
+    if package.bundle is not None:  # signing a URL creates nothing; the upload comes later
         location = _bundle_location(conn, project, domain, package.bundle_name, package.bundle)
     bundle_uri = location.native_url if location is not None else None
     hydrated = [(e.kind, hydrate(e.kind, e.spec, project, domain, version, bundle_uri))
                 for e in package.entities]
+    hydrated = creation_order(conn, hydrated)
     existing = check_conflicts(conn, hydrated)
     known = {(i.resource_type, i.name) for i in existing}
     new = [(kind, spec) for kind, spec in hydrated if (kind, spec_id(kind, spec).name) not in known]
     if new and location is not None:
-        put_presigned(location, package.bundle, f"code bundle {package.bundle_name}")
+        put_presigned(location, package.bundle, f"code bundle {package.bundle_name}", progress)
     created = []
-    for kind, spec in new:  # package order: tasks, then workflows, then launch plans
-        if create_entity(conn, kind, spec):
-            created.append(spec_id(kind, spec))
-        else:
-            existing.append(spec_id(kind, spec))
+    for kind, spec in new:
+        try:
+            done = create_entity(conn, kind, spec)
+        except RemoteError as exc:
+            if created:  # the admin refused what no check here can foresee (e.g. its limits)
+                exc.args = (f"{exc.args[0]}; registered before that: "
+                            f"{', '.join(describe(i) for i in created)} (kept: register the fixed "
+                            "package under the same version to add the rest)",)
+            raise
+        (created if done else existing).append(spec_id(kind, spec))
     return RegistrationResult(project, domain, version, created, existing, bundle_uri)

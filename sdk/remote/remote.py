@@ -53,9 +53,10 @@ class Remote:
     # ---- entities ------------------------------------------------------------------------
 
     def register(self, package_path: str, version: str, project: str | None = None,
-                 domain: str | None = None):
+                 domain: str | None = None, progress=None):
+        """`progress(sent, total)` follows the code bundle's upload."""
         project, domain = self._where(project, domain)
-        return register_package(self.connection, package_path, project, domain, version)
+        return register_package(self.connection, package_path, project, domain, version, progress)
 
     def _get(self, kind, ident):
         method = {TASK: "GetTask", WORKFLOW: "GetWorkflow", LAUNCH_PLAN: "GetLaunchPlan"}[kind]
@@ -141,7 +142,7 @@ class Remote:
     def outputs(self, execution) -> dict:
         """The outputs as plain values (JSON-friendly; a File is its URI), as the CLI prints
         them; `output_literals` gives the LiteralMap itself."""
-        from sandbox.engine.literals import literal_to_plain
+        from sdk.types.display import literal_to_plain
 
         return {name: literal_to_plain(lit)
                 for name, lit in self.output_literals(execution).literals.items()}

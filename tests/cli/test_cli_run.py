@@ -303,7 +303,8 @@ def recorded_sandbox_runs(tmp_path, monkeypatch):
                  minio_pid=os.getpid()).save()
     calls = []
 
-    def record(package_path, entity_name, inputs_literal_map, project, domain, as_json):
+    def record(package_path, entity_name, inputs_literal_map, project, domain, as_json,
+               **settings):
         with tarfile.open(package_path) as archive:
             names = archive.getnames()
             spec = next(n for n in names if n.endswith("_cli_test_wf.square_1.pb"))

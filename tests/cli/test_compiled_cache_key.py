@@ -35,33 +35,52 @@ def test_source_root_is_the_first_ancestor_that_is_not_a_package(tree):
         assert source_root(str(path)) == str(tree)
 
 
-def test_key_changes_with_sources_path_and_image_only(tree):
+def test_key_changes_with_path_image_and_copy_mode_only(tree):
     wf = str(tree / "pkg" / "wf.py")
     key = compiled_cache.cache_key(wf, "img:1")
-    assert compiled_cache.cache_key(wf, "img:1") == key
+    assert compiled_cache.cache_key(wf, "img:1", "auto") == key
     assert compiled_cache.cache_key(wf, "img:2") != key
+    assert compiled_cache.cache_key(wf, "img:1", "all") != key
     assert compiled_cache.cache_key(str(tree / "other.py"), "img:1") != key
-    (tree / "other.py").write_text("Y = 2\n")  # another file of the same source tree
-    changed = compiled_cache.cache_key(wf, "img:1")
-    assert changed != key
-    (tree / "__pycache__").mkdir()
-    (tree / "__pycache__" / "other.cpython-311.pyc").write_bytes(b"\0")  # not in the bundle
-    assert compiled_cache.cache_key(wf, "img:1") == changed
-    (tree / "data.csv").write_text("a,b\n")  # a data file is in the bundle
-    assert compiled_cache.cache_key(wf, "img:1") != changed
+    (tree / "other.py").write_text("Y = 2\n")  # sources are checked against the entry's manifest
+    assert compiled_cache.cache_key(wf, "img:1") == key
+
+
+def test_an_entry_serves_while_what_it_was_compiled_from_is_unchanged(tree):
+    """auto: only the recorded sources count; all: the bundle's file list too."""
+    wf = str(tree / "pkg" / "wf.py")
+    sources = {"pkg/__init__.py": None, "pkg/wf.py": None}
+    from sdk.compile.bundle import bundle_files, file_digests
+
+    auto = {"copy": "auto", "sources": file_digests(str(tree), sources), "bundled": sorted(sources)}
+    assert compiled_cache._unchanged(wf, auto)
+    (tree / "other.py").write_text("Y = 2\n")  # not a source of the package
+    (tree / "data.csv").write_text("a,b\n")
+    assert compiled_cache._unchanged(wf, auto)
+    every = {"copy": "all", "sources": file_digests(str(tree), bundle_files(str(tree))),
+             "bundled": bundle_files(str(tree))}
+    assert compiled_cache._unchanged(wf, every)
+    (tree / "notes.txt").write_text("new")  # a new file changes what --copy all bundles
+    assert not compiled_cache._unchanged(wf, every)
+    (tree / "pkg" / "wf.py").write_text("X = 2\n")
+    assert not compiled_cache._unchanged(wf, auto)
+    (tree / "pkg" / "wf.py").unlink()
+    assert not compiled_cache._unchanged(wf, auto)
 
 
 def test_no_key_when_the_cache_would_be_part_of_the_code_bundle(tree, monkeypatch):
     monkeypatch.setenv("SKIFF_HOME", str(tree / "home"))
-    assert compiled_cache.cache_key(str(tree / "other.py"), "img:1") is not None  # nothing there yet
+    assert compiled_cache.cache_key(str(tree / "other.py"), "img:1", "all") is not None  # nothing there yet
     (tree / "home" / "compiled").mkdir(parents=True)
     (tree / "home" / "compiled" / "entry.json").write_text("{}")
-    assert compiled_cache.cache_key(str(tree / "other.py"), "img:1") is None
+    assert compiled_cache.cache_key(str(tree / "other.py"), "img:1", "all") is None
+    # --copy auto bundles modules only: the entries are no part of it.
+    assert compiled_cache.cache_key(str(tree / "other.py"), "img:1", "auto") is not None
     # A .skiff directory is left out of the bundle, so a project-local home is fine.
     monkeypatch.setenv("SKIFF_HOME", str(tree / ".skiff"))
     (tree / ".skiff" / "compiled").mkdir(parents=True)
     (tree / ".skiff" / "compiled" / "entry.json").write_text("{}")
-    assert compiled_cache.cache_key(str(tree / "other.py"), "img:1") is not None
+    assert compiled_cache.cache_key(str(tree / "other.py"), "img:1", "all") is not None
 
 
 def test_lookup_misses_without_an_entry_and_on_a_damaged_one(tree):

@@ -97,7 +97,7 @@ def test_rerun_of_unchanged_file_reuses_the_compiled_package(project, sandbox_ho
     assert imports(log) == 1
 
 
-def test_editing_any_file_of_the_source_tree_recompiles_and_runs_the_new_code(project):
+def test_editing_a_source_of_the_package_recompiles_and_runs_the_new_code(project):
     root, log = project
     assert json.loads(run_pipe(root, log, "wf.py", "pipe", "--x", "3", "--json").stdout) == {"o0": 5}
     (root / "helper.py").write_text("OFFSET = 100\n")
@@ -109,10 +109,18 @@ def test_editing_any_file_of_the_source_tree_recompiles_and_runs_the_new_code(pr
     (root / "wf.py").write_text(source)
     assert json.loads(run_pipe(root, log, "wf.py", "pipe", "--x", "3", "--json").stdout) == {"o0": 106}
     assert imports(log) == 3
-    # A new file in the tree goes into the code bundle, so it changes the key too.
+    # A new file the workflow does not import is no part of the --copy auto bundle: reused.
     (root / "notes.txt").write_text("data the tasks might read\n")
     assert json.loads(run_pipe(root, log, "wf.py", "pipe", "--x", "3", "--json").stdout) == {"o0": 106}
+    assert imports(log) == 3
+    # With --copy all it goes into the code bundle, so a new file recompiles.
+    assert json.loads(run_pipe(root, log, "--copy", "all", "wf.py", "pipe", "--x", "3", "--json").stdout) == {"o0": 106}
     assert imports(log) == 4
+    assert run_pipe(root, log, "--copy", "all", "wf.py", "pipe", "--x", "3").returncode == 0
+    assert imports(log) == 4
+    (root / "more-notes.txt").write_text("more\n")
+    assert run_pipe(root, log, "--copy", "all", "wf.py", "pipe", "--x", "3").returncode == 0
+    assert imports(log) == 5
 
 
 def test_no_compile_cache_flag_imports_and_compiles(project):

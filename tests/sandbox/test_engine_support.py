@@ -19,7 +19,7 @@ from flyteidl.core import (
 )
 
 from sandbox.engine.context import EngineContext
-from sandbox.engine.literals import literal_map_to_plain
+from sdk.types.display import literal_map_to_plain
 from sandbox.runtime import DockerRunner
 from sandbox.storage import ObjectStore
 from sandbox.store import open_store

@@ -66,7 +66,15 @@ def test_flytekit_package_registers_with_identifiers_and_bundle(flytekit_package
                                                           "regflow.flow.square", reg.version))
     ident = task.template.id
     assert (ident.project, ident.domain, ident.version) == ("reg", "staging", reg.version)
-    bundle_uri = f"s3://skiff/fast/reg/staging/{package.bundle_name}"
+    # Where the data proxy would put the same upload: fast/<project>/<domain>/<base32 md5>/<name>.
+    from sandbox.admin.dataproxy import upload_key
+    from flyteidl.service import dataproxy_pb2
+    import hashlib
+
+    key = upload_key(dataproxy_pb2.CreateUploadLocationRequest(
+        project="reg", domain="staging", filename=package.bundle_name,
+        content_md5=hashlib.md5(package.bundle).digest()))
+    bundle_uri = f"s3://skiff/{key}"
     args = list(task.template.container.args)
     assert bundle_uri in args and "{{ .remote_package_path }}" not in " ".join(args)
     assert objects.get_bytes(bundle_uri) == package.bundle

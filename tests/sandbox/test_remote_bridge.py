@@ -196,10 +196,10 @@ def test_run_promote_and_reproduce(remote, sandbox_home, workdir, capsys, monkey
 
     # Every promotion was recorded, by the remote sandbox's API and locally.
     from sandbox.admin.gen import sandbox_pb2
-    from sdk.remote.records import _skiff_api, load_local
+    from sandbox.bridge.records import load_local, skiff_api
 
     with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
-        listed = _skiff_api(client.connection.channel).ListPromotions(
+        listed = skiff_api(client.connection.channel).ListPromotions(
             sandbox_pb2.ListPromotionsRequest(name="bridgeflow.pipeline"))
     routes = [(p.from_domain, p.to_domain, p.version, p.forced) for p in listed.promotions]
     assert ("development", "staging", "green1", False) in routes
@@ -217,7 +217,7 @@ def test_run_promote_and_reproduce(remote, sandbox_home, workdir, capsys, monkey
     assert nodes == {"n0": "succeeded", "n1": "succeeded"}  # really run, not a cache hit
     # Recorded by the local sandbox's API and in its home.
     with Remote(sandbox_home.admin_endpoint, insecure=True, env={}) as local_client:
-        kept = _skiff_api(local_client.connection.channel).ListReproductions(
+        kept = skiff_api(local_client.connection.channel).ListReproductions(
             sandbox_pb2.ListReproductionsRequest()).reproductions
     assert any(r.local_execution == local_id and r.identical and
                r.source == f"default/development/{dev_execution}" for r in kept)

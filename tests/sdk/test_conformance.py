@@ -25,10 +25,12 @@ SPEC_CLASSES = {"1": task_pb2.TaskSpec, "2": workflow_pb2.WorkflowSpec, "3": lau
 
 
 def read_package(path: Path) -> dict[tuple[str, str], object]:
-    """(kind, entity name) -> parsed spec, for every .pb in a package."""
+    """(kind, entity name) -> parsed spec, for every .pb in a package, in the package's order
+    (its entries' numbers; pyflyte's archive lists them unsorted)."""
     specs = {}
     with tarfile.open(path) as tar:
-        for member in tar.getmembers():
+        members = [m for m in tar.getmembers() if m.name.endswith(".pb")]
+        for member in sorted(members, key=lambda m: int(m.name.split("_", 1)[0])):
             if not member.name.endswith(".pb"):
                 continue
             stem = member.name[: -len(".pb")]
@@ -79,6 +81,13 @@ def test_both_packages_hold_the_same_entities(packages):
     assert ("3", "chain.pipeline") in skiff  # every workflow has its default launch plan
 
 
+def test_entities_come_in_pyflytes_order(packages):
+    """What a workflow calls (tasks, subworkflows, launch plans of its nodes) is written before
+    it, each workflow's default launch plan right after it: the order flytectl registers in."""
+    flytekit, skiff = packages
+    assert list(skiff) == list(flytekit)
+
+
 def test_tasks_agree_on_interface_metadata_and_container(packages):
     flytekit, skiff = packages
     for name, theirs in _of_kind(flytekit, "1").items():
@@ -94,8 +103,9 @@ def test_tasks_agree_on_interface_metadata_and_container(packages):
         assert list(b.metadata.cache_ignore_input_vars) == list(a.metadata.cache_ignore_input_vars), name
         assert b.metadata.runtime.flavor == a.metadata.runtime.flavor == "python", name
         assert b.container.image == a.container.image, name
-        assert _resources(b.container.resources.requests) == _resources(a.container.resources.requests), name
-        assert _resources(b.container.resources.limits) == _resources(a.container.resources.limits), name
+        # In flytekit's order too, so that the spec bytes are the same.
+        assert list(b.container.resources.requests) == list(a.container.resources.requests), name
+        assert list(b.container.resources.limits) == list(a.container.resources.limits), name
         # Each SDK tells a @dynamic task's container how to compile at run time in its own variable.
         assert _env(b.container.env, "SKIFF_DYNAMIC_DEFAULT_IMAGE") == _env(a.container.env, "_F_SS_C"), name
         assert b.security_context == a.security_context, name

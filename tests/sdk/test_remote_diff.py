@@ -1,7 +1,7 @@
 """The reproduction diff: node by node, values compared, blobs compared by content."""
 from flyteidl.core import literals_pb2, types_pb2
 
-from sdk.remote.reproduce import diff_outputs
+from sdk.remote.output_diff import diff_outputs
 from sdk.types import TypeEngine
 
 

@@ -6,8 +6,8 @@ import subprocess
 import pytest
 
 from sdk.compile.closure import compile_closure
+from sdk.compile.identifiers import spec_identifiers
 from sdk.remote.specs import (
-    _identifiers,
     LAUNCH_PLAN, TASK, WORKFLOW, with_domain, without_identifiers, workflow_spec_from_closure,
 )
 
@@ -54,7 +54,7 @@ def test_moving_domain_changes_only_the_domain(tmp_path):
     package, hydrated = _hydrated(os.path.join(EXAMPLES, "control_flow.py"), tmp_path)
     for (kind, spec), entity in zip(hydrated, package.entities):
         moved = with_domain(kind, spec, "development", "staging")
-        for ident in _identifiers(kind, moved):
+        for ident in spec_identifiers(kind, moved):
             assert ident.domain == "staging", f"{entity.name}: {ident}"
         assert without_identifiers(kind, moved) == without_identifiers(kind, spec)
         # Clearing identifiers gives back the package's own spec: nothing else was changed

@@ -8,13 +8,14 @@ import os
 
 import grpc
 
+from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
+from sandbox.home import skiff_home
+
 log = logging.getLogger(__name__)
 _NOT_A_SKIFF_ADMIN = (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAVAILABLE)
 
 
 def _path(kind: str):
-    from sandbox.home import skiff_home
-
     return skiff_home() / f"{kind}.jsonl"
 
 
@@ -34,24 +35,21 @@ def load_local(kind: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def _skiff_api(channel):
-    from sandbox.admin.gen import sandbox_pb2_grpc
-
+def skiff_api(channel) -> sandbox_pb2_grpc.SandboxServiceStub:
+    """Skiff's own API on a channel to a Skiff admin."""
     return sandbox_pb2_grpc.SandboxServiceStub(channel)
 
 
 def send_promotion(channel, record) -> bool:
     """True when the admin kept the record (a Skiff sandbox); False for any other admin."""
-    from sandbox.admin.gen import sandbox_pb2
-
     message = sandbox_pb2.PromotionRecord(
         project=record.project, name=record.name, version=record.version,
         from_domain=record.source, to_domain=record.target, admin_endpoint=record.endpoint,
         forced=record.forced, evidence_execution=record.green_execution or "",
         entities=record.entities)
     try:
-        _skiff_api(channel).CreatePromotion(sandbox_pb2.CreatePromotionRequest(promotion=message),
-                                            timeout=30)
+        skiff_api(channel).CreatePromotion(sandbox_pb2.CreatePromotionRequest(promotion=message),
+                                           timeout=30)
     except grpc.RpcError as exc:
         if exc.code() in _NOT_A_SKIFF_ADMIN:
             return False
@@ -60,10 +58,15 @@ def send_promotion(channel, record) -> bool:
     return True
 
 
+def record_promotion(channel, record) -> None:
+    """Keep a promotion (sdk.remote.promote.Promotion): with the admin when it is a Skiff
+    sandbox (noted in `record.recorded_by_admin`), and in the local home always."""
+    record.recorded_by_admin = send_promotion(channel, record)
+    append_local("promotions", record.as_dict())
+
+
 def send_reproduction(admin_endpoint: str, result, source_endpoint: str) -> bool:
     """Record a reproduction with the local sandbox's API; False when it does not answer."""
-    from sandbox.admin.gen import sandbox_pb2
-
     if not admin_endpoint:
         return False
     message = sandbox_pb2.ReproductionRecord(
@@ -72,7 +75,7 @@ def send_reproduction(admin_endpoint: str, result, source_endpoint: str) -> bool
         diff="\n".join(result.diff))
     with grpc.insecure_channel(admin_endpoint, options=[("grpc.enable_http_proxy", 0)]) as channel:
         try:
-            _skiff_api(channel).CreateReproduction(
+            skiff_api(channel).CreateReproduction(
                 sandbox_pb2.CreateReproductionRequest(reproduction=message), timeout=30)
         except grpc.RpcError as exc:
             log.warning("the sandbox did not keep the reproduction record: %s", exc.details())

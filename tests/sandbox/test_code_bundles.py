@@ -1,0 +1,157 @@
+"""Code bundles end to end in the real sandbox: `--copy auto` uploads only the loaded modules
+however much else the folder holds, `--copy all` brings data files a task opens, containers of
+one execution share one read-only unpacked bundle, and `skiff run --remote` after
+`skiff run --sandbox` of the same file registers the very same specs (same bundle location)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+WORKFLOW = textwrap.dedent('''
+    import os
+    from pathlib import Path
+
+    from sdk import task, workflow
+
+    from helper import OFFSET
+
+
+    @task
+    def where() -> str:
+        """Where this module's file really is, and whether the code can be changed there."""
+        real = os.path.realpath(__file__)
+        try:
+            with open(os.path.join(os.path.dirname(real), "scribble.txt"), "w"):
+                writable = "writable"
+        except OSError:
+            writable = "read-only"
+        return real + " " + writable
+
+
+    @task
+    def read_data(name: str) -> str:
+        """A task reading a data file kept next to its code, by relative path and by __file__."""
+        beside = (Path(__file__).parent / name).read_text().strip()
+        return beside + "|" + open(name).read().strip()
+
+
+    @task
+    def add(x: int) -> int:
+        return x + OFFSET
+
+
+    @workflow
+    def pipe(x: int = 1) -> int:
+        return add(x=add(x=x))
+
+
+    @workflow
+    def layout() -> str:
+        return where()
+
+
+    @workflow
+    def data() -> str:
+        return read_data(name="data.csv")
+''')
+
+
+def skiff(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).with_name("skiff")), *args], cwd=root,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def project(tmp_path, sandbox_home):
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "wf.py").write_text(WORKFLOW)
+    (root / "helper.py").write_text("OFFSET = 10\n")
+    (root / "data.csv").write_text("a,b\n")
+    return root
+
+
+def bundle_objects(state) -> dict[str, int]:
+    from sandbox.storage import ObjectStore
+
+    client = ObjectStore.from_state(state).client
+    return {o.object_name: o.size for o in client.list_objects(state.bucket, prefix="fast/", recursive=True)}
+
+
+def bundle_line(stderr: str) -> str:
+    return next((line for line in stderr.splitlines() if line.startswith("Code bundle ")), "")
+
+
+def test_auto_uploads_only_the_loaded_modules_beside_400_mb_of_unrelated_files(project, sandbox_home):
+    (project / "build").mkdir()
+    for n in range(8):  # sparse: 400 MB that take no disk, and would take minutes to bundle
+        with open(project / "build" / f"blob{n}.bin", "wb") as handle:
+            handle.truncate(50 * 1024 * 1024)
+    before = bundle_objects(sandbox_home)
+    run = skiff(project, "run", "--sandbox", "wf.py", "pipe", "--x", "1", "--json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"o0": 21}
+    assert ": 2 files," in bundle_line(run.stderr) and "--copy auto" in run.stderr
+    uploaded = {k: v for k, v in bundle_objects(sandbox_home).items() if k not in before}
+    assert len(uploaded) == 1 and list(uploaded.values())[0] < 10_000
+    # An unrelated file edited: nothing is built or uploaded again.
+    (project / "build" / "blob0.bin").write_bytes(b"rebuilt")
+    (project / "notes.txt").write_text("new notes\n")
+    again = skiff(project, "run", "--sandbox", "wf.py", "pipe", "--x", "1", "--json")
+    assert again.returncode == 0, again.stderr
+    assert bundle_line(again.stderr) == ""  # the compiled package was reused
+    assert {k for k in bundle_objects(sandbox_home) if k not in before} == set(uploaded)
+    # The helper the workflow imports edited: a new bundle, and the new code runs.
+    (project / "helper.py").write_text("OFFSET = 100\n")
+    edited = skiff(project, "run", "--sandbox", "wf.py", "pipe", "--x", "1", "--json")
+    assert edited.returncode == 0, edited.stderr
+    assert json.loads(edited.stdout) == {"o0": 201}
+    assert bundle_line(edited.stderr)
+    assert len({k for k in bundle_objects(sandbox_home) if k not in before}) == 2
+
+
+def test_a_task_reading_a_data_file_needs_copy_all(project):
+    missing = skiff(project, "run", "--sandbox", "wf.py", "data")
+    assert missing.returncode != 0
+    assert "data.csv" in missing.stderr and "No such file" in missing.stderr
+    run = skiff(project, "run", "--sandbox", "--copy", "all", "wf.py", "data", "--json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"o0": "a,b|a,b"}
+    assert ": 3 files," in bundle_line(run.stderr) and "--copy all" in run.stderr
+
+
+def test_containers_of_one_execution_share_one_read_only_bundle(project, sandbox_home):
+    run = skiff(project, "run", "--sandbox", "wf.py", "layout", "--json")
+    assert run.returncode == 0, run.stderr
+    real, writable = json.loads(run.stdout)["o0"].split()
+    assert real == "/opt/skiff-bundle/wf.py" and writable == "read-only"
+    # Unpacked once for the execution, and gone when it ended.
+    assert not any(Path(sandbox_home.home, "bundles").glob("*/*"))
+
+
+def test_remote_run_after_sandbox_run_of_the_same_file(project, sandbox_home):
+    local = skiff(project, "run", "--sandbox", "wf.py", "pipe", "--x", "2", "--json")
+    assert local.returncode == 0, local.stderr
+    remote = skiff(project, "run", "--remote", "--endpoint", sandbox_home.admin_endpoint, "--insecure",
+                   "wf.py", "pipe", "--x", "2", "--json")
+    assert remote.returncode == 0, remote.stderr
+    assert json.loads(remote.stdout) == json.loads(local.stdout) == {"o0": 22}
+    assert "registered 0 new," in remote.stderr  # the very specs the sandbox run registered
+    # The bundle went to one place, whichever way it was registered.
+    names = [k for k in bundle_objects(sandbox_home) if k.startswith("fast/default/development/")]
+    assert len({k.rsplit("/", 1)[1] for k in names}) == len(names)
+
+
+def test_upload_progress_for_a_bundle_of_a_megabyte_or_more(project, sandbox_home):
+    (project / "weights.bin").write_bytes(os.urandom(3 * 1024 * 1024))  # incompressible
+    remote = skiff(project, "run", "--remote", "--copy", "all", "--endpoint", sandbox_home.admin_endpoint,
+                   "--insecure", "wf.py", "pipe", "--x", "1", "--json")
+    assert remote.returncode == 0, remote.stderr
+    lines = [line for line in remote.stderr.splitlines() if line.startswith("uploading code bundle")]
+    assert lines[0].startswith("uploading code bundle: 0% of 3.") and lines[-1].startswith("uploading code bundle: 100%")

@@ -1,0 +1,401 @@
+"""The web console in a real headless Chromium (Debian's chromium + chromium-driver, through
+Selenium) against the real sandbox: executions run in containers started by the admin, pages
+are read and clicked as a user would. Screenshots go to $SKIFF_CONSOLE_SHOTS (default
+/tmp/skiff-console-shots), never into git."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import textwrap
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from flyteidl.admin import execution_pb2
+from flyteidl.core import identifier_pb2, literals_pb2
+
+from sandbox.console import process as console_process
+from sandbox.console.access import read_console
+from sandbox.registry import read_package, register_package
+from sandbox.storage import ObjectStore
+from sandbox.store import open_store
+from sdk.compile.package import write_package
+
+pytestmark = pytest.mark.sandbox
+
+SHOTS = Path(os.environ.get("SKIFF_CONSOLE_SHOTS", "/tmp/skiff-console-shots"))
+PROJECT, DOMAIN = "default", "development"
+FLOW = textwrap.dedent('''
+    import os
+    import time
+    from datetime import timedelta
+
+    from sdk import LaunchPlan, approve, task, workflow
+
+
+    @task
+    def slow_print(lines: int, pause: float) -> int:
+        for i in range(lines):
+            print(f"line {i}", flush=True)
+            time.sleep(pause)
+        return lines
+
+
+    @task(retries=1)
+    def flaky(x: int) -> int:
+        if os.environ["FLYTE_ATTEMPT_NUMBER"] == "0":
+            raise RuntimeError("the first attempt fails on purpose")
+        return x * 10
+
+
+    @task
+    def add(a: int, b: int) -> int:
+        return a + b
+
+
+    @task
+    def nap(seconds: int) -> int:
+        time.sleep(seconds)
+        return seconds
+
+
+    @workflow
+    def chain(n: int = 2, pause: float = 0.2) -> int:
+        a = slow_print(lines=n, pause=pause)
+        return add(a=a, b=flaky(x=a))
+
+
+    @workflow
+    def gated(x: int = 4) -> int:
+        y = add(a=x, b=1)
+        ok = approve(y, "go", timeout=timedelta(minutes=10))
+        return add(a=ok, b=100)
+
+
+    @workflow
+    def sleepy(seconds: int = 300) -> int:
+        return nap(seconds=seconds)
+
+
+    LaunchPlan.get_or_create(chain, name="chain_lp", default_inputs={"n": 3})
+''')
+
+
+@pytest.fixture(scope="module")
+def flow(sandbox_home, tmp_path_factory):
+    """consoleflow's entities registered in default/development under a fresh version."""
+    root = tmp_path_factory.mktemp("consoleflow")
+    (root / "consoleflow.py").write_text(FLOW)
+    out = root / "consoleflow.tgz"
+    write_package([str(root / "consoleflow.py")], sandbox_home.runtime_image, str(out))
+    version = "v" + uuid.uuid4().hex[:8]
+    store = open_store(sandbox_home.database_url)
+    register_package(store, ObjectStore.from_state(sandbox_home), read_package(out), PROJECT,
+                     DOMAIN, version)
+    return version
+
+
+@pytest.fixture(scope="module")
+def console(sandbox_home):
+    record = read_console(sandbox_home.home)
+    assert console_process.is_running(sandbox_home.home), "sandbox up starts the console"
+    return f"http://127.0.0.1:{record['port']}", record["token"]
+
+
+@pytest.fixture(scope="module")
+def browser(console):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium = shutil.which("chromium")
+    driver_path = shutil.which("chromedriver")
+    if not (chromium and driver_path):
+        pytest.fail("chromium and chromium-driver are missing: run scripts/setup.sh")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--window-size=1440,1000", "--no-proxy-server", "--disable-extensions",
+                 "--disable-background-networking", "--disable-component-update"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base, token = console
+    driver.get(f"{base}/login?token={token}&next=/executions")
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def js_errors(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry["level"] == "SEVERE"]
+
+
+def wait_for(predicate, timeout=90.0, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except Exception:  # noqa: BLE001 - the element may be redrawn under us
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def shot(driver, name: str) -> None:
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def launch(sandbox_home, name: str, version: str, **inputs) -> str:
+    """Create an execution through the sandbox's admin (as flytekit would); its id."""
+    import grpc
+    from flyteidl.service import admin_pb2_grpc
+
+    literals = literals_pb2.LiteralMap()
+    for key, value in inputs.items():
+        if isinstance(value, float):
+            literals.literals[key].scalar.primitive.float_value = value
+        else:
+            literals.literals[key].scalar.primitive.integer = value
+    lp = identifier_pb2.Identifier(resource_type=3, project=PROJECT, domain=DOMAIN, name=name,
+                                   version=version)
+    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+        response = admin_pb2_grpc.AdminServiceStub(channel).CreateExecution(
+            execution_pb2.ExecutionCreateRequest(
+                project=PROJECT, domain=DOMAIN, inputs=literals,
+                spec=execution_pb2.ExecutionSpec(launch_plan=lp)))
+    return response.id.name
+
+
+def store_of(sandbox_home):
+    return open_store(sandbox_home.database_url)
+
+
+def node_class(driver, node_id: str) -> str:
+    return driver.find_element("css selector", f'#dag g.node[data-id="{node_id}"]') \
+        .get_attribute("class")
+
+
+# ---- access ------------------------------------------------------------------------------
+
+
+def test_nothing_answers_without_the_token(console, browser):
+    base, token = console
+    for path in ("/", "/executions", "/api/executions", "/static/app.js", "/api/cache"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + path, timeout=10)
+        assert refused.value.code == 401, path
+    with pytest.raises(urllib.error.HTTPError) as wrong:
+        urllib.request.urlopen(f"{base}/login?token=not-{token}", timeout=10)
+    assert wrong.value.code == 401
+    # A logged-in browser's cookie without the page's CSRF header (a cross-site form) is refused.
+    cookie = browser.get_cookie("skiff_console")
+    assert cookie and cookie["httpOnly"]
+    request = urllib.request.Request(f"{base}/api/cache/clear", data=b'{"task": "x"}',
+                                     method="POST",
+                                     headers={"Cookie": f"skiff_console={cookie['value']}",
+                                              "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as forged:
+        urllib.request.urlopen(request, timeout=10)
+    assert forged.value.code == 403
+    # A foreign Host header (DNS rebinding) is refused even with the cookie.
+    request = urllib.request.Request(f"{base}/api/executions", headers={
+        "Cookie": f"skiff_console={cookie['value']}", "Host": "evil.example:80"})
+    with pytest.raises(urllib.error.HTTPError) as rebound:
+        urllib.request.urlopen(request, timeout=10)
+    assert rebound.value.code == 403
+    # The login link redirected to a URL without the token.
+    assert token not in browser.current_url
+
+
+# ---- executions list, launch form, live DAG, timeline, outputs ----------------------------
+
+
+def test_launch_from_the_form_runs_live_dag_timeline_and_outputs(sandbox_home, flow, console,
+                                                                  browser):
+    base, _ = console
+    browser.get(f"{base}/executions")
+    wait_for(lambda: browser.find_element("id", "executions"), what="the executions table")
+    # A fresh execution shows up in the open list without a reload.
+    browser.execute_script("window.__noReload = 1")
+    fresh = launch(sandbox_home, "consoleflow.chain", flow, n=1, pause=0.1)
+    wait_for(lambda: browser.find_elements("css selector", f'tr[data-id="{fresh}"]'),
+             what="the fresh execution in the list")
+    assert browser.execute_script("return window.__noReload") == 1
+    shot(browser, "01-executions")
+
+    browser.get(f"{base}/launch/{PROJECT}/{DOMAIN}/chain_lp?version={flow}")
+    form = wait_for(lambda: browser.find_element("id", "launch-form"), what="the launch form")
+    n_field = form.find_element("name", "n")
+    assert n_field.get_attribute("value") == "3"  # the launch plan's default
+    assert form.find_element("name", "pause").get_attribute("type") == "number"
+    n_field.clear()
+    n_field.send_keys("4")
+    pause = form.find_element("name", "pause")
+    pause.clear()
+    pause.send_keys("1.0")
+    shot(browser, "02-launch-form")
+    browser.find_element("id", "launch").click()
+    wait_for(lambda: "/executions/" in browser.current_url, what="the new execution's page")
+    execution_id = browser.current_url.rstrip("/").rsplit("/", 1)[-1]
+    browser.execute_script("window.__noReload = 1")
+
+    wait_for(lambda: "running" in node_class(browser, "n0"), what="n0 running on the DAG")
+    shot(browser, "03-dag-running")
+    wait_for(lambda: "succeeded" in node_class(browser, "n0"), timeout=120,
+             what="n0 turning green")
+    wait_for(lambda: browser.find_element("css selector", "#execution-state .badge")
+             .get_attribute("data-state") == "succeeded", timeout=120,
+             what="the execution succeeding")
+    assert "succeeded" in node_class(browser, "n2") and "succeeded" in node_class(browser, "n1")
+    assert browser.execute_script("return window.__noReload") == 1, "the page reloaded"
+    shot(browser, "04-dag-succeeded")
+
+    # One bar per attempt: flaky (n1) failed once, then succeeded.
+    browser.find_element("css selector", 'button[data-tab="Timeline"]').click()
+    bars = wait_for(lambda: browser.find_elements("css selector", "#timeline rect.bar"),
+                    what="timeline bars")
+    by_node: dict[str, list[str]] = {}
+    for bar in bars:
+        by_node.setdefault(bar.get_attribute("data-node"), []).append(
+            bar.get_attribute("class"))
+    assert sorted(by_node) == ["n0", "n1", "n2"]
+    assert by_node["n1"] == ["bar failed", "bar succeeded"]
+    assert len(by_node["n0"]) == 1 and len(by_node["n2"]) == 1
+    shot(browser, "05-timeline")
+
+    browser.find_element("css selector", 'button[data-tab="Inputs & outputs"]').click()
+    outputs = browser.find_element("id", "outputs").text
+    assert "o0" in outputs and "44" in outputs  # 4 + 4 * 10
+    inputs = browser.find_element("id", "inputs").text
+    assert "pause" in inputs and "float" in inputs
+    shot(browser, "06-io")
+    assert store_of(sandbox_home).execution(execution_id).state == "succeeded"
+    assert js_errors(browser) == []
+
+
+# ---- a node's logs while it runs -----------------------------------------------------------
+
+
+def test_log_lines_appear_while_the_task_runs(sandbox_home, flow, console, browser):
+    base, _ = console
+    store = store_of(sandbox_home)
+    execution_id = launch(sandbox_home, "consoleflow.chain", flow, n=8, pause=1.0)
+    wait_for(lambda: (store.node(execution_id, "n0") or None) and
+             store.node(execution_id, "n0").state == "running", what="n0 running")
+    browser.get(f"{base}/executions/{execution_id}/nodes/n0")
+    browser.execute_script("window.__noReload = 1")
+    logs = wait_for(lambda: browser.find_element("id", "logs"), what="the logs panel")
+    wait_for(lambda: "line 1" in logs.text, what="the first lines")
+    # Seen while the container still prints: the node has not finished.
+    assert store.node(execution_id, "n0").state == "running"
+    assert "line 7" not in logs.text
+    shot(browser, "07-logs-live")
+    wait_for(lambda: "line 7" in logs.text, timeout=60, what="the last line")
+    assert browser.execute_script("return window.__noReload") == 1
+    assert logs.text.count("line 3") == 1  # appended, never repeated
+    wait_for(lambda: browser.find_element("css selector", "#node-state .badge")
+             .get_attribute("data-state") == "succeeded", timeout=60, what="n0 succeeding")
+    assert "attempt 0" in logs.text
+    assert js_errors(browser) == []
+
+
+# ---- a gate approved from the page ---------------------------------------------------------
+
+
+def test_a_gate_is_approved_from_the_page(sandbox_home, flow, console, browser):
+    base, _ = console
+    store = store_of(sandbox_home)
+    execution_id = launch(sandbox_home, "consoleflow.gated", flow, x=4)
+    gate_id = "n1"
+    wait_for(lambda: (store.node(execution_id, gate_id) or None) and
+             store.node(execution_id, gate_id).state == "waiting", what="the gate waiting")
+    browser.get(f"{base}/executions/{execution_id}/nodes/{gate_id}")
+    button = wait_for(lambda: browser.find_element("id", "approve"), what="the approve button")
+    shot(browser, "08-gate")
+    button.click()
+    wait_for(lambda: store.execution(execution_id).state == "succeeded", timeout=90,
+             what="the gated execution succeeding")
+    from sandbox.engine.literals import literal_map_to_plain
+
+    outputs = literals_pb2.LiteralMap.FromString(store.execution(execution_id).outputs)
+    assert literal_map_to_plain(outputs) == {"o0": 105}
+    assert js_errors(browser) == []
+
+
+# ---- terminate -----------------------------------------------------------------------------
+
+
+def test_terminate_from_the_page_stops_the_containers(sandbox_home, flow, console, browser):
+    import docker
+
+    base, _ = console
+    store = store_of(sandbox_home)
+    execution_id = launch(sandbox_home, "consoleflow.sleepy", flow, seconds=300)
+    wait_for(lambda: (store.node(execution_id, "n0") or None) and
+             store.node(execution_id, "n0").container_id, what="nap's container")
+    client = docker.from_env()
+    label = {"label": f"skiff.execution={execution_id}"}
+    wait_for(lambda: client.containers.list(filters=label), what="the task's container running")
+    browser.get(f"{base}/executions/{execution_id}")
+    wait_for(lambda: "running" in node_class(browser, "n0"), what="nap running on the DAG")
+    browser.find_element("id", "terminate").click()
+    browser.switch_to.alert.accept()
+    wait_for(lambda: browser.find_element("css selector", "#execution-state .badge")
+             .get_attribute("data-state") == "aborted", timeout=60, what="aborted on the page")
+    shot(browser, "09-terminated")
+    wait_for(lambda: not client.containers.list(filters=label), timeout=30,
+             what="the containers stopping")
+    assert store.execution(execution_id).state == "aborted"
+    assert js_errors(browser) == []
+
+
+# ---- the other pages -----------------------------------------------------------------------
+
+
+def test_entities_cache_and_reproductions_pages_draw(sandbox_home, flow, console, browser):
+    base, _ = console
+    browser.get(f"{base}/entities?project={PROJECT}&domain={DOMAIN}")
+    table = wait_for(lambda: browser.find_element("id", "entities"), what="the entities table")
+    assert "consoleflow.chain" in table.text and "chain_lp" in table.text
+    browser.find_element("link text", "consoleflow.chain").click()
+    versions = wait_for(lambda: browser.find_element("id", "versions"), what="its versions")
+    assert flow in versions.text
+    shot(browser, "10-entity")
+    browser.get(f"{base}/cache")
+    wait_for(lambda: browser.find_element("css selector", "main h1"), what="the cache page")
+    browser.get(f"{base}/reproductions")
+    wait_for(lambda: browser.find_element("css selector", "main h1"), what="reproductions")
+    assert js_errors(browser) == []
+
+
+def test_status_and_skiff_ui_give_the_console(sandbox_home, flow, console, browser):
+    import subprocess
+    import sys
+
+    base, token = console
+    skiff = str(Path(sys.executable).parent / "skiff")
+    status = subprocess.run([skiff, "sandbox", "status", "--json"],
+                            capture_output=True, text=True, env=dict(os.environ,
+                                                                     SKIFF_HOME=sandbox_home.home))
+    assert json.loads(status.stdout)["console"] == base + "/"
+    assert token not in status.stdout  # the token is only in the login link
+    ui = subprocess.run([skiff, "ui", "--print-only", "someid"],
+                        capture_output=True, text=True,
+                        env=dict(os.environ, SKIFF_HOME=sandbox_home.home))
+    assert ui.returncode == 0, ui.stderr
+    link = ui.stdout.strip()
+    assert link.startswith(base + "/login?token=") and "next=/executions/someid" in link
+    browser.get(link)
+    wait_for(lambda: browser.current_url == f"{base}/executions/someid", what="the redirect")
+    wait_for(lambda: "does not exist" in browser.find_element("css selector", "main").text,
+             what="the unknown execution's message")

@@ -1,0 +1,149 @@
+"""flytekit features as a Flyte user writes them, registered with `pyflyte register` into the
+sandbox and run with FlyteRemote: attribute access into dataclass outputs, an `Echo` task in a
+conditional's no-op branch (no container), and a task executed directly."""
+from __future__ import annotations
+
+import subprocess
+import textwrap
+import uuid
+
+import pytest
+
+from test_flytekit_interop import flytekit_image, remote  # noqa: F401
+
+pytestmark = pytest.mark.sandbox
+
+FEATURES = textwrap.dedent('''
+    from dataclasses import dataclass
+    from typing import List, Optional
+
+    from flytekit import conditional, task, workflow
+    from flytekit.core.task import Echo
+    from flytekit.types.error import FlyteError
+
+
+    @dataclass
+    class Fruit:
+        name: str
+        sizes: List[int]
+
+
+    @task
+    def pick(n: int) -> Fruit:
+        return Fruit(name=f"apple{n}", sizes=[n, n + 1])
+
+
+    @task
+    def add(a: int, b: int) -> int:
+        return a + b
+
+
+    @task
+    def label(s: str, t: int) -> str:
+        return f"{s.upper()}:{t}"
+
+
+    @workflow
+    def fruity(n: int = 1) -> str:
+        fruit = pick(n=n)
+        total = add(a=fruit.sizes[0], b=fruit.sizes[1])
+        return label(s=fruit.name, t=total)
+
+
+    echo = Echo(name="echo", inputs={"a": int})
+
+
+    @workflow
+    def maybe(x: int = 1) -> int:
+        return conditional("positive").if_(x > 0).then(add(a=x, b=1)).else_().then(echo(a=x))
+
+
+    @task
+    def boom(x: int) -> int:
+        if x > 0:
+            raise ValueError(f"boom {x}")
+        return x
+
+
+    @task
+    def report(x: int, err: Optional[FlyteError] = None) -> str:
+        return f"{x}: {err.failed_node_id if err else 'no error'}"
+
+
+    @workflow
+    def clean_up(x: int, err: Optional[FlyteError] = None):
+        report(x=x, err=err)
+
+
+    @workflow(on_failure=clean_up)
+    def fragile(x: int = 1) -> int:
+        return boom(x=x)
+''')
+
+
+@pytest.fixture(scope="module")
+def features_version(sandbox_home, flytekit_image, tmp_path_factory):
+    root = tmp_path_factory.mktemp("features")
+    (root / "features").mkdir()
+    (root / "features" / "__init__.py").write_text("")
+    (root / "features" / "flows.py").write_text(FEATURES)
+    config = root / "config.yaml"
+    config.write_text(f"admin:\n  endpoint: dns:///{sandbox_home.admin_endpoint}\n"
+                      "  insecure: true\n")
+    version = "ft-" + uuid.uuid4().hex[:8]
+    result = subprocess.run(
+        ["pyflyte", "--config", str(config), "register", "--project", "flytesnacks",
+         "--domain", "development", "--image", flytekit_image, "--version", version,
+         "features"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return version
+
+
+def test_attribute_access_into_a_dataclass_output(remote, features_version):
+    lp = remote.fetch_launch_plan(name="features.flows.fruity", version=features_version)
+    execution = remote.wait(remote.execute(lp, inputs={"n": 4}, wait=False), timeout=300)
+    assert execution.is_successful, execution.error
+    assert execution.outputs.get("o0", as_type=str) == "APPLE4:9"  # sizes [4, 5]
+
+
+def test_echo_task_in_a_conditional_runs_without_a_container(remote, features_version):
+    lp = remote.fetch_launch_plan(name="features.flows.maybe", version=features_version)
+    taken = remote.wait(remote.execute(lp, inputs={"x": -5}, wait=False), timeout=300)
+    assert taken.is_successful, taken.error
+    assert taken.outputs.get("o0", as_type=int) == -5  # echoed
+    added = remote.wait(remote.execute(lp, inputs={"x": 5}, wait=False), timeout=300)
+    assert added.outputs.get("o0", as_type=int) == 6
+
+
+def test_a_task_executed_directly_runs_the_task(remote, features_version):
+    task = remote.fetch_task(name="features.flows.add", version=features_version)
+    execution = remote.wait(remote.execute(task, inputs={"a": 2, "b": 40}, wait=False),
+                            timeout=300)
+    assert execution.is_successful, execution.error
+    assert execution.outputs.get("o0", as_type=int) == 42
+
+
+def test_a_workflow_as_failure_handler_runs_with_the_error(remote, features_version,
+                                                           sandbox_home):
+    from flyteidl.core import literals_pb2
+
+    from sandbox.storage import ObjectStore
+    from sandbox.store import open_store
+
+    lp = remote.fetch_launch_plan(name="features.flows.fragile", version=features_version)
+    execution = remote.wait(remote.execute(lp, inputs={"x": 3}, wait=False), timeout=300)
+    assert not execution.is_successful
+    assert "boom 3" in execution.error.message
+    nodes = {row.node_id: row for row in open_store(sandbox_home.database_url)
+             .nodes(execution.id.name)}
+    assert nodes["fn0"].state == "succeeded", nodes["fn0"].error
+    assert "fn0-n0" in nodes, sorted(nodes)
+    handler_task = nodes["fn0-n0"]
+    assert (handler_task.task, handler_task.state) == ("features.flows.report", "succeeded")
+    inputs = literals_pb2.LiteralMap.FromString(
+        ObjectStore.from_state(sandbox_home).get_bytes(handler_task.input_uri))
+    assert inputs.literals["x"].scalar.primitive.integer == 3
+    err = inputs.literals["err"]
+    error = (err.scalar.union.value.scalar.error if err.scalar.HasField("union")
+             else err.scalar.error)
+    assert error.failed_node_id == "n0" and "boom 3" in error.message
