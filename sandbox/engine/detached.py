@@ -23,11 +23,11 @@ def start(state, execution_id: str) -> int:
     logs = sandbox_home.logs_dir(Path(state.home)) / "executions"
     logs.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, SKIFF_HOME=str(state.home))
-    with open(logs / f"{execution_id}.log", "ab") as log_file:
+    with sandbox_home.open_private_log(logs / f"{execution_id}.log") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "sandbox.engine.detached", execution_id], env=env,
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            start_new_session=True, umask=sandbox_home.PRIVATE_UMASK)
     return process.pid
 
 

@@ -168,6 +168,8 @@ class TaskHandler:
                                         row.logs if adopt else None, array_item)
             adopt = None
             cause = self.aborted(node.id)
+            if outcome.outputs is None and cause is None:
+                cause = self._stored_abort()
             if outcome.outputs is None and cause is not None:
                 return record_aborted(self.ctx, self.execution, node.id, cause, attempt)
             if outcome.futures is not None:
@@ -214,6 +216,14 @@ class TaskHandler:
                                           MAX_SYSTEM_RETRY_PAUSE_S))
 
     # ---- abort and finalize (flytepropeller's handler steps) ------------------------------
+
+    def _stored_abort(self) -> str | None:
+        """A terminate kills the containers at once, possibly before the engine's watcher
+        polled its request: a failed attempt looks at the stored request itself."""
+        cause = self.ctx.store.abort_cause(self.execution.id)
+        if cause is not None:
+            self.ctx.aborts.abort_execution(self.execution.id, cause)
+        return cause
 
     def aborted(self, node_id: str) -> str | None:
         """Why the node must stop (its execution or an enclosing node was aborted), or None."""
