@@ -172,7 +172,7 @@ class DockerRunner:
             self._discard(prepared)  # grant of inputs from elsewhere): not this one
             return None
         if (prepared.expires_at is not None and request.storage is not None
-                and prepared.expires_at < time.time() + request.storage.lifetime_s):
+                and prepared.expires_at < time.time() + request.storage.needed_s()):
             self._discard(prepared)  # it waited so long that its credentials would run out
             return None
         return prepared

@@ -16,6 +16,9 @@ import time
 from sdk.errors import SandboxError
 
 
+MAX_AHEAD_WAIT_S = 240
+
+
 @dataclasses.dataclass(frozen=True)
 class IssuedCredentials:
     env: dict = dataclasses.field(repr=False)  # the container's storage environment
@@ -79,3 +82,9 @@ class StorageAccess:
 
     def issue(self) -> IssuedCredentials:
         return self.issuer.issue(self.grant, self.lifetime_s)
+
+    def needed_s(self) -> int:
+        """How long credentials must still be valid when the container starts its task: a
+        container prepared ahead may wait up to MAX_AHEAD_WAIT_S at its start gate with the
+        credentials it was created with; after a longer wait it is replaced."""
+        return self.lifetime_s - MAX_AHEAD_WAIT_S
