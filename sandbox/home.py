@@ -59,20 +59,14 @@ SHARED_BUNDLES_DIR = "bundles"  # <home>/bundles: see sandbox/engine/shared_bund
 def make_private(home: Path) -> None:
     """Create the home as 0700 and take group/other access away from what is in it: the
     store, logs and compiled packages hold workflow data and execution details, state.json
-    the storage secret. MinIO's data directory is left to MinIO (its files are created under
-    PRIVATE_UMASK, and the 0700 home already closes it to other users)."""
+    the storage secret. Left alone, as the 0700 home already closes them to other users:
+    MinIO's data directory (MinIO runs under PRIVATE_UMASK) and the unpacked code bundles,
+    which task containers (another uid) read through a bind mount."""
     home.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
     os.chmod(home, PRIVATE_DIR_MODE)
-    skip = minio_data_dir(home)
+    skip = {minio_data_dir(home), home / SHARED_BUNDLES_DIR}
     for directory, subdirs, files in os.walk(home):
-        if Path(directory) == skip.parent:
-            subdirs[:] = [d for d in subdirs if d != skip.name]
-        if Path(directory) == home:
-            # Code bundles unpacked for running executions are read by the task containers'
-            # unprivileged user through a bind mount (sandbox/engine/shared_bundle.py): a
-            # `sandbox up` while a run goes on must not close them (the 0700 home already
-            # keeps other users out).
-            subdirs[:] = [d for d in subdirs if d != SHARED_BUNDLES_DIR]
+        subdirs[:] = [d for d in subdirs if Path(directory, d) not in skip]
         for name in subdirs:
             _restrict(Path(directory, name), PRIVATE_DIR_MODE)
         for name in files:
@@ -118,6 +112,8 @@ class SandboxState:
     # the MinIO endpoint the running admin server was started with: when MinIO had to move to
     # another port, `up` restarts the admin so that it follows
     admin_storage_endpoint: str = ""
+    # how task containers are confined (sandbox.runtime.policy), recorded by `up`
+    container_policy: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
     def load(cls, home: Path | None = None) -> "SandboxState":
@@ -169,6 +165,12 @@ class SandboxState:
             "FLYTE_AWS_ACCESS_KEY_ID": self.access_key,
             "FLYTE_AWS_SECRET_ACCESS_KEY": self.secret_key,
         }
+
+    def task_container_policy(self):
+        """The confinement of this sandbox's task containers (defaults for an older home)."""
+        from sandbox.runtime.policy import ContainerPolicy
+
+        return ContainerPolicy(**self.container_policy)
 
     def public_dict(self) -> dict:
         """Everything but the secret, for `status --json` and logs."""

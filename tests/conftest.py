@@ -36,7 +36,14 @@ def sandbox_home(tmp_path_factory):
     os.environ["SKIFF_HOME"] = str(home)
     try:
         state = services.up(home)
+        # Hand-built test tasks run this sandbox's image, not whichever skiff-runtime is newest
+        # on the machine: its skiff-execute must sign with the session token the sandbox's
+        # scoped storage credentials carry.
+        previous_image = os.environ.get("SKIFF_TEST_IMAGE")
+        os.environ.setdefault("SKIFF_TEST_IMAGE", state.runtime_image)
         yield state
+        if previous_image is None:
+            os.environ.pop("SKIFF_TEST_IMAGE", None)
     finally:
         services.down(home)
         if previous is None:

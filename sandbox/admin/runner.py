@@ -73,7 +73,7 @@ def _remove_containers(execution_id: str) -> None:
     for container in client.containers.list(all=True,
                                             filters={"label": f"skiff.execution={execution_id}"}):
         try:
-            container.remove(force=True)
+            container.remove(force=True, v=True)  # and its /tmp volume
         except Exception as exc:  # noqa: BLE001 - already gone is fine
             log.debug("container %s: %s", container.short_id, exc)
 

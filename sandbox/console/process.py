@@ -73,11 +73,12 @@ def start(state, say=print) -> str:
     logs = sandbox_home.logs_dir(home)
     logs.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, SKIFF_HOME=str(home))
-    with open(logs / "console.log", "ab") as log_file:
+    with sandbox_home.open_private_log(logs / "console.log") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "sandbox.console.server", "--home", str(home), "--port",
              str(port)], env=env, stdin=subprocess.DEVNULL, stdout=log_file,
-            stderr=subprocess.STDOUT, start_new_session=True, cwd=home)
+            stderr=subprocess.STDOUT, start_new_session=True, cwd=home,
+            umask=sandbox_home.PRIVATE_UMASK)
     record["pid"] = process.pid
     write_console(home, record)
     deadline = time.monotonic() + START_TIMEOUT_S

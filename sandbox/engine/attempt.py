@@ -16,6 +16,7 @@ from sdk.secret_names import check_secret_names
 
 if TYPE_CHECKING:
     from sandbox.runtime.container import ContainerRequest, ContainerResult
+    from sandbox.runtime.policy import ContainerPolicy
 
 USER, SYSTEM = "user", "system"
 _CPU, _MEMORY = 1, 3  # core.Resources.ResourceName
@@ -128,18 +129,27 @@ def user_retries(task_template) -> int:
 
 
 def build_request(task_template, node, paths: AttemptPaths, env: dict[str, str],
-                  labels: dict[str, str], secrets: dict[str, str]) -> ContainerRequest:
+                  labels: dict[str, str], secrets: dict[str, str],
+                  policy: ContainerPolicy | None = None) -> ContainerRequest:
     from sandbox.runtime.container import ContainerRequest  # only when a container runs
+    from sandbox.runtime.policy import ContainerPolicy
 
+    policy = policy or ContainerPolicy()
     container = task_template.container
     cpu, memory, memory_text = _limits(task_template)
+    if cpu is None:  # the sandbox's default, so that one task cannot take the machine
+        cpu = policy.default_nano_cpus()
+    if memory is None:
+        memory = policy.default_memory_bytes()
+        memory_text = f"{policy.default_memory}, the sandbox's default"
     cpu, notice = clamp_cpu(cpu)
     task_env = {kv.key: kv.value for kv in container.env}
     return ContainerRequest(
         image=container.image, command=list(container.command),
         args=container_args(task_template, paths), env={**env, **task_env}, labels=labels,
         nano_cpus=cpu, memory_bytes=memory, memory_text=memory_text,
-        timeout=timeout_seconds(task_template), secret_env=secrets, notice=notice)
+        timeout=timeout_seconds(task_template), secret_env=secrets, notice=notice,
+        pids_limit=policy.pids_limit, read_only_root=policy.read_only_root)
 
 
 def clamp_cpu(nano_cpus: int | None, cores: int | None = None) -> tuple[int | None, str]:

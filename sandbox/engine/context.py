@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+from sandbox.runtime.policy import ContainerPolicy
 from sandbox.engine.abort import AbortSignal
 
 
@@ -29,6 +30,10 @@ class EngineContext:
     secrets_dir: str | None = None
     bundles: object = None  # sandbox.engine.shared_bundle.SharedBundles, or None: each container fetches
     on_event: Callable[[NodeEvent], None] | None = None
+    container_policy: ContainerPolicy = dataclasses.field(default_factory=ContainerPolicy)
+    # mints each attempt's scoped storage credentials (sandbox.runtime.storage_credentials.
+    # StorageCredentialIssuer); None gives containers `storage_env` as it is
+    storage_credentials: object | None = None
     # which executions and nodes were told to stop (terminate, FAIL_IMMEDIATELY)
     aborts: AbortSignal = dataclasses.field(default_factory=AbortSignal)
     # The execution spec's overwrite_cache and envs, as Flyte's admin passes them on: skip cache

@@ -30,7 +30,7 @@ def start(state, execution_id: str) -> subprocess.Popen:
         process = subprocess.Popen(
             [sys.executable, "-m", ENTRY, execution_id], env=env,
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            start_new_session=True, umask=sandbox_home.PRIVATE_UMASK)
     return process
 
 

@@ -41,6 +41,7 @@ class LazyRunner:
 
 
 def context_from_state(state, parallelism: int | None = None, on_event=None) -> EngineContext:
+    from sandbox.runtime.storage_credentials import StorageCredentialIssuer
     from sandbox.engine.shared_bundle import SharedBundles
     from sandbox.home import SHARED_BUNDLES_DIR
     from sandbox.storage import ObjectStore
@@ -52,4 +53,6 @@ def context_from_state(state, parallelism: int | None = None, on_event=None) -> 
         runner=LazyRunner(), storage_env=state.storage_env(),
         parallelism=parallelism or default_parallelism(),
         secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event,
+        container_policy=state.task_container_policy(),
+        storage_credentials=StorageCredentialIssuer.from_state(state),
         bundles=SharedBundles(objects, str(Path(state.home) / SHARED_BUNDLES_DIR)))

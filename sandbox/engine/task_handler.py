@@ -92,9 +92,12 @@ class TaskHandler:
 
     def _env(self, task_template, attempt: int) -> dict[str, str]:
         e = self.execution
+        storage = self.ctx.storage_env
+        if self.ctx.storage_credentials is not None:  # the keys come with the attempt's grant
+            storage = {"FLYTE_AWS_ENDPOINT": storage["FLYTE_AWS_ENDPOINT"]}
         return {
             **self.ctx.task_env,  # the execution's envs; Flyte's own variables win over them
-            **self.ctx.storage_env,
+            **storage,
             "FLYTE_INTERNAL_EXECUTION_ID": e.id,
             "FLYTE_INTERNAL_EXECUTION_PROJECT": e.project,
             "FLYTE_INTERNAL_EXECUTION_DOMAIN": e.domain,
@@ -167,6 +170,8 @@ class TaskHandler:
                                         row.logs if adopt else None, array_item)
             adopt = None
             cause = self.aborted(node.id)
+            if outcome.outputs is None and cause is None:
+                cause = self._stored_abort()
             if outcome.outputs is None and cause is not None:
                 return self._aborted_attempt(node.id, cause, attempt)
             if outcome.futures is not None:
@@ -214,6 +219,14 @@ class TaskHandler:
 
     # ---- abort and finalize (flytepropeller's handler steps) ------------------------------
 
+    def _stored_abort(self) -> str | None:
+        """A terminate kills the containers at once, possibly before the engine's watcher
+        polled its request: a failed attempt looks at the stored request itself."""
+        cause = self.ctx.store.abort_cause(self.execution.id)
+        if cause is not None:
+            self.ctx.aborts.abort_execution(self.execution.id, cause)
+        return cause
+
     def aborted(self, node_id: str) -> str | None:
         """Why the node must stop (its execution or an enclosing node was aborted), or None."""
         return self.ctx.aborts.cause(self.execution.id, node_id)
@@ -245,17 +258,34 @@ class TaskHandler:
                                    row.started_at if row is not None else None)
 
     def _request(self, node, task_template, attempt: int, paths: AttemptPaths,
-                 array_item: ArrayItem | None = None):
-        """The attempt's container request; SkiffError when a secret is missing."""
+                 array_item: ArrayItem | None = None, inputs=None):
+        """The attempt's container request; SkiffError when a secret is missing. `inputs`:
+        the attempt's input document, None while it is not known (a container prepared
+        ahead, whose grant then covers its own execution's data only)."""
         secrets = secret_env(task_template, self.ctx.secrets_dir)
         env = self._env(task_template, attempt)
         if array_item is not None:
             env.update(array_item.env())
-        request = build_request(task_template, node, paths, env, self._labels(node.id, attempt),
-                                secrets)
+        request = build_request(task_template, node, paths, env,
+                                self._labels(node.id, attempt), secrets,
+                                self.ctx.container_policy)
         if self.ctx.bundles is not None:
             self.ctx.bundles.share(request, self.execution.id)
+        if self.ctx.storage_credentials is not None:
+            request.storage = self._storage_access(paths, request, inputs)
         return request
+
+    def _storage_access(self, paths: AttemptPaths, request, inputs):
+        from sandbox.engine.storage_grant import attempt_grant, lifetime_seconds
+        from sandbox.runtime.storage_credentials import StorageAccess
+
+        e, bucket = self.execution, self.ctx.objects.bucket
+        execution = (f"s3://{bucket}/metadata/{e.project}/{e.domain}/{e.id}",
+                     f"s3://{bucket}/raw/{e.project}/{e.domain}/{e.id}")
+        grant = attempt_grant(bucket, execution, paths.output_prefix, paths.raw_prefix,
+                              request.args + request.command, inputs)
+        return StorageAccess(grant, lifetime_seconds(request.timeout),
+                             self.ctx.storage_credentials)
 
     def _labels(self, node_id: str, attempt: int) -> dict[str, str]:
         return {"skiff.execution": self.execution.id, "skiff.node": node_id,
@@ -283,8 +313,9 @@ class TaskHandler:
         ctx = self.ctx
         if containerless.runs_without_container(task_template):
             return containerless.run(task_template, inputs)
+        document = inputs if array_item is None else array_item.whole_inputs
         try:
-            request = self._request(node, task_template, attempt, paths, array_item)
+            request = self._request(node, task_template, attempt, paths, array_item, document)
         except SkiffError as exc:
             return AttemptOutcome(error_kind="user", error=str(exc))
         result = None
@@ -308,7 +339,6 @@ class TaskHandler:
                 node_log.close()
                 node_log = NodeLog(ctx.store, self.execution.id, node.id, attempt)
                 try:
-                    document = inputs if array_item is None else array_item.whole_inputs
                     ctx.objects.put_bytes(paths.inputs_uri, document.SerializeToString())
                 except SkiffError as exc:
                     return AttemptOutcome(error_kind=SYSTEM, error=str(exc))

@@ -15,6 +15,11 @@ class ContainerRequest:
     memory_bytes: int | None = None
     memory_text: str | None = None  # the limit as the user wrote it, for messages
     timeout: float | None = None  # seconds; None waits for ever
+    pids_limit: int | None = None
+    read_only_root: bool = False  # then /tmp (a volume) and the working directory (tmpfs) are writable
+    # scoped temporary storage credentials, minted when the container is created
+    # (sandbox.runtime.storage_credentials.StorageAccess); None: `env` carries the storage keys
+    storage: object | None = None
     secret_env: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
     # (host directory, container path) bind-mounted read-only: the execution's unpacked code
     # bundle (sandbox.engine.shared_bundle)

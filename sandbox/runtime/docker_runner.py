@@ -19,9 +19,11 @@ import os
 import socket
 import struct
 import threading
+import time
 
 from sandbox.runtime.container import ContainerRequest, ContainerResult
 from sdk import start_gate
+from sdk.errors import SkiffError
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ class DockerRunner:
         self._pending: list = []  # futures of background calls
         # containers prepared ahead, by label set
         self._ahead: dict[tuple, _Ahead] = {}
-        self._gate_images: dict[str, bool] = {}  # image -> its entrypoint has the start gate
+        self._images: dict[str, _ImageFacts] = {}  # image -> its start gate and working dir
 
     @property
     def api(self):
@@ -124,21 +126,28 @@ class DockerRunner:
     def _make_ahead(self, request: ContainerRequest, gated: bool):
         if gated and self._image_has_gate(request.image):
             return self._start_gated(request)
-        return _Prepared(self._create(request))
+        return self._new(request)
 
     def _image_has_gate(self, image: str) -> bool:
-        if image not in self._gate_images:
+        return self._image_facts(image).gated
+
+    def _image_facts(self, image: str) -> "_ImageFacts":
+        """What the runner needs to know of an image, inspected once per image."""
+        if image not in self._images:
             import docker.errors
 
             try:
-                labels = self.api.inspect_image(image)["Config"].get("Labels") or {}
+                config = self.api.inspect_image(image)["Config"] or {}
             except docker.errors.APIError:
-                labels = {}
-            self._gate_images[image] = labels.get(START_GATE_LABEL) == "stdin"
-        return self._gate_images[image]
+                config = {}  # a missing image: create_container reports it
+            labels = config.get("Labels") or {}
+            self._images[image] = _ImageFacts(gated=labels.get(START_GATE_LABEL) == "stdin",
+                                              workdir=config.get("WorkingDir") or "")
+        return self._images[image]
 
     def _start_gated(self, request: ContainerRequest) -> "_Prepared":
-        container_id = self._create(request, gated=True)
+        prepared = self._new(request, gated=True)
+        container_id = prepared.container_id
         try:
             # Attached before the start, so that stdin is connected from the first instant;
             # the engine's end of it closing (this process dying) closes the gate for good.
@@ -147,7 +156,8 @@ class DockerRunner:
         except Exception:
             self._remove(container_id)
             raise
-        return _Prepared(container_id, _raw_socket(stream))
+        prepared.gate = _raw_socket(stream)
+        return prepared
 
     def _take_ahead(self, request: ContainerRequest) -> "_Prepared | None":
         with self._lock:
@@ -158,8 +168,12 @@ class DockerRunner:
             prepared = entry.future.result()
         except Exception:  # noqa: BLE001 - create it again on the critical path, reporting
             return None
-        if entry.request != request:  # something changed since (a secret's value): not this one
-            self._discard(prepared)
+        if entry.request != request:  # something changed since (a secret's value, the storage
+            self._discard(prepared)  # grant of inputs from elsewhere): not this one
+            return None
+        if (prepared.expires_at is not None and request.storage is not None
+                and prepared.expires_at < time.time() + request.storage.needed_s()):
+            self._discard(prepared)  # it waited so long that its credentials would run out
             return None
         return prepared
 
@@ -218,7 +232,7 @@ class DockerRunner:
             if container["Id"] not in keep:
                 self._remove(container["Id"])
 
-    def _host_config(self, request: ContainerRequest):
+    def _host_config(self, request: ContainerRequest, workdir: str):
         return self.api.create_host_config(
             network_mode="host",  # containers reach MinIO on 127.0.0.1; never a bridge
             cap_drop=["ALL"],
@@ -227,23 +241,41 @@ class DockerRunner:
             nano_cpus=request.nano_cpus,
             mem_limit=request.memory_bytes,
             memswap_limit=request.memory_bytes,  # no swap, so the limit really bites
+            pids_limit=request.pids_limit,
+            read_only=request.read_only_root,
+            tmpfs=_writable_dirs(workdir) if request.read_only_root else None,
+            mounts=_scratch_mounts() if request.read_only_root else None,
             binds={host: {"bind": inside, "mode": "ro"} for host, inside in request.mounts} or None,
         )
 
-    def _create(self, request: ContainerRequest, gated: bool = False) -> str:
-        environment = {**request.env, **request.secret_env}
+    def _new(self, request: ContainerRequest, gated: bool = False) -> "_Prepared":
+        """Create the container of `request`, with its storage credentials minted now (in
+        the background when prepared ahead)."""
+        if request.storage is None:
+            return _Prepared(self._create(request, gated))
+        issued = request.storage.issue()
+        return _Prepared(self._create(request, gated, issued.env), expires_at=issued.expires_at)
+
+    def _create(self, request: ContainerRequest, gated: bool = False,
+                storage_env: dict[str, str] | None = None) -> str:
+        environment = {**request.env, **(storage_env or {}), **request.secret_env}
         labels = request.labels
         if gated:
             environment[start_gate.ENV] = "stdin"
             labels = {**labels, STARTED_AHEAD_LABEL: "1"}
+        # A read-only root needs a writable working directory: the image's, else /tmp.
+        workdir = self._image_facts(request.image).workdir if request.read_only_root else ""
+        if request.read_only_root and workdir in ("", "/"):
+            workdir = "/tmp"
         created = self.api.create_container(
             request.image,
+            working_dir=workdir or None,
             command=request.args or None,
             entrypoint=request.command or None,
             environment=environment,
             labels=labels,
             user=_UNPRIVILEGED_USER,
-            host_config=self._host_config(request),
+            host_config=self._host_config(request, workdir),
             stdin_open=gated,
         )
         return created["Id"]
@@ -255,7 +287,9 @@ class DockerRunner:
 
         api = self.api
         try:
-            prepared = self._take_ahead(request) or _Prepared(self._create(request))
+            prepared = self._take_ahead(request) or self._new(request)
+        except SkiffError as exc:  # no storage credentials (MinIO down): retried as system
+            return ContainerResult("", None, "", system_error=str(exc))
         except docker.errors.ImageNotFound:
             return ContainerResult("", None, "", retryable=False, system_error=(
                 f"image {request.image!r} is not in the local Docker engine and the sandbox "
@@ -384,7 +418,8 @@ class DockerRunner:
         import docker.errors
 
         try:
-            self.api.remove_container(container_id, force=True)
+            # v: its anonymous /tmp volume goes with it
+            self.api.remove_container(container_id, force=True, v=True)
         except docker.errors.APIError as exc:
             log.warning("could not remove container %s: %s", container_id[:12], exc)
 
@@ -447,6 +482,7 @@ class _Prepared:
 
     container_id: str
     gate: socket.socket | None = None
+    expires_at: float | None = None  # of its storage credentials (time.time())
 
     def open_gate(self) -> None:
         try:
@@ -460,6 +496,30 @@ class _Prepared:
             self.gate.close()
         except OSError:
             pass
+
+
+@dataclasses.dataclass
+class _ImageFacts:
+    gated: bool  # its skiff-execute has the start gate
+    workdir: str  # Config.WorkingDir, "" when unset
+
+
+def _writable_dirs(workdir: str) -> dict[str, str]:
+    """tmpfs for the working directory of a read-only root, owned by the task's user (the
+    code bundle is extracted there; `exec`: it may hold native modules). /tmp is a volume
+    instead (_scratch_mounts): tmpfs pages count against the memory limit, and a task may
+    well write a file larger than its memory to /tmp, as it can on a Flyte cluster."""
+    if not workdir or workdir == "/tmp":
+        return {}
+    return {workdir: (f"rw,exec,nosuid,nodev,mode=0755,uid={_UNPRIVILEGED_USER},"
+                      f"gid={_UNPRIVILEGED_USER}")}
+
+
+def _scratch_mounts() -> list:
+    """/tmp on an anonymous volume (disk, not memory), removed with the container."""
+    from docker.types import Mount
+
+    return [Mount(target="/tmp", source=None, type="volume")]
 
 
 @dataclasses.dataclass

@@ -13,6 +13,7 @@ from sandbox import home as sandbox_home
 from sandbox.admin import process as admin_process
 from sandbox.console import process as console_process
 from sandbox.home import SandboxState
+from sandbox.runtime.policy import policy_settings
 from sandbox.services import minio_server
 from sandbox.services.docker_engine import docker_client, engine_summary
 from sandbox.services.docker_images import image_exists
@@ -37,6 +38,7 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
         state = SandboxState.load_or_new(home)
         # SKIFF_DATABASE_URL as set now, else the home's own file; never a stale override.
         state.database_url = sandbox_home.default_database_url(home)
+        state.container_policy = policy_settings(state.container_policy)
         say("starting MinIO")
         minio_server.start(state, say)
         state.save()  # the pid is recorded before anything else can fail

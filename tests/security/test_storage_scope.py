@@ -1,0 +1,98 @@
+"""A task container gets temporary storage credentials scoped to its attempt, never the
+sandbox's root key: from inside a container, reading another execution's outputs, writing
+outside its own prefixes and listing the bucket all fail, while its own work succeeds."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sandbox.engine import create_execution, run_execution
+from sandbox.engine.setup import context_from_state
+from sandbox.registry import read_package, register_package
+from test_engine_support import ints, package, plain, script_task, task_node, template
+
+pytestmark = pytest.mark.sandbox
+
+PROBE = '''
+import json, os
+from sdk import io
+def attempt(action):
+    try:
+        action()
+        return "allowed"
+    except Exception as exc:
+        return "denied" if "AccessDenied" in str(exc) or "403" in str(exc) else repr(exc)[:300]
+other, execution = os.environ["OTHER_OUTPUTS"], os.environ["FLYTE_INTERNAL_EXECUTION_ID"]
+own_raw = prefix.replace("/metadata/", "/raw/")
+seen = {
+    "read_other_execution": attempt(lambda: io.read_bytes(other)),
+    "write_other_node": attempt(lambda: io.write_bytes(
+        prefix.replace("/n0/", "/n9/") + "/outputs.pb", b"x")),
+    "write_code_bundles": attempt(lambda: io.write_bytes(
+        "s3://skiff/fast/sec/dev/fastevil.tar.gz", b"x")),
+    "list_bucket": attempt(lambda: io.list_keys("s3://skiff/") if hasattr(io, "list_keys")
+                           else io.download_directory("s3://skiff/", "/tmp/all")),
+    "write_own_raw": attempt(lambda: io.write_bytes(own_raw + "/data.bin", b"ok")),
+    "read_own_raw": attempt(lambda: io.read_bytes(own_raw + "/data.bin")),
+    "root_key_in_env": any(k in ("FLYTE_AWS_SECRET_ACCESS_KEY", "MINIO_ROOT_PASSWORD")
+                           for k in os.environ),
+    "session_token": bool(os.environ.get("AWS_SESSION_TOKEN")),
+}
+out["o"] = json.dumps(seen)
+'''
+
+
+def _run(state, tmp_path, name, body, env=None):
+    # this sandbox's own image: its skiff-execute signs with the session token
+    task = script_task(f"{name}.t", body, {}, {"o": str}, env=env or {}, image=state.runtime_image)
+    wf = template(f"{name}.wf", {}, {"r": str}, [task_node("n0", f"{name}.t", {})],
+                  {"r": "n0.o"})
+    ctx = context_from_state(state)
+    reg = register_package(ctx.store, ctx.objects, read_package(package(tmp_path, [task], [wf])),
+                           "sec", "dev")
+    execution_id = create_execution(ctx.store, "sec", "dev", f"{name}.wf", reg.version, ints({}))
+    return execution_id, plain(run_execution(ctx, execution_id))["r"]
+
+
+def test_a_task_reaches_only_its_own_data(sandbox_home, tmp_path):
+    first, _ = _run(sandbox_home, tmp_path, "victim", "out['o'] = 'private result'")
+    other = f"s3://{sandbox_home.bucket}/metadata/sec/dev/{first}/n0/0/outputs.pb"
+    _, result = _run(sandbox_home, tmp_path, "thief", PROBE, env={"OTHER_OUTPUTS": other})
+    seen = json.loads(result)
+    assert seen == {
+        "read_other_execution": "denied", "write_other_node": "denied",
+        "write_code_bundles": "denied", "list_bucket": "denied",
+        "write_own_raw": "allowed", "read_own_raw": "allowed",
+        "root_key_in_env": False, "session_token": True,
+    }
+
+
+def test_the_root_key_is_not_in_docker_inspect(sandbox_home, tmp_path):
+    import threading
+    import time
+
+    from sandbox.runtime.docker_runner import docker_api
+
+    seen = {}
+
+    def watch():
+        api = docker_api()
+        for _ in range(600):
+            found = api.containers(filters={"label": "skiff.node=n0", "status": "running"})
+            mine = [c for c in found if c["Labels"].get("skiff.execution", "").startswith("")]
+            for container in mine:
+                env = api.inspect_container(container["Id"])["Config"]["Env"]
+                if any(v.startswith("LINGERING=") for v in env):
+                    seen["env"] = env
+                    return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    _run(sandbox_home, tmp_path, "inspected", "import time; time.sleep(3); out['o'] = 'x'",
+         env={"LINGERING": "1"})
+    watcher.join()
+    env = "\n".join(seen["env"])
+    assert sandbox_home.secret_key not in env and sandbox_home.access_key not in env
+    assert "AWS_SESSION_TOKEN=" in env
