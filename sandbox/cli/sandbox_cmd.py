@@ -48,9 +48,9 @@ def up(quiet: bool) -> None:
     click.echo(f"  admin     {state.admin_endpoint}  (Flyte AdminService, DataProxyService, "
                "skiff.sandbox.v1; insecure)")
     click.echo(f"  secrets   {state.home}/state.json (mode 0600)")
-    link = console_process.login_link(state.home)
-    if link:
-        click.echo(f"  console   {link}  (or `skiff ui`)")
+    console = console_process.url(state.home)
+    if console:  # its login token is never printed here (output ends up in logs): `skiff ui`
+        click.echo(f"  console   {console}  (`skiff ui` opens it logged in)")
 
 
 @sandbox.command()

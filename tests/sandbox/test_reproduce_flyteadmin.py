@@ -104,13 +104,9 @@ def plane(tmp_path_factory, sandbox_home):
     """Flyte's control plane (up.sh) whose flyteadmin hands executions to a stand-in Kubernetes
     API, with the example pipeline registered (flytectl register files); (Remote, its
     endpoints.json, the package)."""
-    from conftest import FLYTE_DIR
+    from conftest import FLYTE_DIR, start_flyte_plane, stop_flyte_plane
 
-    directory = tmp_path_factory.mktemp("flyte-cluster")
-    env = dict(os.environ, PYTHON=sys.executable)
-    up = subprocess.run(["bash", str(FLYTE_DIR / "up.sh"), str(directory)], env=env,
-                        capture_output=True, text=True, timeout=300)
-    assert up.returncode == 0, up.stderr[-3000:]
+    directory = start_flyte_plane(tmp_path_factory, "flyte-cluster")
     kube = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KubernetesStandIn)
     threading.Thread(target=kube.serve_forever, daemon=True).start()
     try:
@@ -137,8 +133,7 @@ def plane(tmp_path_factory, sandbox_home):
             yield remote, endpoints, package
     finally:
         kube.shutdown()
-        subprocess.run(["bash", str(FLYTE_DIR / "down.sh"), str(directory)], capture_output=True,
-                       timeout=120)
+        stop_flyte_plane(directory)
 
 
 def _register(endpoints, package) -> None:

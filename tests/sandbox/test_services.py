@@ -91,6 +91,10 @@ def test_up_status_down_keeps_data_and_hides_the_secret(own_home):
     logs = "".join(p.read_text(errors="replace") for p in (own_home / "logs").glob("*"))
     assert state.secret_key not in shown
     assert state.secret_key not in logs
+    from sandbox.console.access import read_console
+
+    console_token = read_console(own_home)["token"]  # the console's address is shown, not it
+    assert console_token not in shown and console_token not in logs
 
 
 def test_second_up_changes_nothing(sandbox_home):
