@@ -52,49 +52,14 @@ def sandbox_home(tmp_path_factory):
             os.environ["SKIFF_HOME"] = previous
 
 
-FLYTE_DIR = Path(os.environ.get("SKIFF_FLYTE_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "flyte"))
-
-
-def start_flyte_plane(tmp_path_factory, name: str = "flyteadmin") -> Path:
-    """Start Flyte's own control plane (flyteadmin with its PostgreSQL and MinIO) on 127.0.0.1
-    with ../shared/flyte/up.sh in a new directory; that directory (its endpoints.json says
-    where everything listens). Stop it with stop_flyte_plane. A missing plane fails the test,
-    it never skips it."""
-    import subprocess
-    import sys
-
-    up = FLYTE_DIR / "up.sh"
-    if not up.exists():
-        pytest.fail(f"Flyte's control plane is not at {FLYTE_DIR} (set SKIFF_FLYTE_DIR)")
-    env = dict(os.environ, PYTHON=sys.executable)
-    # up.sh picks free ports by binding and releasing them; another process can take one
-    # before its server binds it ("port is already in use"), so a failed start is tried
-    # once more on fresh ports.
-    for _ in range(2):
-        directory = tmp_path_factory.mktemp(name)
-        result = subprocess.run(["bash", str(up), str(directory)], env=env, capture_output=True,
-                                text=True, timeout=300)
-        if result.returncode == 0:
-            return directory
-        stop_flyte_plane(directory)
-    logs = "".join(f"\n--- {log.name}:\n{log.read_text()[-1500:]}"
-                   for log in sorted((directory / "run").glob("*.log")))
-    pytest.fail(f"up.sh failed twice (exit {result.returncode}):\n{result.stderr[-3000:]}{logs}")
-
-
-def stop_flyte_plane(directory: Path) -> None:
-    import subprocess
-
-    subprocess.run(["bash", str(FLYTE_DIR / "down.sh"), str(directory)], capture_output=True,
-                   timeout=120)
-
-
 @pytest.fixture(scope="session")
 def flyteadmin(tmp_path_factory):
     """Flyte's own control plane started by start_flyte_plane; yields its endpoints.json as a
     dict (grpc, http, s3_endpoint, access_key, secret_key, bucket, flytekit_config, flytectl).
     The oracle for every claim that Skiff behaves like Flyte."""
     import json
+
+    from flyte_plane import start_flyte_plane, stop_flyte_plane
 
     directory = start_flyte_plane(tmp_path_factory)
     try:

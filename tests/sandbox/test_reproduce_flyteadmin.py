@@ -104,7 +104,7 @@ def plane(tmp_path_factory, sandbox_home):
     """Flyte's control plane (up.sh) whose flyteadmin hands executions to a stand-in Kubernetes
     API, with the example pipeline registered (flytectl register files); (Remote, its
     endpoints.json, the package)."""
-    from conftest import FLYTE_DIR, start_flyte_plane, stop_flyte_plane
+    from flyte_plane import FLYTE_DIR, start_flyte_plane, stop_flyte_plane
 
     directory = start_flyte_plane(tmp_path_factory, "flyte-cluster")
     kube = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KubernetesStandIn)

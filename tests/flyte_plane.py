@@ -1,0 +1,47 @@
+"""Flyte's own control plane for the tests (../shared/flyte, see its README): start and stop it.
+A module of its own, not conftest, so that test files can import it whichever conftest.py
+pytest registered under that name."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# ../shared/flyte beside the project (CI lays shared/ out so), or $SKIFF_FLYTE_DIR
+FLYTE_DIR = Path(os.environ.get("SKIFF_FLYTE_DIR",
+                                Path(__file__).resolve().parents[1].parent / "shared" / "flyte"))
+
+
+def start_flyte_plane(tmp_path_factory, name: str = "flyteadmin") -> Path:
+    """Start Flyte's own control plane (flyteadmin with its PostgreSQL and MinIO) on 127.0.0.1
+    with ../shared/flyte/up.sh in a new directory; that directory (its endpoints.json says
+    where everything listens). Stop it with stop_flyte_plane. A missing plane fails the test,
+    it never skips it."""
+    import subprocess
+    import sys
+
+    up = FLYTE_DIR / "up.sh"
+    if not up.exists():
+        pytest.fail(f"Flyte's control plane is not at {FLYTE_DIR} (set SKIFF_FLYTE_DIR)")
+    env = dict(os.environ, PYTHON=sys.executable)
+    # up.sh picks free ports by binding and releasing them; another process can take one
+    # before its server binds it ("port is already in use"), so a failed start is tried
+    # once more on fresh ports.
+    for _ in range(2):
+        directory = tmp_path_factory.mktemp(name)
+        result = subprocess.run(["bash", str(up), str(directory)], env=env, capture_output=True,
+                                text=True, timeout=300)
+        if result.returncode == 0:
+            return directory
+        stop_flyte_plane(directory)
+    logs = "".join(f"\n--- {log.name}:\n{log.read_text()[-1500:]}"
+                   for log in sorted((directory / "run").glob("*.log")))
+    pytest.fail(f"up.sh failed twice (exit {result.returncode}):\n{result.stderr[-3000:]}{logs}")
+
+
+def stop_flyte_plane(directory: Path) -> None:
+    import subprocess
+
+    subprocess.run(["bash", str(FLYTE_DIR / "down.sh"), str(directory)], capture_output=True,
+                   timeout=120)
