@@ -30,14 +30,46 @@ def start_flyte_plane(tmp_path_factory, name: str = "flyteadmin") -> Path:
     # once more on fresh ports.
     for _ in range(2):
         directory = tmp_path_factory.mktemp(name)
-        result = subprocess.run(["bash", str(up), str(directory)], env=env, capture_output=True,
-                                text=True, timeout=300)
-        if result.returncode == 0:
-            return directory
+        _write_settings(directory)
+        try:
+            result = subprocess.run(["bash", str(up), str(directory)], env=env,
+                                    capture_output=True, text=True, timeout=240)
+        except subprocess.TimeoutExpired as exc:
+            failure = f"up.sh did not finish within {exc.timeout:g} s"
+        else:
+            if result.returncode == 0:
+                return directory
+            failure = f"up.sh failed (exit {result.returncode}):\n{result.stderr[-3000:]}"
         stop_flyte_plane(directory)
     logs = "".join(f"\n--- {log.name}:\n{log.read_text()[-1500:]}"
                    for log in sorted((directory / "run").glob("*.log")))
-    pytest.fail(f"up.sh failed twice (exit {result.returncode}):\n{result.stderr[-3000:]}{logs}")
+    pytest.fail(f"{failure} (twice){logs}")
+
+
+def _write_settings(directory: Path) -> None:
+    """The ports and credentials up.sh would choose, chosen here so that no two are the same:
+    up.sh asks for one free port at a time and releases each at once, so it can be handed one
+    port twice (PostgreSQL and MinIO then collide). It keeps settings it finds."""
+    import secrets
+    import socket
+
+    sockets = [socket.socket() for _ in range(6)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        ports = [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+    names = ("PG_PORT", "S3_PORT", "S3_CONSOLE", "GRPC_PORT", "HTTP_PORT", "PROF_PORT")
+    lines = [f"{name}={port}" for name, port in zip(names, ports)]
+    lines += [f"PG_PASSWORD={secrets.token_hex(12)}", f"S3_KEY=flyte{secrets.token_hex(4)}",
+              f"S3_SECRET={secrets.token_hex(16)}"]
+    run = directory / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    settings = run / "settings"
+    settings.write_text("\n".join(lines) + "\n")
+    settings.chmod(0o600)
 
 
 def stop_flyte_plane(directory: Path) -> None:

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import importlib.metadata
 import importlib.util
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,7 +46,10 @@ def package_files() -> Iterator[tuple[str, Path]]:
         if spec is None or not spec.submodule_search_locations:
             raise SandboxError(f"cannot build the runtime image: package {package} not found")
         directory = Path(list(spec.submodule_search_locations)[0])
-        for path in sorted(directory.rglob("*")):
+        # followlinks: sandbox/services/image_files links to the project's docker/ directory
+        found = [Path(root, name) for root, _, names in os.walk(directory, followlinks=True)
+                 for name in names]
+        for path in sorted(found):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
                 yield f"{package}/{path.relative_to(directory).as_posix()}", path
 
