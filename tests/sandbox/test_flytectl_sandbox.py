@@ -19,7 +19,9 @@ from sdk.compile.package import write_package
 pytestmark = pytest.mark.sandbox
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "pipeline.py"
-PROJECT, DOMAIN, VERSION = "flytesnacks", "development", "ctl1"
+# A project of its own in both admins: listings without a name (`get task`) then hold only this
+# test's entities, whatever other tests registered in the session's admins.
+PROJECT, DOMAIN, VERSION = "flytectlcheck", "development", "ctl1"
 # Where each admin put the code bundle differs (bucket and key scheme): compared by file name.
 _BUNDLE = re.compile(r"s3://[^\s'\"]+/(fast[0-9a-f]+\.tar\.gz)")
 _TIMES = {"createdAt", "updatedAt", "startedAt", "occurredAt", "duration"}
@@ -39,6 +41,7 @@ def admins(sandbox_home, flyteadmin, tmp_path_factory):
     write_package([str(root / "ctlflow.py")], sandbox_home.runtime_image, str(package))
     configs = {"skiff": str(skiff_config), "flyte": flyteadmin["flytekit_config"]}
     for config in configs.values():
+        _ctl(flyteadmin, config, "create", "project", "--id", PROJECT, "--name", PROJECT)
         out = _ctl(flyteadmin, config, "register", "files", str(package), "--archive",
                    "-p", PROJECT, "-d", DOMAIN, "--version", VERSION)
         assert out.count("| Success |") == 5, out
