@@ -666,13 +666,22 @@ def _run_again(execution_id, name, parallelism, as_json, quiet, keep_completed: 
     _print_outputs(outputs, as_json)
 
 
+def _run_again_options(command):
+    """The argument and options recover and relaunch share (as stacked decorators, in order)."""
+    for option in reversed((
+        click.argument("execution_id"),
+        click.option("--name", default=None, help="Id of the new execution (default: generated)."),
+        click.option("--parallelism", type=click.IntRange(min=1), default=None,
+                     help="Nodes run at once (default 8, or SKIFF_PARALLELISM)."),
+        click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress on stderr."),
+    )):
+        command = option(command)
+    return command
+
+
 @executions.command("recover")
-@click.argument("execution_id")
-@click.option("--name", default=None, help="Id of the new execution (default: generated).")
-@click.option("--parallelism", type=click.IntRange(min=1), default=None,
-              help="Nodes run at once (default 8, or SKIFF_PARALLELISM).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@_run_again_options
 def executions_recover(execution_id, name, parallelism, as_json, quiet):
     """Run a failed execution again as a new one, from where it failed: nodes that completed
     keep their outputs (Flyte's recover). Same version and inputs."""
@@ -680,12 +689,7 @@ def executions_recover(execution_id, name, parallelism, as_json, quiet):
 
 
 @executions.command("relaunch")
-@click.argument("execution_id")
-@click.option("--name", default=None, help="Id of the new execution (default: generated).")
-@click.option("--parallelism", type=click.IntRange(min=1), default=None,
-              help="Nodes run at once (default 8, or SKIFF_PARALLELISM).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@_run_again_options
 def executions_relaunch(execution_id, name, parallelism, as_json, quiet):
     """Run an execution again as a new one with the same version and inputs; every node runs
     (cached tasks still come from the cache)."""
