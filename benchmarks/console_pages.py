@@ -142,6 +142,24 @@ def main() -> int:
             ms = median_ms(lambda: get(path), 7)
             baseline = baseline or ms
             print(f"{label:<48} {ms:>10.1f} {ms / baseline:>10.1f}")
+        # The same list calls on a store without the executions' indexes (as a store made by
+        # an older Skiff had them), measured alternately with them, for the indexes' effect.
+        from sandbox.store.records import EXECUTION_INDEXES
+
+        print(f"{'executions list, without / with indexes':<48} {'without ms':>10} "
+              f"{'with ms':>10}")
+        for label, path in rows[1:4]:
+            without, with_ = [], []
+            for _ in range(3):
+                for name in EXECUTION_INDEXES:
+                    store.db.connection.execute(f"DROP INDEX IF EXISTS {name}")
+                without.append(median_ms(lambda: get(path), 3))
+                for name, columns in EXECUTION_INDEXES.items():
+                    store.db.connection.execute(
+                        f"CREATE INDEX IF NOT EXISTS {name} ON executions ({', '.join(columns)})")
+                with_.append(median_ms(lambda: get(path), 3))
+            print(f"{label:<48} {statistics.median(without):>10.1f} "
+                  f"{statistics.median(with_):>10.1f}")
 
         chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
         if chromium and driver_path:
@@ -157,9 +175,13 @@ def main() -> int:
             try:
                 driver.get(f"{base}/login?token={console['token']}&next=/executions")
                 pages = [("executions list", "/executions", "#executions tbody tr"),
+                         ("executions list, filtered", "/executions?state=failed&workflow=big",
+                          "#executions tbody tr"),
                          (f"execution page, {len(plan.nodes)}-node DAG drawn",
                           f"/executions/{big_id}", "#dag svg g.node"),
-                         ("execution timeline tab", f"/executions/{big_id}", "#timeline rect.bar")]
+                         ("execution timeline tab", f"/executions/{big_id}", "#timeline rect.bar"),
+                         ("node page of the big run", f"/executions/{big_id}/nodes/n0",
+                          "#attempts tbody tr")]
                 print(f"{'page in Chromium (navigation to drawn)':<48} {'median ms':>10}")
                 for label, path, selector in pages:
                     def load():

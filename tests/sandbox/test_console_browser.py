@@ -180,8 +180,8 @@ def click_once(driver, element_id: str, timeout=60.0) -> None:
     happen (the button was redrawn under it, or covered): clicking a relaunch twice would
     start two executions."""
     from selenium.common.exceptions import (
-        ElementClickInterceptedException, NoSuchElementException,
-        StaleElementReferenceException,
+        ElementClickInterceptedException, ElementNotInteractableException,
+        NoSuchElementException, StaleElementReferenceException,
     )
 
     deadline = time.monotonic() + timeout
@@ -190,7 +190,7 @@ def click_once(driver, element_id: str, timeout=60.0) -> None:
             driver.find_element("id", element_id).click()
             return
         except (StaleElementReferenceException, ElementClickInterceptedException,
-                NoSuchElementException):
+                ElementNotInteractableException, NoSuchElementException):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
@@ -454,6 +454,7 @@ def test_terminate_from_the_page_stops_the_containers(sandbox_home, flow, consol
 
     before = sleepers()
     relaunch = wait_for(lambda: browser.find_element("id", "relaunch"), what="relaunch")
+    wait_for(relaunch.is_enabled, what="relaunch enabled once the terminate is done")
     browser.execute_script("arguments[0].click(); arguments[0].click();", relaunch)
     wait_for(lambda: execution_id not in browser.current_url, what="the relaunched page")
     again = browser.current_url.rstrip("/").rsplit("/", 1)[-1]

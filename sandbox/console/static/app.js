@@ -447,38 +447,39 @@ async function executionPage(page, executionId) {
     put(errorBox, h("strong", {}, "Error"), h("pre", {class: "mono"}, message || ""));
     errorBox.classList.toggle("hidden", !message);
   };
-  let actionsFor = null;
+  // The action buttons are made once and only enabled, disabled or hidden afterwards: a
+  // button replaced under the pointer would lose its click.
   let acting = false;  // an action's request is under way (see act)
+  const relaunchButton = h("button", {id: "relaunch", onclick: () => act("relaunch")}, "Relaunch");
+  const recoverButton = h("button", {id: "recover", class: "secondary",
+    title: "run again from where it failed; completed nodes keep their outputs",
+    onclick: () => act("recover")}, "Recover");
+  const terminateButton = h("button", {id: "terminate", class: "danger", onclick: () => {
+    if (confirm("Terminate this execution? Its running containers are stopped.")) act("terminate");
+  }}, "Terminate");
+  put(actions, relaunchButton, recoverButton,
+    detail.launch_plan && detail.kind === "workflow"
+      ? buttonLink(`/launch/${enc(detail.project)}/${enc(detail.domain)}/${enc(detail.launch_plan)}?version=${enc(detail.version)}&from=${enc(executionId)}`,
+                   "Launch with other inputs…") : null,
+    terminateButton);
   const drawActions = () => {
-    // Redrawn only when the state changes: a button replaced under the pointer loses its click.
-    if (actionsFor === states.state || acting) return;
-    actionsFor = states.state;
-    const running = !TERMINAL.has(states.state);
-    put(actions, 
-      h("button", {id: "relaunch", onclick: () => act("relaunch")}, "Relaunch"),
-      h("button", {id: "recover", class: "secondary", disabled: states.state !== "failed",
-                   title: "run again from where it failed; completed nodes keep their outputs",
-                   onclick: () => act("recover")}, "Recover"),
-      detail.launch_plan && detail.kind === "workflow"
-        ? buttonLink(`/launch/${enc(detail.project)}/${enc(detail.domain)}/${enc(detail.launch_plan)}?version=${enc(detail.version)}&from=${enc(executionId)}`,
-               "Launch with other inputs…") : null,
-      running ? h("button", {id: "terminate", class: "danger", onclick: () => {
-        if (confirm("Terminate this execution? Its running containers are stopped.")) act("terminate");
-      }}, "Terminate") : null);
+    relaunchButton.disabled = acting;
+    recoverButton.disabled = acting || states.state !== "failed";
+    terminateButton.disabled = acting;
+    terminateButton.classList.toggle("hidden", TERMINAL.has(states.state));
   };
   async function act(what) {
     // One request at a time, its buttons disabled meanwhile: a second click (a double click,
     // an impatient user) must not relaunch twice or terminate another execution.
     if (acting) return;
     acting = true;
-    actions.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    drawActions();
     try {
       const answer = await post(`/executions/${enc(executionId)}/${what}`, {});
       if (answer.execution) { navigate("/executions/" + enc(answer.execution)); return; }
       await refresh();
     } catch (err) { showBanner(err.message); }
     acting = false;
-    actionsFor = null;  // enabled again, as the (new) state says
     drawActions();
   }
   add(page, 
