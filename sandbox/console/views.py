@@ -16,6 +16,7 @@ from sandbox.store.repository import utcnow
 
 STATES = ("queued", "running", "succeeded", "failed", "aborted", "interrupted")
 MAX_PAGE = 200
+ATTEMPT_ERROR_CHARS = 4000  # an attempt's error on the node page (the node's own is whole)
 _ATTEMPT_HEADER = re.compile(r"^--- attempt (\d+) ---$", re.M)
 KIND_NAMES = {TASK: "task", WORKFLOW: "workflow", LAUNCH_PLAN: "launch plan"}
 
@@ -169,9 +170,13 @@ def _fallback_attempts(row) -> list[dict]:
              "ended": iso(row.ended_at)}]
 
 
+def _cut(text: str | None, limit: int) -> str | None:
+    return text if text is None or len(text) <= limit else text[:limit] + "\n…"
+
+
 def node_attempts(store, execution_id: str) -> dict[str, list[dict]]:
-    """node id -> [{attempt, state, queued, started, ended, exit_code, exit_status}] from the
-    store's attempt records."""
+    """node id -> [{attempt, state, queued, started, ended, exit_code, exit_status, error}]
+    from the store's attempt records."""
     reader = getattr(store, "attempts", None)
     if reader is None:
         return {}
@@ -180,7 +185,8 @@ def node_attempts(store, execution_id: str) -> dict[str, list[dict]]:
         found.setdefault(item.node_id, []).append({
             "attempt": item.attempt, "state": item.state, "queued": iso(item.queued_at),
             "started": iso(item.started_at), "ended": iso(item.ended_at),
-            "exit_code": item.exit_code, "exit_status": item.exit_status})
+            "exit_code": item.exit_code, "exit_status": item.exit_status,
+            "error": _cut(item.error, ATTEMPT_ERROR_CHARS)})
     return found
 
 

@@ -265,7 +265,8 @@ class TaskHandler:
                 (outcome.error or "").strip().splitlines() or ["unknown"])[0][:160]
         self.ctx.store.end_attempt(self.execution.id, node_id, attempt, state, utcnow(),
                                    row.started_at if row is not None else None,
-                                   exit_code=outcome.exit_code, exit_status=status)
+                                   exit_code=outcome.exit_code, exit_status=status,
+                                   error=outcome.error if state == "failed" else None)
 
     def _request(self, node, task_template, attempt: int, paths: AttemptPaths,
                  array_item: ArrayItem | None = None, inputs=None):

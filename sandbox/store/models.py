@@ -105,6 +105,7 @@ class NodeAttempt(Base):
     # after 5s", "killed from outside", "aborted: ..."), for the console's node page.
     exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     exit_status: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # a failed attempt's error
 
 
 class CacheEntry(Base):

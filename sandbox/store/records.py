@@ -95,6 +95,7 @@ class AttemptRecord(_Record):
     ended_at: dt.datetime | None
     exit_code: int | None
     exit_status: str | None
+    error: str | None
     __slots__ = tuple(__annotations__)
 
 

@@ -1,6 +1,6 @@
-"""A skiff.db written by an older Skiff (node_attempts without exit columns, executions without
-the list's indexes) gains them when a newer Skiff opens it, with nothing stored lost; and the
-exit status each attempt records reads as a user would want it."""
+"""A skiff.db written by an older Skiff (node_attempts without exit/error columns, executions
+without the list's indexes) gains them when a newer Skiff opens it, with nothing stored lost;
+and the exit status each attempt records reads as a user would want it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +18,7 @@ import sys
 from sandbox.store import open_store
 store = open_store(sys.argv[1])
 for a in store.attempts("e1"):
-    print(a.node_id, a.attempt, a.state, a.exit_code, a.exit_status)
+    print(a.node_id, a.attempt, a.state, a.exit_code, a.exit_status, a.error)
 print(store.execution("e1").state, store.count_executions())
 """
 
@@ -36,6 +36,7 @@ def _make_old_store(path) -> None:
         conn.execute(f"DROP INDEX {name}")
     conn.execute("ALTER TABLE node_attempts DROP COLUMN exit_code")
     conn.execute("ALTER TABLE node_attempts DROP COLUMN exit_status")
+    conn.execute("ALTER TABLE node_attempts DROP COLUMN error")
     conn.execute("UPDATE node_attempts SET state = 'failed'")
     conn.commit()
     conn.close()
@@ -48,7 +49,7 @@ def test_an_older_store_gains_exit_columns_and_indexes_and_keeps_its_rows(tmp_pa
     opened = subprocess.run([sys.executable, "-c", _OPEN_AND_READ, f"sqlite:///{path}"],
                             capture_output=True, text=True, timeout=60)
     assert opened.returncode == 0, opened.stderr
-    assert opened.stdout.splitlines() == ["n0 0 failed None None", "queued 1"]
+    assert opened.stdout.splitlines() == ["n0 0 failed None None None", "queued 1"]
     conn = sqlite3.connect(path)
     columns = {row[1] for row in conn.execute("PRAGMA table_info(node_attempts)")}
     indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE "
@@ -57,15 +58,17 @@ def test_an_older_store_gains_exit_columns_and_indexes_and_keeps_its_rows(tmp_pa
     plan = " ".join(str(row) for row in conn.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM executions ORDER BY created_at DESC LIMIT 50"))
     conn.close()
-    assert {"exit_code", "exit_status"} <= columns
+    assert {"exit_code", "exit_status", "error"} <= columns
     assert EXECUTION_INDEXES.keys() <= indexes
     assert "ix_executions_created_at" in plan and "TEMP B-TREE" not in plan
     # The upgraded store records exit statuses.
     store = open_store(f"sqlite:///{path}")
     store.end_attempt("e1", "n0", 1, "failed", dt.datetime(2026, 1, 1, 10, 0, 5),
-                      exit_code=137, exit_status="out of memory (OOM killed, exit 137)")
+                      exit_code=137, exit_status="out of memory (OOM killed, exit 137)",
+                      error="out of memory (limit 64Mi)")
     second = [a for a in store.attempts("e1") if a.attempt == 1][0]
-    assert (second.exit_code, second.exit_status) == (137, "out of memory (OOM killed, exit 137)")
+    assert (second.exit_code, second.exit_status, second.error) == (
+        137, "out of memory (OOM killed, exit 137)", "out of memory (limit 64Mi)")
 
 
 def test_exit_status_names_how_the_container_ended():

@@ -361,6 +361,8 @@ def test_launch_from_the_form_runs_live_dag_timeline_and_outputs(sandbox_home, f
                     what="the attempts table")
     statuses = [row.find_element("css selector", "td.exit-status").text for row in rows]
     assert statuses[0].startswith("user error, exit ") and statuses[1] == "exit 0", statuses
+    # The failed attempt's error, by its last line, its traceback a click away.
+    assert "RuntimeError: the first attempt fails on purpose" in statuses[0]
     shot(browser, "06b-node-attempts")
     assert js_errors(browser) == []
 

@@ -742,7 +742,10 @@ async function nodePage(page, executionId, nodeId) {
       h("thead", {}, h("tr", {}, ["Attempt", "State", "Exit status", "Started", "Duration"].map((t) => h("th", {}, t)))),
       h("tbody", {}, (node.attempts.length ? node.attempts : [{attempt: node.attempt, state: node.state}]).map((a) =>
         h("tr", {"data-attempt": a.attempt}, h("td", {}, String(a.attempt)), h("td", {}, badge(a.state)),
-          h("td", {class: "exit-status"}, exitText(a)), h("td", {}, fmtTime(a.started)),
+          h("td", {class: "exit-status"}, exitText(a),
+            a.error ? h("details", {class: "attempt-error"}, h("summary", {}, lastLine(a.error)),
+                        h("pre", {class: "value mono"}, a.error)) : null),
+          h("td", {}, fmtTime(a.started)),
           h("td", {}, a.started ? fmtDuration(((a.ended ? Date.parse(a.ended) : Date.now()) - Date.parse(a.started)) / 1000) : "—"))))));
     const full = `/api${base}?full=1`;
     put(valuesBox, h("h2", {}, "Inputs"), valuesTable(node.inputs, full),
@@ -801,6 +804,13 @@ async function nodePage(page, executionId, nodeId) {
       if (!stillActive && TERMINAL.has(node.state === "cached" ? "succeeded" : node.state)) clearInterval(id);
     });
   }
+}
+
+function lastLine(text) {
+  // A Python error's last line names the exception ("ValueError: no good: 2").
+  const lines = text.trim().split("\n").filter((l) => l.trim() && l.trim() !== "…");
+  const last = lines.length ? lines[lines.length - 1].trim() : "";
+  return last.length > 120 ? last.slice(0, 119) + "…" : last;
 }
 
 function exitText(attempt) {
