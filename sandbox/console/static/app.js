@@ -444,7 +444,9 @@ async function executionPage(page, executionId) {
   const errorBox = h("div", {class: "error-box hidden", id: "execution-error"});
   const actions = h("div", {class: "actions"});
   const setError = (message) => {
-    put(errorBox, h("strong", {}, "Error"), h("pre", {class: "mono"}, message || ""));
+    // A terminated execution's "error" is its abort cause: say so, as Flyte's console does.
+    put(errorBox, h("strong", {}, states.state === "aborted" ? "Terminated" : "Error"),
+        h("pre", {class: "mono"}, message || ""));
     errorBox.classList.toggle("hidden", !message);
   };
   // The action buttons are made once and only enabled, disabled or hidden afterwards: a
