@@ -9,8 +9,9 @@ import tarfile
 
 import grpc
 import pytest
-from flyteidl.admin import common_pb2
-from flyteidl.core import identifier_pb2
+from flyteidl.admin import (common_pb2, matchable_resource_pb2, project_domain_attributes_pb2,
+                           project_pb2, task_pb2)
+from flyteidl.core import identifier_pb2, tasks_pb2
 
 from sdk.compile.hydrate import hydrate
 from sdk.compile.package import write_package
@@ -218,3 +219,119 @@ def _without_bundle(template):
     if "--code-bundle" in args:
         del copy.container.args[args.index("--code-bundle") + 1]
     return copy
+
+
+# ---- what only flyteadmin's validators and compiler refuse, refused before anything is created
+
+def _with_entries(package, tmp_path, name: str, specs: list[tuple[int, object]]):
+    """A copy of `package` with more entities (kind, spec) appended to its entries."""
+    copy = tmp_path / f"{name}.tgz"
+    with tarfile.open(package) as source, tarfile.open(copy, "w:gz") as target:
+        for member in source.getmembers():
+            target.addfile(member, source.extractfile(member))
+        for number, (kind, spec) in enumerate(specs, start=90):
+            entity = spec.id.name if kind == LAUNCH_PLAN else spec.template.id.name
+            data = spec.SerializeToString()
+            info = tarfile.TarInfo(f"{number}_{entity}_{kind}.pb")
+            info.size = len(data)
+            target.addfile(info, io.BytesIO(data))
+    return copy
+
+
+def _renamed(spec, name: str):
+    copy = type(spec).FromString(spec.SerializeToString())
+    copy.template.id.name = name
+    return copy
+
+
+def _listed(remote, kind: int, version: str) -> list[str]:
+    """Names of the entities of `kind` registered under `version` in the project."""
+    stub = remote.connection.admin._stub
+    ids = getattr(stub, {TASK: "ListTaskIds", WORKFLOW: "ListWorkflowIds"}[kind])(
+        common_pb2.NamedEntityIdentifierListRequest(project=PROJECT, domain=DOMAIN, limit=1000))
+    found = []
+    for entity in ids.entities:
+        listing = getattr(stub, {TASK: "ListTasks", WORKFLOW: "ListWorkflows"}[kind])(
+            common_pb2.ResourceListRequest(id=entity, limit=1000))
+        entries = listing.tasks if kind == TASK else listing.workflows
+        found += [e.id.name for e in entries if e.id.version == version]
+    return found
+
+
+def test_what_the_compiler_or_validator_would_refuse_registers_nothing(admin, packages, tmp_path,
+                                                                       capsys):
+    """N good tasks and workflows plus workflows propeller's compiler refuses (a cycle, an
+    unbound input, a type mismatch) and a task flyteadmin's validator refuses (a request above
+    its limit): one error naming each, and flyteadmin lists nothing of that version."""
+    remote, config = admin
+    contents = read_package(packages["admitted"])
+    halve = next(e.spec for e in contents.entities if e.name == "admitted.halve" and e.kind == WORKFLOW)
+    double = next(e.spec for e in contents.entities if e.name == "admitted.double")
+    cycle = _renamed(halve, "bad.cycle")
+    cycle.template.nodes[0].upstream_node_ids.append(cycle.template.nodes[-1].id)
+    unbound = _renamed(halve, "bad.unbound")
+    del unbound.template.nodes[-1].inputs[:]
+    mismatch = _renamed(halve, "bad.mismatch")  # its input is text; double takes an int
+    mismatch.template.interface.inputs.variables["a"].type.simple = 3  # STRING
+    greedy = type(double).FromString(double.SerializeToString())
+    greedy.template.id.name = "bad.greedy"
+    cpu = tasks_pb2.Resources.CPU
+    greedy.template.container.resources.requests.add(name=cpu, value="2")  # above its limit
+    greedy.template.container.resources.limits.add(name=cpu, value="1")
+    broken = _with_entries(packages["admitted"], tmp_path, "refused",
+                           [(WORKFLOW, cycle), (WORKFLOW, unbound), (WORKFLOW, mismatch),
+                            (TASK, greedy)])
+    code, out, err = _register(capsys, config, broken, "r1")
+    assert code == 2, err
+    assert err.startswith("Error: ") and err.count("\n") == 1, err
+    assert "workflow 'bad.cycle': nodes depend on each other in a cycle (n0 > n1 > n0)" in err
+    assert "workflow 'bad.unbound': node n1" in err and "'x'" in err
+    assert "workflow 'bad.mismatch': node n0" in err
+    assert "task 'bad.greedy': cpu request 2 is greater than its limit 1" in err
+    assert "nothing was registered" in err and out == ""
+    assert _listed(remote, TASK, "r1") == [] and _listed(remote, WORKFLOW, "r1") == []
+    # The oracle: flyteadmin itself refuses the task Skiff refused.
+    with pytest.raises(grpc.RpcError) as refused:
+        ident = identifier_pb2.Identifier(resource_type=TASK, project=PROJECT, domain=DOMAIN,
+                                          name="bad.greedy", version="r1")
+        remote.connection.admin._stub.CreateTask(
+            task_pb2.TaskCreateRequest(id=ident, spec=hydrate(TASK, greedy, PROJECT, DOMAIN,
+                                                              "r1", "s3://b/x.tar.gz")))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_task_above_the_projects_resource_limits_registers_nothing(admin, packages, capsys):
+    """flyteadmin validates tasks against its TASK_RESOURCE attributes when a project has
+    them; Skiff reads them first and refuses the package whole."""
+    remote, config = admin
+    stub = remote.connection.admin._stub
+    project = "skiff-limits"
+    try:
+        stub.RegisterProject(project_pb2.ProjectRegisterRequest(
+            project=project_pb2.Project(id=project, name=project)))
+    except grpc.RpcError as error:
+        assert error.code() == grpc.StatusCode.ALREADY_EXISTS, error
+    attributes = matchable_resource_pb2.MatchingAttributes(
+        task_resource_attributes=matchable_resource_pb2.TaskResourceAttributes(
+            limits=matchable_resource_pb2.TaskResourceSpec(memory="256Mi")))
+    stub.UpdateProjectDomainAttributes(
+        project_domain_attributes_pb2.ProjectDomainAttributesUpdateRequest(
+            attributes=project_domain_attributes_pb2.ProjectDomainAttributes(
+                project=project, domain=DOMAIN, matching_attributes=attributes)))
+    code, out, err = cli(capsys, "register", packages["admitted"], "--project", project,
+                         "--domain", DOMAIN, "--version", "l1", *config)
+    assert code == 2, err
+    assert "task 'admitted.heavy': memory limit 512Mi is above the admin's platform limit " \
+           "256Mi" in err and "nothing was registered" in err
+    listed = stub.ListTaskIds(common_pb2.NamedEntityIdentifierListRequest(
+        project=project, domain=DOMAIN, limit=100))
+    assert list(listed.entities) == []
+    # The oracle: flyteadmin refuses that task itself.
+    heavy = next(e.spec for e in read_package(packages["admitted"]).entities
+                 if e.name == "admitted.heavy")
+    ident = identifier_pb2.Identifier(resource_type=TASK, project=project, domain=DOMAIN,
+                                      name="admitted.heavy", version="l1")
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.CreateTask(task_pb2.TaskCreateRequest(
+            id=ident, spec=hydrate(TASK, heavy, project, DOMAIN, "l1", "s3://b/x.tar.gz")))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
