@@ -240,6 +240,21 @@ def expected_inputs(spec, workflow_inputs):
     return result
 
 
+def _node_calling(spec, ident) -> str:
+    """The id of the first node (subworkflows, branches and failure nodes included) that calls
+    the task or launch plan `ident`."""
+    from sdk.compile.idl_walk import template_nodes
+
+    for template in [spec.template, *spec.sub_workflows]:
+        for node in template_nodes(template):
+            target = node.WhichOneof("target")
+            ref = node.task_node.reference_id if target == "task_node" else (
+                node.workflow_node.launchplan_ref if target == "workflow_node" else None)
+            if ref is not None and key(ref) == key(ident):
+                return node.id
+    return "?"
+
+
 def workflow_problems(where: str, spec, task: Callable[[object], object | None],
                       plan: Callable[[object], LaunchPlanInterface | None],
                       scalar_operands: bool = False) -> list[str]:
@@ -251,15 +266,17 @@ def workflow_problems(where: str, spec, task: Callable[[object], object | None],
     for ident in task_ids:
         template = task(ident)
         if template is None:
-            problems.append(f"{where}: calls task {ident.name!r} version {ident.version!r}, "
-                            "which is neither in the package nor registered")
+            problems.append(f"{where}: node {_node_calling(spec, ident)!r} uses task "
+                            f"{ident.name!r} version {ident.version!r}, which is neither in the "
+                            "package nor registered; add the task to the package")
         else:
             tasks.append(template)
     for ident in plan_ids:
         interface = plan(ident)
         if interface is None:
-            problems.append(f"{where}: calls launch plan {ident.name!r} version "
-                            f"{ident.version!r}, which is neither in the package nor registered")
+            problems.append(f"{where}: node {_node_calling(spec, ident)!r} calls launch plan "
+                            f"{ident.name!r} version {ident.version!r}, which is neither in the "
+                            "package nor registered; add it to the package")
         else:
             plans[key(ident)] = interface
     if problems:
@@ -268,7 +285,8 @@ def workflow_problems(where: str, spec, task: Callable[[object], object | None],
         compile_closure(spec, tasks, plans, scalar_operands)
     except WorkflowCompileError as error:
         own = f"workflow {spec.template.id.name}: "  # the compiler's prefix, said once
-        return [f"{where}: {problem.removeprefix(own)}" for problem in error.problems]
+        lines = [f"{where}: {problem.removeprefix(own)}" for problem in error.problems]
+        return list(dict.fromkeys(lines))  # a node reached twice is reported once
     return []
 
 

@@ -10,8 +10,8 @@ import tarfile
 import grpc
 import pytest
 from flyteidl.admin import (common_pb2, matchable_resource_pb2, project_domain_attributes_pb2,
-                           project_pb2, task_pb2)
-from flyteidl.core import identifier_pb2, tasks_pb2
+                           project_pb2, task_pb2, workflow_pb2)
+from flyteidl.core import identifier_pb2
 
 from sdk.compile.hydrate import hydrate
 from sdk.compile.package import write_package
@@ -20,6 +20,7 @@ from sdk.remote.data import read_uri
 from sdk.remote.register import comparable, fetch_registered
 from sdk.remote.specs import LAUNCH_PLAN, TASK, WORKFLOW
 
+from refused_packages import EXPECTED, bad_entities, refused_package
 from flyteadmin_support import (
     CONFORMANCE, HERE, IMAGE, PROJECT, cleared, cli, entry_names, pyflyte_package,
 )
@@ -223,27 +224,6 @@ def _without_bundle(template):
 
 # ---- what only flyteadmin's validators and compiler refuse, refused before anything is created
 
-def _with_entries(package, tmp_path, name: str, specs: list[tuple[int, object]]):
-    """A copy of `package` with more entities (kind, spec) appended to its entries."""
-    copy = tmp_path / f"{name}.tgz"
-    with tarfile.open(package) as source, tarfile.open(copy, "w:gz") as target:
-        for member in source.getmembers():
-            target.addfile(member, source.extractfile(member))
-        for number, (kind, spec) in enumerate(specs, start=90):
-            entity = spec.id.name if kind == LAUNCH_PLAN else spec.template.id.name
-            data = spec.SerializeToString()
-            info = tarfile.TarInfo(f"{number}_{entity}_{kind}.pb")
-            info.size = len(data)
-            target.addfile(info, io.BytesIO(data))
-    return copy
-
-
-def _renamed(spec, name: str):
-    copy = type(spec).FromString(spec.SerializeToString())
-    copy.template.id.name = name
-    return copy
-
-
 def _listed(remote, kind: int, version: str) -> list[str]:
     """Names of the entities of `kind` registered under `version` in the project."""
     stub = remote.connection.admin._stub
@@ -264,40 +244,29 @@ def test_what_the_compiler_or_validator_would_refuse_registers_nothing(admin, pa
     unbound input, a type mismatch) and a task flyteadmin's validator refuses (a request above
     its limit): one error naming each, and flyteadmin lists nothing of that version."""
     remote, config = admin
-    contents = read_package(packages["admitted"])
-    halve = next(e.spec for e in contents.entities if e.name == "admitted.halve" and e.kind == WORKFLOW)
-    double = next(e.spec for e in contents.entities if e.name == "admitted.double")
-    cycle = _renamed(halve, "bad.cycle")
-    cycle.template.nodes[0].upstream_node_ids.append(cycle.template.nodes[-1].id)
-    unbound = _renamed(halve, "bad.unbound")
-    del unbound.template.nodes[-1].inputs[:]
-    mismatch = _renamed(halve, "bad.mismatch")  # its input is text; double takes an int
-    mismatch.template.interface.inputs.variables["a"].type.simple = 3  # STRING
-    greedy = type(double).FromString(double.SerializeToString())
-    greedy.template.id.name = "bad.greedy"
-    cpu = tasks_pb2.Resources.CPU
-    greedy.template.container.resources.requests.add(name=cpu, value="2")  # above its limit
-    greedy.template.container.resources.limits.add(name=cpu, value="1")
-    broken = _with_entries(packages["admitted"], tmp_path, "refused",
-                           [(WORKFLOW, cycle), (WORKFLOW, unbound), (WORKFLOW, mismatch),
-                            (TASK, greedy)])
+    broken = refused_package(tmp_path)
     code, out, err = _register(capsys, config, broken, "r1")
     assert code == 2, err
     assert err.startswith("Error: ") and err.count("\n") == 1, err
-    assert "workflow 'bad.cycle': nodes depend on each other in a cycle (n0 > n1 > n0)" in err
-    assert "workflow 'bad.unbound': node n1" in err and "'x'" in err
-    assert "workflow 'bad.mismatch': node n0" in err
-    assert "task 'bad.greedy': cpu request 2 is greater than its limit 1" in err
+    for expected in EXPECTED:
+        assert expected in err
     assert "nothing was registered" in err and out == ""
     assert _listed(remote, TASK, "r1") == [] and _listed(remote, WORKFLOW, "r1") == []
-    # The oracle: flyteadmin itself refuses the task Skiff refused.
-    with pytest.raises(grpc.RpcError) as refused:
-        ident = identifier_pb2.Identifier(resource_type=TASK, project=PROJECT, domain=DOMAIN,
-                                          name="bad.greedy", version="r1")
-        remote.connection.admin._stub.CreateTask(
-            task_pb2.TaskCreateRequest(id=ident, spec=hydrate(TASK, greedy, PROJECT, DOMAIN,
-                                                              "r1", "s3://b/x.tar.gz")))
-    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # The oracle: flyteadmin itself refuses each entity Skiff refused (the workflows once the
+    # tasks they call are registered).
+    assert _register(capsys, config, packages["admitted"], "r2")[0] == 0
+    stub = remote.connection.admin._stub
+    for kind, spec in bad_entities(broken):
+        name = spec.template.id.name
+        ident = identifier_pb2.Identifier(resource_type=kind, project=PROJECT, domain=DOMAIN,
+                                          name=name, version="r2")
+        hydrated = hydrate(kind, spec, PROJECT, DOMAIN, "r2", "s3://b/x.tar.gz")
+        with pytest.raises(grpc.RpcError) as refused:
+            if kind == TASK:
+                stub.CreateTask(task_pb2.TaskCreateRequest(id=ident, spec=hydrated))
+            else:
+                stub.CreateWorkflow(workflow_pb2.WorkflowCreateRequest(id=ident, spec=hydrated))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, name
 
 
 def test_a_task_above_the_projects_resource_limits_registers_nothing(admin, packages, capsys):
