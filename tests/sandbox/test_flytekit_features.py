@@ -9,6 +9,8 @@ import uuid
 
 import pytest
 
+from sandbox.admin.client_config import config_path
+
 from test_flytekit_interop import flytekit_image, remote  # noqa: F401
 
 pytestmark = pytest.mark.sandbox
@@ -87,9 +89,7 @@ def features_version(sandbox_home, flytekit_image, tmp_path_factory):
     (root / "features").mkdir()
     (root / "features" / "__init__.py").write_text("")
     (root / "features" / "flows.py").write_text(FEATURES)
-    config = root / "config.yaml"
-    config.write_text(f"admin:\n  endpoint: dns:///{sandbox_home.admin_endpoint}\n"
-                      "  insecure: true\n")
+    config = config_path(sandbox_home.home)  # written by `up`: client credentials
     version = "ft-" + uuid.uuid4().hex[:8]
     result = subprocess.run(
         ["pyflyte", "--config", str(config), "register", "--project", "flytesnacks",
