@@ -16,6 +16,7 @@ import pytest
 from reliability_support import SKIFF, figures, skiff
 from sandbox.home import SandboxState
 from sandbox.services import minio_server
+from sandbox.admin.client_config import local_channel
 
 pytestmark = pytest.mark.sandbox
 
@@ -51,7 +52,7 @@ def _admin_upload_works(state: SandboxState) -> bool:
 
     body = b"after the restart"
     md5 = hashlib.md5(body).digest()
-    with grpc.insecure_channel(state.admin_endpoint) as channel:
+    with local_channel(state) as channel:
         location = dataproxy_pb2_grpc.DataProxyServiceStub(channel).CreateUploadLocation(
             dataproxy_pb2.CreateUploadLocationRequest(
                 project="flytesnacks", domain="development", filename="probe.txt",

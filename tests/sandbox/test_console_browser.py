@@ -24,6 +24,7 @@ from sandbox.registry import read_package, register_package
 from sandbox.storage import ObjectStore
 from sandbox.store import open_store
 from sdk.compile.package import write_package
+from sandbox.admin.client_config import local_channel
 
 pytestmark = pytest.mark.sandbox
 
@@ -213,7 +214,7 @@ def launch(sandbox_home, name: str, version: str, **inputs) -> str:
             literals.literals[key].scalar.primitive.integer = value
     lp = identifier_pb2.Identifier(resource_type=3, project=PROJECT, domain=DOMAIN, name=name,
                                    version=version)
-    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+    with local_channel(sandbox_home) as channel:
         response = admin_pb2_grpc.AdminServiceStub(channel).CreateExecution(
             execution_pb2.ExecutionCreateRequest(
                 project=PROJECT, domain=DOMAIN, inputs=literals,
@@ -225,7 +226,7 @@ def terminate(sandbox_home, execution_id: str) -> None:
     import grpc
     from flyteidl.service import admin_pb2_grpc
 
-    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+    with local_channel(sandbox_home) as channel:
         admin_pb2_grpc.AdminServiceStub(channel).TerminateExecution(
             execution_pb2.ExecutionTerminateRequest(
                 id=identifier_pb2.WorkflowExecutionIdentifier(
@@ -491,7 +492,7 @@ def test_entities_cache_and_reproductions_pages_draw(sandbox_home, flow, console
     green = next(e for e in store.executions(200)
                  if e.workflow == "consoleflow.chain" and e.state == "succeeded")
     # What `skiff promote` and `skiff reproduce` record through Skiff's API.
-    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+    with local_channel(sandbox_home) as channel:
         api = sandbox_pb2_grpc.SandboxServiceStub(channel)
         api.CreatePromotion(sandbox_pb2.CreatePromotionRequest(promotion=sandbox_pb2.PromotionRecord(
             project=PROJECT, name="consoleflow.chain", version=flow, from_domain=DOMAIN,
