@@ -203,7 +203,6 @@ def shot(driver, name: str) -> None:
 
 def launch(sandbox_home, name: str, version: str, **inputs) -> str:
     """Create an execution through the sandbox's admin (as flytekit would); its id."""
-    import grpc
     from flyteidl.service import admin_pb2_grpc
 
     literals = literals_pb2.LiteralMap()
@@ -220,17 +219,6 @@ def launch(sandbox_home, name: str, version: str, **inputs) -> str:
                 project=PROJECT, domain=DOMAIN, inputs=literals,
                 spec=execution_pb2.ExecutionSpec(launch_plan=lp)))
     return response.id.name
-
-
-def terminate(sandbox_home, execution_id: str) -> None:
-    import grpc
-    from flyteidl.service import admin_pb2_grpc
-
-    with local_channel(sandbox_home) as channel:
-        admin_pb2_grpc.AdminServiceStub(channel).TerminateExecution(
-            execution_pb2.ExecutionTerminateRequest(
-                id=identifier_pb2.WorkflowExecutionIdentifier(
-                    project=PROJECT, domain=DOMAIN, name=execution_id), cause="test done"))
 
 
 def store_of(sandbox_home):
@@ -483,8 +471,6 @@ def test_terminate_from_the_page_stops_the_containers(sandbox_home, flow, consol
 
 
 def test_entities_cache_and_reproductions_pages_draw(sandbox_home, flow, console, browser):
-    import grpc
-
     from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
 
     base, _ = console
