@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -153,6 +154,19 @@ def outage(f: File, pause: float = 2.0) -> str:
 OUTAGE_S = 60.0
 
 
+def _mint_credentials(state: SandboxState):
+    """Scoped task credentials from MinIO's STS, as the engine mints them for a container
+    (or the exception it raised)."""
+    from sandbox.engine.storage_grant import StorageGrant
+    from sandbox.runtime.storage_credentials import StorageCredentialIssuer
+
+    grant = StorageGrant(state.bucket, read=("raw/probe/",), write=("raw/probe/out/",))
+    try:
+        return StorageCredentialIssuer.from_state(state).issue(grant, 900)
+    except Exception as exc:  # noqa: BLE001 - reported by the test's assertion
+        return exc
+
+
 def test_execution_survives_a_60s_storage_outage_quietly(fault_home, tmp_path):
     """MinIO stopped for 60 s while a task reads and writes storage (its input File is read
     and its output File written during the outage; the engine writes the next node's inputs
@@ -183,14 +197,22 @@ def test_execution_survives_a_60s_storage_outage_quietly(fault_home, tmp_path):
     assert execution is not None, f"the run never started its first node: {run.stderr.read()}"
     _kill_minio(home)
     down_at = time.monotonic()
-    # The outage overlaps the other waiting this test needs: the sandbox says it is down.
+    # The outage overlaps the other waiting this test needs: the sandbox says it is down, and
+    # a task container's credentials asked for meanwhile (as for a node starting during the
+    # outage) come once MinIO is back instead of failing the attempt.
     code, report = _status(home)
     assert code == 1 and report["minio_healthy"] is False
+    issued: list = []
+    minting = threading.Thread(target=lambda: issued.append(_mint_credentials(before)))
+    minting.start()
     time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_at)))
     assert run.poll() is None, "the run ended during the outage"
     up = skiff("sandbox", "up", home=home)
     outage = time.monotonic() - down_at
     assert up.returncode == 0, up.stderr
+    minting.join(timeout=120)
+    assert issued and not isinstance(issued[0], Exception), issued
+    assert issued[0].env["AWS_SESSION_TOKEN"]
     assert SandboxState.load(Path(home)).minio_endpoint == before.minio_endpoint
     out, err = run.communicate(timeout=240)
     assert run.returncode == 0, err
