@@ -126,6 +126,16 @@ def test_failing_task_reports_node_attempt_and_traceback(env, tmp_path):
     assert info.value.exit_code == 1
 
 
+def _attempt_statuses(env, workflow: str) -> list[tuple[int, str, str]]:
+    """(attempt, state, exit status) of the latest execution of `workflow`, as stored for
+    the console's node page."""
+    from sandbox.store import open_store
+
+    store = open_store(env.database_url)
+    execution = next(e for e in store.executions(100) if e.workflow == workflow)
+    return [(a.attempt, a.state, a.exit_status) for a in store.attempts(execution.id)]
+
+
 def test_timeout_kills_the_container(env, tmp_path):
     slow = script_task("t.slow", "import time\ntime.sleep(60)\nout['o'] = 1", {}, {"o": int},
                        timeout=2)
@@ -136,6 +146,7 @@ def test_timeout_kills_the_container(env, tmp_path):
     with pytest.raises(ExecutionFailed, match=r"timed out after 2s"):
         _run(env, pkg, "t.slowwf")
     assert time.monotonic() - started < 30
+    assert _attempt_statuses(env, "t.slowwf") == [(0, "failed", "timed out after 2s (killed)")]
 
 
 def test_out_of_memory_is_reported_with_the_limit(env, tmp_path):
@@ -145,6 +156,8 @@ def test_out_of_memory_is_reported_with_the_limit(env, tmp_path):
                            nodes=[("n0", "t.hog", {})], output_bindings={"a": "n0.o"})
     with pytest.raises(ExecutionFailed, match=r"out of memory \(limit 64Mi\)"):
         _run(env, pkg, "t.hogwf")
+    [(attempt, state, status)] = _attempt_statuses(env, "t.hogwf")
+    assert (attempt, state) == (0, "failed") and status.startswith("out of memory (OOM killed")
 
 
 def test_two_executions_at_once(env, tmp_path):
