@@ -260,7 +260,8 @@ class TaskHandler:
         state = "succeeded" if outcome.outputs is not None or outcome.futures is not None \
             else "failed"
         status = outcome.exit_status
-        if status is None:  # no container ran (a missing secret, inputs not written)
+        if status is None and state == "failed":
+            # No container ran (a missing secret, inputs not written): say where it stopped.
             status = "no container ran: " + (
                 (outcome.error or "").strip().splitlines() or ["unknown"])[0][:160]
         self.ctx.store.end_attempt(self.execution.id, node_id, attempt, state, utcnow(),
