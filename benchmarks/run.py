@@ -539,4 +539,11 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Exception as exc:  # no sandbox in --home, or one that could not be brought up
+        from sdk.errors import SandboxError
+
+        if not isinstance(exc, (BenchmarkError, SandboxError)):
+            raise
+        sys.exit(f"Error: {exc}")
