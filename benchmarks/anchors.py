@@ -97,9 +97,16 @@ def kfp_chain(python: str, image: str, length: int, folder: Path) -> float:
     return _timed_script(python, KFP_CHAIN, [image, str(length), str(root)], folder, str(length))
 
 
-def kfp_python(given: Optional[str]) -> Optional[str]:
-    """A Python that imports kfp: `given`, else $SKIFF_BENCH_KFP_PYTHON; None when there is none."""
-    for candidate in (given, os.environ.get("SKIFF_BENCH_KFP_PYTHON")):
-        if candidate and subprocess.run([candidate, "-c", "import kfp.local"], capture_output=True).returncode == 0:
+def kfp_python(given: Optional[str], cache: Path) -> Optional[str]:
+    """A Python that imports kfp: `given`, else $SKIFF_BENCH_KFP_PYTHON, else the venv
+    `cache`/kfp (`python3 -m venv ~/.cache/skiff/kfp && ~/.cache/skiff/kfp/bin/pip install kfp
+    docker`); None when there is none."""
+    for candidate in (given, os.environ.get("SKIFF_BENCH_KFP_PYTHON"), str(cache / "kfp" / "bin" / "python")):
+        if candidate and Path(candidate).exists() and subprocess.run([candidate, "-c", "import kfp.local"], capture_output=True).returncode == 0:
             return candidate
     return None
+
+
+def kfp_version(python: str) -> str:
+    done = subprocess.run([python, "-c", "import kfp; print(kfp.__version__)"], capture_output=True, text=True)
+    return done.stdout.strip() or "?"

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from anchors import flytekit_chain, kfp_chain, kfp_python  # noqa: E402
+from anchors import flytekit_chain, kfp_chain, kfp_python, kfp_version  # noqa: E402
 from common import (  # noqa: E402
     CHAIN_WORKFLOW, BenchmarkError, bare_containers, bare_containers_overlapped, big_workflow_source,
     compile_bytecode, docker_api, remove_bench_containers, skiff_executable, temporary_sandbox, timed,
@@ -77,6 +77,10 @@ class Row:
     def add(self, subject: float, baseline: float) -> None:
         self.subject_s.append(round(subject, 4))
         self.baseline_s.append(round(baseline, 4))
+
+    def add_value(self, value: float) -> None:
+        """An absolute measurement (MB), with no baseline."""
+        self.subject_s.append(round(value, 2))
 
     def finish(self) -> None:
         if self.status != "measured" or not self.subject_s:
@@ -173,7 +177,7 @@ class Bench:
 
     # ---- P4: sandbox up, and the sandbox's memory ----
     def sandbox_up(self) -> list[Row]:
-        up = Row("P4", "`skiff sandbox up`, images built, sandbox down", "`skiff --version` (ratio in note)",
+        up = Row("P4", "`skiff sandbox up` after `sandbox down`, images built", "`skiff --version`",
                  "<= 2 s", kind="seconds", limit=2.0)
         memory = Row("P4", "the sandbox's resident memory after up (MinIO, admin, console)", "absolute",
                      "<= 300 MB", kind="MB", limit=300.0)
@@ -184,15 +188,16 @@ class Bench:
                 up_s = timed([self.skiff, "sandbox", "up", "--quiet"], env, home)
                 up.add(up_s, self.version_time())
                 time.sleep(1)  # let the services settle before reading their memory
-                memory.add(sandbox_rss_mb(home), 1.0)
+                memory.add_value(sandbox_rss_mb(home))
         ratios = [s / b for s, b in zip(up.subject_s, up.baseline_s)]
         up.note = f"median {statistics.median(ratios):.1f}x `skiff --version`"
+        up.baseline = f"`skiff --version` (up takes {statistics.median(ratios):.1f}x as long)"
         return [up, memory]
 
     def memory_after_runs(self) -> Row:
         row = Row("P4", "the run's sandbox's resident memory after all the workloads above", "absolute",
                   "<= 300 MB", kind="MB", limit=300.0)
-        row.add(sandbox_rss_mb(self.home), 1.0)
+        row.add_value(sandbox_rss_mb(self.home))
         return row
 
     # ---- P5: a map task ----
@@ -254,8 +259,8 @@ class Bench:
             if process.returncode != 0 or out.strip() != expected:
                 raise BenchmarkError(f"{' '.join(run)} failed ({process.returncode}): {out[-300:]}{err[-2000:]}")
             speed.add(elapsed, baseline_s)
-            task_rss.add(sampler.container_peak_mb, 1.0)
-            engine_rss.add(sampler.engine_peak_mb, 1.0)
+            task_rss.add_value(sampler.container_peak_mb)
+            engine_rss.add_value(sampler.engine_peak_mb)
         return [speed, task_rss, engine_rss]
 
     def mc_round_trip(self, mc: str, mb: int, turn: int) -> float:
@@ -305,10 +310,12 @@ class Bench:
         floor = f"{n} bare containers through the Docker API, one after another"
         flytekit_row = Row("anchor", f"flytekit's local ContainerTask chain of {n} (`python chain.py`)",
                            floor, "for comparison")
-        kfp_row = Row("anchor", f"Kubeflow Pipelines' local DockerRunner chain of {n}", floor, "for comparison")
+        kfp_name = f"Kubeflow Pipelines' ({kfp_version(kfp)})" if kfp else "Kubeflow Pipelines'"
+        kfp_row = Row("anchor", f"{kfp_name} local DockerRunner chain of {n} (`python chain.py`)", floor,
+                      "for comparison")
         if kfp is None:
-            kfp_row.status = ("not measured: kfp is not installed (pip install kfp into a venv of its own and "
-                              "pass --kfp-python; its DockerRunner uses the local image, nothing is pulled)")
+            kfp_row.status = ("not measured: no Python with kfp (pip install kfp docker into a venv of its own: "
+                              "$SKIFF_CACHE_DIR/kfp, or pass --kfp-python)")
         for turn in range(self.repeat):
             self.say(f"anchors, turn {turn + 1}/{self.repeat}")
             floor_s = bare_containers(self.image, n)
@@ -416,11 +423,13 @@ class RssSampler:
 
 
 def sandbox_rss_mb(home: Path) -> float:
-    """The sandbox's processes (MinIO, the admin server with what it started), summed."""
+    """The sandbox's processes (MinIO, the admin server, the web console, with what they
+    started), summed."""
+    from sandbox.console.access import read_console
     from sandbox.home import SandboxState
 
     state = SandboxState.load(home)
-    return tree_rss_mb([state.minio_pid, state.admin_pid])
+    return tree_rss_mb([state.minio_pid, state.admin_pid, read_console(home).get("pid")])
 
 
 def find_mc(given: Optional[str]) -> Optional[str]:
@@ -439,7 +448,7 @@ def first_line(text: str) -> str:
 
 def print_table(rows: list[Row]) -> None:
     header = ("goal", "subject", "baseline", "median ratio", "target", "met?")
-    table = [header] + [(r.goal, r.subject + (f" [{r.note}]" if r.note else ""), r.baseline, r.shown(),
+    table = [header] + [(r.goal, r.subject, r.baseline, r.shown(),
                          r.target, {True: "yes", False: "NO", None: "-"}[r.met]) for r in rows]
     widths = [min(max(len(line[i]) for line in table), 72) for i in range(len(header))]
     for line in table:
@@ -458,7 +467,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
                         "(default: $SKIFF_CACHE_DIR/benchmarks/run-<time>.json)")
     parser.add_argument("--home", help="use the sandbox already up in this SKIFF_HOME (it is left up)")
     parser.add_argument("--mc", help="the MinIO client for P6's baseline (default: `mc` on PATH or in $SKIFF_CACHE_DIR/bin)")
-    parser.add_argument("--kfp-python", help="a Python with kfp installed, for the Kubeflow anchor")
+    parser.add_argument("--kfp-python", help="a Python with kfp installed, for the Kubeflow anchor "
+                        "(default: $SKIFF_CACHE_DIR/kfp/bin/python when it imports kfp)")
     args = parser.parse_args(argv)
     goals = [g.strip() for g in (args.only or ",".join(GOALS)).split(",") if g.strip()]
     unknown = [g for g in goals if g not in GOALS]
@@ -489,14 +499,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         bench = Bench(home, env, sizes, args.repeat, say)
         stack.callback(bench.close)
         stack.callback(remove_bench_containers)
-        bare_containers(bench.image, 2)  # the image's layers and the engine warmed for everyone
+        if args.goals & {"P1", "P1b", "P2", "P5", "anchors"}:  # goals with bare containers for a baseline
+            bare_containers(bench.image, 2)  # the image's layers and the engine warmed for everyone
         steps = [
             ({"P1", "P1b", "P2", "P3"}, lambda: bench.chain(args.goals)),
             ({"P4"}, bench.sandbox_up),
             ({"P5"}, bench.map_task),
             ({"P6"}, lambda: bench.big_file(find_mc(args.mc))),
             ({"P7"}, bench.compile_big),
-            ({"anchors"}, lambda: bench.anchors(kfp_python(args.kfp_python))),
+            ({"anchors"}, lambda: bench.anchors(kfp_python(args.kfp_python, cache_dir()))),
         ]
         for goals, measure in steps:
             if goals & args.goals:
@@ -506,7 +517,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                     say(f"{'/'.join(sorted(goals & args.goals))} failed: {exc}")
                     rows.append(Row("/".join(sorted(goals & args.goals)), "-", "-", "-",
                                     status=f"failed: {first_line(str(exc))}"))
-        if args.goals & {"P4", "P5", "P6"}:
+        if "P4" in args.goals and args.goals & {"P1", "P1b", "P2", "P3", "P5", "P6"}:  # it did some work
             rows.append(bench.memory_after_runs())
     for row in rows:
         row.finish()
@@ -528,4 +539,11 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Exception as exc:  # no sandbox in --home, or one that could not be brought up
+        from sdk.errors import SandboxError
+
+        if not isinstance(exc, (BenchmarkError, SandboxError)):
+            raise
+        sys.exit(f"Error: {exc}")
