@@ -5,6 +5,7 @@ its limit). Used against flyteadmin, Skiff's admin and the local registry alike.
 from __future__ import annotations
 
 import io
+import sys
 import tarfile
 from pathlib import Path
 
@@ -28,6 +29,11 @@ EXPECTED = [
 def good_package(directory: Path) -> Path:
     path = directory / "admitted.tgz"
     if not path.exists():
+        # Another test may have put an `admitted` module of its own ahead on sys.path.
+        root = str(ADMITTED.parent)
+        if root in sys.path:
+            sys.path.remove(root)
+        sys.path.insert(0, root)
         write_package([str(ADMITTED)], IMAGE, str(path))
     return path
 
@@ -56,9 +62,9 @@ def bad_entities(package: Path) -> list[tuple[int, object]]:
     return [(WORKFLOW, cycle), (WORKFLOW, unbound), (WORKFLOW, mismatch), (TASK, greedy)]
 
 
-def refused_package(directory: Path) -> Path:
-    """The good package with the refused entities appended to its entries."""
-    good = good_package(directory)
+def refused_package(directory: Path, good: Path | None = None) -> Path:
+    """`good` (default: good_package's) with the refused entities appended to its entries."""
+    good = good or good_package(directory)
     path = directory / "refused.tgz"
     with tarfile.open(good) as source, tarfile.open(path, "w:gz") as target:
         for member in source.getmembers():

@@ -1,6 +1,8 @@
 """Skiff's own wheel for the runtime image, packed from the installed distribution.
 
-The image must run the Skiff the user runs, however it was installed: from a wheel or sdist
+A task needs only `sdk` (its entrypoint, types and IO; sdk never imports sandbox), so the
+wheel holds `sdk` alone and the console scripts it can run (`skiff-execute`): the engine, the
+admin and the CLI never reach a task container. The image must run the Skiff the user runs, however it was installed: from a wheel or sdist
 (the packages sit in site-packages) or editable (they sit in a source checkout). Packing the
 importable packages and the distribution's metadata needs neither setuptools nor `wheel` in
 the user's environment (a fresh venv has neither), nor network, nor a source checkout.
@@ -20,8 +22,9 @@ from pathlib import Path
 from sdk.errors import SandboxError
 
 DISTRIBUTION = "skiff"
-# The top-level packages the distribution installs (pyproject's packages.find include).
-PACKAGES = ("sdk", "sandbox")
+# The top-level packages of the distribution a task container needs: only `sdk`
+# (pyproject's packages.find also installs `sandbox` on the user's machine).
+PACKAGES = ("sdk",)
 # Fixed member times make the same files give the same wheel bytes.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -68,8 +71,21 @@ def metadata_files() -> dict[str, bytes]:
         text = dist.read_text(name)
         if text is None:
             raise SandboxError(f"cannot build the runtime image: the installed Skiff has no {name}")
-        files[name] = text.encode()
+        files[name] = (_packed_entry_points(text) if name == "entry_points.txt" else text).encode()
     return files
+
+
+def _packed_entry_points(text: str) -> str:
+    """entry_points.txt without the scripts whose module the wheel does not hold (`skiff`,
+    the CLI, lives in sandbox)."""
+    lines = []
+    for line in text.splitlines():
+        target = line.partition("=")[2].strip()
+        if target and not line.lstrip().startswith("[") \
+                and target.split(".", 1)[0].split(":", 1)[0] not in PACKAGES:
+            continue
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def version() -> str:

@@ -300,7 +300,7 @@ def package_problems(entities: list, registered_task: Callable, registered_plan:
     `registered_workflow_interface(id)` (a TypedInterface), each None when unknown. `check`, when
     given, limits the checks to the entities whose identifier key it holds (the others are
     registered already and only serve as references)."""
-    from sdk.compile.package_reader import LAUNCH_PLAN, TASK, WORKFLOW
+    from sdk.compile.package_reader import TASK, WORKFLOW
 
     own_tasks, own_workflows, own_plans = {}, {}, {}
     for kind, spec in entities:

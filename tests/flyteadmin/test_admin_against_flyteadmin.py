@@ -38,7 +38,11 @@ def _stub(endpoint: str):
 
 @pytest.fixture(scope="module")
 def admins(sandbox_home, flyteadmin):
-    return _stub(flyteadmin["grpc"]), _stub(sandbox_home.admin_endpoint)
+    from sandbox.admin.client_config import local_channel
+
+    # Skiff's admin wants its client credentials (flyteadmin here runs without auth).
+    return (_stub(flyteadmin["grpc"]),
+            admin_pb2_grpc.AdminServiceStub(local_channel(sandbox_home)))
 
 
 class _Entities:

@@ -244,7 +244,7 @@ def test_what_the_compiler_or_validator_would_refuse_registers_nothing(admin, pa
     unbound input, a type mismatch) and a task flyteadmin's validator refuses (a request above
     its limit): one error naming each, and flyteadmin lists nothing of that version."""
     remote, config = admin
-    broken = refused_package(tmp_path)
+    broken = refused_package(tmp_path, packages["admitted"])
     code, out, err = _register(capsys, config, broken, "r1")
     assert code == 2, err
     assert err.startswith("Error: ") and err.count("\n") == 1, err

@@ -1,6 +1,7 @@
 """Code bundles end to end in the real sandbox: `--copy auto` uploads only the loaded modules
 however much else the folder holds, `--copy all` brings data files a task opens, containers of
-one execution share one read-only unpacked bundle, and `skiff run --remote` after
+one execution share one read-only unpacked bundle (in a task image that holds sdk but not
+sandbox), and `skiff run --remote` after
 `skiff run --sandbox` of the same file registers the very same specs (same bundle location)."""
 from __future__ import annotations
 
@@ -32,7 +33,12 @@ WORKFLOW = textwrap.dedent('''
                 writable = "writable"
         except OSError:
             writable = "read-only"
-        return real + " " + writable
+        try:  # the task image holds only sdk: the engine, admin and CLI are not in it
+            import sandbox  # noqa: F401
+            image = "sandbox-importable"
+        except ModuleNotFoundError:
+            image = "sdk-only"
+        return real + " " + writable + " " + image
 
 
     @task
@@ -131,8 +137,9 @@ def test_a_task_reading_a_data_file_needs_copy_all(project):
 def test_containers_of_one_execution_share_one_read_only_bundle(project, sandbox_home):
     run = skiff(project, "run", "--sandbox", "wf.py", "layout", "--json")
     assert run.returncode == 0, run.stderr
-    real, writable = json.loads(run.stdout)["o0"].split()
+    real, writable, image = json.loads(run.stdout)["o0"].split()
     assert real == "/opt/skiff-bundle/code/wf.py" and writable == "read-only"
+    assert image == "sdk-only"  # `import sandbox` fails inside the task's container
     # Unpacked once for the execution, and gone when it ended.
     assert not any(Path(sandbox_home.home, "bundles").glob("*/*"))
 

@@ -20,8 +20,10 @@ def test_the_wheel_holds_the_installed_packages_and_metadata_and_is_reproducible
         names = archive.namelist()
         info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
         assert {f"{info}/WHEEL", f"{info}/entry_points.txt", f"{info}/RECORD"} <= set(names)
-        assert "skiff-execute = sdk.entrypoint:main" in archive.read(f"{info}/entry_points.txt").decode()
-        assert "sandbox/services/image_files/runtime.Dockerfile" in names
+        scripts = archive.read(f"{info}/entry_points.txt").decode()
+        assert "skiff-execute = sdk.entrypoint:main" in scripts
+        # A task needs only sdk: neither the sandbox package nor the CLI's script is packed.
+        assert "sandbox.cli" not in scripts and not any(n.startswith("sandbox/") for n in names)
         assert "sdk/entrypoint.py" in names and not any("__pycache__" in n for n in names)
         for line in archive.read(f"{info}/RECORD").decode().splitlines():
             name, digest, size = line.split(",")
