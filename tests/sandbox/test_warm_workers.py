@@ -166,9 +166,9 @@ def _nodes(home, execution_id: str) -> dict:
     return {row.node_id: row for row in open_store(home.database_url).nodes(execution_id)}
 
 
-def _run(home, path, entity, *args, reuse=True, env=None):
-    flag = "--reuse-containers" if reuse else "--no-reuse-containers"
-    run = _skiff(home, "run", "--sandbox", flag, "--json", str(path), entity, *args, env=env)
+def _run(home, path, entity, *args, env=None):
+    run = _skiff(home, "run", "--sandbox", "--reuse-containers", "--json", str(path), entity,
+                 *args, env=env)
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout), _execution_id(run.stderr)
 
@@ -178,16 +178,12 @@ def _home_workers(home) -> list:
     return api.containers(all=True, filters={"label": f"skiff.warm-worker={home.home}"})
 
 
-def _running_execution(home, entity: str, timeout: float = 60) -> str:
+def _workers_gone(home, timeout: float = 30) -> bool:
+    """The sandbox's warm workers all ended (Docker removes them as they exit)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        listing = _skiff(home, "executions", "list", "--json")
-        if listing.returncode == 0:
-            for row in json.loads(listing.stdout):
-                if row["entity"] == entity and row["state"] == "running":
-                    return row["id"]
+    while _home_workers(home) and time.monotonic() < deadline:
         time.sleep(0.2)
-    raise AssertionError(f"no execution of {entity} started")
+    return _home_workers(home) == []
 
 
 def _wait_for_warm_node(home, execution_id: str, node: str, timeout: float = 90) -> str:
@@ -196,11 +192,10 @@ def _wait_for_warm_node(home, execution_id: str, node: str, timeout: float = 90)
     while time.monotonic() < deadline:
         row = _nodes(home, execution_id).get(node)
         if row is not None and row.state == "running" and \
-                (row.container_id or "").startswith("warm:"):
-            logs = _skiff(home, "logs", execution_id, node)
-            if "first attempt sleeps" in logs.stdout:
-                return row.container_id[len("warm:"):]
-        time.sleep(0.3)
+                (row.container_id or "").startswith("warm:") and \
+                "first attempt sleeps" in (row.logs or ""):  # stored live, as it prints
+            return row.container_id[len("warm:"):]
+        time.sleep(0.2)
     raise AssertionError(f"node {node} of {execution_id} never ran in a warm worker")
 
 
@@ -212,16 +207,16 @@ def test_every_construct_gives_the_same_outputs_with_reuse(sandbox_home, tmp_pat
                                                             run_locally(obj, {"x": 1})))))
     # x=1: chained 4, squares of 0..3 sum to 14, inner 6, its inc 7
     assert local == {"o0": 4, "o1": 14, "o2": 6, "o3": "a note", "o4": 4, "o5": 7}
-    without, _ = _run(sandbox_home, path, "everything", "--x", "1", reuse=False)
+    # (without reuse, test_constructs_sandbox.py compares each construct the same way)
     warm, execution_id = _run(sandbox_home, path, "everything", "--x", "1")
-    assert warm == without == local
+    assert warm == local
     nodes = _nodes(sandbox_home, execution_id)
     containers = {name: row.container_id or "" for name, row in nodes.items()
                   if row.state == "succeeded" and row.container_id}
     # every task ran in a warm worker, and workers were reused (far fewer than tasks)
     assert containers and all(c.startswith("warm:") for c in containers.values()), containers
     assert len(set(containers.values())) < len(containers) / 2
-    assert _home_workers(sandbox_home) == []  # stopped at the end of the run
+    assert _workers_gone(sandbox_home)  # stopped at the end of the run
 
 
 def test_a_task_leaves_nothing_for_the_next_on_the_same_worker(sandbox_home, tmp_path):
@@ -243,9 +238,26 @@ def test_a_worker_killed_mid_task_is_retried_as_a_system_error(sandbox_home, tmp
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "SKIFF_HOME": sandbox_home.home})
     try:
-        execution_id = _running_execution(sandbox_home, "sleepywf.sleepy")
+        execution_id = None
+        for line in run.stderr:  # the CLI names the execution first
+            if line.startswith("execution "):
+                execution_id = line.split()[1]
+                break
+        assert execution_id, "the run named no execution"
         worker = _wait_for_warm_node(sandbox_home, execution_id, "n0")
-        docker.from_env().api.kill(worker)
+        api = docker.from_env().api
+        details = api.inspect_container(worker)
+        host = details["HostConfig"]
+        # confined as a task container is: unprivileged, read-only root, no capabilities,
+        # process and memory limits, host network (loopback), and no Docker socket
+        assert details["Config"]["User"] == "1000"
+        assert (host["ReadonlyRootfs"], host["CapDrop"], host["Privileged"]) == (
+            True, ["ALL"], False)
+        assert host["PidsLimit"] and host["Memory"] and host["NetworkMode"] == "host"
+        assert not any("docker.sock" in (m.get("Source") or "") for m in details["Mounts"])
+        # the attempt's storage credentials reached its process, never the worker's own
+        assert not any(v.startswith(("AWS_", "FLYTE_AWS_")) for v in details["Config"]["Env"])
+        api.kill(worker)
         stdout, stderr = run.communicate(timeout=120)
     finally:
         if run.poll() is None:
@@ -271,8 +283,41 @@ def test_terminate_stops_a_task_running_in_a_worker(sandbox_home, tmp_path):
     assert _nodes(sandbox_home, execution_id)["n0"].state == "aborted"
     show = _skiff(sandbox_home, "executions", "show", execution_id, "--json")
     assert json.loads(show.stdout)["state"] == "aborted"
-    # the detached engine ended and took its workers with it
-    deadline = time.monotonic() + 30
-    while _home_workers(sandbox_home) and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert _home_workers(sandbox_home) == []
+    assert _workers_gone(sandbox_home)  # the detached engine ended, and its workers with it
+
+
+LIMITS = textwrap.dedent('''
+    import datetime
+    import time
+
+    from sdk import Resources, WorkflowFailurePolicy, task, workflow
+
+
+    @task(timeout=datetime.timedelta(seconds=2))
+    def stuck(x: int) -> int:
+        time.sleep(120)
+        return x
+
+
+    @task(limits=Resources(mem="200Mi"))
+    def greedy(x: int) -> int:
+        hoard = [bytearray(16 * 1024 * 1024) for _ in range(40)]
+        return x + len(hoard)
+
+
+    @workflow(failure_policy=WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE)
+    def limited(x: int = 0) -> None:
+        stuck(x=x)
+        greedy(x=x)
+''')
+
+
+def test_a_timeout_and_an_out_of_memory_kill_are_reported_per_task(sandbox_home, tmp_path):
+    path = tmp_path / "limitswf.py"
+    path.write_text(LIMITS)
+    run = _skiff(sandbox_home, "run", "--sandbox", "--reuse-containers", str(path), "limited")
+    assert run.returncode == 1
+    nodes = _nodes(sandbox_home, _execution_id(run.stderr))
+    assert all(row.container_id.startswith("warm:") for row in nodes.values())
+    assert "timed out after 2s" in nodes["n0"].error
+    assert "out of memory (limit 200Mi)" in nodes["n1"].error
