@@ -43,6 +43,7 @@ DEFAULT_IDLE_S = 60.0
 START_TIMEOUT_S = 60.0
 SOCKET_MOUNT = "/opt/skiff-warm"  # where a worker sees its socket directory
 MAX_LOG_BYTES = 1 << 20
+PREPARED_LEVELS = 3  # sandbox.engine.scheduler.LOOKAHEAD: the levels the engine prepares
 # Variables that differ from attempt to attempt: not part of what makes workers alike.
 _PER_ATTEMPT = ("FLYTE_INTERNAL_", "FLYTE_ATTEMPT_NUMBER", "FLYTE_K8S_ARRAY_INDEX",
                 "BATCH_JOB_ARRAY_INDEX_VAR_NAME")
@@ -133,7 +134,11 @@ class WarmPool:
 
     def prepare(self, request: ContainerRequest) -> None:
         """An attempt like `request` will run soon: mint its credentials now and have a
-        worker of its kind started, up to one per such attempt waiting."""
+        worker of its kind started when too few exist. The engine prepares the attempts of
+        up to PREPARED_LEVELS levels of the DAG below a running node, which run level after
+        level on the same workers: one worker per that many waiting attempts (a chain keeps
+        one worker; a wide fan-out gets more, and `_acquire` adds the rest as attempts
+        queue)."""
         key = worker_key(request)
         labels = tuple(sorted(request.labels.items()))
         with self._changed:
@@ -141,8 +146,9 @@ class WarmPool:
             if request.storage is not None and labels not in self._credentials:
                 self._credentials[labels] = (request.storage, self.runner.submit(
                     request.storage.issue))
-            ready = [w for w in self._workers if w.key == key and w.state in ("starting", "idle")]
-            if len(ready) < len(self._waiting[key]) and self._room():
+            live = sum(w.key == key and w.state != "dead" for w in self._workers)
+            wanted = -(-len(self._waiting[key]) // PREPARED_LEVELS)  # rounded up
+            if live < wanted and self._room():
                 self._start(key, request)
 
     def forget(self, labels: dict[str, str]) -> None:

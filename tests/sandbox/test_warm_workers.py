@@ -143,9 +143,16 @@ SLEEPY = textwrap.dedent('''
         return x + 1
 
 
+    @task
+    def slow_always(x: int) -> int:
+        print("second task sleeps", flush=True)
+        time.sleep(120)
+        return x
+
+
     @workflow
     def sleepy(x: int = 0) -> int:
-        return slow_first(x=x)
+        return slow_always(x=slow_first(x=x))
 ''')
 
 
@@ -186,14 +193,15 @@ def _workers_gone(home, timeout: float = 30) -> bool:
     return _home_workers(home) == []
 
 
-def _wait_for_warm_node(home, execution_id: str, node: str, timeout: float = 90) -> str:
+def _wait_for_warm_node(home, execution_id: str, node: str, marker: str,
+                        timeout: float = 90) -> str:
     """The worker container of the node's running attempt, once its task runs there."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         row = _nodes(home, execution_id).get(node)
         if row is not None and row.state == "running" and \
                 (row.container_id or "").startswith("warm:") and \
-                "first attempt sleeps" in (row.logs or ""):  # stored live, as it prints
+                marker in (row.logs or ""):  # stored live, as it prints
             return row.container_id[len("warm:"):]
         time.sleep(0.2)
     raise AssertionError(f"node {node} of {execution_id} never ran in a warm worker")
@@ -230,57 +238,40 @@ def test_a_task_leaves_nothing_for_the_next_on_the_same_worker(sandbox_home, tmp
     assert nodes["n0"].container_id.startswith("warm:")
 
 
-def test_a_worker_killed_mid_task_is_retried_as_a_system_error(sandbox_home, tmp_path):
+def test_a_killed_worker_is_retried_and_terminate_stops_a_task_in_a_worker(sandbox_home,
+                                                                          tmp_path):
     path = tmp_path / "sleepywf.py"
     path.write_text(SLEEPY)
-    run = subprocess.Popen(
-        ["skiff", "run", "--sandbox", "--reuse-containers", "--json", str(path), "sleepy"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "SKIFF_HOME": sandbox_home.home})
-    try:
-        execution_id = None
-        for line in run.stderr:  # the CLI names the execution first
-            if line.startswith("execution "):
-                execution_id = line.split()[1]
-                break
-        assert execution_id, "the run named no execution"
-        worker = _wait_for_warm_node(sandbox_home, execution_id, "n0")
-        api = docker.from_env().api
-        details = api.inspect_container(worker)
-        host = details["HostConfig"]
-        # confined as a task container is: unprivileged, read-only root, no capabilities,
-        # process and memory limits, host network (loopback), and no Docker socket
-        assert details["Config"]["User"] == "1000"
-        assert (host["ReadonlyRootfs"], host["CapDrop"], host["Privileged"]) == (
-            True, ["ALL"], False)
-        assert host["PidsLimit"] and host["Memory"] and host["NetworkMode"] == "host"
-        assert not any("docker.sock" in (m.get("Source") or "") for m in details["Mounts"])
-        # the attempt's storage credentials reached its process, never the worker's own
-        assert not any(v.startswith(("AWS_", "FLYTE_AWS_")) for v in details["Config"]["Env"])
-        api.kill(worker)
-        stdout, stderr = run.communicate(timeout=120)
-    finally:
-        if run.poll() is None:
-            run.kill()
-    assert run.returncode == 0, stderr
-    assert json.loads(stdout) == {"o0": 1}
-    node = _nodes(sandbox_home, execution_id)["n0"]
-    # the second attempt ran (on a new worker); the first counts as a system failure only
-    assert (node.state, node.attempt) == ("succeeded", 1)
-    assert (node.system_failures, node.user_failures) == (1, 0)
-
-
-def test_terminate_stops_a_task_running_in_a_worker(sandbox_home, tmp_path):
-    path = tmp_path / "sleepywf2.py"
-    path.write_text(SLEEPY.replace("def sleepy", "def sleepy_again"))
     start = _skiff(sandbox_home, "run", "--sandbox", "--reuse-containers", "--detach",
-                   str(path), "sleepy_again")
+                   str(path), "sleepy")
     assert start.returncode == 0, start.stderr
     execution_id = start.stdout.strip().splitlines()[-1]
-    _wait_for_warm_node(sandbox_home, execution_id, "n0")
+
+    # the first task's worker is killed mid-task
+    worker = _wait_for_warm_node(sandbox_home, execution_id, "n0", "first attempt sleeps")
+    api = docker.from_env().api
+    details = api.inspect_container(worker)
+    host = details["HostConfig"]
+    # confined as a task container is: unprivileged, read-only root, no capabilities,
+    # process and memory limits, host network (loopback), and no Docker socket
+    assert details["Config"]["User"] == "1000"
+    assert (host["ReadonlyRootfs"], host["CapDrop"], host["Privileged"]) == (True, ["ALL"], False)
+    assert host["PidsLimit"] and host["Memory"] and host["NetworkMode"] == "host"
+    assert not any("docker.sock" in (m.get("Source") or "") for m in details["Mounts"])
+    # the attempt's storage credentials reached its process, never the worker's own
+    assert not any(v.startswith(("AWS_", "FLYTE_AWS_")) for v in details["Config"]["Env"])
+    api.kill(worker)
+
+    # ... it ran again (a system error, not the task's) and the second task started
+    _wait_for_warm_node(sandbox_home, execution_id, "n1", "second task sleeps")
+    first = _nodes(sandbox_home, execution_id)["n0"]
+    assert (first.state, first.attempt, first.outputs is not None) == ("succeeded", 1, True)
+    assert (first.system_failures, first.user_failures) == (1, 0)
+
+    # a terminate stops the task running in its worker
     stop = _skiff(sandbox_home, "executions", "terminate", execution_id)
     assert stop.returncode == 0, stop.stderr
-    assert _nodes(sandbox_home, execution_id)["n0"].state == "aborted"
+    assert _nodes(sandbox_home, execution_id)["n1"].state == "aborted"
     show = _skiff(sandbox_home, "executions", "show", execution_id, "--json")
     assert json.loads(show.stdout)["state"] == "aborted"
     assert _workers_gone(sandbox_home)  # the detached engine ended, and its workers with it
@@ -321,3 +312,40 @@ def test_a_timeout_and_an_out_of_memory_kill_are_reported_per_task(sandbox_home,
     assert all(row.container_id.startswith("warm:") for row in nodes.values())
     assert "timed out after 2s" in nodes["n0"].error
     assert "out of memory (limit 200Mi)" in nodes["n1"].error
+
+
+def test_workers_start_ahead_stop_when_idle_and_with_sandbox_down(sandbox_home, tmp_path):
+    from sandbox.runtime.container import ContainerRequest
+    from sandbox.runtime.docker_runner import DockerRunner
+    from sandbox.runtime.warm_pool import WarmPool, stop_home_workers
+
+    home = str(tmp_path)  # a label of its own: the session sandbox's workers are not counted
+    api = docker.from_env().api
+
+    def workers(running_only=True):
+        return api.containers(all=not running_only,
+                              filters={"label": f"skiff.warm-worker={home}"})
+
+    def wait_until(condition, timeout=60):
+        deadline = time.monotonic() + timeout
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return condition()
+
+    def request(attempt):
+        return ContainerRequest(image=sandbox_home.runtime_image, args=["skiff-execute"],
+                                env={}, labels={"skiff.execution": "e", "skiff.node": "n0",
+                                                "skiff.attempt": str(attempt)},
+                                memory_bytes=256 << 20, pids_limit=64, read_only_root=True)
+
+    pool = WarmPool(DockerRunner(), home, max_workers=2, idle_s=1.0)
+    try:
+        pool.prepare(request(0))  # an attempt will come: a worker starts before it does
+        assert wait_until(lambda: len(workers()) == 1)
+        assert wait_until(lambda: not workers(running_only=False))  # idle past its TTL
+        pool.prepare(request(1))
+        assert wait_until(lambda: len(workers()) == 1)
+        assert stop_home_workers(api, home) == 1  # what `skiff sandbox down` does
+        assert wait_until(lambda: not workers(running_only=False))
+    finally:
+        pool.close()
