@@ -35,6 +35,7 @@ def sandbox() -> None:
 def up(quiet: bool, reuse_containers: bool | None) -> None:
     """Start MinIO, create the store and build the runtime image (idempotent)."""
     from sandbox import services
+    from sandbox.admin.client_config import config_path
     from sandbox.cli.progress import StepProgress
     from sandbox.console import process as console_process
     from sandbox.home import shown_database_url
@@ -49,7 +50,9 @@ def up(quiet: bool, reuse_containers: bool | None) -> None:
     click.echo(f"  store     {shown_database_url(state.database_url)}")
     click.echo(f"  image     {state.runtime_image}")
     click.echo(f"  admin     {state.admin_endpoint}  (Flyte AdminService, DataProxyService, "
-               "skiff.sandbox.v1; insecure)")
+               "skiff.sandbox.v1; insecure, OAuth2 client credentials)")
+    click.echo(f"  config    {config_path(state.home)}  (pyflyte/flytectl --config; "
+               "its client secret is in a 0600 file)")
     click.echo(f"  secrets   {state.home}/state.json (mode 0600)")
     console = console_process.url(state.home)
     if console:  # its login token is never printed here (output ends up in logs): `skiff ui`

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sandbox import home as sandbox_home
 from sandbox.admin import process as admin_process
+from sandbox.admin.client_config import config_path, write_client_config
 from sandbox.console import process as console_process
 from sandbox.home import SandboxState
 from sandbox.runtime.policy import policy_settings
@@ -61,6 +62,7 @@ def up(home: Path | None = None, say=_quiet,
         say("starting the admin API")
         admin_process.start(state, _quiet)
         state.save()
+        write_client_config(state)  # the admin's port may have changed
         say("starting the web console")
         console_process.start(state, _quiet)
         sandbox_home.make_private(home)  # the store and logs just created, an older home's files
@@ -142,6 +144,8 @@ def status(home: Path | None = None) -> dict:
         "admin_running": admin_running,
         "admin_pid": state.admin_pid if admin_running else None,
         "admin_storage_current": admin_follows_storage,
+        "admin_config": str(config_path(home)) if config_path(home).exists() else None,
+        "admin_token_endpoint": state.admin_token_endpoint or None,
         "console": console_process.url(home),
         "database_url": sandbox_home.shown_database_url(state.database_url),
         "store_path": state.store_path,
