@@ -216,7 +216,9 @@ def test_every_construct_gives_the_same_outputs_with_reuse(sandbox_home, tmp_pat
     # x=1: chained 4, squares of 0..3 sum to 14, inner 6, its inc 7
     assert local == {"o0": 4, "o1": 14, "o2": 6, "o3": "a note", "o4": 4, "o5": 7}
     # (without reuse, test_constructs_sandbox.py compares each construct the same way)
-    warm, execution_id = _run(sandbox_home, path, "everything", "--x", "1")
+    # two workers: fewer start-ups on a busy machine, and reuse is certain
+    warm, execution_id = _run(sandbox_home, path, "everything", "--x", "1",
+                              env={"SKIFF_WARM_WORKERS": "2"})
     assert warm == local
     nodes = _nodes(sandbox_home, execution_id)
     containers = {name: row.container_id or "" for name, row in nodes.items()
