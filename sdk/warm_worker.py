@@ -36,7 +36,6 @@ SOCKET_ENV = "SKIFF_WARM_SOCKET"  # the unix socket's path inside the container
 IDLE_ENV = "SKIFF_WARM_IDLE_S"  # exit after this long without a request
 READY_FILE = "ready"  # written beside the socket once it listens
 OUTPUT, EXIT = b"o", b"x"
-_KILL_GRACE_S = 0.0
 
 
 def _preload_skiff() -> None:

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 
+# The recorded container of an attempt that ran in a warm worker (sandbox.runtime.warm_pool)
+# is this prefix and the worker's container id: a resume has no such attempt to wait for.
+WARM_PREFIX = "warm:"
+
 
 @dataclasses.dataclass
 class ContainerRequest:

@@ -21,7 +21,7 @@ import struct
 import threading
 import time
 
-from sandbox.runtime.container import ContainerRequest, ContainerResult
+from sandbox.runtime.container import WARM_PREFIX, ContainerRequest, ContainerResult
 from sdk import start_gate
 from sdk.errors import SkiffError
 
@@ -238,12 +238,13 @@ class DockerRunner:
                 self._remove(container["Id"])
 
     def _host_config(self, request: ContainerRequest, workdir: str,
-                     writable_binds: dict[str, str] | None = None):
+                     writable_binds: dict[str, str] | None = None, auto_remove: bool = False):
         binds = {host: {"bind": inside, "mode": "ro"} for host, inside in request.mounts}
         binds.update({host: {"bind": inside, "mode": "rw"}
                       for host, inside in (writable_binds or {}).items()})
         return self.api.create_host_config(
             network_mode="host",  # containers reach MinIO on 127.0.0.1; never a bridge
+            auto_remove=auto_remove,
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             privileged=False,
@@ -278,7 +279,7 @@ class DockerRunner:
     def create_confined(self, request: ContainerRequest, environment: dict[str, str],
                         labels: dict[str, str], args: list[str], command: list[str],
                         writable_binds: dict[str, str] | None = None,
-                        stdin_open: bool = False) -> str:
+                        stdin_open: bool = False, auto_remove: bool = False) -> str:
         """Create a container confined as `request`'s task container is (user, limits,
         read-only root, no capabilities, host loopback), running `command` `args`; a warm
         worker's (sandbox.runtime.warm_pool) too, which adds `writable_binds` (host path ->
@@ -287,7 +288,7 @@ class DockerRunner:
         workdir = self._image_facts(request.image).workdir if request.read_only_root else ""
         if request.read_only_root and workdir in ("", "/"):
             workdir = "/tmp"
-        host_config = self._host_config(request, workdir, writable_binds or {})
+        host_config = self._host_config(request, workdir, writable_binds or {}, auto_remove)
         created = self.api.create_container(
             request.image,
             working_dir=workdir or None,
@@ -401,6 +402,8 @@ class DockerRunner:
         then wait for it. None when the container no longer exists."""
         import docker.errors
 
+        if container_id.startswith(WARM_PREFIX):
+            return None  # its worker ended with the engine that ran it (warm_pool)
         try:
             details = self.api.inspect_container(container_id)
             if details["State"]["Status"] == "created":

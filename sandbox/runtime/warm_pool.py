@@ -30,7 +30,7 @@ import threading
 import time
 import weakref
 
-from sandbox.runtime.container import ContainerRequest, ContainerResult
+from sandbox.runtime.container import WARM_PREFIX, ContainerRequest, ContainerResult
 from sdk import warm_worker
 from sdk.errors import SkiffError
 
@@ -43,6 +43,7 @@ DEFAULT_IDLE_S = 60.0
 START_TIMEOUT_S = 60.0
 SOCKET_MOUNT = "/opt/skiff-warm"  # where a worker sees its socket directory
 MAX_LOG_BYTES = 1 << 20
+PREPARED_LEVELS = 3  # sandbox.engine.scheduler.LOOKAHEAD: the levels the engine prepares
 # Variables that differ from attempt to attempt: not part of what makes workers alike.
 _PER_ATTEMPT = ("FLYTE_INTERNAL_", "FLYTE_ATTEMPT_NUMBER", "FLYTE_K8S_ARRAY_INDEX",
                 "BATCH_JOB_ARRAY_INDEX_VAR_NAME")
@@ -84,12 +85,10 @@ class _Worker:
     request: ContainerRequest  # the first request of its kind: its confinement
     directory: str  # on the host: the socket's directory
     state: str = "starting"  # starting, idle, busy, dead
-    claimed: bool = False  # a starting worker an attempt waits for
     container_id: str = ""
     stdin: socket.socket | None = None
     idle_since: float = 0.0
     modules: set = dataclasses.field(default_factory=set)
-    error: str = ""
 
     @property
     def socket_path(self) -> str:
@@ -114,6 +113,8 @@ class WarmPool:
         self._waiting: dict[str, set] = {}  # key -> labels of attempts prepared, not yet run
         self._credentials: dict[tuple, object] = {}  # labels -> future of IssuedCredentials
         self._running: dict[int, _Running] = {}
+        self._queued: dict[str, int] = {}  # key -> attempts waiting for a worker
+        self._failed: dict[str, str] = {}  # key -> why its last worker did not start
         self._directory = tempfile.mkdtemp(prefix="skiff-warm-")  # 0700: this user only
         self._closed = False
         self._reaper = threading.Thread(target=self._reap, daemon=True, name="skiff-warm-reaper")
@@ -133,7 +134,11 @@ class WarmPool:
 
     def prepare(self, request: ContainerRequest) -> None:
         """An attempt like `request` will run soon: mint its credentials now and have a
-        worker of its kind started, up to one per such attempt waiting."""
+        worker of its kind started when too few exist. The engine prepares the attempts of
+        up to PREPARED_LEVELS levels of the DAG below a running node, which run level after
+        level on the same workers: one worker per that many waiting attempts (a chain keeps
+        one worker; a wide fan-out gets more, and `_acquire` adds the rest as attempts
+        queue)."""
         key = worker_key(request)
         labels = tuple(sorted(request.labels.items()))
         with self._changed:
@@ -141,8 +146,9 @@ class WarmPool:
             if request.storage is not None and labels not in self._credentials:
                 self._credentials[labels] = (request.storage, self.runner.submit(
                     request.storage.issue))
-            ready = [w for w in self._workers if w.key == key and w.state in ("starting", "idle")]
-            if len(ready) < len(self._waiting[key]) and self._room():
+            live = sum(w.key == key and w.state != "dead" for w in self._workers)
+            wanted = -(-len(self._waiting[key]) // PREPARED_LEVELS)  # rounded up
+            if live < wanted and self._room():
                 self._start(key, request)
 
     def forget(self, labels: dict[str, str]) -> None:
@@ -179,7 +185,7 @@ class WarmPool:
         return ContainerResult("", None, "", system_error="no warm worker could take the task")
 
     def _run_on(self, worker: _Worker, connection, request, env, on_created, on_output):
-        container = f"warm:{worker.container_id}"
+        container = f"{WARM_PREFIX}{worker.container_id}"
         if on_created is not None:
             on_created(container)
         message = {"argv": request.args[1:], "env": env, "timeout": request.timeout}
@@ -263,47 +269,46 @@ class WarmPool:
         return sum(w.state != "dead" for w in self._workers) < self.max_workers
 
     def _acquire(self, request: ContainerRequest) -> _Worker:
+        """A worker of the request's kind, now busy with it: an idle one (its module loaded,
+        preferably), else the first of its kind to become free or ready, while new ones
+        start for as many attempts as wait (capped); a full pool gives up an idle worker of
+        another kind."""
         key = worker_key(request)
         module = _flag(request.args, "--task-module")
         labels = tuple(sorted(request.labels.items()))
         deadline = time.monotonic() + START_TIMEOUT_S * 2
         with self._changed:
             self._waiting.get(key, set()).discard(labels)
-            while True:
-                if self._closed:
-                    raise SkiffError("the warm workers were stopped")
-                mine = [w for w in self._workers if w.key == key]
-                idle = [w for w in mine if w.state == "idle"]
-                if idle:
-                    idle.sort(key=lambda w: module not in w.modules)  # its module loaded first
-                    worker = idle[0]
-                    worker.state = "busy"
-                    return worker
-                starting = [w for w in mine if w.state == "starting" and not w.claimed]
-                if starting:
-                    starting[0].claimed = True
-                    return self._await_start(starting[0])
-                if not self._room():
-                    others = sorted((w for w in self._workers
-                                     if w.state == "idle" and w.key != key),
-                                    key=lambda w: w.idle_since)
-                    if others:
-                        self._stop(others[0])
-                if self._room():
-                    worker = self._start(key, request)
-                    worker.claimed = True
-                    return self._await_start(worker)
-                if time.monotonic() > deadline:
-                    raise SkiffError(f"no warm worker became free in {START_TIMEOUT_S * 2:g}s")
-                self._changed.wait(1.0)
-
-    def _await_start(self, worker: _Worker) -> _Worker:
-        """Called holding the lock: wait until the claimed worker is ready (then busy)."""
-        self._changed.wait_for(lambda: worker.state != "starting")
-        if worker.state == "idle":
-            worker.state = "busy"
-            return worker
-        raise SkiffError(worker.error or "the warm worker did not start")
+            self._queued[key] = self._queued.get(key, 0) + 1
+            try:
+                while True:
+                    if self._closed:
+                        raise SkiffError("the warm workers were stopped")
+                    mine = [w for w in self._workers if w.key == key]
+                    idle = [w for w in mine if w.state == "idle"]
+                    if idle:
+                        idle.sort(key=lambda w: module not in w.modules)  # module loaded first
+                        idle[0].state = "busy"
+                        return idle[0]
+                    starting = sum(w.state == "starting" for w in mine)
+                    if starting < self._queued[key]:
+                        if not self._room():
+                            others = sorted((w for w in self._workers
+                                             if w.state == "idle" and w.key != key),
+                                            key=lambda w: w.idle_since)
+                            if others:
+                                self._stop(others[0])
+                        if self._room():
+                            self._start(key, request)
+                            continue
+                    if not mine and key in self._failed:  # none runs, none starts: say why
+                        raise SkiffError(self._failed.pop(key))
+                    if time.monotonic() > deadline:
+                        raise SkiffError(f"no warm worker became free in "
+                                         f"{START_TIMEOUT_S * 2:g}s")
+                    self._changed.wait(1.0)
+            finally:
+                self._queued[key] -= 1
 
     def _start(self, key: str, request: ContainerRequest) -> _Worker:
         """Called holding the lock: a new worker of `key`, started in the background."""
@@ -311,7 +316,10 @@ class WarmPool:
         os.chmod(directory, 0o777)  # the worker's user makes its socket there
         worker = _Worker(key, request, directory)
         self._workers.append(worker)
-        self.runner.submit(self._boot, worker)
+        # a thread of its own: a start waits seconds for the worker's imports, which must not
+        # hold up the runner's background work (removals, containers prepared ahead)
+        threading.Thread(target=self._boot, args=(worker,), daemon=True,
+                         name="skiff-warm-boot").start()
         return worker
 
     def _boot(self, worker: _Worker) -> None:
@@ -323,12 +331,14 @@ class WarmPool:
             log.warning("%s", error)
         with self._changed:
             if worker.state == "starting":
-                worker.state = "dead" if error else "idle"
-                worker.error = error
                 worker.idle_since = time.monotonic()
+                if error:
+                    self._failed[worker.key] = error
+                    self._stop(worker)
+                else:
+                    worker.state = "idle"
+                    self._failed.pop(worker.key, None)
             self._changed.notify_all()
-        if error:
-            self._remove(worker)
 
     def _create_and_wait(self, worker: _Worker) -> None:
         api = self.runner.api
@@ -337,7 +347,8 @@ class WarmPool:
         labels = {WORKER_LABEL: self.home or "-", "skiff.warm-key": worker.key}
         worker.container_id = self.runner.create_confined(
             worker.request, environment, labels, ["-m", "sdk.warm_worker"], ["python3"],
-            writable_binds={worker.directory: SOCKET_MOUNT}, stdin_open=True)
+            writable_binds={worker.directory: SOCKET_MOUNT}, stdin_open=True,
+            auto_remove=True)  # it exits when its stdin closes: nothing is left behind
         # stdin attached before the start: it closes when this engine process ends, and the
         # worker then exits (a killed engine leaves no worker running)
         stream = api.attach_socket(worker.container_id, params={"stdin": 1, "stream": 1})
@@ -388,7 +399,9 @@ class WarmPool:
         else:
             self._remove(worker)
 
-    def _remove(self, worker: _Worker) -> None:
+    def _remove(self, worker: _Worker, force: bool = True) -> None:
+        """End the worker: its stdin closed (it exits, and Docker removes its container), and
+        with `force` its container removed now."""
         import docker.errors
 
         if worker.stdin is not None:
@@ -396,7 +409,7 @@ class WarmPool:
                 worker.stdin.close()
             except OSError:
                 pass
-        if worker.container_id:
+        if worker.container_id and force:
             try:
                 self.runner.api.remove_container(worker.container_id, force=True, v=True)
             except docker.errors.APIError:
@@ -441,9 +454,9 @@ class WarmPool:
             workers = list(self._workers)
             self._workers.clear()
             self._changed.notify_all()
-        for worker in workers:
+        for worker in workers:  # idle: closing their stdin ends them, without waiting here
             worker.state = "dead"
-            self._remove(worker)
+            self._remove(worker, force=False)
         shutil.rmtree(self._directory, ignore_errors=True)
 
 

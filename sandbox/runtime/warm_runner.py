@@ -7,8 +7,6 @@ from sandbox.runtime.container import ContainerRequest, ContainerResult
 from sandbox.runtime.docker_runner import DockerRunner
 from sandbox.runtime.warm_pool import WarmPool
 
-WARM_PREFIX = "warm:"  # recorded container ids of attempts that ran in a worker
-
 
 class WarmRunner:
     def __init__(self, runner: DockerRunner | None = None, home: str = "",
@@ -36,11 +34,9 @@ class WarmRunner:
         return self.runner.run(request, on_created, on_output)
 
     def adopt(self, container_id: str, timeout, memory_text=None, on_output=None):
-        """An attempt of an engine that died: its worker died with it (its stdin closed), so
-        there is nothing to wait for; the task handler looks for its results, else runs it
-        again."""
-        if container_id.startswith(WARM_PREFIX):
-            return None
+        """An attempt of an engine that died; one that ran in a warm worker has nothing to
+        wait for (the worker killed it when that engine's connection closed): None, and the
+        task handler looks for its results, else runs it again."""
         return self.runner.adopt(container_id, timeout, memory_text, on_output)
 
     def discard(self, labels: dict[str, str]) -> None:

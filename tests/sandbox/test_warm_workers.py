@@ -143,9 +143,16 @@ SLEEPY = textwrap.dedent('''
         return x + 1
 
 
+    @task
+    def slow_always(x: int) -> int:
+        print("second task sleeps", flush=True)
+        time.sleep(120)
+        return x
+
+
     @workflow
     def sleepy(x: int = 0) -> int:
-        return slow_first(x=x)
+        return slow_always(x=slow_first(x=x))
 ''')
 
 
@@ -166,9 +173,9 @@ def _nodes(home, execution_id: str) -> dict:
     return {row.node_id: row for row in open_store(home.database_url).nodes(execution_id)}
 
 
-def _run(home, path, entity, *args, reuse=True, env=None):
-    flag = "--reuse-containers" if reuse else "--no-reuse-containers"
-    run = _skiff(home, "run", "--sandbox", flag, "--json", str(path), entity, *args, env=env)
+def _run(home, path, entity, *args, env=None):
+    run = _skiff(home, "run", "--sandbox", "--reuse-containers", "--json", str(path), entity,
+                 *args, env=env)
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout), _execution_id(run.stderr)
 
@@ -178,29 +185,25 @@ def _home_workers(home) -> list:
     return api.containers(all=True, filters={"label": f"skiff.warm-worker={home.home}"})
 
 
-def _running_execution(home, entity: str, timeout: float = 60) -> str:
+def _workers_gone(home, timeout: float = 30) -> bool:
+    """The sandbox's warm workers all ended (Docker removes them as they exit)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        listing = _skiff(home, "executions", "list", "--json")
-        if listing.returncode == 0:
-            for row in json.loads(listing.stdout):
-                if row["entity"] == entity and row["state"] == "running":
-                    return row["id"]
+    while _home_workers(home) and time.monotonic() < deadline:
         time.sleep(0.2)
-    raise AssertionError(f"no execution of {entity} started")
+    return _home_workers(home) == []
 
 
-def _wait_for_warm_node(home, execution_id: str, node: str, timeout: float = 90) -> str:
+def _wait_for_warm_node(home, execution_id: str, node: str, marker: str,
+                        timeout: float = 90) -> str:
     """The worker container of the node's running attempt, once its task runs there."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         row = _nodes(home, execution_id).get(node)
         if row is not None and row.state == "running" and \
-                (row.container_id or "").startswith("warm:"):
-            logs = _skiff(home, "logs", execution_id, node)
-            if "first attempt sleeps" in logs.stdout:
-                return row.container_id[len("warm:"):]
-        time.sleep(0.3)
+                (row.container_id or "").startswith("warm:") and \
+                marker in (row.logs or ""):  # stored live, as it prints
+            return row.container_id[len("warm:"):]
+        time.sleep(0.2)
     raise AssertionError(f"node {node} of {execution_id} never ran in a warm worker")
 
 
@@ -212,16 +215,18 @@ def test_every_construct_gives_the_same_outputs_with_reuse(sandbox_home, tmp_pat
                                                             run_locally(obj, {"x": 1})))))
     # x=1: chained 4, squares of 0..3 sum to 14, inner 6, its inc 7
     assert local == {"o0": 4, "o1": 14, "o2": 6, "o3": "a note", "o4": 4, "o5": 7}
-    without, _ = _run(sandbox_home, path, "everything", "--x", "1", reuse=False)
-    warm, execution_id = _run(sandbox_home, path, "everything", "--x", "1")
-    assert warm == without == local
+    # (without reuse, test_constructs_sandbox.py compares each construct the same way)
+    # two workers: fewer start-ups on a busy machine, and reuse is certain
+    warm, execution_id = _run(sandbox_home, path, "everything", "--x", "1",
+                              env={"SKIFF_WARM_WORKERS": "2"})
+    assert warm == local
     nodes = _nodes(sandbox_home, execution_id)
     containers = {name: row.container_id or "" for name, row in nodes.items()
                   if row.state == "succeeded" and row.container_id}
     # every task ran in a warm worker, and workers were reused (far fewer than tasks)
     assert containers and all(c.startswith("warm:") for c in containers.values()), containers
     assert len(set(containers.values())) < len(containers) / 2
-    assert _home_workers(sandbox_home) == []  # stopped at the end of the run
+    assert _workers_gone(sandbox_home)  # stopped at the end of the run
 
 
 def test_a_task_leaves_nothing_for_the_next_on_the_same_worker(sandbox_home, tmp_path):
@@ -235,44 +240,114 @@ def test_a_task_leaves_nothing_for_the_next_on_the_same_worker(sandbox_home, tmp
     assert nodes["n0"].container_id.startswith("warm:")
 
 
-def test_a_worker_killed_mid_task_is_retried_as_a_system_error(sandbox_home, tmp_path):
+def test_a_killed_worker_is_retried_and_terminate_stops_a_task_in_a_worker(sandbox_home,
+                                                                          tmp_path):
     path = tmp_path / "sleepywf.py"
     path.write_text(SLEEPY)
-    run = subprocess.Popen(
-        ["skiff", "run", "--sandbox", "--reuse-containers", "--json", str(path), "sleepy"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "SKIFF_HOME": sandbox_home.home})
-    try:
-        execution_id = _running_execution(sandbox_home, "sleepywf.sleepy")
-        worker = _wait_for_warm_node(sandbox_home, execution_id, "n0")
-        docker.from_env().api.kill(worker)
-        stdout, stderr = run.communicate(timeout=120)
-    finally:
-        if run.poll() is None:
-            run.kill()
-    assert run.returncode == 0, stderr
-    assert json.loads(stdout) == {"o0": 1}
-    node = _nodes(sandbox_home, execution_id)["n0"]
-    # the second attempt ran (on a new worker); the first counts as a system failure only
-    assert (node.state, node.attempt) == ("succeeded", 1)
-    assert (node.system_failures, node.user_failures) == (1, 0)
-
-
-def test_terminate_stops_a_task_running_in_a_worker(sandbox_home, tmp_path):
-    path = tmp_path / "sleepywf2.py"
-    path.write_text(SLEEPY.replace("def sleepy", "def sleepy_again"))
     start = _skiff(sandbox_home, "run", "--sandbox", "--reuse-containers", "--detach",
-                   str(path), "sleepy_again")
+                   str(path), "sleepy")
     assert start.returncode == 0, start.stderr
     execution_id = start.stdout.strip().splitlines()[-1]
-    _wait_for_warm_node(sandbox_home, execution_id, "n0")
+
+    # the first task's worker is killed mid-task
+    worker = _wait_for_warm_node(sandbox_home, execution_id, "n0", "first attempt sleeps")
+    api = docker.from_env().api
+    details = api.inspect_container(worker)
+    host = details["HostConfig"]
+    # confined as a task container is: unprivileged, read-only root, no capabilities,
+    # process and memory limits, host network (loopback), and no Docker socket
+    assert details["Config"]["User"] == "1000"
+    assert (host["ReadonlyRootfs"], host["CapDrop"], host["Privileged"]) == (True, ["ALL"], False)
+    assert host["PidsLimit"] and host["Memory"] and host["NetworkMode"] == "host"
+    assert not any("docker.sock" in (m.get("Source") or "") for m in details["Mounts"])
+    # the attempt's storage credentials reached its process, never the worker's own
+    assert not any(v.startswith(("AWS_", "FLYTE_AWS_")) for v in details["Config"]["Env"])
+    api.kill(worker)
+
+    # ... it ran again (a system error, not the task's) and the second task started
+    _wait_for_warm_node(sandbox_home, execution_id, "n1", "second task sleeps")
+    first = _nodes(sandbox_home, execution_id)["n0"]
+    assert (first.state, first.attempt, first.outputs is not None) == ("succeeded", 1, True)
+    assert (first.system_failures, first.user_failures) == (1, 0)
+
+    # a terminate stops the task running in its worker
     stop = _skiff(sandbox_home, "executions", "terminate", execution_id)
     assert stop.returncode == 0, stop.stderr
-    assert _nodes(sandbox_home, execution_id)["n0"].state == "aborted"
+    assert _nodes(sandbox_home, execution_id)["n1"].state == "aborted"
     show = _skiff(sandbox_home, "executions", "show", execution_id, "--json")
     assert json.loads(show.stdout)["state"] == "aborted"
-    # the detached engine ended and took its workers with it
-    deadline = time.monotonic() + 30
-    while _home_workers(sandbox_home) and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert _home_workers(sandbox_home) == []
+    assert _workers_gone(sandbox_home)  # the detached engine ended, and its workers with it
+
+
+LIMITS = textwrap.dedent('''
+    import datetime
+    import time
+
+    from sdk import Resources, WorkflowFailurePolicy, task, workflow
+
+
+    @task(timeout=datetime.timedelta(seconds=2))
+    def stuck(x: int) -> int:
+        time.sleep(120)
+        return x
+
+
+    @task(limits=Resources(mem="200Mi"))
+    def greedy(x: int) -> int:
+        hoard = [bytearray(16 * 1024 * 1024) for _ in range(40)]
+        return x + len(hoard)
+
+
+    @workflow(failure_policy=WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE)
+    def limited(x: int = 0) -> None:
+        stuck(x=x)
+        greedy(x=x)
+''')
+
+
+def test_a_timeout_and_an_out_of_memory_kill_are_reported_per_task(sandbox_home, tmp_path):
+    path = tmp_path / "limitswf.py"
+    path.write_text(LIMITS)
+    run = _skiff(sandbox_home, "run", "--sandbox", "--reuse-containers", str(path), "limited")
+    assert run.returncode == 1
+    nodes = _nodes(sandbox_home, _execution_id(run.stderr))
+    assert all(row.container_id.startswith("warm:") for row in nodes.values())
+    assert "timed out after 2s" in nodes["n0"].error
+    assert "out of memory (limit 200Mi)" in nodes["n1"].error
+
+
+def test_workers_start_ahead_stop_when_idle_and_with_sandbox_down(sandbox_home, tmp_path):
+    from sandbox.runtime.container import ContainerRequest
+    from sandbox.runtime.docker_runner import DockerRunner
+    from sandbox.runtime.warm_pool import WarmPool, stop_home_workers
+
+    home = str(tmp_path)  # a label of its own: the session sandbox's workers are not counted
+    api = docker.from_env().api
+
+    def workers(running_only=True):
+        return api.containers(all=not running_only,
+                              filters={"label": f"skiff.warm-worker={home}"})
+
+    def wait_until(condition, timeout=60):
+        deadline = time.monotonic() + timeout
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return condition()
+
+    def request(attempt):
+        return ContainerRequest(image=sandbox_home.runtime_image, args=["skiff-execute"],
+                                env={}, labels={"skiff.execution": "e", "skiff.node": "n0",
+                                                "skiff.attempt": str(attempt)},
+                                memory_bytes=256 << 20, pids_limit=64, read_only_root=True)
+
+    pool = WarmPool(DockerRunner(), home, max_workers=2, idle_s=1.0)
+    try:
+        pool.prepare(request(0))  # an attempt will come: a worker starts before it does
+        assert wait_until(lambda: len(workers()) == 1)
+        assert wait_until(lambda: not workers(running_only=False))  # idle past its TTL
+        pool.prepare(request(1))
+        assert wait_until(lambda: len(workers()) == 1)
+        assert stop_home_workers(api, home) == 1  # what `skiff sandbox down` does
+        assert wait_until(lambda: not workers(running_only=False))
+    finally:
+        pool.close()
