@@ -36,7 +36,7 @@ def up(home: Path | None = None, say=_quiet,
     """Bring every part up; fast and harmless when all are already up. `reuse_containers`
     records the warm-worker setting (None: SKIFF_REUSE_CONTAINERS when set, else as recorded)."""
     home = Path(home or sandbox_home.skiff_home())
-    client = docker_client()
+    client = docker_client()  # a missing Docker engine fails here, before anything starts
     sandbox_home.make_private(home)  # before the lock file or anything else is created in it
     with file_lock(home / ".lock"):
         state = SandboxState.load_or_new(home)
@@ -49,22 +49,36 @@ def up(home: Path | None = None, say=_quiet,
             reuse_containers = reuse_containers_default(state)
         if reuse_containers is not None:
             state.reuse_containers = reuse_containers
+        # MinIO, the admin server and the console start together and `up` then waits for the
+        # slowest: each is a separate process that spends seconds on its own start-up, while
+        # this one creates the tables and checks the image. The admin reads state.json (MinIO's
+        # endpoint and keys) when it starts, so the state is saved before it is spawned.
         say("starting MinIO")
-        minio_server.start(state, say)
+        minio = minio_server.launch(state, say)
         state.save()  # the pid is recorded before anything else can fail
-        _init_store(state.database_url)
-        say("checking the runtime image (rebuilt when Skiff or its dependencies changed)")
-        state.runtime_image = ensure_runtime_image(client, say)
-        state.save()
-        _init_admin_tables(state.database_url)
-        # Each step is said before it starts; the servers' own "... on <url>" would read as a
-        # new step, and `sandbox up` prints every endpoint at the end.
-        say("starting the admin API")
-        admin_process.start(state, _quiet)
-        state.save()
-        write_client_config(state)  # the admin's port may have changed
-        say("starting the web console")
-        console_process.start(state, _quiet)
+        try:
+            _init_store(state.database_url)
+            _init_admin_tables(state.database_url)
+            # Each step is said before it starts; the servers' own "... on <url>" would read as
+            # a new step, and `sandbox up` prints every endpoint at the end.
+            say("starting the admin API")
+            admin = admin_process.launch(state)
+            state.save()
+            write_client_config(state)  # the admin's port may have changed
+            say("starting the web console")
+            console = console_process.launch(state)
+            say("checking the runtime image (rebuilt when Skiff or its dependencies changed)")
+            state.runtime_image = ensure_runtime_image(client, say)
+            state.save()
+            say("waiting for MinIO, the admin API and the web console")
+            if minio is not None:
+                minio_server.wait_ready(state, minio)
+            if admin is not None:
+                admin_process.wait_ready(state, admin, _quiet)
+            if not isinstance(console, str):
+                console_process.wait_ready(state, console, _quiet)
+        finally:
+            state.save()  # every pid spawned so far, so that `sandbox down` stops it
         sandbox_home.make_private(home)  # the store and logs just created, an older home's files
     return state
 
