@@ -7,9 +7,6 @@ import logging
 import os
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-
 from sandbox import home as sandbox_home
 from sandbox.admin import process as admin_process
 from sandbox.admin.client_config import config_path, write_client_config
@@ -21,7 +18,7 @@ from sandbox.services.docker_engine import docker_client, engine_summary
 from sandbox.services.docker_images import image_exists
 from sandbox.services.images import ensure_runtime_image
 from sandbox.services.locks import file_lock
-from sandbox.store import init_store
+from sandbox.store import init_store, store_is_current
 from sdk.errors import SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
@@ -58,7 +55,8 @@ def up(home: Path | None = None, say=_quiet,
         state.save()  # the pid is recorded before anything else can fail
         try:
             _init_store(state.database_url)
-            _init_admin_tables(state.database_url)
+            # The admin server creates its own tables before it answers (build_server), and
+            # only it: creating them here too would import SQLAlchemy for nothing.
             # Each step is said before it starts; the servers' own "... on <url>" would read as
             # a new step, and `sandbox up` prints every endpoint at the end.
             say("starting the admin API")
@@ -83,14 +81,13 @@ def up(home: Path | None = None, say=_quiet,
     return state
 
 
-def _init_admin_tables(database_url: str) -> None:
-    from sandbox.admin.tables import init_admin_tables
-
-    init_admin_tables(database_url)
-
-
 def _init_store(database_url: str) -> None:
     """Create the store's tables; a bad URL becomes a SandboxError naming it (password hidden)."""
+    if store_is_current(database_url):  # the usual case: no SQLAlchemy import at all
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         init_store(database_url)
     except (SQLAlchemyError, ValueError) as exc:

@@ -233,6 +233,10 @@ def client(state: SandboxState) -> Minio:
 
 
 def ensure_bucket(state: SandboxState) -> None:
+    # A single-drive MinIO keeps each bucket as a folder of its data directory: when it is
+    # there, the client (a second of imports) is not needed to know the bucket exists.
+    if (sandbox_home.minio_data_dir(Path(state.home)) / state.bucket).is_dir():
+        return
     storage = client(state)
     if not storage.bucket_exists(state.bucket):
         storage.make_bucket(state.bucket)
