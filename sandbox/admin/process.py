@@ -14,6 +14,7 @@ from sdk.errors import SandboxError
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+POLL_S = 0.03
 
 
 def is_running(state) -> bool:
@@ -48,10 +49,19 @@ def _port_of(url: str) -> int | None:
 
 def start(state, say=print) -> None:
     """Start the admin server for `state` (recording endpoint and pid) unless it already runs."""
+    process = launch(state)
+    if process is not None:
+        wait_ready(state, process, say)
+
+
+def launch(state) -> subprocess.Popen | None:
+    """Spawn the admin server for `state` (recording endpoint and pid) without waiting for it;
+    None when it already runs, answers and uses the current MinIO. It reads state.json when it
+    starts: save `state` right after. `wait_ready` finishes the start."""
     follows_storage = state.admin_storage_endpoint == state.minio_endpoint
     serves_tokens = bool(state.admin_token_endpoint)  # an admin from before auth is replaced
     if is_running(state) and follows_storage and serves_tokens and is_healthy(state.admin_endpoint):
-        return
+        return None
     if is_running(state):  # not answering, or holding a MinIO endpoint that moved
         stop(state)
     home = Path(state.home)
@@ -77,6 +87,12 @@ def start(state, say=print) -> None:
     state.admin_endpoint = f"127.0.0.1:{port}"
     state.admin_token_endpoint = token_url(token_port)
     state.admin_storage_endpoint = state.minio_endpoint
+    return process
+
+
+def wait_ready(state, process: subprocess.Popen, say=print) -> None:
+    """Wait until the admin server that `launch` spawned answers; stop it when it never does."""
+    logs = sandbox_home.logs_dir(Path(state.home))
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -86,7 +102,7 @@ def start(state, say=print) -> None:
         if is_healthy(state.admin_endpoint, timeout=1.0):
             say(f"admin API on {state.admin_endpoint}")
             return
-        time.sleep(0.1)
+        time.sleep(POLL_S)
     stop(state)
     raise SandboxError(f"the admin server did not answer on {state.admin_endpoint} within "
                        f"{START_TIMEOUT_S:.0f} s; see {logs / 'admin.log'}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sandbox.admin.tables import utcnow
+from sandbox.store.repository import utcnow  # plain SQL readers need no SQLAlchemy for it
 
 
 @dataclasses.dataclass

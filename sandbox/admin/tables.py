@@ -11,12 +11,10 @@ import datetime as dt
 from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from sandbox.store.repository import utcnow
+
 DEFAULT_PROJECTS = ("default", "flytesnacks")
 DEFAULT_DOMAINS = ("development", "staging", "production")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class AdminBase(DeclarativeBase):

@@ -20,6 +20,7 @@ from sdk.errors import SandboxError
 
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
+POLL_S = 0.03
 
 
 def _is_console(pid, home: str) -> bool:
@@ -60,6 +61,15 @@ def login_link(home, path: str = "/") -> str | None:
 
 def start(state, say=print) -> str:
     """Start the console for `state` unless it runs; returns its base URL."""
+    launched = launch(state)
+    if isinstance(launched, str):
+        return launched
+    return wait_ready(state, launched, say)
+
+
+def launch(state) -> str | subprocess.Popen:
+    """Spawn the console for `state` without waiting for it (its port and pid are recorded in
+    console.json); its base URL instead when it already runs and answers."""
     home = Path(state.home)
     record = read_console(home)
     if is_running(home) and is_healthy(record.get("port")):
@@ -81,6 +91,14 @@ def start(state, say=print) -> str:
             umask=sandbox_home.PRIVATE_UMASK)
     record["pid"] = process.pid
     write_console(home, record)
+    return process
+
+
+def wait_ready(state, process: subprocess.Popen, say=print) -> str:
+    """Wait until the console that `launch` spawned answers; returns its base URL."""
+    home = Path(state.home)
+    port = read_console(home)["port"]
+    logs = sandbox_home.logs_dir(home)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -89,7 +107,7 @@ def start(state, say=print) -> str:
         if is_healthy(port, timeout=1.0):
             say(f"console on {base_url(port)}")
             return base_url(port)
-        time.sleep(0.1)
+        time.sleep(POLL_S)
     stop(home)
     raise SandboxError(f"the console did not answer on {base_url(port)} within "
                        f"{START_TIMEOUT_S:.0f} s; see {logs / 'console.log'}")

@@ -7,9 +7,6 @@ import logging
 import os
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-
 from sandbox import home as sandbox_home
 from sandbox.admin import process as admin_process
 from sandbox.admin.client_config import config_path, write_client_config
@@ -21,7 +18,7 @@ from sandbox.services.docker_engine import docker_client, engine_summary
 from sandbox.services.docker_images import image_exists
 from sandbox.services.images import ensure_runtime_image
 from sandbox.services.locks import file_lock
-from sandbox.store import init_store
+from sandbox.store import init_store, store_is_current
 from sdk.errors import SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
@@ -36,7 +33,7 @@ def up(home: Path | None = None, say=_quiet,
     """Bring every part up; fast and harmless when all are already up. `reuse_containers`
     records the warm-worker setting (None: SKIFF_REUSE_CONTAINERS when set, else as recorded)."""
     home = Path(home or sandbox_home.skiff_home())
-    client = docker_client()
+    client = docker_client()  # a missing Docker engine fails here, before anything starts
     sandbox_home.make_private(home)  # before the lock file or anything else is created in it
     with file_lock(home / ".lock"):
         state = SandboxState.load_or_new(home)
@@ -49,34 +46,48 @@ def up(home: Path | None = None, say=_quiet,
             reuse_containers = reuse_containers_default(state)
         if reuse_containers is not None:
             state.reuse_containers = reuse_containers
+        # MinIO, the admin server and the console start together and `up` then waits for the
+        # slowest: each is a separate process that spends seconds on its own start-up, while
+        # this one creates the tables and checks the image. The admin reads state.json (MinIO's
+        # endpoint and keys) when it starts, so the state is saved before it is spawned.
         say("starting MinIO")
-        minio_server.start(state, say)
+        minio = minio_server.launch(state, say)
         state.save()  # the pid is recorded before anything else can fail
-        _init_store(state.database_url)
-        say("checking the runtime image (rebuilt when Skiff or its dependencies changed)")
-        state.runtime_image = ensure_runtime_image(client, say)
-        state.save()
-        _init_admin_tables(state.database_url)
-        # Each step is said before it starts; the servers' own "... on <url>" would read as a
-        # new step, and `sandbox up` prints every endpoint at the end.
-        say("starting the admin API")
-        admin_process.start(state, _quiet)
-        state.save()
-        write_client_config(state)  # the admin's port may have changed
-        say("starting the web console")
-        console_process.start(state, _quiet)
+        try:
+            _init_store(state.database_url)
+            # The admin server creates its own tables before it answers (build_server), and
+            # only it: creating them here too would import SQLAlchemy for nothing.
+            # Each step is said before it starts; the servers' own "... on <url>" would read as
+            # a new step, and `sandbox up` prints every endpoint at the end.
+            say("starting the admin API")
+            admin = admin_process.launch(state)
+            state.save()
+            write_client_config(state)  # the admin's port may have changed
+            say("starting the web console")
+            console = console_process.launch(state)
+            say("checking the runtime image (rebuilt when Skiff or its dependencies changed)")
+            state.runtime_image = ensure_runtime_image(client, say)
+            state.save()
+            say("waiting for MinIO, the admin API and the web console")
+            if minio is not None:
+                minio_server.wait_ready(state, minio)
+            if admin is not None:
+                admin_process.wait_ready(state, admin, _quiet)
+            if not isinstance(console, str):
+                console_process.wait_ready(state, console, _quiet)
+        finally:
+            state.save()  # every pid spawned so far, so that `sandbox down` stops it
         sandbox_home.make_private(home)  # the store and logs just created, an older home's files
     return state
 
 
-def _init_admin_tables(database_url: str) -> None:
-    from sandbox.admin.tables import init_admin_tables
-
-    init_admin_tables(database_url)
-
-
 def _init_store(database_url: str) -> None:
     """Create the store's tables; a bad URL becomes a SandboxError naming it (password hidden)."""
+    if store_is_current(database_url):  # the usual case: no SQLAlchemy import at all
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         init_store(database_url)
     except (SQLAlchemyError, ValueError) as exc:

@@ -16,14 +16,16 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-
-from minio import Minio
+from typing import TYPE_CHECKING
 
 from sandbox import home as sandbox_home
 from sandbox.home import SandboxState
 from sandbox.services.locks import file_lock
 from sandbox.services.daemons import live_cmdline, terminate
 from sdk.errors import SandboxError
+
+if TYPE_CHECKING:
+    from minio import Minio
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 MINIO_MODULE = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
+POLL_S = 0.03  # readiness is polled tightly: `sandbox up` waits for the slowest server only
 
 # Loopback requests must never go through a proxy configured in the environment.
 _NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -128,8 +131,16 @@ def is_healthy(endpoint: str) -> bool:
 
 def start(state: SandboxState, say=print) -> None:
     """Start MinIO for `state` (filling endpoint, credentials and pid) unless it already runs."""
+    process = launch(state, say)
+    if process is not None:
+        wait_ready(state, process)
+
+
+def launch(state: SandboxState, say=print) -> subprocess.Popen | None:
+    """Spawn MinIO for `state` (filling endpoint, credentials and pid) without waiting for it;
+    None when it already runs and answers. `wait_ready` finishes the start."""
     if is_running(state) and is_healthy(state.minio_endpoint):
-        return
+        return None
     if is_running(state):  # alive but not answering: restart it cleanly
         stop(state)
     binary = ensure_binary(say)
@@ -172,7 +183,12 @@ def start(state: SandboxState, say=print) -> None:
     state.minio_pid = process.pid
     state.minio_endpoint = f"http://127.0.0.1:{api_port}"
     state.minio_console = f"http://127.0.0.1:{console_port}"
-    _wait_until_healthy(state, process, logs / "minio.log")
+    return process
+
+
+def wait_ready(state: SandboxState, process: subprocess.Popen) -> None:
+    """Wait until the MinIO that `launch` spawned serves S3, then make sure the bucket exists."""
+    _wait_until_healthy(state, process, sandbox_home.logs_dir(Path(state.home)) / "minio.log")
     ensure_bucket(state)
 
 
@@ -200,7 +216,7 @@ def _wait_until_healthy(state: SandboxState, process: subprocess.Popen, log_path
             )
         if is_healthy(state.minio_endpoint) and _s3_serving(state.minio_endpoint):
             return
-        time.sleep(0.1)
+        time.sleep(POLL_S)
     stop(state)
     raise SandboxError(
         f"MinIO did not answer at {state.minio_endpoint} within {START_TIMEOUT_S:.0f} s; "
@@ -210,11 +226,17 @@ def _wait_until_healthy(state: SandboxState, process: subprocess.Popen, log_path
 
 def client(state: SandboxState) -> Minio:
     """A MinIO client for this sandbox, with its credentials."""
+    from minio import Minio  # lazy: a heavy import that only the bucket check needs
+
     host = state.minio_endpoint.removeprefix("http://")
     return Minio(host, access_key=state.access_key, secret_key=state.secret_key, secure=False)
 
 
 def ensure_bucket(state: SandboxState) -> None:
+    # A single-drive MinIO keeps each bucket as a folder of its data directory: when it is
+    # there, the client (a second of imports) is not needed to know the bucket exists.
+    if (sandbox_home.minio_data_dir(Path(state.home)) / state.bucket).is_dir():
+        return
     storage = client(state)
     if not storage.bucket_exists(state.bucket):
         storage.make_bucket(state.bucket)

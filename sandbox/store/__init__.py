@@ -32,6 +32,26 @@ def open_store(database_url: str):
     return store
 
 
+def store_is_current(database_url: str) -> bool:
+    """True when `database_url` is an existing SQLite file whose tables are all current: then
+    `init_store` has nothing to do, and `sandbox up` skips SQLAlchemy's import. False for any
+    other URL or any doubt."""
+    from pathlib import Path
+
+    if not database_url.startswith("sqlite:///") or not Path(database_url[10:]).is_file():
+        return False
+    try:
+        return _sqlite_is_current(_stores.get(database_url) or _new_store(database_url))
+    except Exception:  # noqa: BLE001 - init_store will say what is wrong
+        return False
+
+
+def _new_store(database_url: str):
+    from sandbox.store.repository import Store
+
+    return Store(database_url)
+
+
 def _sqlite_is_current(store) -> bool:
     """All tables, every column of sandbox.store.records and the executions' indexes (cheap:
     no SQLAlchemy import)."""
@@ -52,4 +72,4 @@ def _sqlite_is_current(store) -> bool:
             and EXECUTION_INDEXES.keys() <= kinds["index"])
 
 
-__all__ = ["init_store", "open_store"]
+__all__ = ["init_store", "open_store", "store_is_current"]

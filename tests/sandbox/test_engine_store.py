@@ -95,3 +95,23 @@ def test_concurrent_writers_wait_for_each_other(store):
         t.join()
     assert errors == []
     assert {n.attempt for n in store.nodes("e4")} == {29}
+
+
+def test_store_is_current_only_for_a_sqlite_store_with_every_table(tmp_path):
+    """`sandbox up` skips creating the tables (and SQLAlchemy's import) only when this says so:
+    it must say no for a missing file, another URL, and a store that lacks a table."""
+    import sqlite3
+
+    from sandbox.store import init_store, store_is_current
+
+    url = f"sqlite:///{tmp_path / 'up.db'}"
+    assert not store_is_current(url)
+    assert not (tmp_path / "up.db").exists()  # asking does not create the file
+    init_store(url)
+    assert store_is_current(url)
+    assert not store_is_current(f"sqlite+pysqlite:///{tmp_path / 'up.db'}")
+    with sqlite3.connect(tmp_path / "up.db") as conn:
+        conn.execute("DROP TABLE node_attempts")
+    assert not store_is_current(url)
+    init_store(url)
+    assert store_is_current(url)
