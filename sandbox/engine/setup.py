@@ -55,4 +55,5 @@ def context_from_state(state, parallelism: int | None = None, on_event=None) -> 
         secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event,
         container_policy=state.task_container_policy(),
         storage_credentials=StorageCredentialIssuer.from_state(state),
+        admin_endpoint=state.admin_endpoint,
         bundles=SharedBundles(objects, str(Path(state.home) / SHARED_BUNDLES_DIR)))
