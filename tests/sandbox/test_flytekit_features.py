@@ -22,7 +22,7 @@ FEATURES = textwrap.dedent('''
     from dataclasses import dataclass
     from typing import List, Optional
 
-    from flytekit import WorkflowFailurePolicy, conditional, eager, task, workflow
+    from flytekit import ImageSpec, WorkflowFailurePolicy, conditional, eager, task, workflow
     from flytekit.core.task import Echo
     from flytekit.types.error import FlyteError
 
@@ -119,6 +119,15 @@ FEATURES = textwrap.dedent('''
         else:
             b = add(a=a, b=100)
         return b + int(os.environ.get("EAGER_BONUS", "0"))
+
+
+    greeting_image = ImageSpec(name="skiff-features", packages=["flytekit==1.16.31"],
+                               env={"GREETING": "hello from the ImageSpec"})
+
+
+    @task(container_image=greeting_image)
+    def greet(name: str) -> str:
+        return f"{os.environ.get('GREETING')}, {name} ({greeting_image.is_container()})"
 ''')
 
 
@@ -138,7 +147,21 @@ def features_root(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def features_version(sandbox_home, flytekit_image, features_root):
+def imagespec_image(flytekit_image, features_root):
+    """`skiff image build --imagespec` before `pyflyte register`, as a user does: flytekit
+    then finds the image locally. Its packages are the flytekit image's, so only the layer
+    with the spec's env is new."""
+    result = subprocess.run(["skiff", "image", "build", "--imagespec",
+                             "features/flows.py:greeting_image"], cwd=features_root,
+                            capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr
+    name = result.stdout.strip()
+    assert name.startswith("skiff-features:"), result.stdout
+    return name
+
+
+@pytest.fixture(scope="module")
+def features_version(sandbox_home, flytekit_image, imagespec_image, features_root):
     root = features_root
     config = root / "config.yaml"
     config.write_text(f"admin:\n  endpoint: dns:///{sandbox_home.admin_endpoint}\n"
@@ -265,3 +288,18 @@ def test_an_eager_workflow_runs_its_children_through_the_admin(remote, features_
         assert child.closure.phase == WorkflowExecutionPhase.SUCCEEDED
         assert child.spec.labels.values["eager-root-exec"] == execution.id.name
         assert child.spec.envs.envs["_F_EE_ROOT"] == execution.id.name
+
+
+def test_a_task_with_an_imagespec_runs_in_the_image_skiff_built(remote, features_version,
+                                                                imagespec_image, features_root):
+    task = remote.fetch_task(name="features.flows.greet", version=features_version)
+    assert task.template.container.image == imagespec_image  # flytekit's ImageSpec name
+    execution = run(remote, task, {"name": "Ann"})
+    assert execution.is_successful, execution.error
+    # the spec's env and flytekit's image id (is_container) are set in the image
+    assert execution.outputs.get("o0", as_type=str) == "hello from the ImageSpec, Ann (True)"
+    refused = subprocess.run(["skiff", "image", "build", "--imagespec", "features.flows:add"],
+                             cwd=features_root, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == ("Error: features.flows:add is neither an ImageSpec nor a "
+                                      "task with an ImageSpec as its container_image")
