@@ -13,6 +13,8 @@ import uuid
 import pytest
 from flytekit.models.core.execution import WorkflowExecutionPhase
 
+from sandbox.admin.client_config import config_path
+
 from test_flytekit_interop import flytekit_image, remote  # noqa: F401
 
 pytestmark = pytest.mark.sandbox
@@ -163,9 +165,7 @@ def imagespec_image(flytekit_image, features_root):
 @pytest.fixture(scope="module")
 def features_version(sandbox_home, flytekit_image, imagespec_image, features_root):
     root = features_root
-    config = root / "config.yaml"
-    config.write_text(f"admin:\n  endpoint: dns:///{sandbox_home.admin_endpoint}\n"
-                      "  insecure: true\n")
+    config = config_path(sandbox_home.home)  # written by `up`: client credentials
     version = "ft-" + uuid.uuid4().hex[:8]
     result = subprocess.run(
         ["pyflyte", "--config", str(config), "register", "--project", "flytesnacks",
