@@ -107,7 +107,7 @@ class TaskHandler:
             "FLYTE_INTERNAL_TASK_DOMAIN": task_template.id.domain,
             "FLYTE_INTERNAL_TASK_VERSION": task_template.id.version,
             "FLYTE_ATTEMPT_NUMBER": str(attempt),
-            **admin_access_env(self.ctx.admin_endpoint, e.id, task_template),
+            **admin_access_env(self.ctx.admin, e.id, task_template),
         }
 
     def cached(self, node, inputs: literals_pb2.LiteralMap, row: NodeRecord) -> NodeOutcome | None:
