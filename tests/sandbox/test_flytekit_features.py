@@ -20,6 +20,7 @@ from test_flytekit_interop import flytekit_image, remote  # noqa: F401
 pytestmark = pytest.mark.sandbox
 
 FEATURES = textwrap.dedent('''
+    import asyncio
     import os
     from dataclasses import dataclass
     from typing import List, Optional
@@ -120,6 +121,10 @@ FEATURES = textwrap.dedent('''
             b = double_then_add(x=a)  # a child execution of the workflow's launch plan
         else:
             b = add(a=a, b=100)
+        # flytekit 1.16.31's eager controller uploads its deck right after it hands back a
+        # result; a task that returns during that upload can hang at exit (flytekit's race,
+        # seen in the sandbox): let the upload finish first
+        await asyncio.sleep(5)
         return b + int(os.environ.get("EAGER_BONUS", "0"))
 
 
