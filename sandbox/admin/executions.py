@@ -13,7 +13,7 @@ from sandbox.admin import convert
 from sandbox.admin.validation import check_scope, check_text
 from sandbox.admin.errors import AdminError, already_exists, invalid, not_found, rpc
 from sandbox.admin.execution_config import resolved_spec
-from sandbox.admin.listing import filter_value, page
+from sandbox.admin.listing import filter_values, page
 from sandbox.admin.parent_nodes import parent_data, parent_row
 from sandbox.engine import create_execution
 from sandbox.engine.launch import ExecutionNameTaken, run_again
@@ -384,7 +384,10 @@ _PHASE_NAMES = {v: k for k, v in core_execution_pb2.WorkflowExecution.Phase.item
 
 
 def _matches_execution_filters(message, filters: str) -> bool:
-    """The `eq(...)` terms of a flyteadmin filter that clients use to find runs."""
+    """The `eq(...)` and `value_in(...)` terms of a flyteadmin filter that clients use to find
+    runs, also by execution tag: as flyteadmin, a tag is a label (key, value) or a spec tag
+    (key, ""), and the key and value terms must hold for the same tag (flytekit's eager
+    clean-up finds an eager execution's children by their label eager-exec=<parent>)."""
     lp, wf = message.spec.launch_plan, message.closure.workflow_id
     fields = {
         "phase": _PHASE_NAMES.get(message.closure.phase, ""),
@@ -393,7 +396,12 @@ def _matches_execution_filters(message, filters: str) -> bool:
         "workflow.name": wf.name, "workflow.version": wf.version,
     }
     for field, value in fields.items():
-        wanted = filter_value(filters, field)
-        if wanted is not None and wanted != value:
+        wanted = filter_values(filters, field)
+        if wanted is not None and value not in wanted:
             return False
-    return True
+    keys = filter_values(filters, "execution_tag.key")
+    values = filter_values(filters, "execution_tag.value")
+    if keys is None and values is None:
+        return True
+    tags = list(message.spec.labels.values.items()) + [(t, "") for t in message.spec.tags]
+    return any((keys is None or k in keys) and (values is None or v in values) for k, v in tags)

@@ -34,6 +34,9 @@ class EngineContext:
     # mints each attempt's scoped storage credentials (sandbox.runtime.storage_credentials.
     # StorageCredentialIssuer); None gives containers `storage_env` as it is
     storage_credentials: object | None = None
+    # the sandbox's admin, as the containers that create executions reach it (eager tasks:
+    # sandbox.engine.eager_access.AdminAccess); None when no admin runs
+    admin: object | None = None
     # which executions and nodes were told to stop (terminate, FAIL_IMMEDIATELY)
     aborts: AbortSignal = dataclasses.field(default_factory=AbortSignal)
     # The execution spec's overwrite_cache and envs, as Flyte's admin passes them on: skip cache

@@ -77,6 +77,7 @@ def reuse_containers_default(state) -> bool:
 def context_from_state(state, parallelism: int | None = None, on_event=None,
                        reuse_containers: bool | None = None) -> EngineContext:
     from sandbox.runtime.storage_credentials import StorageCredentialIssuer
+    from sandbox.engine.eager_access import AdminAccess
     from sandbox.engine.shared_bundle import SharedBundles
     from sandbox.home import SHARED_BUNDLES_DIR
     from sandbox.storage import ObjectStore
@@ -92,4 +93,6 @@ def context_from_state(state, parallelism: int | None = None, on_event=None,
         secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event,
         container_policy=state.task_container_policy(),
         storage_credentials=StorageCredentialIssuer.from_state(state),
+        admin=AdminAccess(state.admin_endpoint, str(state.home)) if state.admin_endpoint
+        else None,
         bundles=SharedBundles(objects, str(Path(state.home) / SHARED_BUNDLES_DIR)))

@@ -8,6 +8,7 @@ import datetime as dt
 import time
 
 from flyteidl.core import literals_pb2
+from sandbox.engine.eager_access import admin_access_env
 from sandbox.engine import cache, containerless
 from sandbox.engine.attempt import (
     SYSTEM, USER, AttemptOutcome, AttemptPaths, build_request, read_outcome, read_results,
@@ -106,6 +107,7 @@ class TaskHandler:
             "FLYTE_INTERNAL_TASK_DOMAIN": task_template.id.domain,
             "FLYTE_INTERNAL_TASK_VERSION": task_template.id.version,
             "FLYTE_ATTEMPT_NUMBER": str(attempt),
+            **admin_access_env(self.ctx.admin, e.id, task_template),
         }
 
     def cached(self, node, inputs: literals_pb2.LiteralMap, row: NodeRecord) -> NodeOutcome | None:

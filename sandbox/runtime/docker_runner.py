@@ -319,9 +319,10 @@ class DockerRunner:
         except docker.errors.ImageNotFound:
             return ContainerResult("", None, "", retryable=False, system_error=(
                 f"image {request.image!r} is not in the local Docker engine and the sandbox "
-                "pulls nothing; build it under that name (`skiff image build --requirements "
-                f"requirements.txt --tag {request.image}`, e.g. for a flytekit ImageSpec image), "
-                f"or tag a local image as it (`docker tag LOCAL_IMAGE {request.image}`)"))
+                "pulls nothing; build it under that name (a flytekit ImageSpec image: `skiff "
+                "image build --imagespec YOUR_TASKS.py`; else `skiff image build "
+                f"--requirements requirements.txt --tag {request.image}`), or tag a local image "
+                f"as it (`docker tag LOCAL_IMAGE {request.image}`)"))
         except docker.errors.APIError as exc:
             return ContainerResult("", None, "", system_error=f"Docker could not create the "
                                    f"container for image {request.image!r}: {exc.explanation or exc}")

@@ -8,6 +8,7 @@ text, base image, Dockerfile), so building the same requirements again only re-t
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -71,9 +72,9 @@ def _read_requirements(path: Path) -> str:
     return text
 
 
-def content_digest(requirements: str, base_id: str) -> str:
+def content_digest(requirements: str, base_id: str, dockerfile: str = DOCKERFILE) -> str:
     digest = hashlib.sha256()
-    for part in (requirements, base_id, DOCKERFILE):
+    for part in (requirements, base_id, dockerfile):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 
@@ -105,12 +106,55 @@ def wheel_requirements(requirements: Path, out_dir: Path, say=print) -> list[Pat
     return wheels
 
 
-def build_task_image(requirements: str | Path, tag: str, client=None, say=print) -> str:
-    """Build (or re-tag) the image for `requirements` as `tag`; returns the tag."""
-    requirements = Path(requirements)
-    text = _read_requirements(requirements)
+# An image's own environment (an ImageSpec's `env`): a thin layer over the requirements' image,
+# which stays shared by content with every other image of the same requirements.
+ENV_DOCKERFILE = """\
+ARG FROM_IMAGE
+FROM ${FROM_IMAGE}
+ARG DIGEST
+LABEL skiff.task-image.digest=${DIGEST}
+"""
+
+
+def _env_dockerfile(env: dict[str, str]) -> str:
+    lines = []
+    for key, value in sorted(env.items()):
+        if not key.isidentifier():
+            raise RequirementsError(f"environment variable name {key!r} is not valid; use "
+                                    "letters, digits and underscores")
+        lines.append(f"ENV {key}={json.dumps(value)}\n")
+    return ENV_DOCKERFILE + "".join(lines)
+
+
+def build_task_image(requirements: str | Path, tag: str, client=None, say=print,
+                     env: dict[str, str] | None = None) -> str:
+    """Build (or re-tag) the image for `requirements` as `tag`, with `env` set in it when
+    given; returns the tag."""
     if ":" not in tag.rsplit("/", 1)[-1]:
         tag += ":latest"
+    if env:
+        client = client or docker_client()
+        text = _read_requirements(Path(requirements))
+        packages = build_task_image(  # named by its requirements, so that it stays tagged
+            requirements, "skiff-requirements:" + hashlib.sha256(text.encode()).hexdigest()[:16],
+            client, say)
+        packages_id = client.images.get(packages).id
+        dockerfile_text = _env_dockerfile(env)
+        digest = content_digest(packages_id, "", dockerfile_text)
+        built = find_built(client, digest)
+        if built is not None:
+            built.tag(tag)
+            return tag
+        with tempfile.TemporaryDirectory(prefix="skiff-task-image-", dir=scratch_dir()) as tmp:
+            context = Path(tmp) / "context"
+            context.mkdir()
+            dockerfile = Path(tmp) / "env.Dockerfile"
+            dockerfile.write_text(dockerfile_text)
+            build_image(client, context, dockerfile, tag, {"FROM_IMAGE": packages_id,
+                                                           "DIGEST": digest})
+        return tag
+    requirements = Path(requirements)
+    text = _read_requirements(requirements)
     client = client or docker_client()
     ensure_base_image(client, say)
     digest = content_digest(text, client.images.get(BASE_IMAGE).id)

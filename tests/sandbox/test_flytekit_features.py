@@ -4,11 +4,14 @@ conditional's no-op branch (no container), and a task executed directly."""
 from __future__ import annotations
 
 import datetime
+import os
 import subprocess
+import sys
 import textwrap
 import uuid
 
 import pytest
+from flytekit.models.core.execution import WorkflowExecutionPhase
 
 from sandbox.admin.client_config import config_path
 
@@ -17,10 +20,12 @@ from test_flytekit_interop import flytekit_image, remote  # noqa: F401
 pytestmark = pytest.mark.sandbox
 
 FEATURES = textwrap.dedent('''
+    import asyncio
+    import os
     from dataclasses import dataclass
     from typing import List, Optional
 
-    from flytekit import WorkflowFailurePolicy, conditional, task, workflow
+    from flytekit import ImageSpec, WorkflowFailurePolicy, conditional, eager, task, workflow
     from flytekit.core.task import Echo
     from flytekit.types.error import FlyteError
 
@@ -97,21 +102,74 @@ FEATURES = textwrap.dedent('''
               failure_policy=WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE)
     def guarded(x: int = 1) -> int:
         return add(a=sub_with_task_handler(x=x), b=sub_with_workflow_handler(x=x))
+
+
+    @task
+    def double(x: int) -> int:
+        return x * 2
+
+
+    @workflow
+    def double_then_add(x: int) -> int:
+        return add(a=double(x=x), b=1)
+
+
+    @eager
+    async def eager_flow(x: int) -> int:
+        a = double(x=x)  # a child execution of the task
+        if a > 5:  # plain Python decides what runs next
+            b = double_then_add(x=a)  # a child execution of the workflow's launch plan
+        else:
+            b = add(a=a, b=100)
+        # flytekit 1.16.31's eager controller uploads its deck right after it hands back a
+        # result; a task that returns during that upload can hang at exit (flytekit's race,
+        # seen in the sandbox): let the upload finish first
+        await asyncio.sleep(5)
+        return b + int(os.environ.get("EAGER_BONUS", "0"))
+
+
+    greeting_image = ImageSpec(name="skiff-features", packages=["flytekit==1.16.31"],
+                               env={"GREETING": "hello from the ImageSpec"})
+
+
+    @task(container_image=greeting_image)
+    def greet(name: str) -> str:
+        return f"{os.environ.get('GREETING')}, {name} ({greeting_image.is_container()})"
 ''')
 
 
-def run(remote, entity, inputs):
+def run(remote, entity, inputs, **options):
     """Execute and wait, polling every second (FlyteRemote's default is every 30 s)."""
-    return remote.wait(remote.execute(entity, inputs=inputs, wait=False), timeout=900,
-                       poll_interval=datetime.timedelta(seconds=1))
+    return remote.wait(remote.execute(entity, inputs=inputs, wait=False, **options),
+                       timeout=900, poll_interval=datetime.timedelta(seconds=1))
 
 
 @pytest.fixture(scope="module")
-def features_version(sandbox_home, flytekit_image, tmp_path_factory):
+def features_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("features")
     (root / "features").mkdir()
     (root / "features" / "__init__.py").write_text("")
     (root / "features" / "flows.py").write_text(FEATURES)
+    return root
+
+
+@pytest.fixture(scope="module")
+def imagespec_image(flytekit_image, features_root):
+    """`skiff image build --imagespec` before `pyflyte register`, as a user does: flytekit
+    then finds the image locally. Its packages are the flytekit image's, so only the layer
+    with the spec's env is new."""
+    result = subprocess.run(["skiff", "image", "build", "--imagespec",
+                             "features/flows.py:greeting_image"], cwd=features_root,
+                            capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr
+    name = result.stdout.strip()
+    assert name.startswith("skiff-features:"), result.stdout
+    return name
+
+
+@pytest.fixture(scope="module")
+def features_version(sandbox_home, flytekit_image, imagespec_image, features_root):
+    root = features_root
     config = config_path(sandbox_home.home)  # written by `up`: client credentials
     version = "ft-" + uuid.uuid4().hex[:8]
     result = subprocess.run(
@@ -206,3 +264,47 @@ def test_a_failing_subworkflow_runs_its_own_failure_handler_then_the_parent_fail
     x, error = _handler_inputs(sandbox_home, nodes, "fn0")
     assert x == 3 and "boom" in error.message
     assert nodes.get("n2") is None or nodes["n2"].state not in ("succeeded", "running")
+
+
+def test_an_eager_workflow_runs_its_children_through_the_admin(remote, features_version,
+                                                               features_root):
+    """flytekit's @eager as on a cluster: the eager task's container reaches the admin, creates
+    its child executions there (labelled with the parent, as flytekit labels them), waits for
+    them and returns what flytekit returns in-process; the execution's envs reach it."""
+    from flytekit.models.filters import ValueIn
+
+    lp = remote.fetch_launch_plan(name="features.flows.eager_flow", version=features_version)
+    execution = run(remote, lp, {"x": 3}, envs={"EAGER_BONUS": "100"})
+    assert execution.is_successful, execution.error
+    in_process = subprocess.run(
+        [sys.executable, "-c", "import asyncio; from features.flows import eager_flow; "
+         "print(asyncio.run(eager_flow(x=3)))"],
+        cwd=features_root, env={**os.environ, "EAGER_BONUS": "100"}, capture_output=True,
+        text=True, timeout=120)
+    assert in_process.returncode == 0, in_process.stderr
+    assert execution.outputs.get("o0", as_type=int) == int(in_process.stdout.split()[-1]) == 113
+    children, _ = remote.client.list_executions_paginated(
+        "flytesnacks", "development", limit=20,
+        filters=[ValueIn("execution_tag.key", ["eager-exec"]),
+                 ValueIn("execution_tag.value", [execution.id.name])])
+    by_entity = {child.spec.launch_plan.name: child for child in children}
+    assert set(by_entity) == {"features.flows.double", "features.flows.double_then_add"}
+    for child in children:
+        assert child.closure.phase == WorkflowExecutionPhase.SUCCEEDED
+        assert child.spec.labels.values["eager-root-exec"] == execution.id.name
+        assert child.spec.envs.envs["_F_EE_ROOT"] == execution.id.name
+
+
+def test_a_task_with_an_imagespec_runs_in_the_image_skiff_built(remote, features_version,
+                                                                imagespec_image, features_root):
+    task = remote.fetch_task(name="features.flows.greet", version=features_version)
+    assert task.template.container.image == imagespec_image  # flytekit's ImageSpec name
+    execution = run(remote, task, {"name": "Ann"})
+    assert execution.is_successful, execution.error
+    # the spec's env and flytekit's image id (is_container) are set in the image
+    assert execution.outputs.get("o0", as_type=str) == "hello from the ImageSpec, Ann (True)"
+    refused = subprocess.run(["skiff", "image", "build", "--imagespec", "features.flows:add"],
+                             cwd=features_root, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == ("Error: features.flows:add is neither an ImageSpec nor a "
+                                      "task with an ImageSpec as its container_image")
