@@ -112,8 +112,14 @@ class SandboxState:
     # the MinIO endpoint the running admin server was started with: when MinIO had to move to
     # another port, `up` restarts the admin so that it follows
     admin_storage_endpoint: str = ""
+    # http://127.0.0.1:PORT/oauth2/token: where clients exchange the home's client credentials
+    # (sandbox/admin/auth_tokens.py) for the access token every admin call needs
+    admin_token_endpoint: str = ""
     # how task containers are confined (sandbox.runtime.policy), recorded by `up`
     container_policy: dict = dataclasses.field(default_factory=dict)
+    # run tasks in warm workers (sandbox.runtime.warm_pool) unless a command says otherwise;
+    # set by `skiff sandbox up --reuse-containers` (or SKIFF_REUSE_CONTAINERS at `up`)
+    reuse_containers: bool = False
 
     @classmethod
     def load(cls, home: Path | None = None) -> "SandboxState":

@@ -77,3 +77,18 @@ def stop_flyte_plane(directory: Path) -> None:
 
     subprocess.run(["bash", str(FLYTE_DIR / "down.sh"), str(directory)], capture_output=True,
                    timeout=120)
+
+
+def flytectl_binary(tmp_path_factory) -> str:
+    """Flyte's own flytectl unpacked from FLYTE_DIR (without starting the plane)."""
+    import lzma
+    import shutil
+
+    packed = FLYTE_DIR / "flytectl.xz"
+    if not packed.exists():
+        pytest.fail(f"Flyte's flytectl is not at {packed} (set SKIFF_FLYTE_DIR)")
+    target = tmp_path_factory.mktemp("flytectl") / "flytectl"
+    with lzma.open(packed) as source, open(target, "wb") as sink:
+        shutil.copyfileobj(source, sink)
+    target.chmod(0o755)
+    return str(target)

@@ -48,6 +48,7 @@ class SkiffSandboxService(sandbox_pb2_grpc.SandboxServiceServicer):
             _abort(context, error)
         poll = request.poll_interval_seconds or DEFAULT_POLL_S
         seen: dict[str, tuple] = {}
+        last = None  # the last change sent
         while context.is_active():
             record = self.store.execution(request.execution_id)
             for node in self.store.nodes(request.execution_id):
@@ -55,11 +56,18 @@ class SkiffSandboxService(sandbox_pb2_grpc.SandboxServiceServicer):
                 if seen.get(node.node_id) == key:
                     continue
                 seen[node.node_id] = key
-                yield sandbox_pb2.NodeStateChange(
+                last = sandbox_pb2.NodeStateChange(
                     execution_id=record.id, node_id=node.node_id, task=node.task or "",
                     state=node.state, attempt=node.attempt, error=node.error or "",
                     execution_state=record.state, observed_at=convert.timestamp(utcnow()))
+                yield last
             if record.state in convert.TERMINAL_STATES:
+                # The execution ended after its nodes' last changes were sent: the final
+                # message must still carry its end state.
+                if last is not None and last.execution_state != record.state:
+                    last.execution_state = record.state
+                    last.observed_at.CopyFrom(convert.timestamp(utcnow()))
+                    yield last
                 return
             time.sleep(poll)
 

@@ -65,15 +65,18 @@ def record_promotion(channel, record) -> None:
     append_local("promotions", record.as_dict())
 
 
-def send_reproduction(admin_endpoint: str, result, source_endpoint: str) -> bool:
-    """Record a reproduction with the local sandbox's API; False when it does not answer."""
-    if not admin_endpoint:
+def send_reproduction(state, result, source_endpoint: str) -> bool:
+    """Record a reproduction with the local sandbox's API (`state`'s admin, with this home's
+    credentials); False when it does not answer."""
+    from sandbox.admin.client_config import local_channel
+
+    if not getattr(state, "admin_endpoint", ""):
         return False
     message = sandbox_pb2.ReproductionRecord(
         source=result.remote_execution, source_endpoint=source_endpoint,
         local_execution=result.local_execution, identical=result.identical,
         diff="\n".join(result.diff))
-    with grpc.insecure_channel(admin_endpoint, options=[("grpc.enable_http_proxy", 0)]) as channel:
+    with local_channel(state, "reproduce") as channel:
         try:
             skiff_api(channel).CreateReproduction(
                 sandbox_pb2.CreateReproductionRequest(reproduction=message), timeout=30)

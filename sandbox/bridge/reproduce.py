@@ -246,5 +246,5 @@ def reproduce(conn, ref, project: str, domain: str, state, on_event=None,
     records.append_local("reproductions", {**dataclasses.asdict(result),
                                            "source_endpoint": conn.config.endpoint,
                                            "identical": result.identical})
-    records.send_reproduction(getattr(state, "admin_endpoint", ""), result, conn.config.endpoint)
+    records.send_reproduction(state, result, conn.config.endpoint)
     return result

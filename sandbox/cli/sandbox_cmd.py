@@ -29,16 +29,20 @@ def sandbox() -> None:
 
 @sandbox.command()
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
-def up(quiet: bool) -> None:
+@click.option("--reuse-containers/--no-reuse-containers", default=None,
+              help="Record whether executions run their tasks in warm workers (reused "
+              "containers) unless `run` says otherwise; kept until changed.")
+def up(quiet: bool, reuse_containers: bool | None) -> None:
     """Start MinIO, create the store and build the runtime image (idempotent)."""
     from sandbox import services
+    from sandbox.admin.client_config import config_path
     from sandbox.cli.progress import StepProgress
     from sandbox.console import process as console_process
     from sandbox.home import shown_database_url
 
     started = time.monotonic()
     with StepProgress(quiet) as say:
-        state = services.up(say=say)
+        state = services.up(say=say, reuse_containers=reuse_containers)
     click.echo(f"Sandbox up in {time.monotonic() - started:.1f} s")
     click.echo(f"  home      {state.home}")
     click.echo(f"  storage   {state.minio_endpoint}  bucket {state.bucket}  "
@@ -46,7 +50,9 @@ def up(quiet: bool) -> None:
     click.echo(f"  store     {shown_database_url(state.database_url)}")
     click.echo(f"  image     {state.runtime_image}")
     click.echo(f"  admin     {state.admin_endpoint}  (Flyte AdminService, DataProxyService, "
-               "skiff.sandbox.v1; insecure)")
+               "skiff.sandbox.v1; insecure, OAuth2 client credentials)")
+    click.echo(f"  config    {config_path(state.home)}  (pyflyte/flytectl --config; "
+               "its client secret is in a 0600 file)")
     click.echo(f"  secrets   {state.home}/state.json (mode 0600)")
     console = console_process.url(state.home)
     if console:  # its login token is never printed here (output ends up in logs): `skiff ui`

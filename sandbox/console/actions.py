@@ -28,8 +28,9 @@ class Actions:
     def _admin(self):
         if not self.state.admin_endpoint:
             raise ActionError("the sandbox's admin API is not running; run `skiff sandbox up`")
-        channel = grpc.insecure_channel(self.state.admin_endpoint,
-                                        options=[("grpc.enable_http_proxy", 0)])
+        from sandbox.admin.client_config import local_channel
+
+        channel = local_channel(self.state, "console")  # the admin needs this home's token
         return channel, admin_pb2_grpc.AdminServiceStub(channel)
 
     def _call(self, method: str, request):

@@ -4,6 +4,10 @@ Precedence, highest first: explicit arguments, environment variables (FLYTE_PLAT
 FLYTE_PLATFORM_INSECURE, FLYTE_CREDENTIALS_CLIENT_ID, ...), then the `admin` and `storage`
 sections of a flytectl-style YAML file (--config, else $FLYTECTL_CONFIG, else
 ~/.flyte/config.yaml when it exists).
+
+When nothing names any credentials and the endpoint is the local Skiff sandbox's admin (the
+one `$SKIFF_HOME/config.yaml` names, written by `skiff sandbox up`), that file's client
+credentials are used: the local sandbox works without flags.
 """
 from __future__ import annotations
 
@@ -99,6 +103,33 @@ def _secret_from(location: str | None, env_var: str | None, env) -> str | None:
     return None
 
 
+LOCAL_SANDBOX_CONFIG = "config.yaml"  # in $SKIFF_HOME (default ~/.skiff), see the docstring
+
+
+def local_sandbox_config_path(env=None) -> Path:
+    env = os.environ if env is None else env
+    home = env.get("SKIFF_HOME") or os.environ.get("SKIFF_HOME") or Path.home() / ".skiff"
+    return Path(home).expanduser() / LOCAL_SANDBOX_CONFIG
+
+
+def _take_local_sandbox_credentials(values: dict, env) -> None:
+    """Fill `values` with the local sandbox's client credentials when the endpoint is its."""
+    path = local_sandbox_config_path(env)
+    if not path.is_file():
+        return
+    try:
+        admin = _read_yaml(str(path)).get("admin") or {}
+    except ConfigError:
+        return
+    if normalize_endpoint(str(admin.get("endpoint") or "")) != values["endpoint"]:
+        return
+    values.setdefault("insecure", _truthy(admin.get("insecure", False)))
+    if admin.get("clientId"):
+        values["client_id"] = admin["clientId"]
+        values["client_secret"] = _secret_from(admin.get("clientSecretLocation"), None, env)
+        values["_auth_type"] = str(admin.get("authType") or "").lower()
+
+
 def load_config(config_file: str | None = None, env=None, **explicit) -> RemoteConfig:
     """The admin settings: `explicit` keyword arguments (RemoteConfig field names; None means
     unset) over the environment over the config file."""
@@ -165,6 +196,10 @@ def load_config(config_file: str | None = None, env=None, **explicit) -> RemoteC
                           "(for the local sandbox: see `skiff sandbox status --json`, key 'admin')")
     values["endpoint"] = normalize_endpoint(str(values["endpoint"]))
 
+    if "auth" not in values and not auth_type and not values.get("token") \
+            and not values.get("client_id"):
+        _take_local_sandbox_credentials(values, env)
+        auth_type = values.pop("_auth_type", "")
     if "auth" not in values:
         if values.get("token"):
             values["auth"] = AUTH_BEARER

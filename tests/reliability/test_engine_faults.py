@@ -16,6 +16,7 @@ import pytest
 
 from reliability_support import SKIFF, figures
 from test_engine_support import ContainerEvents, script_task, workflow_package
+from sandbox.admin.client_config import local_channel
 
 pytestmark = pytest.mark.sandbox
 NAP = "import time\ntime.sleep(0.2)\n"
@@ -141,7 +142,7 @@ def test_eight_concurrent_executions_through_the_cli_and_the_admin(sandbox_home,
         time.sleep(0.2)
     version = _latest(store, "crowd.wf", seen).version
     admin_ids = []
-    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+    with local_channel(sandbox_home) as channel:
         admin = admin_pb2_grpc.AdminServiceStub(channel)
         for i in (6, 7):
             inputs = literals_pb2.LiteralMap()

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from reliability_support import figures
 from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
+from sandbox.admin.client_config import local_channel
 
 pytestmark = pytest.mark.sandbox
 CLEAR = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND,
@@ -24,7 +25,7 @@ SEEN: dict = {}
 
 @pytest.fixture(scope="module")
 def stubs(sandbox_home):
-    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+    with local_channel(sandbox_home) as channel:
         yield (admin_pb2_grpc.AdminServiceStub(channel),
                sandbox_pb2_grpc.SandboxServiceStub(channel))
 

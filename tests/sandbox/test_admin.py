@@ -23,6 +23,7 @@ from sandbox.registry import read_package
 from sdk.compile.hydrate import hydrate
 from sandbox.storage import ObjectStore
 from sdk.compile.package import write_package
+from sandbox.admin.client_config import local_channel
 
 pytestmark = pytest.mark.sandbox
 
@@ -58,7 +59,7 @@ KINDS = {1: "task", 2: "workflow", 3: "launch_plan"}
 
 @pytest.fixture(scope="module")
 def channel(sandbox_home):
-    with grpc.insecure_channel(sandbox_home.admin_endpoint) as chan:
+    with local_channel(sandbox_home) as chan:
         yield chan
 
 
@@ -154,7 +155,7 @@ def test_status_json_names_the_admin_endpoint_that_answers(sandbox_home):
     assert report["admin"] == sandbox_home.admin_endpoint
     assert report["admin"].startswith("127.0.0.1:")
     assert report["storage_endpoint"] == sandbox_home.minio_endpoint
-    with grpc.insecure_channel(report["admin"]) as chan:
+    with local_channel(sandbox_home) as chan:
         version = admin_pb2_grpc.AdminServiceStub(chan).GetVersion(version_pb2.GetVersionRequest())
     assert version.control_plane_version.Build == "skiff-sandbox"
 

@@ -9,13 +9,14 @@ from flyteidl.admin import common_pb2, execution_pb2, project_pb2
 from flyteidl.core import identifier_pb2
 from flyteidl.service import admin_pb2_grpc, dataproxy_pb2, dataproxy_pb2_grpc
 from google.protobuf import duration_pb2
+from sandbox.admin.client_config import local_channel
 
 pytestmark = pytest.mark.sandbox
 
 
 @pytest.fixture(scope="module")
 def channel(sandbox_home):
-    with grpc.insecure_channel(sandbox_home.admin_endpoint) as chan:
+    with local_channel(sandbox_home) as chan:
         yield chan
 
 

@@ -10,13 +10,14 @@ import textwrap
 import uuid
 
 import pytest
-from flytekit.configuration import Config, PlatformConfig
+from flytekit.configuration import Config
 from flytekit.exceptions.user import (
     FlyteEntityAlreadyExistsException, FlyteEntityNotExistException,
 )
 from flytekit.remote import FlyteRemote
 
 from test_engine_support import docker_events
+from sandbox.admin.client_config import config_path
 
 pytestmark = pytest.mark.sandbox
 POLL = datetime.timedelta(seconds=0.3)
@@ -60,8 +61,7 @@ def remote(sandbox_home, tmp_path_factory):
          "development", "--version", version, "--endpoint", sandbox_home.admin_endpoint,
          "--insecure"], cwd=root, env=env, capture_output=True, text=True)
     assert registered.returncode == 0, registered.stderr
-    flyte = FlyteRemote(Config(platform=PlatformConfig(endpoint=sandbox_home.admin_endpoint,
-                                                       insecure=True)),
+    flyte = FlyteRemote(Config.auto(config_file=str(config_path(sandbox_home.home))),
                         default_project="flytesnacks", default_domain="development")
     return flyte, version
 

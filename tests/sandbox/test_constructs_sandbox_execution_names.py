@@ -15,6 +15,7 @@ from sandbox.engine import create_execution
 from sandbox.registry import read_package, register_package
 from sdk.errors import SkiffError
 from test_engine_support import engine_context, ints, package, script_task, task_node, template
+from sandbox.admin.client_config import config_path
 
 pytestmark = pytest.mark.sandbox
 
@@ -96,15 +97,14 @@ def test_engine_create_execution_takes_an_id(sandbox_home, tmp_path):
 
 
 def test_flytekit_execution_name_names_the_execution(sandbox_home, workflow_file):
-    from flytekit.configuration import Config, PlatformConfig
+    from flytekit.configuration import Config
     from flytekit.remote import FlyteRemote
 
     run = _skiff(sandbox_home, "run", "--remote", "--json", str(workflow_file), "tripled",
                  "--x", "1")  # registers the workflow; its version is in the progress lines
     assert run.returncode == 0, run.stderr
     version = run.stderr.split(" as version ")[1].split()[0]
-    remote = FlyteRemote(Config(platform=PlatformConfig(endpoint=sandbox_home.admin_endpoint,
-                                                        insecure=True)),
+    remote = FlyteRemote(Config.auto(config_file=str(config_path(sandbox_home.home))),
                          default_project="default", default_domain="development")
     lp = remote.fetch_launch_plan(name="namedwf.tripled", version=version)
     execution = remote.execute(lp, inputs={"x": 4}, execution_name="from-flytekit", wait=True)

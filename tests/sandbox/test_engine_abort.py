@@ -19,6 +19,7 @@ from sandbox.engine.live_logs import read_node_log
 from sandbox.registry import read_package, register_package
 from sdk.errors import ExecutionFailed, SkiffError
 from test_engine_support import engine_context, ints, script_task, workflow_package
+from sandbox.admin.client_config import config_path, local_channel
 
 pytestmark = pytest.mark.sandbox
 SLEEP = "import time\ntime.sleep(300)\nout['o'] = 1"
@@ -203,7 +204,7 @@ def test_admin_streams_logs_live_and_flyteremote_terminates_a_cli_run(sandbox_ho
     sandbox run`): its log stream delivers lines while the task prints, and FlyteRemote's
     terminate (TerminateExecution) stops the containers and records ABORTED nodes."""
     import grpc
-    from flytekit.configuration import Config, PlatformConfig
+    from flytekit.configuration import Config
     from flytekit.remote import FlyteRemote
 
     from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
@@ -212,7 +213,7 @@ def test_admin_streams_logs_live_and_flyteremote_terminates_a_cli_run(sandbox_ho
     execution_id = _detached(pkg, "remote.wf")
     ctx = engine_context(sandbox_home)
     chunks = []
-    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+    with local_channel(sandbox_home) as channel:
         stream = sandbox_pb2_grpc.SandboxServiceStub(channel).StreamNodeLogs(
             sandbox_pb2.StreamNodeLogsRequest(execution_id=execution_id, node_id="n0",
                                               follow=True), timeout=120)
@@ -223,8 +224,7 @@ def test_admin_streams_logs_live_and_flyteremote_terminates_a_cli_run(sandbox_ho
     assert any("line" in t and state == "running" for t, state in chunks), chunks
 
     _wait_for(lambda: "n1" in _running_nodes(ctx, execution_id), "n1 running")
-    remote = FlyteRemote(Config(platform=PlatformConfig(endpoint=sandbox_home.admin_endpoint,
-                                                        insecure=True)),
+    remote = FlyteRemote(Config.auto(config_file=str(config_path(sandbox_home.home))),
                          default_project="default", default_domain="development")
     execution = remote.fetch_execution(name=execution_id)
     remote.terminate(execution, cause="from flytekit")

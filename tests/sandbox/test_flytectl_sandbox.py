@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+
 import yaml
 
+from sandbox.admin.client_config import config_path
 from sdk.compile.package import write_package
 
 pytestmark = pytest.mark.sandbox
@@ -31,9 +33,7 @@ _TIMES = {"createdAt", "updatedAt", "startedAt", "occurredAt", "duration"}
 def admins(sandbox_home, flyteadmin, tmp_path_factory):
     """{"skiff": flytectl config, "flyte": flytectl config}, the same package registered in both."""
     work = tmp_path_factory.mktemp("flytectl")
-    skiff_config = work / "skiff.yaml"
-    skiff_config.write_text(f"admin:\n  endpoint: dns:///{sandbox_home.admin_endpoint}\n"
-                            "  insecure: true\n")
+    skiff_config = config_path(sandbox_home.home)  # written by `up`: client credentials
     root = work / "src"
     root.mkdir()
     shutil.copy(EXAMPLE, root / "ctlflow.py")

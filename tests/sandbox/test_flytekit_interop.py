@@ -11,11 +11,12 @@ import uuid
 from typing import List
 
 import pytest
-from flytekit.configuration import Config, PlatformConfig
+from flytekit.configuration import Config
 from flytekit.exceptions.user import FlyteEntityNotExistException
 from flytekit.remote import FlyteRemote
 
 from test_admin import admin, channel, package, register_through_admin  # noqa: F401 - fixtures
+from sandbox.admin.client_config import config_path
 
 pytestmark = pytest.mark.sandbox
 
@@ -132,9 +133,7 @@ def flyte_project(sandbox_home, tmp_path_factory):
     (root / "interop" / "flow.py").write_text(FLOW)
     (root / "interop" / "nested.py").write_text(NESTED)
     (root / "interop" / "mapped.py").write_text(MAPPED)
-    config = root / "config.yaml"
-    config.write_text(f"admin:\n  endpoint: dns:///{sandbox_home.admin_endpoint}\n"
-                      "  insecure: true\n")
+    config = config_path(sandbox_home.home)  # written by `up`: client credentials
     return root, config
 
 
@@ -147,8 +146,7 @@ def pyflyte_register(root, config, image, version):
 
 @pytest.fixture(scope="module")
 def remote(sandbox_home):
-    return FlyteRemote(Config(platform=PlatformConfig(endpoint=sandbox_home.admin_endpoint,
-                                                      insecure=True)),
+    return FlyteRemote(Config.auto(config_file=str(config_path(sandbox_home.home))),
                        default_project="flytesnacks", default_domain="development")
 
 

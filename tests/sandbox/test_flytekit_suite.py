@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.admin.client_config import config_path
+
 from test_flytekit_interop import flytekit_image, remote  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.sandbox
@@ -65,10 +67,8 @@ def in_process(module: str, name: str, monkeypatch) -> dict:
 
 
 @pytest.fixture(scope="module")
-def suite_version(sandbox_home, flytekit_image, tmp_path_factory):
-    config = tmp_path_factory.mktemp("suite") / "config.yaml"
-    config.write_text(f"admin:\n  endpoint: dns:///{sandbox_home.admin_endpoint}\n"
-                      "  insecure: true\n")
+def suite_version(sandbox_home, flytekit_image):
+    config = config_path(sandbox_home.home)  # written by `up`: client credentials
     version = "suite-" + uuid.uuid4().hex[:8]
     result = subprocess.run(
         ["pyflyte", "--config", str(config), "register", "--project", "flytesnacks",

@@ -16,6 +16,8 @@ from flyteidl.admin import launch_plan_pb2
 
 from sdk.compile.package_reader import read_package
 from sdk.compile.hydrate import hydrate
+from sandbox.admin.auth_tokens import client
+from sandbox.admin.client_config import config_path
 from sandbox.storage import ObjectStore
 from sandbox.store import open_store
 from sandbox.cli import main
@@ -90,7 +92,7 @@ def _bundle_arg(task_spec) -> str:
 def test_registered_specs_equal_the_package_apart_from_identifiers(remote, workdir, capsys):
     _root, package_path = workdir
     code, out, err = _cli(capsys, "register", package_path, "--version", "bytes1",
-                          "--endpoint", remote.admin_endpoint, "--insecure")
+                          "--config", config_path(remote.home))
     assert code == 0, err
     assert out.count("registered ") == 5
     package = read_package(package_path)
@@ -115,7 +117,7 @@ def test_registered_specs_equal_the_package_apart_from_identifiers(remote, workd
 
     # Again with the same specs: nothing changes, exit 0.
     code, out, err = _cli(capsys, "register", package_path, "--version", "bytes1",
-                          "--endpoint", remote.admin_endpoint, "--insecure")
+                          "--config", config_path(remote.home))
     assert code == 0, err
     assert out.count("unchanged ") == 5 and "registered " not in out
 
@@ -123,7 +125,7 @@ def test_registered_specs_equal_the_package_apart_from_identifiers(remote, workd
 def test_a_conflicting_version_registers_nothing(remote, workdir, tmp_path, capsys):
     _root, package_path = workdir
     code, _, err = _cli(capsys, "register", package_path, "--version", "conflict1",
-                        "--endpoint", remote.admin_endpoint, "--insecure")
+                        "--config", config_path(remote.home))
     assert code == 0, err
     changed_root = tmp_path / "changed"
     changed_root.mkdir()
@@ -133,14 +135,14 @@ def test_a_conflicting_version_registers_nothing(remote, workdir, tmp_path, caps
     subprocess.run(["skiff", "package", "bridgeflow.py", "--image", remote.runtime_image, "-o",
                     str(changed)], cwd=changed_root, check=True, capture_output=True)
     code, out, err = _cli(capsys, "register", changed, "--version", "conflict1",
-                          "--endpoint", remote.admin_endpoint, "--insecure")
+                          "--config", config_path(remote.home))
     assert code == 2 and out == ""
     assert err.startswith("Error: ") and err.count("\n") == 1
     assert "task 'bridgeflow.square' version 'conflict1'" in err and "different spec" in err
     assert "nothing was registered" in err
     # The new task was not created although it conflicted with nothing.
     assert _stored(remote, TASK, "development", "bridgeflow.extra", "conflict1") is None
-    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+    with Remote(config_file=str(config_path(remote.home)), env={}) as client:
         with pytest.raises(VersionConflict):
             client.register(str(changed), "conflict1")
 
@@ -148,7 +150,7 @@ def test_a_conflicting_version_registers_nothing(remote, workdir, tmp_path, caps
 def test_run_promote_and_reproduce(remote, sandbox_home, workdir, capsys, monkeypatch):
     root, package_path = workdir
     monkeypatch.chdir(root)
-    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    endpoint = ["--config", config_path(remote.home)]
 
     # run --remote: package, register, execute on the remote sandbox, wait, print outputs.
     code, out, err = _cli(capsys, "run", "--remote", "--version", "green1", *endpoint,
@@ -198,7 +200,7 @@ def test_run_promote_and_reproduce(remote, sandbox_home, workdir, capsys, monkey
     from sandbox.admin.gen import sandbox_pb2
     from sandbox.bridge.records import load_local, skiff_api
 
-    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+    with Remote(config_file=str(config_path(remote.home)), env={}) as client:
         listed = skiff_api(client.connection.channel).ListPromotions(
             sandbox_pb2.ListPromotionsRequest(name="bridgeflow.pipeline"))
     routes = [(p.from_domain, p.to_domain, p.version, p.forced) for p in listed.promotions]
@@ -226,7 +228,7 @@ def test_run_promote_and_reproduce(remote, sandbox_home, workdir, capsys, monkey
 
 def test_forced_promotion_is_recorded_as_forced(remote, workdir, capsys):
     _root, package_path = workdir
-    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    endpoint = ["--config", config_path(remote.home)]
     code, _, err = _cli(capsys, "register", package_path, "--version", "forced1", *endpoint)
     assert code == 0, err
     code, out, err = _cli(capsys, "promote", "bridgeflow.pipeline", "--version", "forced1",
@@ -237,11 +239,11 @@ def test_forced_promotion_is_recorded_as_forced(remote, workdir, capsys):
 
 
 def test_unknown_execution_and_entity(remote, capsys):
-    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    endpoint = ["--config", config_path(remote.home)]
     code, out, err = _cli(capsys, "reproduce", "nosuchexecution0", *endpoint)
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "nosuchexecution0" in err and "does not exist" in err
-    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+    with Remote(config_file=str(config_path(remote.home)), env={}) as client:
         with pytest.raises(RemoteNotFound, match="nosuchexecution0"):
             client.fetch_execution("nosuchexecution0")
         with pytest.raises(RemoteNotFound):
@@ -252,7 +254,7 @@ def test_unknown_execution_and_entity(remote, capsys):
 
 def test_remote_api_execute_wait_outputs_fetch(remote, workdir):
     _root, package_path = workdir
-    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+    with Remote(config_file=str(config_path(remote.home)), env={}) as client:
         client.register(str(package_path), "api1")
         execution = client.execute("bridgeflow.pipeline", "api1", {"n": 6, "name": "bo"},
                                    kind="launch plan", envvars={"A": "1"}, tags=["t"],
@@ -292,8 +294,8 @@ def test_flytekit_package_registers_unchanged(remote, tmp_path, capsys):
     out = tmp_path / "flyte.tgz"
     subprocess.run(["pyflyte", "--pkgs", "regflow", "package", "--image", "example:1", "--fast",
                     "-f", "-o", str(out)], cwd=tmp_path, check=True, capture_output=True)
-    code, _, err = _cli(capsys, "register", out, "--version", "fk1", "--endpoint",
-                        remote.admin_endpoint, "--insecure")
+    code, _, err = _cli(capsys, "register", out, "--version", "fk1", "--config",
+                        config_path(remote.home))
     assert code == 0, err
     package = read_package(out)
     for entity in package.entities:
@@ -313,7 +315,7 @@ def test_flytekit_package_registers_unchanged(remote, tmp_path, capsys):
     # flytekit's compiled workflow survives the trip through the admin's closure: promotion
     # (forced: its image does not exist here) copies what pyflyte wrote.
     code, _, err = _cli(capsys, "promote", "regflow.flow.wf", "--version", "fk1", "--to",
-                        "staging", "--force", "--endpoint", remote.admin_endpoint, "--insecure")
+                        "staging", "--force", "--config", config_path(remote.home))
     assert code == 0, err
     for entity in package.entities:
         dev = without_identifiers(entity.kind, _stored(remote, entity.kind, "development",
@@ -424,7 +426,7 @@ def test_file_inputs_go_through_the_data_proxy_and_reproduce(remote, sandbox_hom
     doc = tmp_path / "doc.txt"
     doc.write_text("hi! there!!\n")
     monkeypatch.chdir(root)
-    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    endpoint = ["--config", config_path(remote.home)]
     code, out, err = _cli(capsys, "run", "--remote", "--version", "files1", *endpoint,
                           "bridgefiles.py", "files", "--doc", doc)
     assert code == 0, err
@@ -433,7 +435,7 @@ def test_file_inputs_go_through_the_data_proxy_and_reproduce(remote, sandbox_hom
     # The local file went up through the remote's data proxy into the remote's MinIO.
     from sdk.remote.executions import execution_data
 
-    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+    with Remote(config_file=str(config_path(remote.home)), env={}) as client:
         inputs, _ = execution_data(client.connection, client.fetch_execution(execution).id)
     uri = inputs.literals["doc"].scalar.blob.uri
     assert uri.startswith("s3://") and uri.endswith("/doc.txt")
@@ -465,7 +467,7 @@ def test_reproduce_shows_outputs_that_differ(remote, tmp_path, capsys, monkeypat
     root.mkdir()
     (root / "bridgefiles.py").write_text(FILES_FLOW)
     monkeypatch.chdir(root)
-    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    endpoint = ["--config", config_path(remote.home)]
     code, out, err = _cli(capsys, "run", "--remote", "--version", "ids1", *endpoint,
                           "bridgefiles.py", "execution_name")
     assert code == 0, err
@@ -485,12 +487,12 @@ def test_terminate_a_running_execution(remote, tmp_path, capsys, monkeypatch):
     root.mkdir()
     (root / "bridgefiles.py").write_text(FILES_FLOW)
     monkeypatch.chdir(root)
-    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    endpoint = ["--config", config_path(remote.home)]
     code, _, err = _cli(capsys, "run", "--remote", "--version", "nap1", "--no-wait", *endpoint,
                         "bridgefiles.py", "nap", "--seconds", "120")
     assert code == 0, err
     name = err.split("execution default/development/")[1].split()[0]
-    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+    with Remote(config_file=str(config_path(remote.home)), env={}) as client:
         execution = client.fetch_execution(name)
         with pytest.raises(RemoteError, match=f"execution '{name}' .* did not finish within 1 s"):
             client.wait(execution, poll_interval=0.2, timeout=1)
@@ -516,7 +518,7 @@ def test_offloaded_literals_are_read_back_through_the_data_proxy(remote):
     pointer = literals_pb2.Literal(offloaded_metadata=literals_pb2.LiteralOffloadedMetadata(
         uri=uri, size_bytes=big.ByteSize()))
     nested = literals_pb2.Literal(map=literals_pb2.LiteralMap(literals={"xs": pointer}))
-    with Remote(remote.admin_endpoint, insecure=True, env={}) as client:
+    with Remote(config_file=str(config_path(remote.home)), env={}) as client:
         resolved = resolve_literal(client.connection, nested)
     assert resolved.map.literals["xs"] == big
 
@@ -541,7 +543,7 @@ def test_reproduce_a_workflow_calling_a_launch_plan(remote, sandbox_home, tmp_pa
     root.mkdir()
     (root / "bridgefiles.py").write_text(FILES_FLOW)
     monkeypatch.chdir(root)
-    endpoint = ["--endpoint", remote.admin_endpoint, "--insecure"]
+    endpoint = ["--config", config_path(remote.home)]
     code, out, err = _cli(capsys, "run", "--remote", "--version", "lpnode1", *endpoint,
                           "bridgefiles.py", "outer", "--x", "4")
     assert code == 0, err
@@ -565,8 +567,8 @@ def test_a_failed_remote_run_exits_1_with_the_task_error(remote, tmp_path, capsy
     root.mkdir()
     (root / "bridgefiles.py").write_text(FILES_FLOW)
     monkeypatch.chdir(root)
-    code, out, err = _cli(capsys, "run", "--remote", "--version", "boom1", "--endpoint",
-                          remote.admin_endpoint, "--insecure", "bridgefiles.py", "explode")
+    code, out, err = _cli(capsys, "run", "--remote", "--version", "boom1", "--config",
+                          config_path(remote.home), "bridgefiles.py", "explode")
     assert code == 1 and out == ""
     last = err.strip().splitlines()[-1]
     assert last.startswith("Error: execution ") and "ended FAILED" in last
@@ -589,6 +591,9 @@ def test_reproduce_directories_with_the_remote_storage_configured(remote, sandbo
         admin:
           endpoint: dns:///{remote.admin_endpoint}
           insecure: true
+          authType: ClientSecret
+          clientId: {client(remote.home).client_id}
+          clientSecretLocation: {client(remote.home).secret_path}
         storage:
           connection:
             endpoint: {remote.minio_endpoint}

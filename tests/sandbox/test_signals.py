@@ -11,12 +11,13 @@ import pytest
 from flyteidl.admin import common_pb2, execution_pb2, launch_plan_pb2, signal_pb2
 from flyteidl.core import identifier_pb2, literals_pb2
 from flyteidl.service import signal_pb2_grpc
-from flytekit.configuration import Config, PlatformConfig
+from flytekit.configuration import Config
 from flytekit.remote import FlyteRemote
 
 from sdk.compile.package import write_package
 from sdk.compile.package_reader import read_package
 from test_admin import admin, channel, launch, register_through_admin, wait_done  # noqa: F401
+from sandbox.admin.client_config import config_path
 
 pytestmark = pytest.mark.sandbox
 
@@ -35,7 +36,7 @@ def gated_version(admin, sandbox_home, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def remote(sandbox_home):
-    config = Config(platform=PlatformConfig(endpoint=sandbox_home.admin_endpoint, insecure=True))
+    config = Config.auto(config_file=str(config_path(sandbox_home.home)))
     return FlyteRemote(config, default_project=PROJECT, default_domain=DOMAIN)
 
 

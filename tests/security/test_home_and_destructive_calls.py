@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from sandbox.admin.gen import sandbox_pb2, sandbox_pb2_grpc
+from sandbox.admin.client_config import local_channel
 
 pytestmark = pytest.mark.sandbox
 
@@ -42,7 +43,7 @@ def test_the_home_is_0700_and_nothing_in_it_is_readable_by_others(sandbox_home, 
 
 
 def test_clear_cache_needs_a_task_or_all(sandbox_home):
-    with grpc.insecure_channel(sandbox_home.admin_endpoint) as channel:
+    with local_channel(sandbox_home) as channel:
         api = sandbox_pb2_grpc.SandboxServiceStub(channel)
         for request in (sandbox_pb2.ClearCacheRequest(),
                         sandbox_pb2.ClearCacheRequest(task="x.y", all=True)):
