@@ -60,10 +60,7 @@ class NodeTree:
         spec = self._workflow_spec()
         if spec is not None:
             self.sub_workflows = {_key(s.id): s for s in spec.sub_workflows}
-            nodes = list(spec.template.nodes)
-            if spec.template.HasField("failure_node") and spec.template.failure_node.id:
-                nodes.append(spec.template.failure_node)
-            self._scope(nodes, "", "", "", workflow_inputs)
+            self._scope(_with_failure_node(spec.template), "", "", "", workflow_inputs)
         else:  # a single task executed directly: its one node, "n0"
             self.sub_workflows = {}
             node = workflow_pb2.Node(id="n0")
@@ -96,12 +93,13 @@ class NodeTree:
         """Visit one workflow's nodes (in template order, a topological one); returns their
         outputs by spec node id, to bind the workflow's own outputs."""
         outputs: dict[str, literals_pb2.LiteralMap] = {}
+
+        def bind(bindings):
+            return _bind(bindings, scope_inputs, outputs)
+
         for node in nodes:
             if node.id in SYSTEM_NODES:
                 continue
-            def bind(bindings):
-                return _bind(bindings, scope_inputs, outputs)
-
             flyte_id = f"{parent_id}-{retry}-{node.id}" if parent_id else node.id
             engine_id = engine_prefix + node.id
             visited = self._visit(node, node.id, engine_id, engine_id + "-", flyte_id,
@@ -198,7 +196,7 @@ class NodeTree:
             kind=kind, row=row, inputs=inputs))
         if template is None:
             return tree_node
-        inner = self._scope(template.nodes, child_prefix, flyte_id, "0",
+        inner = self._scope(_with_failure_node(template), child_prefix, flyte_id, "0",
                             inputs or literals_pb2.LiteralMap())
         if row.state in ("succeeded", "cached") and inputs is not None:
             tree_node.outputs = _bind(template.outputs, inputs, inner)
@@ -240,6 +238,14 @@ class NodeTree:
             return None
         data = self.objects.get_bytes(row.input_uri.rsplit("/", 1)[0] + "/futures.pb")
         return dynamic_job_pb2.DynamicJobSpec.FromString(data) if data else None
+
+
+def _with_failure_node(template) -> list:
+    """A workflow's nodes, then its on_failure handler (listed once it ran)."""
+    nodes = list(template.nodes)
+    if template.HasField("failure_node") and template.failure_node.id:
+        nodes.append(template.failure_node)
+    return nodes
 
 
 def _bind(bindings, scope_inputs, outputs):
