@@ -5,23 +5,24 @@ from __future__ import annotations
 
 import grpc
 from flyteidl.admin import (execution_pb2, launch_plan_pb2, node_execution_pb2, task_execution_pb2,
-                            task_pb2, workflow_pb2)
+                            task_pb2)
 from flyteidl.core import execution_pb2 as core_execution_pb2
-from flyteidl.core import catalog_pb2, identifier_pb2, literals_pb2
+from flyteidl.core import identifier_pb2, literals_pb2
 
 from sandbox.admin import convert
 from sandbox.admin.validation import check_scope, check_text
 from sandbox.admin.errors import AdminError, already_exists, invalid, not_found, rpc
 from sandbox.admin.execution_config import resolved_spec
 from sandbox.admin.listing import filter_values, page
-from sandbox.admin.parent_nodes import parent_data, parent_row
+from sandbox.admin.node_tree import NodeTree, TreeNode
 from sandbox.engine import create_execution
 from sandbox.engine.launch import ExecutionNameTaken, run_again
-from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
+from sandbox.registry import LAUNCH_PLAN, TASK
 from sandbox.store.records import COMPLETED_STATES
 
 class ExecutionRpcs:
-    """Mixin of AdminService: needs self.store, self.repo, self.objects, self.launcher."""
+    """Mixin of AdminService: needs self.store, self.repo, self.objects, self.launcher,
+    self.ended_trees."""
 
     # ---- executions -----------------------------------------------------------------------
 
@@ -195,134 +196,99 @@ class ExecutionRpcs:
         self._record(request.id)
         return execution_pb2.ExecutionUpdateResponse()
 
-    # ---- node executions ---------------------------------------------------------------------
+    # ---- node executions: the tree Flyte's admin shows (sandbox.admin.node_tree) ---------
 
-    def _template(self, record):
-        """The workflow template an execution runs, or None for a single task."""
-        if record.target_kind != WORKFLOW:
-            return None
-        data = self.store.entity_spec(WORKFLOW, record.project, record.domain, record.workflow,
-                                      record.version)
-        return workflow_pb2.WorkflowSpec.FromString(data).template if data else None
+    def node_tree(self, record) -> NodeTree:
+        """Rebuilt per request while the execution runs; kept once it has ended (a client
+        syncing a run asks for each of its nodes in turn)."""
+        if record.state not in convert.TERMINAL_STATES:
+            return NodeTree(self.store, self.objects, record)
+        return self.ended_trees.get(record.id, lambda: NodeTree(self.store, self.objects,
+                                                                record))
 
-    def _node_kinds(self, record) -> dict[str, str]:
-        """Top-level node id -> kind, in template order: task_node, subworkflow, launch_plan,
-        array_node, branch_node, gate_node."""
-        template = self._template(record)
-        if template is None:
-            return {}
-        nodes = list(template.nodes)
-        if template.HasField("failure_node"):
-            nodes.append(template.failure_node)
-        kinds = {}
-        for node in nodes:
-            kind = node.WhichOneof("target")
-            if kind == "workflow_node":
-                ref = node.workflow_node.WhichOneof("reference")
-                kind = "subworkflow" if ref == "sub_workflow_ref" else "launch_plan"
-            kinds[node.id] = kind
-        return kinds
-
-    def node_message(self, record, node, kind) -> node_execution_pb2.NodeExecution:
+    def node_message(self, record, node: TreeNode) -> node_execution_pb2.NodeExecution:
+        row = node.row
         closure = node_execution_pb2.NodeExecutionClosure(
-            phase=convert.node_phase(node.state),
-            started_at=convert.timestamp(node.started_at),
-            created_at=convert.timestamp(node.started_at or record.created_at),
-            updated_at=convert.timestamp(node.ended_at or node.started_at or record.created_at),
-            duration=convert.duration(node.started_at, node.ended_at))
-        if node.state == "failed":
+            phase=convert.node_phase(row.state),
+            started_at=convert.timestamp(row.started_at),
+            created_at=convert.timestamp(row.started_at or record.created_at),
+            updated_at=convert.timestamp(row.ended_at or row.started_at or record.created_at),
+            duration=convert.duration(row.started_at, row.ended_at))
+        if row.state == "failed":
             closure.error.CopyFrom(core_execution_pb2.ExecutionError(
-                code="USER:NodeFailed", message=node.error or "failed",
+                code="USER:NodeFailed", message=row.error or "failed",
                 kind=core_execution_pb2.ExecutionError.USER))
-        elif node.output_uri:
-            closure.output_uri = f"{node.output_uri}/outputs.pb"
-        if kind == "task_node":
-            closure.task_node_metadata.cache_status = (
-                catalog_pb2.CACHE_HIT if node.state == "cached" else catalog_pb2.CACHE_DISABLED)
-        # Inlined nodes are stored as "<parent>-<id>"; flytekit maps them by their own id.
+        elif row.output_uri:
+            closure.output_uri = f"{row.output_uri}/outputs.pb"
+        if node.kind in ("task_node", "dynamic"):
+            closure.task_node_metadata.cache_status = node.cache_status
         metadata = node_execution_pb2.NodeExecutionMetaData(
-            retry_group=str(node.attempt), spec_node_id=node.node_id.rsplit("-", 1)[-1],
-            is_parent_node=kind == "subworkflow", is_array=kind == "array_node")
+            retry_group=node.retry_group, spec_node_id=node.spec_node_id,
+            is_parent_node=node.is_parent, is_dynamic=node.kind == "dynamic",
+            is_array=node.kind == "array_node")
         return node_execution_pb2.NodeExecution(
             id=identifier_pb2.NodeExecutionIdentifier(
-                node_id=node.node_id,
+                node_id=node.flyte_id,
                 execution_id=convert.execution_id(record.project, record.domain, record.id)),
-            input_uri=node.input_uri or "", closure=closure, metadata=metadata)
-
-    def _nodes(self, record, parent: str = "") -> list[tuple[object, str | None]]:
-        """(row, kind) of the top-level nodes, or of `parent`'s direct children."""
-        rows = self.store.nodes(record.id)
-        if parent:
-            prefix = parent + "-"
-            return [(r, "task_node" if r.task else None) for r in rows
-                    if r.node_id.startswith(prefix) and "-" not in r.node_id[len(prefix):]]
-        kinds = self._node_kinds(record)
-        if not kinds:  # a single task: its one node
-            return [(r, "task_node") for r in rows]
-        by_id = {r.node_id: r for r in rows}
-        listed = []
-        for node_id, kind in kinds.items():
-            row = by_id.get(node_id) or parent_row(record.id, node_id, rows)
-            if row is not None:
-                listed.append((row, kind))
-        return listed
+            input_uri=row.input_uri or "", closure=closure, metadata=metadata)
 
     @rpc
     def ListNodeExecutions(self, request, context):
         record = self._record(request.workflow_execution_id)
-        messages = [self.node_message(record, row, kind)
-                    for row, kind in self._nodes(record, request.unique_parent_id)]
+        tree = self.node_tree(record)
+        listed = (tree.children(request.unique_parent_id) if request.unique_parent_id
+                  else tree.top_level())
+        messages = [self.node_message(record, node) for node in listed]
         chunk, token = page(messages, request)
         return node_execution_pb2.NodeExecutionList(node_executions=chunk, token=token)
 
-    def _node(self, ident, synthesized_ok: bool = False):
-        """(execution, row, kind) of a node; subworkflow and launch plan nodes, which the
-        engine inlines, are summarised from their inner nodes when `synthesized_ok`."""
+    def _node(self, ident):
+        """(execution, tree node) of a node execution identifier."""
         record = self._record(ident.execution_id)
-        node = self.store.node(record.id, ident.node_id)
-        kind = self._node_kinds(record).get(ident.node_id)
-        if node is None and synthesized_ok and kind in ("subworkflow", "launch_plan"):
-            node = parent_row(record.id, ident.node_id, self.store.nodes(record.id))
+        node = self.node_tree(record).nodes.get(ident.node_id)
         if node is None:
             raise not_found(f"node {ident.node_id!r} of execution {record.project}/"
-                            f"{record.domain}/{record.id} does not exist (yet)"
-                            + ("; the sandbox keeps no data of its own for subworkflow and "
-                               "launch plan nodes: read their inner nodes"
-                               if kind in ("subworkflow", "launch_plan") else ""))
-        return record, node, kind or ("task_node" if node.task else None)
+                            f"{record.domain}/{record.id} does not exist (yet); list them with "
+                            "ListNodeExecutions")
+        return record, node
 
     @rpc
     def GetNodeExecution(self, request, context):
-        record, node, kind = self._node(request.id, synthesized_ok=True)
-        return self.node_message(record, node, kind)
+        record, node = self._node(request.id)
+        return self.node_message(record, node)
 
-    def _node_inputs(self, node) -> literals_pb2.LiteralMap:
-        data = self.objects.get_bytes(node.input_uri) if node.input_uri else None
-        return literals_pb2.LiteralMap.FromString(data or b"")
+    def _node_inputs(self, node: TreeNode) -> literals_pb2.LiteralMap:
+        """What the node's task received (its input file), else its bindings resolved."""
+        data = self.objects.get_bytes(node.row.input_uri) if node.row.input_uri else None
+        if data:
+            return literals_pb2.LiteralMap.FromString(data)
+        return node.inputs or literals_pb2.LiteralMap()
 
     @rpc
     def GetNodeExecutionData(self, request, context):
-        record, node, kind = self._node(request.id, synthesized_ok=True)
-        if node.id == 0:  # an inlined subworkflow or launch plan node: bind from inner nodes
-            inputs, outputs = parent_data(self.store, record, self._template(record),
-                                          node.node_id)
-            if inputs is None:
-                raise not_found(f"node {node.node_id!r} of execution {record.id}: its inputs "
-                                "cannot be bound from the nodes recorded; read its inner nodes")
-            response = node_execution_pb2.NodeExecutionGetDataResponse(full_inputs=inputs)
-            if outputs is not None and node.state == "succeeded":
-                response.full_outputs.CopyFrom(outputs)
-            return response
+        record, node = self._node(request.id)
         response = node_execution_pb2.NodeExecutionGetDataResponse(
             full_inputs=self._node_inputs(node))
-        if node.outputs is not None and node.state in COMPLETED_STATES:
-            response.full_outputs.CopyFrom(literals_pb2.LiteralMap.FromString(node.outputs))
+        if node.outputs is not None and node.row.state in COMPLETED_STATES:
+            response.full_outputs.CopyFrom(node.outputs)
+        if node.dynamic is not None:
+            response.dynamic_workflow.id.CopyFrom(node.dynamic.primary.template.id)
+            response.dynamic_workflow.compiled_workflow.CopyFrom(node.dynamic)
         return response
+
+    @rpc
+    def GetDynamicNodeWorkflow(self, request, context):
+        record, node = self._node(request.id)
+        if node.dynamic is None:
+            raise not_found(f"node {node.flyte_id!r} of execution {record.id} is not a dynamic "
+                            "node (or has not built its workflow yet)")
+        return node_execution_pb2.DynamicNodeWorkflowResponse(compiled_workflow=node.dynamic)
 
     # ---- task executions: one per attempt of a task node -----------------------------------
 
-    def task_execution_message(self, record, node,
+    def task_execution_message(self, record, tree_node: TreeNode,
                                attempt: int) -> task_execution_pb2.TaskExecution:
+        node = tree_node.row
         last = attempt == node.attempt
         state = node.state if last else "failed"
         closure = task_execution_pb2.TaskExecutionClosure(
@@ -331,7 +297,7 @@ class ExecutionRpcs:
             created_at=convert.timestamp(node.started_at or record.created_at),
             updated_at=convert.timestamp(node.ended_at or node.started_at or record.created_at),
             duration=convert.duration(node.started_at, node.ended_at) if last else None)
-        closure.task_type = self._task_type(record, node.task)
+        closure.task_type = self._task_type(record, tree_node)
         if state == "failed":
             closure.error.CopyFrom(core_execution_pb2.ExecutionError(
                 code="USER:TaskFailed", message=(node.error if last else "attempt failed") or "",
@@ -340,43 +306,52 @@ class ExecutionRpcs:
             closure.output_uri = f"{node.output_uri}/outputs.pb"
         return task_execution_pb2.TaskExecution(
             id=identifier_pb2.TaskExecutionIdentifier(
-                task_id=identifier_pb2.Identifier(
-                    resource_type=TASK, project=record.project, domain=record.domain,
-                    name=node.task or "", version=record.version),
+                task_id=self._task_id(record, tree_node),
                 node_execution_id=identifier_pb2.NodeExecutionIdentifier(
-                    node_id=node.node_id,
+                    node_id=tree_node.flyte_id,
                     execution_id=convert.execution_id(record.project, record.domain, record.id)),
                 retry_attempt=attempt),
             input_uri=node.input_uri or "", closure=closure)
 
-    def _task_type(self, record, task_name) -> str:
+    @staticmethod
+    def _task_id(record, tree_node: TreeNode) -> identifier_pb2.Identifier:
+        if tree_node.task_id is not None:
+            return tree_node.task_id
+        return identifier_pb2.Identifier(
+            resource_type=TASK, project=record.project, domain=record.domain,
+            name=tree_node.row.task or "", version=record.version)
+
+    def _task_type(self, record, tree_node: TreeNode) -> str:
         """The task's type (python-task, ...), which propeller reports with every task event."""
-        data = self.store.entity_spec(TASK, record.project, record.domain, task_name or "",
-                                      record.version) if task_name else None
+        ident = self._task_id(record, tree_node)
+        data = self.store.entity_spec(TASK, ident.project, ident.domain, ident.name,
+                                      ident.version or None) if ident.name else None
         return task_pb2.TaskSpec.FromString(data).template.type if data else ""
 
     @rpc
     def ListTaskExecutions(self, request, context):
-        record, node, _ = self._node(request.node_execution_id, synthesized_ok=True)
-        if not node.task or node.state == "queued":
-            return task_execution_pb2.TaskExecutionList()
-        messages = [self.task_execution_message(record, node, a) for a in range(node.attempt + 1)]
+        record, node = self._node(request.node_execution_id)
+        if node.kind not in ("task_node", "dynamic", "array_node") or not node.row.task \
+                or node.row.state in ("queued", "cached"):
+            return task_execution_pb2.TaskExecutionList()  # a cache hit runs no task
+        messages = [self.task_execution_message(record, node, a)
+                    for a in range(node.row.attempt + 1)]
         chunk, token = page(messages, request)
         return task_execution_pb2.TaskExecutionList(task_executions=chunk, token=token)
 
     @rpc
     def GetTaskExecution(self, request, context):
-        record, node, _ = self._node(request.id.node_execution_id)
+        record, node = self._node(request.id.node_execution_id)
         return self.task_execution_message(record, node, request.id.retry_attempt)
 
     @rpc
     def GetTaskExecutionData(self, request, context):
-        _, node, _ = self._node(request.id.node_execution_id)
+        _, node = self._node(request.id.node_execution_id)
         response = task_execution_pb2.TaskExecutionGetDataResponse(
             full_inputs=self._node_inputs(node))
-        if (request.id.retry_attempt == node.attempt and node.outputs is not None
-                and node.state in COMPLETED_STATES):
-            response.full_outputs.CopyFrom(literals_pb2.LiteralMap.FromString(node.outputs))
+        if (request.id.retry_attempt == node.row.attempt and node.outputs is not None
+                and node.row.state in COMPLETED_STATES):
+            response.full_outputs.CopyFrom(node.outputs)
         return response
 
 

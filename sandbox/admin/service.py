@@ -5,6 +5,7 @@ from flyteidl.service import admin_pb2_grpc
 
 from sandbox.admin.entities import EntityRpcs
 from sandbox.admin.executions import ExecutionRpcs
+from sandbox.admin.node_tree import RecentTrees
 from sandbox.admin.projects import ProjectRpcs
 from sandbox.admin.repository import AdminRepository
 from sandbox.admin.runner import Launcher
@@ -19,3 +20,4 @@ class AdminService(EntityRpcs, ExecutionRpcs, ProjectRpcs, admin_pb2_grpc.AdminS
         self.objects = objects
         self.repo = AdminRepository(store)
         self.launcher = Launcher(state, self.repo)
+        self.ended_trees = RecentTrees()  # node executions of ended runs, as FlyteRemote reads them

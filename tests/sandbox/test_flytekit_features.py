@@ -9,12 +9,14 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from typing import List
 
 import pytest
 from flytekit.models.core.execution import WorkflowExecutionPhase
 
 from sandbox.admin.client_config import config_path
 
+from test_admin import admin, channel  # noqa: F401 - fixtures
 from test_flytekit_interop import flytekit_image, remote  # noqa: F401
 
 pytestmark = pytest.mark.sandbox
@@ -25,7 +27,10 @@ FEATURES = textwrap.dedent('''
     from dataclasses import dataclass
     from typing import List, Optional
 
-    from flytekit import ImageSpec, WorkflowFailurePolicy, conditional, eager, task, workflow
+    from functools import partial
+
+    from flytekit import (ImageSpec, LaunchPlan, WorkflowFailurePolicy, conditional, dynamic,
+                          eager, map_task, task, workflow)
     from flytekit.core.task import Echo
     from flytekit.types.error import FlyteError
 
@@ -135,6 +140,48 @@ FEATURES = textwrap.dedent('''
     @task(container_image=greeting_image)
     def greet(name: str) -> str:
         return f"{os.environ.get('GREETING')}, {name} ({greeting_image.is_container()})"
+
+
+    @task(cache=True, cache_version="1")
+    def cube(x: int) -> int:
+        return x * x * x
+
+
+    @task
+    def total(xs: List[int]) -> int:
+        return sum(xs)
+
+
+    @dynamic
+    def cubes(n: int) -> int:
+        return total(xs=[cube(x=i) for i in range(n)])
+
+
+    @workflow
+    def cubes_wf(n: int) -> int:
+        return cubes(n=n)
+
+
+    @workflow
+    def plus_one(x: int) -> int:
+        return add(a=x, b=1)
+
+
+    plus_one_lp = LaunchPlan.get_or_create(plus_one, name="features.flows.plus_one_lp")
+
+
+    @workflow
+    def everything(n: int = 3) -> int:
+        # A conditional taking a dynamic branch; a cached task run twice (populate, then hit);
+        # a map task; a launch plan and a subworkflow calling a dynamic task.
+        picked = conditional("size").if_(n > 2).then(cubes(n=n)).else_().then(add(a=n, b=0))
+        first = cube(x=n)
+        again = cube(x=n)
+        first >> again
+        mapped = map_task(partial(add, b=1))(a=[n, first])
+        launched = plus_one_lp(x=again)
+        nested = cubes_wf(n=2)
+        return total(xs=[picked, again, launched, nested, total(xs=mapped)])
 ''')
 
 
@@ -308,3 +355,63 @@ def test_a_task_with_an_imagespec_runs_in_the_image_skiff_built(remote, features
     assert refused.returncode == 2
     assert refused.stderr.strip() == ("Error: features.flows:add is neither an ImageSpec nor a "
                                       "task with an ImageSpec as its container_image")
+
+
+def all_node_executions(nodes: dict) -> dict:
+    """Every node execution FlyteRemote synced, children of parent nodes included."""
+    found = {}
+    for node_id, node in nodes.items():
+        found[node_id] = node
+        found.update(all_node_executions(node.subworkflow_node_executions))
+    return found
+
+
+def test_flyteremote_reads_every_node_back(remote, features_version, admin):
+    from flyteidl.admin import node_execution_pb2
+    from flyteidl.core import catalog_pb2
+
+    lp = remote.fetch_launch_plan(name="features.flows.everything", version=features_version)
+    execution = remote.wait(remote.execute(lp, inputs={"n": 3}, wait=False), timeout=900,
+                            sync_nodes=True)
+    assert execution.is_successful, execution.error
+    # picked 0+1+8, again 27, launched 28, nested 0+1, mapped [3+1, 27+1]
+    assert execution.outputs.get("o0", as_type=int) == 97
+    execution = remote.sync(execution, sync_nodes=True)
+    nodes = all_node_executions(execution.node_executions)
+    for node_id, node in nodes.items():  # every node's inputs and outputs are readable
+        assert node.closure.phase == 3, node_id  # SUCCEEDED
+        assert node.inputs.literals, node_id
+        assert node.outputs.literals, node_id
+    top = execution.node_executions
+    assert set(top) == {f"n{i}" for i in range(8)}
+
+    # The conditional took its dynamic branch: branch n0 -> case -> the nodes it built.
+    branch = top["n0"]
+    assert branch.metadata.is_parent_node
+    (case,) = branch.subworkflow_node_executions.values()
+    assert case.id.node_id == f"n0-0-{case.metadata.spec_node_id}"
+    assert (case.metadata.is_parent_node, case.metadata.is_dynamic) == (True, True)
+    built = case.subworkflow_node_executions
+    assert set(built) == {f"{case.id.node_id}-0-dn{i}" for i in range(4)}
+    assert [built[f"{case.id.node_id}-0-dn{i}"].outputs.get("o0", as_type=int)
+            for i in range(3)] == [0, 1, 8]
+    assert built[f"{case.id.node_id}-0-dn0"].metadata.retry_group == "0"
+    dynamic = admin.GetDynamicNodeWorkflow(node_execution_pb2.GetDynamicNodeWorkflowRequest(
+        id=case.id.to_flyte_idl()))
+    assert [n.id for n in dynamic.compiled_workflow.primary.template.nodes] == \
+        ["dn0", "dn1", "dn2", "dn3"]
+
+    # A cached task fills the cache, the same call after it reads the cache (inputs too).
+    assert top["n1"].closure.task_node_metadata.cache_status == catalog_pb2.CACHE_POPULATED
+    assert top["n2"].closure.task_node_metadata.cache_status == catalog_pb2.CACHE_HIT
+    assert top["n2"].inputs.get("x", as_type=int) == 3
+    # The map task's inputs, the launch plan node's inputs and outputs.
+    assert top["n3"].metadata.is_array
+    assert top["n3"].inputs.get("a", as_type=List[int]) == [3, 27]
+    assert top["n4"].inputs.get("x", as_type=int) == 27
+    assert top["n4"].outputs.get("o0", as_type=int) == 28
+    # A subworkflow calling a dynamic task: its nodes nest twice.
+    (inner,) = top["n5"].subworkflow_node_executions.values()
+    assert inner.id.node_id == "n5-0-n0" and inner.metadata.is_dynamic
+    assert set(inner.subworkflow_node_executions) == {"n5-0-n0-0-dn0", "n5-0-n0-0-dn1",
+                                                      "n5-0-n0-0-dn2"}

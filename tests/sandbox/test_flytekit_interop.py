@@ -20,7 +20,9 @@ from sandbox.admin.client_config import config_path
 
 pytestmark = pytest.mark.sandbox
 
-REQUIREMENTS = "flytekit==1.16.31\n"
+# One image for every flytekit test; the suite (test_flytekit_suite.py) needs dataframes and
+# pydantic models too.
+REQUIREMENTS = "flytekit==1.16.31\npandas==3.1.1\npyarrow==26.0.1\npydantic==2.14.4\n"
 FLOW = textwrap.dedent('''
     from flytekit import task, workflow
 
