@@ -23,24 +23,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-
-def big_workflow_source(nodes: int, chains: int = 20) -> str:
-    per_chain = max(1, nodes // chains)
-    lines = ["from sdk import task, workflow", "", "@task", "def inc(x: int) -> int:",
-             "    return x + 1", "", "@task", "def total(a: int, b: int) -> int:",
-             "    return a + b", "", "@workflow", "def big(x: int = 0) -> int:"]
-    heads = []
-    for c in range(chains):
-        lines.append(f"    c{c}_0 = inc(x=x)")
-        for i in range(1, per_chain):
-            lines.append(f"    c{c}_{i} = inc(x=c{c}_{i - 1})")
-        heads.append(f"c{c}_{per_chain - 1}")
-    acc = heads[0]
-    for i, head in enumerate(heads[1:]):
-        lines.append(f"    s{i} = total(a={acc}, b={head})")
-        acc = f"s{i}"
-    lines.append(f"    return {acc}")
-    return "\n".join(lines) + "\n"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import big_workflow_source  # noqa: E402
 
 
 def median_ms(fn, runs: int) -> float:

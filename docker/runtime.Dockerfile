@@ -13,5 +13,8 @@ RUN PYTHONDONTWRITEBYTECODE= /opt/skiff/bin/pip install --quiet --no-index --no-
 # This skiff-execute can be started ahead of its inputs and wait for the engine's go on stdin
 # (sdk/start_gate.py); the engine only starts ahead containers of images that say so.
 LABEL skiff.start-gate="stdin"
+# Its Skiff has sdk/warm_worker.py: the engine may run tasks in warm workers of this image
+# (`--reuse-containers`, sandbox/runtime/warm_pool.py).
+LABEL skiff.warm-worker="1"
 USER 1000:1000
 WORKDIR /home/skiff

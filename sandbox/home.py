@@ -117,6 +117,9 @@ class SandboxState:
     admin_token_endpoint: str = ""
     # how task containers are confined (sandbox.runtime.policy), recorded by `up`
     container_policy: dict = dataclasses.field(default_factory=dict)
+    # run tasks in warm workers (sandbox.runtime.warm_pool) unless a command says otherwise;
+    # set by `skiff sandbox up --reuse-containers` (or SKIFF_REUSE_CONTAINERS at `up`)
+    reuse_containers: bool = False
 
     @classmethod
     def load(cls, home: Path | None = None) -> "SandboxState":

@@ -13,6 +13,7 @@ from sandbox.admin.tables import DEFAULT_DOMAINS
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW
 from sandbox.admin.closures import registered_closure
 from sandbox.admin.validation import check_identifier, check_text
+from sdk.compile.admission import task_problems
 from sdk.compile.idl_walk import template_nodes
 from sdk.compile.package_reader import kind_name
 from sdk.secret_names import secret_name_problem
@@ -105,6 +106,10 @@ class EntityRpcs:
         problem = next((p for p in problems if p), None)
         if problem:
             raise invalid(f"task {request.id.name!r} requests a secret whose {problem}")
+        # flyteadmin's task validator (no platform limits: the sandbox sets none).
+        refused = task_problems(f"task {request.id.name!r}", spec.template)
+        if refused:
+            raise invalid("; ".join(refused))
         self._create(TASK, request.id, spec, task_pb2.TaskSpec.FromString)
         return task_pb2.TaskCreateResponse()
 

@@ -1,8 +1,8 @@
 """The `skiff` command line: `run`, `package`, and the sandbox and engine commands.
 
 Errors a user can cause (sdk.errors.SkiffError) become one `Error: <message>` line on stderr and
-the error's exit code (2 for input problems, 1 for failed executions); click's usage errors exit
-2 as click does.
+the error's exit code (2 for input problems, 1 for failed executions); click's usage errors are
+one `Error: <message> See '<command> --help'.` line too, exit 2.
 """
 
 from __future__ import annotations
@@ -71,10 +71,27 @@ def _register_commands() -> None:
 _register_commands()
 
 
+# click >= 8.2 raises this (a UsageError) when a command that needs arguments gets none.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def usage_error_line(error: click.UsageError) -> str:
+    """A usage error as one line: click's message, then where the help is."""
+    path = error.ctx.command_path if error.ctx is not None else "skiff"
+    message = " ".join(error.format_message().split())
+    return f"Error: {message} See '{path} --help'."
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console script entry: run the CLI and exit with its code."""
     try:
         result = cli.main(args=argv, prog_name="skiff", standalone_mode=False)
+    except click.UsageError as error:
+        if isinstance(error, _NO_ARGS_IS_HELP):
+            error.show()  # a command run without arguments: its help, as click shows it
+        else:
+            click.echo(usage_error_line(error), err=True)
+        code = error.exit_code
     except click.ClickException as error:
         error.show()
         code = error.exit_code

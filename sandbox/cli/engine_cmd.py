@@ -152,8 +152,11 @@ def _progress(execution_id: str, quiet: bool):
 # ---- running ----------------------------------------------------------------------------------
 
 
-def _execute(state, execution_id: str, parallelism: int | None, quiet: bool):
-    """Run or resume `execution_id` with a progress view; its outputs LiteralMap."""
+def _execute(state, execution_id: str, parallelism: int | None, quiet: bool,
+             reuse_containers: bool | None = None):
+    """Run or resume `execution_id` with a progress view; its outputs LiteralMap.
+    `reuse_containers`: tasks in warm workers (None: the sandbox's setting), which are
+    stopped when the run ends."""
     import contextlib
 
     from sandbox.engine import run_execution
@@ -163,7 +166,8 @@ def _execute(state, execution_id: str, parallelism: int | None, quiet: bool):
 
     progress = _progress(execution_id, quiet)
     click.echo(f"execution {execution_id}", err=True)
-    ctx = context_from_state(state, parallelism, on_event=progress)
+    ctx = context_from_state(state, parallelism, on_event=progress,
+                             reuse_containers=reuse_containers)
     from sandbox.admin.execution_config import apply_settings
 
     apply_settings(ctx, execution_id)  # --overwrite-cache and --envvars it was started with
@@ -172,6 +176,8 @@ def _execute(state, execution_id: str, parallelism: int | None, quiet: bool):
             outputs = run_execution(ctx, execution_id)
     except KeyboardInterrupt:
         _stop_on_interrupt(ctx, execution_id)
+    finally:
+        ctx.runner.close()  # warm workers end with the run
     # Protobuf maps have no order; show outputs in the workflow's declared order.
     order = [b.var for b in load_plan(ctx.store, ctx.store.execution(execution_id)).outputs]
     return outputs, order
@@ -197,6 +203,10 @@ def _stop_on_interrupt(ctx, execution_id: str) -> None:
         click.echo(f"Error: {exc}", err=True)
     sys.stderr.flush()
     sys.stdout.flush()
+    try:
+        ctx.runner.close()  # warm workers end with the run
+    except Exception:  # noqa: BLE001 - exiting anyway; they exit when their stdin closes
+        pass
     os._exit(130)  # node threads may still wait on Docker: do not join them
 
 
@@ -215,12 +225,12 @@ def _leave_running(ctx, execution_id: str) -> None:
     os._exit(130)
 
 
-def start_detached(state, execution_id: str) -> None:
+def start_detached(state, execution_id: str, reuse_containers: bool | None = None) -> None:
     """--detach: run the execution in an engine process of its own that outlives this one;
     say how to follow and stop it."""
     from sandbox.engine.detached import start
 
-    pid = start(state, execution_id).pid
+    pid = start(state, execution_id, reuse_containers).pid
     click.echo(f"execution {execution_id} runs in the background (engine process {pid}); "
                f"follow it with `skiff executions show {execution_id}` or `skiff logs -f "
                f"{execution_id} NODE`, stop it with `skiff executions terminate "
@@ -282,7 +292,7 @@ def _launch(state, package_path, entity_name, inputs_literal_map, project, domai
 def run_in_sandbox(package_path, entity_name, inputs_literal_map, project, domain, as_json,
                    parallelism: int | None = None, quiet: bool = False,
                    overwrite_cache: bool = False, envs: dict | None = None,
-                   detach: bool = False) -> int:
+                   detach: bool = False, reuse_containers: bool | None = None) -> int:
     """Register `package_path`, run `entity_name` in containers and print its outputs (with
     `detach`, start it in the background and print its id).
 
@@ -292,9 +302,9 @@ def run_in_sandbox(package_path, entity_name, inputs_literal_map, project, domai
     execution_id = _launch(state, package_path, entity_name, inputs_literal_map, project,
                            domain, quiet=quiet, overwrite_cache=overwrite_cache, envs=envs)
     if detach:
-        start_detached(state, execution_id)
+        start_detached(state, execution_id, reuse_containers)
         return 0
-    outputs = _execute(state, execution_id, parallelism, quiet)
+    outputs = _execute(state, execution_id, parallelism, quiet, reuse_containers)
     _print_outputs(outputs, as_json)
     return 0
 
@@ -516,9 +526,13 @@ def _read_inputs_file(path: str, entity: str) -> dict:
 @click.option("--detach", is_flag=True, help="Start the execution in the background, print its "
               "id and return; it runs on after this command (stop it with `skiff executions "
               "terminate ID`).")
+@click.option("--reuse-containers/--no-reuse-containers", default=None,
+              help="Run tasks in warm workers: long-lived containers per image, resources, "
+              "secrets and environment, each task in a fresh process forked in one (default: "
+              "the sandbox's setting, `skiff sandbox up --reuse-containers`).")
 @click.pass_context
 def sandbox_run(ctx, package_path, entity, project, domain, version, inputs_file, parallelism,
-                overwrite_cache, envvars, as_json, quiet, detach):
+                overwrite_cache, envvars, as_json, quiet, detach, reuse_containers):
     """Run ENTITY of a package in the sandbox; inputs as --NAME VALUE (from its interface)."""
     from sandbox.registry import read_package
 
@@ -535,9 +549,9 @@ def sandbox_run(ctx, package_path, entity, project, domain, version, inputs_file
     execution_id = _launch(state, package_path, entity, inputs, project, domain, version,
                            package, quiet=quiet, overwrite_cache=overwrite_cache, envs=envs)
     if detach:
-        start_detached(state, execution_id)
+        start_detached(state, execution_id, reuse_containers)
         return
-    outputs = _execute(state, execution_id, parallelism, quiet)
+    outputs = _execute(state, execution_id, parallelism, quiet, reuse_containers)
     _print_outputs(outputs, as_json)
 
 

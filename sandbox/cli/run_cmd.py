@@ -43,6 +43,7 @@ class RunOptions:
     overwrite_cache: bool = False  # --sandbox or --remote
     envs: dict | None = None  # --sandbox or --remote: KEY=VALUE for every task
     copy: str = "auto"  # --sandbox/--remote: which files the code bundle holds (pyflyte run's --copy)
+    reuse_containers: bool | None = None  # --sandbox: warm workers (None: the sandbox's setting)
 
 
 def _run_options(ctx: click.Context) -> RunOptions:
@@ -98,7 +99,8 @@ def run_in_sandbox(path: str, entity: Entity, values: dict, options: RunOptions)
     cached_package = getattr(entity, "package", None)
     # The image can differ when bringing the sandbox up rebuilt it; then compile for the new one.
     settings = dict(parallelism=options.parallelism, quiet=options.quiet,
-                    overwrite_cache=options.overwrite_cache, envs=options.envs)
+                    overwrite_cache=options.overwrite_cache, envs=options.envs,
+                    reuse_containers=options.reuse_containers)
     if cached_package is not None and entity.image == image and os.path.exists(cached_package):
         return engine_run(cached_package, entity.name, literal_map, options.project,
                           options.domain, options.as_json, detach=options.detach, **settings)
@@ -389,7 +391,7 @@ class RunGroup(click.Group):
 
 # Which options apply where: each mode's own options are refused elsewhere (one usage line),
 # so nothing given on the command line is silently ignored.
-_SANDBOX_ONLY = ("compile_cache", "detach", "parallelism", "quiet")
+_SANDBOX_ONLY = ("compile_cache", "detach", "parallelism", "quiet", "reuse_containers")
 _REMOTE_ONLY = ("remote_version", "remote_config", "remote_endpoint", "remote_insecure",
                 "execution_name", "tags", "wait")
 _NOT_IN_PROCESS = ("project", "domain", "image", "overwrite_cache", "envvars")
@@ -450,6 +452,10 @@ def _check_modes(ctx: click.Context, sandbox: bool, remote: bool) -> None:
 @click.option("--parallelism", type=click.IntRange(min=1), default=None,
               help="--sandbox: nodes run at once (default 8, or SKIFF_PARALLELISM).")
 @click.option("--quiet", "-q", is_flag=True, help="--sandbox: no progress on stderr.")
+@click.option("--reuse-containers/--no-reuse-containers", default=None,
+              help="--sandbox: run tasks in warm workers, long-lived containers per image, resources, "
+              "secrets and environment, each task in a fresh process forked in one (default: the "
+              "sandbox's setting, `skiff sandbox up --reuse-containers`).")
 @click.option("--overwrite-cache", is_flag=True,
               help="--sandbox/--remote: recompute cached tasks; their results replace the cache entries.")
 @click.option("--envvars", "--env", "envvars", multiple=True, metavar="KEY=VALUE",
@@ -469,8 +475,8 @@ def _check_modes(ctx: click.Context, sandbox: bool, remote: bool) -> None:
 @click.pass_context
 def run(ctx: click.Context, sandbox: bool, remote: bool, project: str, domain: str, image: str | None,
         as_json: bool, compile_cache: bool, copy: str, detach: bool, parallelism: int | None,
-        quiet: bool, overwrite_cache: bool, envvars, remote_version, remote_config, remote_endpoint,
-        remote_insecure, execution_name, tags, wait) -> None:
+        quiet: bool, reuse_containers: bool | None, overwrite_cache: bool, envvars, remote_version,
+        remote_config, remote_endpoint, remote_insecure, execution_name, tags, wait) -> None:
     """Run a task, workflow or launch plan from FILE, in-process or in the sandbox.
 
     \b
@@ -492,4 +498,4 @@ def run(ctx: click.Context, sandbox: bool, remote: bool, project: str, domain: s
                                        execution_name, overwrite_cache, envvars, tags, wait)
     ctx.meta["skiff.run"] = RunOptions(sandbox, project, domain, image, as_json, remote, remote_options,
                                        compile_cache, detach, parallelism, quiet, overwrite_cache,
-                                       parse_envvars(envvars), copy)
+                                       parse_envvars(envvars), copy, reuse_containers)

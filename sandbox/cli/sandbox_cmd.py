@@ -29,7 +29,10 @@ def sandbox() -> None:
 
 @sandbox.command()
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
-def up(quiet: bool) -> None:
+@click.option("--reuse-containers/--no-reuse-containers", default=None,
+              help="Record whether executions run their tasks in warm workers (reused "
+              "containers) unless `run` says otherwise; kept until changed.")
+def up(quiet: bool, reuse_containers: bool | None) -> None:
     """Start MinIO, create the store and build the runtime image (idempotent)."""
     from sandbox import services
     from sandbox.admin.client_config import config_path
@@ -39,7 +42,7 @@ def up(quiet: bool) -> None:
 
     started = time.monotonic()
     with StepProgress(quiet) as say:
-        state = services.up(say=say)
+        state = services.up(say=say, reuse_containers=reuse_containers)
     click.echo(f"Sandbox up in {time.monotonic() - started:.1f} s")
     click.echo(f"  home      {state.home}")
     click.echo(f"  storage   {state.minio_endpoint}  bucket {state.bucket}  "

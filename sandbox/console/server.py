@@ -275,6 +275,8 @@ class Handler(BaseHTTPRequestHandler):
                 not gate.csrf_ok(self.headers.get(CSRF_HEADER)):
             return self._error(HTTPStatus.FORBIDDEN, "cross-site request refused")
         length = int(self.headers.get("Content-Length") or 0)
+        if urlsplit(self.path).path == "/api/upload":
+            return self._upload(parse_qs(urlsplit(self.path).query), length)
         if length > MAX_BODY:
             return self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
         try:
@@ -306,6 +308,28 @@ class Handler(BaseHTTPRequestHandler):
             if match:
                 return self._json(action(*(unquote(g) for g in match.groups())))
         self._error(HTTPStatus.NOT_FOUND, f"no API {path}")
+
+    def _upload(self, query, length: int):
+        """One file of a launch form's File/Directory input (the raw request body), stored in
+        the bucket; answers its URI and the upload's id and root (for a Directory's files)."""
+        from sandbox.console import uploads
+
+        name = uploads.check_path(_q(query, "name"))
+        if length > uploads.MAX_UPLOAD_BYTES:
+            self.close_connection = True  # the unread body must not be taken for a request
+            return self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                               uploads.too_large_message(name, length))
+        project, domain = uploads.check_scope(_q(query, "project"), _q(query, "domain"))
+        upload_id = _q(query, "upload")
+        upload_id = uploads.check_upload_id(upload_id) if upload_id else uploads.new_upload_id()
+        root = uploads.upload_root(self.console.state.bucket, project, domain, upload_id)
+        data = self.rfile.read(length)
+        if len(data) != length:
+            return self._error(HTTPStatus.BAD_REQUEST, f"upload of {name!r} was cut short "
+                               f"({len(data)} of {length} bytes); try again")
+        uri = f"{root}/{name}"
+        self.console.objects.put_bytes(uri, data)
+        self._json({"uri": uri, "upload": upload_id, "root": root, "size": length})
 
 
 def _escape(text: str) -> str:

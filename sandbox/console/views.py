@@ -9,6 +9,7 @@ from flyteidl.admin import execution_pb2
 from flyteidl.core import literals_pb2
 
 from sandbox.console.graph import GraphBuilder, task_interface
+from sandbox.console.uploads import MAX_UPLOAD_BYTES
 from sandbox.console.values import parse_map, typed_values
 from sandbox.registry import LAUNCH_PLAN, TASK, WORKFLOW, EntityNotFound, get_spec
 from sandbox.store.repository import utcnow
@@ -169,7 +170,8 @@ def _fallback_attempts(row) -> list[dict]:
 
 
 def node_attempts(store, execution_id: str) -> dict[str, list[dict]]:
-    """node id -> [{attempt, state, started, ended}] from the store's attempt records."""
+    """node id -> [{attempt, state, queued, started, ended, exit_code, exit_status}] from the
+    store's attempt records."""
     reader = getattr(store, "attempts", None)
     if reader is None:
         return {}
@@ -177,7 +179,8 @@ def node_attempts(store, execution_id: str) -> dict[str, list[dict]]:
     for item in reader(execution_id):
         found.setdefault(item.node_id, []).append({
             "attempt": item.attempt, "state": item.state, "queued": iso(item.queued_at),
-            "started": iso(item.started_at), "ended": iso(item.ended_at)})
+            "started": iso(item.started_at), "ended": iso(item.ended_at),
+            "exit_code": item.exit_code, "exit_status": item.exit_status})
     return found
 
 
@@ -349,7 +352,8 @@ def launch_form(store, project: str, domain: str, name: str, version: str = "") 
         fields.append(field)
     fixed = {k: literal_to_plain(v) for k, v in lp.spec.fixed_inputs.literals.items()}
     return {"project": project, "domain": domain, "name": name, "version": version,
-            "workflow": lp.spec.workflow_id.name, "fields": fields, "fixed": fixed}
+            "workflow": lp.spec.workflow_id.name, "fields": fields, "fixed": fixed,
+            "max_upload_mib": MAX_UPLOAD_BYTES // 2**20}
 
 
 def _widget(literal_type) -> str:
@@ -359,8 +363,8 @@ def _widget(literal_type) -> str:
                 6: "duration"}.get(literal_type.simple, "json")
     if kind == "enum_type":
         return "enum:" + ",".join(literal_type.enum_type.values)
-    if kind == "blob":
-        return "uri"
+    if kind == "blob":  # a URI, or a file (a directory's files) uploaded from the form
+        return "directory" if literal_type.blob.dimensionality else "file"
     if kind == "union_type":
         plain = [v for v in literal_type.union_type.variants
                  if not (v.WhichOneof("type") == "simple" and v.simple == 0)]

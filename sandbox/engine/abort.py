@@ -73,8 +73,11 @@ def kill_containers(execution_id: str, node_id: str | None = None) -> int:
     """Kill the running containers of the execution (of one node and its inner nodes, when
     given) through the Docker engine; how many. Their engine reads their exit status."""
     from sandbox.runtime.docker_runner import kill_execution_containers
+    from sandbox.runtime.warm_pool import kill_warm_tasks
 
-    return kill_execution_containers(execution_id, node_id)
+    # attempts in this process's warm workers (the workers live on), then containers
+    return kill_warm_tasks(execution_id, node_id) + kill_execution_containers(execution_id,
+                                                                              node_id)
 
 
 class AbortWatcher:

@@ -40,6 +40,10 @@ class AttemptOutcome:
     error_kind: str | None = None  # USER or SYSTEM when the attempt failed
     error: str | None = None
     recoverable: bool = True
+    # How the container ended, kept per attempt for the console: its exit code (None when
+    # there was none) and a short reason ("exit 1", "out of memory", "timed out after 5s").
+    exit_code: int | None = None
+    exit_status: str | None = None
 
 
 def _fill_template(arg: str, values: dict[str, str]) -> str:
@@ -191,6 +195,35 @@ def _from_error_document(data: bytes) -> AttemptOutcome:
 
 def read_outcome(result: ContainerResult, objects, output_prefix: str,
                  request: ContainerRequest) -> AttemptOutcome:
+    """Classify a finished container (see _classify) and say how it ended."""
+    outcome = _classify(result, objects, output_prefix, request)
+    outcome.exit_code = result.exit_code
+    outcome.exit_status = exit_status(result, outcome, request)
+    return outcome
+
+
+def exit_status(result: ContainerResult, outcome: AttemptOutcome,
+                request: ContainerRequest) -> str:
+    """A short reason the attempt's container ended, as a user reads it on the node page."""
+    if result.system_error:
+        first = result.system_error.strip().splitlines()[0] if result.system_error.strip() \
+            else "unknown"
+        return f"container runtime error: {first[:160]}"
+    if result.timed_out:
+        return f"timed out after {request.timeout:g}s (killed)"
+    if result.oom_killed:
+        return f"out of memory (OOM killed, exit {result.exit_code})"
+    if result.exit_code in _KILLED_EXIT_CODES and outcome.outputs is None:
+        signal = "SIGKILL" if result.exit_code == 137 else "SIGTERM"
+        return f"killed ({signal}, exit {result.exit_code})"
+    if outcome.outputs is not None or outcome.futures is not None:
+        return f"exit {result.exit_code}"
+    # A task that raised writes error.pb and may still exit 0 (flytekit's default): both count.
+    return f"{outcome.error_kind} error, exit {result.exit_code}"
+
+
+def _classify(result: ContainerResult, objects, output_prefix: str,
+              request: ContainerRequest) -> AttemptOutcome:
     """Classify a finished container. Order: runtime failure, timeout, OOM, documents, exit."""
     if result.system_error:
         return AttemptOutcome(error_kind=SYSTEM, error=result.system_error,

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 ENTRY = "sandbox.engine.detached"  # what a detached engine's command line names
 
 
-def start(state, execution_id: str) -> subprocess.Popen:
+def start(state, execution_id: str, reuse_containers: bool | None = None) -> subprocess.Popen:
     """Start the engine process of `execution_id` (detached: its own session, no terminal).
     The CLI's --detach and the admin's CreateExecution both run executions this way."""
     from sandbox import home as sandbox_home
@@ -26,6 +26,8 @@ def start(state, execution_id: str) -> subprocess.Popen:
     logs = sandbox_home.logs_dir(Path(state.home)) / "executions"
     logs.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, SKIFF_HOME=str(state.home))
+    if reuse_containers is not None:  # the command's choice; else the sandbox's setting
+        env["SKIFF_REUSE_CONTAINERS"] = "1" if reuse_containers else "0"
     with sandbox_home.open_private_log(logs / f"{execution_id}.log") as log_file:  # 0600
         process = subprocess.Popen(
             [sys.executable, "-m", ENTRY, execution_id], env=env,
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     except SkiffError as error:
         log.error("%s", error)
         return 1
+    finally:
+        ctx.runner.close()  # its warm workers, if any
     log.info("execution %s succeeded", execution_id)
     return 0
 

@@ -36,6 +36,9 @@ class Plan:
     failure_node: workflow_pb2.Node | None = None  # runs once the workflow has failed
     run_all_runnable: bool = False  # FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
     sub_workflows: list = dataclasses.field(default_factory=list)  # for cases planned later
+    # An inlined subworkflow's own on_failure handler, by the prefix of the subworkflow's nodes
+    # ("n1-"): it runs when a node under that prefix fails, before the parent fails.
+    scope_failure_nodes: dict[str, workflow_pb2.Node] = dataclasses.field(default_factory=dict)
 
     def task_for(self, node: workflow_pb2.Node):
         """The TaskTemplate of a task node (None for other kinds)."""
@@ -182,6 +185,7 @@ class _Builder:
         self.nodes: dict[str, workflow_pb2.Node] = {}
         self.upstream: dict[str, set[str]] = {}
         self.tasks: dict[tuple, object] = {}
+        self.scope_failure_nodes: dict[str, workflow_pb2.Node] = {}
 
     def load_task(self, ref: identifier_pb2.Identifier):
         key = task_key(ref)
@@ -259,7 +263,23 @@ class _Builder:
         before = set(self.nodes)
         inner.expand()
         scope.inner_ids[node.id] = [n for n in self.nodes if n not in before]
+        handler = self.failure_node(inner, template)
+        if handler is not None:
+            self.scope_failure_nodes[inner.prefix] = handler
         return inner
+
+    def failure_node(self, scope: _Scope, template) -> workflow_pb2.Node | None:
+        """`template`'s on_failure node, its inputs bound in `scope` (a workflow handler is
+        planned when it runs: plan_detached_workflow_node)."""
+        if not (template.HasField("failure_node") and template.failure_node.id):
+            return None
+        handler_kind = template.failure_node.WhichOneof("target")
+        if handler_kind == "task_node":
+            self.load_task(template.failure_node.task_node.reference_id)
+        elif handler_kind != "workflow_node":
+            raise SandboxError(f"workflow {template.id.name!r}: its failure handler is a "
+                               f"{handler_kind}; make it a task or a workflow")
+        return self._rewrite_node(scope, template.failure_node)
 
     def _workflow_template(self, ref):
         key = task_key(ref)
@@ -288,21 +308,11 @@ def plan_workflow(store, template: workflow_pb2.WorkflowTemplate, sub_workflows=
                                f"unknown node(s) {sorted(unknown)}; recompile the workflow")
     outputs = [literals_pb2.Binding(var=b.var, binding=scope.rewrite(b.binding))
                for b in template.outputs]
-    failure_node = None
-    if template.HasField("failure_node") and template.failure_node.id:
-        handler_kind = template.failure_node.WhichOneof("target")
-        if handler_kind == "task_node":
-            builder.load_task(template.failure_node.task_node.reference_id)
-            failure_node = builder._rewrite_node(scope, template.failure_node)
-        elif handler_kind == "workflow_node":  # planned when it runs (plan_detached_...)
-            failure_node = builder._rewrite_node(scope, template.failure_node)
-        else:
-            raise SandboxError(f"workflow {template.id.name!r}: its failure handler is a "
-                               f"{handler_kind}; make it a task or a workflow")
+    failure_node = builder.failure_node(scope, template)
     policy = workflow_pb2.WorkflowMetadata.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
     return Plan(template.id.name, template.interface, builder.nodes, builder.upstream,
                 builder.tasks, outputs, failure_node, template.metadata.on_failure == policy,
-                list(builder.subworkflows.values()))
+                list(builder.subworkflows.values()), builder.scope_failure_nodes)
 
 
 def plan_detached_workflow_node(store, node: workflow_pb2.Node, sub_workflows,

@@ -83,6 +83,7 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
             ctx.emit(NodeEvent(info.id, node_id, row.task, row.state, row.attempt))
     failure: tuple[str, NodeOutcome] | None = None
     failed: set[str] = set()
+    errors: dict[str, str] = {}  # failed (not aborted) node -> its error
     aborted: set[str] = set()
     running: dict = {}  # future -> node id
     downstream = _downstream(plan)
@@ -139,6 +140,7 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
                         outcome = NodeOutcome(None, str(exc), rows[node_id].attempt)
                         record(ctx, info, node_id, state="failed", error=str(exc))
                         failed.add(node_id)
+                        errors[node_id] = outcome.error
                         failure = failure or (node_id, outcome)
                         continue
                     kind = node.WhichOneof("target")
@@ -169,6 +171,7 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
                     aborted.add(node_id)
                 else:
                     failed.add(node_id)
+                    errors[node_id] = outcome.error
                     if failure is None and not plan.run_all_runnable:
                         _abort_running(ctx, info, handlers, plan, running.values(), node_id)
                     failure = failure or (node_id, outcome)
@@ -178,6 +181,8 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+    if errors and plan.scope_failure_nodes and ctx.aborts.cause(info.id) is None:
+        _run_scope_failure_nodes(ctx, info, plan, workflow_inputs, node_outputs, errors)
     if failure is None and not aborted and ctx.aborts.cause(info.id) is None:
         missing = plan.nodes.keys() - node_outputs.keys()
         if missing:
@@ -252,18 +257,38 @@ def _downstream(plan) -> dict[str, list[str]]:
     return result
 
 
-def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error: str) -> None:
-    """The workflow's on_failure handler; its own failure is logged, not raised."""
-    node = plan.failure_node
+def _run_scope_failure_nodes(ctx, info, plan, workflow_inputs, node_outputs,
+                             errors: dict[str, str]) -> None:
+    """A failed subworkflow's own on_failure handler runs before its parent fails (propeller's
+    subworkflow handler: HandleFailureNodeOfSubWorkflow), innermost subworkflow first, with
+    the subworkflow's inputs and the failed node's id inside it."""
+    failing: dict[str, tuple[str, str]] = {}  # subworkflow prefix -> (failed node, error)
+    for node_id, error in errors.items():
+        for prefix in plan.scope_failure_nodes:
+            if node_id.startswith(prefix):
+                failing.setdefault(prefix, (node_id[len(prefix):], error))
+    for prefix in sorted(failing, key=len, reverse=True):
+        failed_node, error = failing[prefix]
+        _run_failure_node(ctx, info, plan, plan.scope_failure_nodes[prefix], workflow_inputs,
+                          node_outputs, failed_node, error)
+
+
+def _run_failure_node(ctx, info, plan, node, workflow_inputs, node_outputs, failed_node: str,
+                      error: str) -> None:
+    """An on_failure handler (`node`, its inputs bound as the plan's other nodes); its own
+    failure is recorded on its node and logged, not raised: the workflow fails with the
+    error that made it fail."""
     if node.WhichOneof("target") == "workflow_node":
-        _run_failure_workflow(ctx, info, plan, workflow_inputs, failed_node, error)
+        _run_failure_workflow(ctx, info, plan, node, workflow_inputs, node_outputs,
+                              failed_node, error)
         return
     task = plan.task_for(node)
     row = ctx.store.ensure_node(info.id, node.id, task.id.name)
     if row.state in COMPLETED_STATES:
         return
     try:
-        inputs = resolve_all(node.inputs, workflow_inputs, {}, f"failure node {node.id!r}")
+        inputs = resolve_all(node.inputs, workflow_inputs, node_outputs,
+                             f"failure node {node.id!r}")
     except SkiffError as exc:
         record(ctx, info, node.id, state="failed", error=str(exc))
         return
@@ -273,25 +298,25 @@ def _run_failure_node(ctx, info, plan, workflow_inputs, failed_node: str, error:
         err = err_input(err_type.type, bound, failed_node, error)
         if err is not None:
             inputs.literals["err"].CopyFrom(err)
-    outcome = _Handlers(ctx, info, plan, workflow_inputs, {})["task_node"].handle(
+    outcome = _Handlers(ctx, info, plan, workflow_inputs, node_outputs)["task_node"].handle(
         node, inputs, row)
     if outcome.outputs is None:
-        log.warning("the failure handler of execution %s failed too: %s", info.id, outcome.error)
+        log.warning("the failure handler %s of execution %s failed too: %s", node.id, info.id,
+                    outcome.error)
 
 
-def _run_failure_workflow(ctx, info, plan, workflow_inputs, failed_node: str,
-                          error: str) -> None:
+def _run_failure_workflow(ctx, info, plan, node, workflow_inputs, node_outputs,
+                          failed_node: str, error: str) -> None:
     """An on_failure handler that is a workflow: its nodes run as "<failure node>-<id>",
     with the failed workflow's inputs and `err` as the handler declares it."""
     from sandbox.engine.plan import plan_detached_workflow_node
 
-    node = plan.failure_node
     where = f"failure node {node.id!r}"
     row = ctx.store.ensure_node(info.id, node.id, None)
     if row.state in COMPLETED_STATES:
         return
     try:
-        inputs = resolve_all(node.inputs, workflow_inputs, {}, where)
+        inputs = resolve_all(node.inputs, workflow_inputs, node_outputs, where)
         # inlined under the failure node's id: its nodes are "<failure node>-<id>"
         handler = plan_detached_workflow_node(ctx.store, node, plan.sub_workflows, prefix="")
     except SkiffError as exc:
@@ -388,7 +413,8 @@ def _run(ctx: EngineContext, execution) -> literals_pb2.LiteralMap:
         message = (f"execution {execution_id} failed: node {node_id!r}{task} "
                    f"attempt {outcome.attempt}: {outcome.error}")
         if plan.failure_node is not None:
-            _run_failure_node(ctx, info, plan, workflow_inputs, node_id, outcome.error)
+            _run_failure_node(ctx, info, plan, plan.failure_node, workflow_inputs, node_outputs,
+                              node_id, outcome.error)
         _set_execution(ctx, execution_id, state="failed", error=message, ended_at=utcnow())
         raise ExecutionFailed(message)
     outputs = resolve_all(plan.outputs, workflow_inputs, node_outputs,

@@ -19,17 +19,34 @@ def default_parallelism() -> int:
 class LazyRunner:
     """The Docker runner, made when a container is first needed: a run that the cache answers
     whole never loads it (nor the Docker client); with nothing made, there is nothing to drain
-    or discard."""
+    or discard. With `reuse_containers`, the runner with warm task workers
+    (sandbox.runtime.warm_runner), whose workers `close` stops."""
 
-    def __init__(self):
+    def __init__(self, reuse_containers: bool = False, home: str = ""):
         self._runner = None
+        self.reuse_containers = reuse_containers
+        self._home = home
 
     def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
         if self._runner is None:
-            from sandbox.runtime.docker_runner import DockerRunner
+            if self.reuse_containers:
+                from sandbox.runtime.warm_runner import WarmRunner
 
-            self._runner = DockerRunner()
+                self._runner = WarmRunner(home=self._home,
+                                          max_workers=warm_worker_limit())
+            else:
+                from sandbox.runtime.docker_runner import DockerRunner
+
+                self._runner = DockerRunner()
         return getattr(self._runner, name)
+
+    def close(self) -> None:
+        """The engine's run ended: stop its warm workers, if any."""
+        close = getattr(self._runner, "close", None)
+        if close is not None:
+            close()
 
     def drain(self, execution_id: str | None = None) -> None:
         if self._runner is not None:
@@ -40,7 +57,25 @@ class LazyRunner:
             self._runner.discard(labels)
 
 
-def context_from_state(state, parallelism: int | None = None, on_event=None) -> EngineContext:
+def warm_worker_limit() -> int | None:
+    """SKIFF_WARM_WORKERS: at most this many warm workers at once (default: the pool's)."""
+    try:
+        return max(int(os.environ["SKIFF_WARM_WORKERS"]), 1)
+    except (KeyError, ValueError):
+        return None
+
+
+def reuse_containers_default(state) -> bool:
+    """Whether executions run tasks in warm workers when the command does not say: the
+    SKIFF_REUSE_CONTAINERS variable ("1"/"0"), else the sandbox's recorded setting."""
+    value = os.environ.get("SKIFF_REUSE_CONTAINERS")
+    if value is not None:
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(getattr(state, "reuse_containers", False))
+
+
+def context_from_state(state, parallelism: int | None = None, on_event=None,
+                       reuse_containers: bool | None = None) -> EngineContext:
     from sandbox.runtime.storage_credentials import StorageCredentialIssuer
     from sandbox.engine.shared_bundle import SharedBundles
     from sandbox.home import SHARED_BUNDLES_DIR
@@ -50,7 +85,9 @@ def context_from_state(state, parallelism: int | None = None, on_event=None) -> 
     objects = ObjectStore.from_state(state)
     return EngineContext(
         store=open_store(state.database_url), objects=objects,
-        runner=LazyRunner(), storage_env=state.storage_env(),
+        runner=LazyRunner(reuse_containers_default(state) if reuse_containers is None
+                          else reuse_containers, state.home),
+        storage_env=state.storage_env(),
         parallelism=parallelism or default_parallelism(),
         secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event,
         container_policy=state.task_container_policy(),

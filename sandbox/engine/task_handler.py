@@ -175,7 +175,11 @@ class TaskHandler:
             if outcome.outputs is None and cause is not None:
                 return self._aborted_attempt(node.id, cause, attempt)
             if outcome.futures is not None:
+                container = outcome
                 outcome = self._run_dynamic(node, task_template, inputs, outcome.futures)
+                outcome.exit_code, outcome.exit_status = container.exit_code, (
+                    container.exit_status if outcome.outputs is not None else
+                    f"{container.exit_status}; the workflow it built failed")
                 cause = self.aborted(node.id)
                 if outcome.outputs is None and cause is not None:
                     return self._aborted_attempt(node.id, cause, attempt)
@@ -246,7 +250,8 @@ class TaskHandler:
 
     def _aborted_attempt(self, node_id: str, cause: str, attempt: int) -> NodeOutcome:
         """An attempt that ran (or was set up) ends aborted, in its record too."""
-        self.ctx.store.end_attempt(self.execution.id, node_id, attempt, "aborted", utcnow())
+        self.ctx.store.end_attempt(self.execution.id, node_id, attempt, "aborted", utcnow(),
+                                   exit_status=f"aborted: {cause}"[:200])
         return record_aborted(self.ctx, self.execution, node_id, cause, attempt)
 
     def _end_attempt(self, node_id: str, attempt: int, outcome: AttemptOutcome) -> None:
@@ -254,8 +259,13 @@ class TaskHandler:
         row = self.ctx.store.node(self.execution.id, node_id)
         state = "succeeded" if outcome.outputs is not None or outcome.futures is not None \
             else "failed"
+        status = outcome.exit_status
+        if status is None:  # no container ran (a missing secret, inputs not written)
+            status = "no container ran: " + (
+                (outcome.error or "").strip().splitlines() or ["unknown"])[0][:160]
         self.ctx.store.end_attempt(self.execution.id, node_id, attempt, state, utcnow(),
-                                   row.started_at if row is not None else None)
+                                   row.started_at if row is not None else None,
+                                   exit_code=outcome.exit_code, exit_status=status)
 
     def _request(self, node, task_template, attempt: int, paths: AttemptPaths,
                  array_item: ArrayItem | None = None, inputs=None):
@@ -312,7 +322,9 @@ class TaskHandler:
                      stored_logs, array_item=None) -> AttemptOutcome:
         ctx = self.ctx
         if containerless.runs_without_container(task_template):
-            return containerless.run(task_template, inputs)
+            outcome = containerless.run(task_template, inputs)
+            outcome.exit_status = "ran in the engine (no container)"
+            return outcome
         document = inputs if array_item is None else array_item.whole_inputs
         try:
             request = self._request(node, task_template, attempt, paths, array_item, document)
@@ -335,6 +347,7 @@ class TaskHandler:
                 if adopt_container:  # finished and removed, or never started: did it finish?
                     done = read_results(ctx.objects, paths.output_prefix)
                     if done is not None:
+                        done.exit_status = "finished while no engine watched it"
                         return done
                 node_log.close()
                 node_log = NodeLog(ctx.store, self.execution.id, node.id, attempt)
@@ -364,7 +377,9 @@ class TaskHandler:
         try:
             return read_outcome(result, ctx.objects, paths.output_prefix, request)
         except SkiffError as exc:
-            return AttemptOutcome(error_kind=SYSTEM, error=str(exc))
+            return AttemptOutcome(error_kind=SYSTEM, error=str(exc), exit_code=result.exit_code,
+                                  exit_status=f"exit {result.exit_code}; its result could not "
+                                              "be read")
 
     def _run_dynamic(self, node, task_template, inputs, spec) -> AttemptOutcome:
         """Run the workflow a @dynamic task built (its nodes named "<node>-<id>"), then bind

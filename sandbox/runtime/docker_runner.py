@@ -111,6 +111,10 @@ class DockerRunner:
             self._pending = [f for f in self._pending if not f.done()] + [future]
             return future
 
+    def submit(self, fn, *args):
+        """Run `fn(*args)` on the runner's background threads; its future."""
+        return self._submit(fn, *args)
+
     def prepare(self, request: ContainerRequest) -> None:
         """Get the container of `request` ready in the background: started ahead and waiting
         at the start gate when its image allows, else created; a later `run` of an equal
@@ -142,7 +146,8 @@ class DockerRunner:
                 config = {}  # a missing image: create_container reports it
             labels = config.get("Labels") or {}
             self._images[image] = _ImageFacts(gated=labels.get(START_GATE_LABEL) == "stdin",
-                                              workdir=config.get("WorkingDir") or "")
+                                              workdir=config.get("WorkingDir") or "",
+                                              labels=dict(labels))
         return self._images[image]
 
     def _start_gated(self, request: ContainerRequest) -> "_Prepared":
@@ -232,7 +237,11 @@ class DockerRunner:
             if container["Id"] not in keep:
                 self._remove(container["Id"])
 
-    def _host_config(self, request: ContainerRequest, workdir: str):
+    def _host_config(self, request: ContainerRequest, workdir: str,
+                     writable_binds: dict[str, str] | None = None):
+        binds = {host: {"bind": inside, "mode": "ro"} for host, inside in request.mounts}
+        binds.update({host: {"bind": inside, "mode": "rw"}
+                      for host, inside in (writable_binds or {}).items()})
         return self.api.create_host_config(
             network_mode="host",  # containers reach MinIO on 127.0.0.1; never a bridge
             cap_drop=["ALL"],
@@ -245,7 +254,7 @@ class DockerRunner:
             read_only=request.read_only_root,
             tmpfs=_writable_dirs(workdir) if request.read_only_root else None,
             mounts=_scratch_mounts() if request.read_only_root else None,
-            binds={host: {"bind": inside, "mode": "ro"} for host, inside in request.mounts} or None,
+            binds=binds or None,
         )
 
     def _new(self, request: ContainerRequest, gated: bool = False) -> "_Prepared":
@@ -263,22 +272,38 @@ class DockerRunner:
         if gated:
             environment[start_gate.ENV] = "stdin"
             labels = {**labels, STARTED_AHEAD_LABEL: "1"}
+        return self.create_confined(request, environment, labels, request.args,
+                                    request.command, stdin_open=gated)
+
+    def create_confined(self, request: ContainerRequest, environment: dict[str, str],
+                        labels: dict[str, str], args: list[str], command: list[str],
+                        writable_binds: dict[str, str] | None = None,
+                        stdin_open: bool = False) -> str:
+        """Create a container confined as `request`'s task container is (user, limits,
+        read-only root, no capabilities, host loopback), running `command` `args`; a warm
+        worker's (sandbox.runtime.warm_pool) too, which adds `writable_binds` (host path ->
+        container path) for its socket."""
         # A read-only root needs a writable working directory: the image's, else /tmp.
         workdir = self._image_facts(request.image).workdir if request.read_only_root else ""
         if request.read_only_root and workdir in ("", "/"):
             workdir = "/tmp"
+        host_config = self._host_config(request, workdir, writable_binds or {})
         created = self.api.create_container(
             request.image,
             working_dir=workdir or None,
-            command=request.args or None,
-            entrypoint=request.command or None,
+            command=args or None,
+            entrypoint=command or None,
             environment=environment,
             labels=labels,
             user=_UNPRIVILEGED_USER,
-            host_config=self._host_config(request, workdir),
-            stdin_open=gated,
+            host_config=host_config,
+            stdin_open=stdin_open,
         )
         return created["Id"]
+
+    def image_labels(self, image: str) -> dict[str, str]:
+        """The image's labels (inspected once per image); {} for a missing image."""
+        return self._image_facts(image).labels
 
     def run(self, request: ContainerRequest, on_created=None, on_output=None) -> ContainerResult:
         """Run the request's container to its end. `on_created(container_id)` is called before
@@ -502,6 +527,7 @@ class _Prepared:
 class _ImageFacts:
     gated: bool  # its skiff-execute has the start gate
     workdir: str  # Config.WorkingDir, "" when unset
+    labels: dict = dataclasses.field(default_factory=dict)
 
 
 def _writable_dirs(workdir: str) -> dict[str, str]:

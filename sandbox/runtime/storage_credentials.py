@@ -44,13 +44,20 @@ class StorageCredentialIssuer:
             if self._http is None:
                 import urllib3
 
+                # No urllib3 retries (each would log a warning): issue() waits outages out.
                 self._http = urllib3.PoolManager(
-                    maxsize=8, retries=urllib3.Retry(total=3, backoff_factor=0.1,
-                                                     status_forcelist=[500, 502, 503, 504]))
+                    maxsize=8, timeout=urllib3.Timeout(connect=5, read=60),
+                    retries=urllib3.Retry(total=0, connect=0, read=0, redirect=0, status=0,
+                                          raise_on_status=False))
             return self._http
 
     def issue(self, grant, lifetime_s: int) -> IssuedCredentials:
+        """Credentials for one attempt. A MinIO outage (restarting, killed and brought back
+        by `skiff sandbox up`) is waited out like the engine's own storage calls, so a
+        container created meanwhile starts late rather than spending a retry."""
         from minio.credentials.providers import AssumeRoleProvider
+
+        from sandbox.storage.objects import OUTAGE_WAIT_S, wait_out_outage
 
         provider = AssumeRoleProvider(
             sts_endpoint=self.endpoint, access_key=self._access_key,
@@ -58,7 +65,8 @@ class StorageCredentialIssuer:
             policy=grant.policy(), http_client=self._pool())
         started = time.time()
         try:
-            credentials = provider.retrieve()
+            credentials = wait_out_outage(self.endpoint, "issuing task credentials",
+                                          provider.retrieve, OUTAGE_WAIT_S, _sts_unreachable)
         except Exception as exc:  # noqa: BLE001 - MinIO down or refusing: a system error
             raise SandboxError(f"MinIO at {self.endpoint} issued no task credentials "
                                f"(STS AssumeRole): {exc}") from None
@@ -69,6 +77,18 @@ class StorageCredentialIssuer:
             "AWS_SESSION_TOKEN": credentials.session_token or "",
         }
         return IssuedCredentials(env, started + lifetime_s)
+
+
+def _sts_unreachable(exc: BaseException) -> bool:
+    """MinIO cannot be reached, or answers 5xx while it starts (minio's STS provider reports
+    a status as ValueError); a 4xx is an answer and is not waited on."""
+    import re
+
+    from sandbox.storage.objects import is_unreachable
+
+    if isinstance(exc, ValueError) and not isinstance(exc, UnicodeError):
+        return re.search(r"HTTP status code 5\d\d\b", str(exc)) is not None
+    return is_unreachable(exc)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,6 +4,7 @@ and the admin API server."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -30,8 +31,10 @@ def _quiet(message: str) -> None:
     log.info("%s", message)
 
 
-def up(home: Path | None = None, say=_quiet) -> SandboxState:
-    """Bring every part up; fast and harmless when all are already up."""
+def up(home: Path | None = None, say=_quiet,
+       reuse_containers: bool | None = None) -> SandboxState:
+    """Bring every part up; fast and harmless when all are already up. `reuse_containers`
+    records the warm-worker setting (None: SKIFF_REUSE_CONTAINERS when set, else as recorded)."""
     home = Path(home or sandbox_home.skiff_home())
     client = docker_client()
     sandbox_home.make_private(home)  # before the lock file or anything else is created in it
@@ -40,6 +43,12 @@ def up(home: Path | None = None, say=_quiet) -> SandboxState:
         # SKIFF_DATABASE_URL as set now, else the home's own file; never a stale override.
         state.database_url = sandbox_home.default_database_url(home)
         state.container_policy = policy_settings(state.container_policy)
+        if reuse_containers is None and os.environ.get("SKIFF_REUSE_CONTAINERS") is not None:
+            from sandbox.engine.setup import reuse_containers_default
+
+            reuse_containers = reuse_containers_default(state)
+        if reuse_containers is not None:
+            state.reuse_containers = reuse_containers
         say("starting MinIO")
         minio_server.start(state, say)
         state.save()  # the pid is recorded before anything else can fail
@@ -81,6 +90,18 @@ def _init_store(database_url: str) -> None:
         ) from None
 
 
+def _stop_warm_workers(home: Path) -> None:
+    """Warm task workers of this home's engines (a running engine's next attempt starts one
+    again); best effort: Docker may be down too."""
+    try:
+        from sandbox.runtime.docker_runner import docker_api
+        from sandbox.runtime.warm_pool import stop_home_workers
+
+        stop_home_workers(docker_api(), str(home))
+    except Exception:  # noqa: BLE001 - nothing to stop without a Docker engine
+        log.debug("stopping warm workers", exc_info=True)
+
+
 def down(home: Path | None = None) -> bool:
     """Stop the admin server and MinIO, keeping the data and the store; True when one ran."""
     home = Path(home or sandbox_home.skiff_home())
@@ -89,6 +110,7 @@ def down(home: Path | None = None) -> bool:
     with file_lock(home / ".lock"):
         state = SandboxState.load(home)
         admin_stopped = admin_process.stop(state)
+        _stop_warm_workers(home)
         admin_stopped = console_process.stop(home) or admin_stopped
         stopped = minio_server.stop(state) or admin_stopped
         state.save()

@@ -60,40 +60,7 @@ class ObjectStore:
 
     def _retrying(self, what: str, call):
         """`call()`, tried again while MinIO cannot be reached, for up to outage_wait_s."""
-        from minio.error import S3Error
-
-        deadline = time.monotonic() + self.outage_wait_s
-        pause = _FIRST_PAUSE_S
-        while True:
-            try:
-                result = call()
-            except S3Error:
-                raise
-            except Exception as exc:  # noqa: BLE001 - connection refused, reset, timed out
-                if not _unreachable(exc) or time.monotonic() + pause > deadline:
-                    raise
-                self._report_outage(what)
-                time.sleep(pause)
-                pause = min(pause * 2, _MAX_PAUSE_S)
-                continue
-            self._end_outage()
-            return result
-
-    def _report_outage(self, what: str) -> None:
-        with _outage:
-            if self.endpoint in _outage_reported:
-                return
-            _outage_reported.add(self.endpoint)
-        log.warning("MinIO at %s does not answer (%s); waiting up to %.0f s for it to come "
-                    "back (`skiff sandbox up` restarts it)", self.endpoint, what,
-                    self.outage_wait_s)
-
-    def _end_outage(self) -> None:
-        if self.endpoint in _outage_reported:
-            with _outage:
-                if self.endpoint in _outage_reported:
-                    _outage_reported.discard(self.endpoint)
-                    log.info("MinIO at %s answers again", self.endpoint)
+        return wait_out_outage(self.endpoint, what, call, self.outage_wait_s)
 
     def put_bytes(self, uri: str, data: bytes, progress=None) -> None:
         """Store `data` at `uri`; `progress(sent, total)`, when given, follows the upload
@@ -163,7 +130,47 @@ class ObjectStore:
         return found
 
 
-def _unreachable(exc: BaseException) -> bool:
+def wait_out_outage(endpoint: str, what: str, call, wait_s: float = OUTAGE_WAIT_S,
+                    unreachable=None):
+    """`call()`, tried again with growing pauses while MinIO at `endpoint` cannot be reached
+    (`unreachable(exc)`, by default: no connection, or a 5xx while it starts), for up to
+    `wait_s`. The outage is logged once per endpoint, not once per try; any other failure
+    (an answer from MinIO) is raised at once."""
+    unreachable = unreachable or is_unreachable
+    deadline = time.monotonic() + wait_s
+    pause = _FIRST_PAUSE_S
+    while True:
+        try:
+            result = call()
+        except Exception as exc:  # noqa: BLE001 - connection refused, reset, timed out
+            if not unreachable(exc) or time.monotonic() + pause > deadline:
+                raise
+            _report_outage(endpoint, what, wait_s)
+            time.sleep(pause)
+            pause = min(pause * 2, _MAX_PAUSE_S)
+            continue
+        _end_outage(endpoint)
+        return result
+
+
+def _report_outage(endpoint: str, what: str, wait_s: float) -> None:
+    with _outage:
+        if endpoint in _outage_reported:
+            return
+        _outage_reported.add(endpoint)
+    log.warning("MinIO at %s does not answer (%s); waiting up to %.0f s for it to come "
+                "back (`skiff sandbox up` restarts it)", endpoint, what, wait_s)
+
+
+def _end_outage(endpoint: str) -> None:
+    if endpoint in _outage_reported:
+        with _outage:
+            if endpoint in _outage_reported:
+                _outage_reported.discard(endpoint)
+                log.info("MinIO at %s answers again", endpoint)
+
+
+def is_unreachable(exc: BaseException) -> bool:
     """A failure to reach MinIO at all (worth waiting out), not an answer from it."""
     import urllib3.exceptions
     from minio.error import ServerError

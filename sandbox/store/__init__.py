@@ -33,9 +33,10 @@ def open_store(database_url: str):
 
 
 def _sqlite_is_current(store) -> bool:
-    """All tables, and every column of sandbox.store.records (cheap: no SQLAlchemy import)."""
+    """All tables, every column of sandbox.store.records and the executions' indexes (cheap:
+    no SQLAlchemy import)."""
     from sandbox.store.records import (
-        AttemptRecord, CacheRecord, ExecutionRecord, NodeRecord, columns,
+        EXECUTION_INDEXES, AttemptRecord, CacheRecord, ExecutionRecord, NodeRecord, columns,
     )
 
     for table, record in (("executions", ExecutionRecord), ("node_executions", NodeRecord),
@@ -43,9 +44,12 @@ def _sqlite_is_current(store) -> bool:
         have = {row[1] for row in store.db.query(f"PRAGMA table_info({table})")}
         if not set(columns(record)) <= have:
             return False
-    tables = {row[0] for row in store.db.query("SELECT name FROM sqlite_master WHERE "
-                                                "type = 'table'")}
-    return {"registered_entities", "cache_reservations", "node_attempts"} <= tables
+    kinds: dict[str, set[str]] = {"table": set(), "index": set()}
+    for kind, name in store.db.query("SELECT type, name FROM sqlite_master WHERE type IN "
+                                     "('table', 'index')"):
+        kinds[kind].add(name)
+    return ({"registered_entities", "cache_reservations", "node_attempts"} <= kinds["table"]
+            and EXECUTION_INDEXES.keys() <= kinds["index"])
 
 
 __all__ = ["init_store", "open_store"]

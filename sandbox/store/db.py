@@ -41,8 +41,9 @@ def get_engine(database_url: str) -> Engine:
 
 
 def create_tables(database_url: str) -> None:
-    """Create the tables that do not exist yet and add columns a newer Skiff declares
-    (idempotent; columns are only ever added, all nullable)."""
+    """Create the tables that do not exist yet, and add the columns and indexes a newer Skiff
+    declares to existing ones (idempotent; columns are only ever added, all nullable, so
+    nothing stored is touched)."""
     from sqlalchemy import inspect
 
     engine = get_engine(database_url)
@@ -56,6 +57,10 @@ def create_tables(database_url: str) -> None:
                     kind = column.type.compile(dialect=engine.dialect)
                     conn.exec_driver_sql(
                         f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+            indexed = {i["name"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexed:
+                    index.create(conn, checkfirst=True)
 
 
 def sessions(database_url: str) -> sessionmaker:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint,
+    DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sandbox.store.records import EXECUTION_INDEXES
 
 
 def utcnow() -> dt.datetime:
@@ -35,6 +37,7 @@ class RegisteredEntity(Base):
 
 class Execution(Base):
     __tablename__ = "executions"
+    __table_args__ = tuple(Index(name, *columns) for name, columns in EXECUTION_INDEXES.items())
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     project: Mapped[str] = mapped_column(String(255))
@@ -97,6 +100,11 @@ class NodeAttempt(Base):
     queued_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # How the attempt's container ended: its exit code (None without a container, or when
+    # the runtime itself failed) and a short reason ("exit 1", "out of memory", "timed out
+    # after 5s", "killed from outside", "aborted: ..."), for the console's node page.
+    exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    exit_status: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class CacheEntry(Base):

@@ -9,6 +9,14 @@ COMPLETED_STATES = ("succeeded", "cached")
 UNFINISHED_STATES = ("queued", "running", "retrying", "waiting")
 # An execution in one of these states has ended (an interrupted one can still be resumed).
 ENDED_EXECUTION_STATES = ("succeeded", "failed", "aborted")
+# The executions list (CLI, admin, console) is newest first, optionally filtered by
+# project/domain or state: these indexes keep a page cheap with many executions. Declared in
+# sandbox.store.models, created on existing stores too (sandbox.store.db.create_tables).
+EXECUTION_INDEXES = {
+    "ix_executions_created_at": ("created_at",),
+    "ix_executions_project_domain_created_at": ("project", "domain", "created_at"),
+    "ix_executions_state_created_at": ("state", "created_at"),
+}
 
 
 class _Record:
@@ -85,6 +93,8 @@ class AttemptRecord(_Record):
     queued_at: dt.datetime | None
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
+    exit_code: int | None
+    exit_status: str | None
     __slots__ = tuple(__annotations__)
 
 

@@ -235,20 +235,26 @@ class Store:
                     (execution_id, node_id, attempt, started_at))
 
     def end_attempt(self, execution_id: str, node_id: str, attempt: int, state: str,
-                    ended_at: dt.datetime, started_at: dt.datetime | None = None) -> None:
+                    ended_at: dt.datetime, started_at: dt.datetime | None = None, *,
+                    exit_code: int | None = None, exit_status: str | None = None) -> None:
         """Record how an attempt ended (one that never got a container counts from when it
-        was queued); `started_at` stands in for an attempt this process did not start (an
-        adopted container)."""
+        was queued): its state, the container's exit code and a short reason.
+        `started_at` stands in for an attempt this process did not start (an adopted
+        container)."""
         with self.transaction() as cursor:
             updated = cursor.execute(
                 "UPDATE node_attempts SET state = ?, ended_at = ?, started_at = "
-                "COALESCE(started_at, queued_at) WHERE execution_id = ? AND node_id = ? AND "
-                "attempt = ?", (state, ended_at, execution_id, node_id, attempt)).rowcount
+                "COALESCE(started_at, queued_at), exit_code = ?, exit_status = ? WHERE "
+                "execution_id = ? AND node_id = ? AND attempt = ?",
+                (state, ended_at, exit_code, exit_status, execution_id, node_id,
+                 attempt)).rowcount
             if not updated:
                 cursor.execute(
                     "INSERT INTO node_attempts (execution_id, node_id, attempt, state, "
-                    "started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (execution_id, node_id, attempt, state, started_at or ended_at, ended_at))
+                    "started_at, ended_at, exit_code, exit_status) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (execution_id, node_id, attempt, state, started_at or ended_at, ended_at,
+                     exit_code, exit_status))
 
     def attempts(self, execution_id: str) -> list[AttemptRecord]:
         rows = self.db.query(f"SELECT {_ATTEMPT_COLUMNS} FROM node_attempts WHERE "

@@ -2,10 +2,11 @@
 
 Identifiers get project, domain and version and nothing else changes, except that the fast
 code bundle is uploaded through the data proxy and its location replaces
-`{{ .remote_package_path }}`. Every reference is checked (sdk.remote.references) and every
-entity compared with what the admin already holds before anything is created or uploaded, so a
-missing reference or a version conflict leaves nothing half-registered; entities are created
-after what they reference.
+`{{ .remote_package_path }}`. Every reference is checked (sdk.remote.references), every
+entity compared with what the admin already holds, and every new entity put through
+flyteadmin's validators and compiler (sdk.remote.preflight) before anything is created or
+uploaded, so a package the admin would refuse leaves nothing half-registered; entities are
+created after what they reference.
 """
 from __future__ import annotations
 
@@ -168,11 +169,13 @@ def check_conflicts(conn, hydrated) -> list:
 def register_package(conn, package_path: str, project: str, domain: str,
                      version: str, progress=None) -> RegistrationResult:
     """Register every entity of the package, what it references first. Everything is checked
-    before anything is created: references (MissingReference) and versions registered with
-    another spec (VersionConflict). An identical package registered again creates nothing.
+    before anything is created: references (MissingReference), versions registered with
+    another spec (VersionConflict) and what flyteadmin's validators and compiler would refuse
+    (AdmissionRefused). An identical package registered again creates nothing.
     `progress(sent, total)`, when given, follows the code bundle's upload."""
     from sdk.compile.hydrate import hydrate
     from sdk.compile.package_reader import read_package
+    from sdk.remote.preflight import check_admission
     from sdk.remote.references import creation_order
 
     package = read_package(package_path)
@@ -186,6 +189,7 @@ def register_package(conn, package_path: str, project: str, domain: str,
     existing = check_conflicts(conn, hydrated)
     known = {(i.resource_type, i.name) for i in existing}
     new = [(kind, spec) for kind, spec in hydrated if (kind, spec_id(kind, spec).name) not in known]
+    check_admission(conn, hydrated, new, project, domain)
     if new and location is not None:
         put_presigned(location, package.bundle, f"code bundle {package.bundle_name}", progress)
     created = []
@@ -193,7 +197,7 @@ def register_package(conn, package_path: str, project: str, domain: str,
         try:
             done = create_entity(conn, kind, spec)
         except RemoteError as exc:
-            if created:  # the admin refused what no check here can foresee (e.g. its limits)
+            if created:  # the admin refused what no check here can foresee (its configured limits)
                 exc.args = (f"{exc.args[0]}; registered before that: "
                             f"{', '.join(describe(i) for i in created)} (kept: register the fixed "
                             "package under the same version to add the rest)",)

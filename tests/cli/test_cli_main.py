@@ -57,3 +57,29 @@ def test_console_script_exit_codes(tmp_path):
     usage = subprocess.run(["skiff", "run", "fails_wf.py", "bad", "--nope", "1"], cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
     assert usage.returncode == 2 and "--nope" in usage.stderr
+    # A usage error is one `Error:` line, with where the help is at its end.
+    assert usage.stderr.startswith("Error: ") and usage.stderr.count("\n") == 1, usage.stderr
+    assert usage.stderr.rstrip().endswith("--help'."), usage.stderr
+
+
+@pytest.mark.parametrize(("argv", "words", "help_of"), [
+    (["run", "--nope"], "No such option '--nope'", "skiff run"),
+    (["bogus"], "No such command 'bogus'", "skiff"),
+    (["run", "--parallelism", "x", "a.py"], "Invalid value for '--parallelism'", "skiff run"),
+    (["sandbox", "run"], "Missing argument 'PKG.tgz'", "skiff sandbox run"),
+    (["executions", "terminate"], "Missing argument", "skiff executions terminate"),
+])
+def test_usage_errors_are_one_error_line_exit_2(capsys, argv, words, help_of):
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err == f"{captured.err.splitlines()[0]}\n"  # one line
+    line = captured.err.strip()
+    assert line.startswith("Error: ") and words in line
+    assert line.endswith(f"See '{help_of} --help'.")
+    assert "Usage:" not in captured.err and "Try '" not in captured.err
+
+
+def test_a_group_without_a_command_still_shows_its_help(capsys):
+    assert main(["sandbox"]) == 2
+    assert "Usage: skiff sandbox" in capsys.readouterr().err

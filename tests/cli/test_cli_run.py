@@ -330,7 +330,8 @@ def test_sandbox_flag_packages_the_file_and_hands_over_typed_inputs(run, recorde
     assert call["entity"] == "cli_test_wf.pipeline"
     assert (call["project"], call["domain"], call["as_json"]) == ("p1", "staging", True)
     assert call["settings"] == {"parallelism": 2, "quiet": True, "overwrite_cache": True,
-                                "envs": {"A": "1", "B": "x=y"}, "detach": False}
+                                "envs": {"A": "1", "B": "x=y"}, "detach": False,
+                                "reuse_containers": None}
     values = TypeEngine.literal_map_to_kwargs(call["inputs"], {"n": int, "name": str})
     assert values == {"n": 4, "name": "ada"}  # the default is filled in, the option applied
     spec = task_pb2.TaskSpec()

@@ -9,7 +9,8 @@ import tarfile
 
 import grpc
 import pytest
-from flyteidl.admin import common_pb2
+from flyteidl.admin import (common_pb2, matchable_resource_pb2, project_domain_attributes_pb2,
+                           project_pb2, task_pb2, workflow_pb2)
 from flyteidl.core import identifier_pb2
 
 from sdk.compile.hydrate import hydrate
@@ -19,6 +20,7 @@ from sdk.remote.data import read_uri
 from sdk.remote.register import comparable, fetch_registered
 from sdk.remote.specs import LAUNCH_PLAN, TASK, WORKFLOW
 
+from refused_packages import EXPECTED, bad_entities, refused_package
 from flyteadmin_support import (
     CONFORMANCE, HERE, IMAGE, PROJECT, cleared, cli, entry_names, pyflyte_package,
 )
@@ -218,3 +220,87 @@ def _without_bundle(template):
     if "--code-bundle" in args:
         del copy.container.args[args.index("--code-bundle") + 1]
     return copy
+
+
+# ---- what only flyteadmin's validators and compiler refuse, refused before anything is created
+
+def _listed(remote, kind: int, version: str) -> list[str]:
+    """Names of the entities of `kind` registered under `version` in the project."""
+    stub = remote.connection.admin._stub
+    ids = getattr(stub, {TASK: "ListTaskIds", WORKFLOW: "ListWorkflowIds"}[kind])(
+        common_pb2.NamedEntityIdentifierListRequest(project=PROJECT, domain=DOMAIN, limit=1000))
+    found = []
+    for entity in ids.entities:
+        listing = getattr(stub, {TASK: "ListTasks", WORKFLOW: "ListWorkflows"}[kind])(
+            common_pb2.ResourceListRequest(id=entity, limit=1000))
+        entries = listing.tasks if kind == TASK else listing.workflows
+        found += [e.id.name for e in entries if e.id.version == version]
+    return found
+
+
+def test_what_the_compiler_or_validator_would_refuse_registers_nothing(admin, packages, tmp_path,
+                                                                       capsys):
+    """N good tasks and workflows plus workflows propeller's compiler refuses (a cycle, an
+    unbound input, a type mismatch) and a task flyteadmin's validator refuses (a request above
+    its limit): one error naming each, and flyteadmin lists nothing of that version."""
+    remote, config = admin
+    broken = refused_package(tmp_path)
+    code, out, err = _register(capsys, config, broken, "r1")
+    assert code == 2, err
+    assert err.startswith("Error: ") and err.count("\n") == 1, err
+    for expected in EXPECTED:
+        assert expected in err
+    assert "nothing was registered" in err and out == ""
+    assert _listed(remote, TASK, "r1") == [] and _listed(remote, WORKFLOW, "r1") == []
+    # The oracle: flyteadmin itself refuses each entity Skiff refused (the workflows once the
+    # tasks they call are registered).
+    assert _register(capsys, config, packages["admitted"], "r2")[0] == 0
+    stub = remote.connection.admin._stub
+    for kind, spec in bad_entities(broken):
+        name = spec.template.id.name
+        ident = identifier_pb2.Identifier(resource_type=kind, project=PROJECT, domain=DOMAIN,
+                                          name=name, version="r2")
+        hydrated = hydrate(kind, spec, PROJECT, DOMAIN, "r2", "s3://b/x.tar.gz")
+        with pytest.raises(grpc.RpcError) as refused:
+            if kind == TASK:
+                stub.CreateTask(task_pb2.TaskCreateRequest(id=ident, spec=hydrated))
+            else:
+                stub.CreateWorkflow(workflow_pb2.WorkflowCreateRequest(id=ident, spec=hydrated))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, name
+
+
+def test_a_task_above_the_projects_resource_limits_registers_nothing(admin, packages, capsys):
+    """flyteadmin validates tasks against its TASK_RESOURCE attributes when a project has
+    them; Skiff reads them first and refuses the package whole."""
+    remote, config = admin
+    stub = remote.connection.admin._stub
+    project = "skiff-limits"
+    try:
+        stub.RegisterProject(project_pb2.ProjectRegisterRequest(
+            project=project_pb2.Project(id=project, name=project)))
+    except grpc.RpcError as error:
+        assert error.code() == grpc.StatusCode.ALREADY_EXISTS, error
+    attributes = matchable_resource_pb2.MatchingAttributes(
+        task_resource_attributes=matchable_resource_pb2.TaskResourceAttributes(
+            limits=matchable_resource_pb2.TaskResourceSpec(memory="256Mi")))
+    stub.UpdateProjectDomainAttributes(
+        project_domain_attributes_pb2.ProjectDomainAttributesUpdateRequest(
+            attributes=project_domain_attributes_pb2.ProjectDomainAttributes(
+                project=project, domain=DOMAIN, matching_attributes=attributes)))
+    code, out, err = cli(capsys, "register", packages["admitted"], "--project", project,
+                         "--domain", DOMAIN, "--version", "l1", *config)
+    assert code == 2, err
+    assert "task 'admitted.heavy': memory limit 512Mi is above the admin's platform limit " \
+           "256Mi" in err and "nothing was registered" in err
+    listed = stub.ListTaskIds(common_pb2.NamedEntityIdentifierListRequest(
+        project=project, domain=DOMAIN, limit=100))
+    assert list(listed.entities) == []
+    # The oracle: flyteadmin refuses that task itself.
+    heavy = next(e.spec for e in read_package(packages["admitted"]).entities
+                 if e.name == "admitted.heavy")
+    ident = identifier_pb2.Identifier(resource_type=TASK, project=project, domain=DOMAIN,
+                                      name="admitted.heavy", version="l1")
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.CreateTask(task_pb2.TaskCreateRequest(
+            id=ident, spec=hydrate(TASK, heavy, project, DOMAIN, "l1", "s3://b/x.tar.gz")))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT

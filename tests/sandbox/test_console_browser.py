@@ -35,7 +35,7 @@ FLOW = textwrap.dedent('''
     import time
     from datetime import timedelta
 
-    from sdk import LaunchPlan, approve, task, wait_for_input, workflow
+    from sdk import Directory, File, LaunchPlan, approve, task, wait_for_input, workflow
 
 
     @task
@@ -93,7 +93,20 @@ FLOW = textwrap.dedent('''
         return nap(seconds=seconds)
 
 
+    @task
+    def describe(f: File, d: Directory) -> str:
+        with open(f) as handle:
+            text = handle.read().strip()
+        return f"{text.upper()} {','.join(sorted(os.listdir(d)))}"
+
+
+    @workflow
+    def described(f: File, d: Directory) -> str:
+        return describe(f=f, d=d)
+
+
     LaunchPlan.get_or_create(chain, name="chain_lp", default_inputs={"n": 3})
+    LaunchPlan.get_or_create(described, name="describe_lp")
 ''')
 
 
@@ -161,6 +174,27 @@ def wait_for(predicate, timeout=90.0, what="the condition"):
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def click_once(driver, element_id: str, timeout=60.0) -> None:
+    """Click the button once it is there. Tried again only when the click surely did not
+    happen (the button was redrawn under it, or covered): clicking a relaunch twice would
+    start two executions."""
+    from selenium.common.exceptions import (
+        ElementClickInterceptedException, NoSuchElementException,
+        StaleElementReferenceException,
+    )
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            driver.find_element("id", element_id).click()
+            return
+        except (StaleElementReferenceException, ElementClickInterceptedException,
+                NoSuchElementException):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def shot(driver, name: str) -> None:
@@ -307,6 +341,11 @@ def test_launch_from_the_form_runs_live_dag_timeline_and_outputs(sandbox_home, f
     assert sorted(by_node) == ["n0", "n1", "n2"]
     assert by_node["n1"] == ["bar failed", "bar succeeded"]
     assert len(by_node["n0"]) == 1 and len(by_node["n2"]) == 1
+    # Each bar's tooltip says how its container ended.
+    tips = [bar.find_element("tag name", "title").get_attribute("textContent")
+            for bar in bars if bar.get_attribute("data-node") == "n1"]
+    assert "failed" in tips[0] and "(user error, exit " in tips[0], tips
+    assert "(exit 0)" in tips[1], tips
     shot(browser, "05-timeline")
 
     browser.find_element("css selector", 'button[data-tab="Inputs & outputs"]').click()
@@ -316,6 +355,14 @@ def test_launch_from_the_form_runs_live_dag_timeline_and_outputs(sandbox_home, f
     assert "pause" in inputs and "float" in inputs
     shot(browser, "06-io")
     assert store_of(sandbox_home).execution(execution_id).state == "succeeded"
+
+    # The flaky node's page: one row per attempt with its exit status.
+    browser.get(f"{base}/executions/{execution_id}/nodes/n1")
+    rows = wait_for(lambda: browser.find_elements("css selector", "#attempts tbody tr"),
+                    what="the attempts table")
+    statuses = [row.find_element("css selector", "td.exit-status").text for row in rows]
+    assert statuses[0].startswith("user error, exit ") and statuses[1] == "exit 0", statuses
+    shot(browser, "06b-node-attempts")
     assert js_errors(browser) == []
 
 
@@ -391,7 +438,7 @@ def test_terminate_from_the_page_stops_the_containers(sandbox_home, flow, consol
     wait_for(lambda: client.containers.list(filters=label), what="the task's container running")
     browser.get(f"{base}/executions/{execution_id}")
     wait_for(lambda: "running" in node_class(browser, "n0"), what="nap running on the DAG")
-    browser.find_element("id", "terminate").click()
+    click_once(browser, "terminate")
     browser.switch_to.alert.accept()
     wait_for(lambda: browser.find_element("css selector", "#execution-state .badge")
              .get_attribute("data-state") == "aborted", timeout=60, what="aborted on the page")
@@ -400,18 +447,33 @@ def test_terminate_from_the_page_stops_the_containers(sandbox_home, flow, consol
              what="the containers stopping")
     assert store.execution(execution_id).state == "aborted"
     assert browser.find_element("id", "recover").get_attribute("disabled") is not None
-    # Relaunch from the page: a new execution of the same launch plan, version and inputs.
-    wait_for(lambda: browser.find_element("id", "relaunch").click() or True,
-             what="the relaunch button")
+    # Relaunch from the page, double-clicked as an impatient user would: ONE new execution
+    # of the same launch plan, version and inputs. (A click sent twice once relaunched twice;
+    # the test then watched the one it had not navigated to: the "second terminate" flake.)
+    def sleepers():
+        return {e.id for e in store.executions(10_000) if e.workflow == "consoleflow.sleepy"}
+
+    before = sleepers()
+    relaunch = wait_for(lambda: browser.find_element("id", "relaunch"), what="relaunch")
+    browser.execute_script("arguments[0].click(); arguments[0].click();", relaunch)
     wait_for(lambda: execution_id not in browser.current_url, what="the relaunched page")
     again = browser.current_url.rstrip("/").rsplit("/", 1)[-1]
     relaunched = store.execution(again)
     assert relaunched.workflow == "consoleflow.sleepy" and relaunched.version == flow
     assert relaunched.inputs == store.execution(execution_id).inputs
-    wait_for(lambda: store.execution(again).state in ("running", "succeeded", "failed"),
-             what="the relaunch starting")
+    # A second Terminate, on the relaunched execution's page, stops it too.
+    wait_for(lambda: "running" in node_class(browser, "n0"), what="the relaunch running")
+    assert sleepers() - before == {again}
+    click_once(browser, "terminate")
+    browser.switch_to.alert.accept()
+    wait_for(lambda: store.execution(again).state == "aborted", timeout=60,
+             what="the relaunch aborted")
+    wait_for(lambda: browser.find_element("css selector", "#execution-state .badge")
+             .get_attribute("data-state") == "aborted", timeout=60,
+             what="the relaunch aborted on the page")
+    wait_for(lambda: not client.containers.list(filters={
+        "label": f"skiff.execution={again}"}), timeout=30, what="its containers stopping")
     assert js_errors(browser) == []
-    terminate(sandbox_home, again)  # its 300 s nap is not needed
 
 
 # ---- the other pages -----------------------------------------------------------------------
@@ -499,8 +561,7 @@ def test_recover_from_the_page_keeps_what_succeeded(sandbox_home, flow, console,
     browser.get(f"{base}/executions/{failed}")
     error = wait_for(lambda: browser.find_element("id", "execution-error"), what="the error")
     assert "ValueError: no good: 2" in error.text and "Traceback" in error.text
-    wait_for(lambda: browser.find_element("id", "recover").click() or True,
-             what="the recover button")
+    click_once(browser, "recover")
     wait_for(lambda: failed not in browser.current_url, what="the recovered execution's page")
     recovered = browser.current_url.rstrip("/").rsplit("/", 1)[-1]
     wait_for(lambda: f"recovered of\n{failed}" in browser.find_element(
@@ -510,3 +571,72 @@ def test_recover_from_the_page_keeps_what_succeeded(sandbox_home, flow, console,
     kept = store.node(recovered, "n0")
     assert kept.state in ("succeeded", "cached") and kept.container_id is None
     assert js_errors(browser) == []
+
+
+# ---- File and Directory inputs uploaded from the launch form -------------------------------
+
+
+def test_launch_with_an_uploaded_file_and_directory(sandbox_home, flow, console, browser,
+                                                    tmp_path):
+    import http.client
+
+    base, _ = console
+    store = store_of(sandbox_home)
+    (tmp_path / "note.txt").write_text("hello from the form\n")
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    (folder / "a.csv").write_text("1\n")
+    (folder / "b.csv").write_text("2\n")
+    huge = tmp_path / "huge.bin"
+    with huge.open("wb") as handle:  # sparse: the browser reads only its size
+        handle.truncate(65 * 1024 * 1024)
+
+    browser.get(f"{base}/launch/{PROJECT}/{DOMAIN}/describe_lp?version={flow}")
+    form = wait_for(lambda: browser.find_element("id", "launch-form"), what="the launch form")
+    file_chooser = form.find_element("name", "f.upload")
+    # Too large: refused with a clear message before anything is sent.
+    file_chooser.send_keys(str(huge))
+    form.find_element("name", "d.upload").send_keys(str(folder))
+    browser.find_element("id", "launch").click()
+    error = wait_for(lambda: browser.find_element("id", "launch-error"), what="the size error")
+    assert "huge.bin" in error.text and "up to 64 MiB" in error.text and "s3://" in error.text
+    file_chooser.clear()
+    file_chooser.send_keys(str(tmp_path / "note.txt"))
+    shot(browser, "12-launch-upload")
+    browser.find_element("id", "launch").click()
+    wait_for(lambda: "/executions/" in browser.current_url, what="the new execution's page")
+    execution_id = browser.current_url.rstrip("/").rsplit("/", 1)[-1]
+    wait_for(lambda: store.execution(execution_id).state in ("succeeded", "failed"),
+             timeout=120, what="the described execution ending")
+    assert store.execution(execution_id).state == "succeeded", \
+        store.execution(execution_id).error
+    wait_for(lambda: browser.find_element("css selector", "#execution-state .badge")
+             .get_attribute("data-state") == "succeeded", what="succeeded on the page")
+    browser.find_element("css selector", 'button[data-tab="Inputs & outputs"]').click()
+    outputs = wait_for(lambda: browser.find_element("id", "outputs").text, what="outputs")
+    assert "HELLO FROM THE FORM a.csv,b.csv" in outputs
+    inputs = browser.find_element("id", "inputs").text
+    prefix = f"s3://{sandbox_home.bucket}/raw/{PROJECT}/{DOMAIN}/console-uploads/"
+    assert f"{prefix}" in inputs and "note.txt" in inputs and "/samples" in inputs
+    shot(browser, "13-upload-outputs")
+    assert js_errors(browser) == []
+
+    # The server refuses too large or odd uploads itself, without reading them.
+    cookie = browser.get_cookie("skiff_console")["value"]
+    csrf = browser.find_element("css selector", "meta[name=csrf]").get_attribute("content")
+    port = int(base.rsplit(":", 1)[1])
+    for name, length, status, words in (
+            ("big.bin", 65 * 1024 * 1024, 413, "up to 64 MiB"),
+            ("../escape.txt", 3, 400, "not a plain relative file name")):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.putrequest("POST", f"/api/upload?name={name}&project={PROJECT}"
+                                      f"&domain={DOMAIN}")
+        for header, value in (("Cookie", f"skiff_console={cookie}"), ("X-Skiff-CSRF", csrf),
+                              ("Origin", base), ("Content-Length", str(length)),
+                              ("Content-Type", "application/octet-stream")):
+            connection.putheader(header, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        body = json.loads(response.read())
+        connection.close()
+        assert response.status == status and words in body["error"], (name, body)

@@ -94,13 +94,21 @@ def test_map_task_over_a_list_with_a_bound_input(sandbox_home, tmp_path):
     array = workflow_pb2.Node(id="n0")
     array.inputs.add(var="a").binding.CopyFrom(binding([1, 2, "start-node.x"]))
     array.inputs.add(var="b").binding.CopyFrom(binding("start-node.x"))
-    array.array_node.node.CopyFrom(task_node("n0-sub", "nodes.add", {}))
+    array.array_node.node.CopyFrom(task_node("n0-sub", "nodes.add_each", {}))
     array.array_node.bound_inputs.append("b")
     wf = template("nodes.mapped", {"x": int}, {"r": int}, [array], {})
     wf.interface.outputs.variables["r"].type.collection_type.simple = 1  # list[int]
     wf.outputs.add(var="r").binding.promise.node_id = "n0"
     wf.outputs[0].binding.promise.var = "o"
-    pkg = package(tmp_path, _tasks(), [wf])
+    # As flytekit writes a map task: the mapped input and the output are lists in the task's
+    # interface (Flyte's compiler checks the array node's bindings against it); the task runs
+    # once per element.
+    each = script_task("nodes.add_each", "out['o'] = inp['a'] + inp['b']", {"a": int, "b": int},
+                       {"o": int})
+    for variables, name in ((each.template.interface.inputs, "a"),
+                            (each.template.interface.outputs, "o")):
+        variables.variables[name].type.collection_type.simple = 1
+    pkg = package(tmp_path, _tasks() + [each], [wf])
     outputs, nodes = _run(sandbox_home, pkg, "nodes.mapped", {"x": 10})
     assert outputs == {"r": [11, 12, 20]}
     assert sorted(n.node_id for n in nodes) == ["n0", "n0-0", "n0-1", "n0-2"]
@@ -125,6 +133,13 @@ def test_failure_policy_and_failure_node(sandbox_home, tmp_path):
         script_task("nodes.report", "out['o'] = 'handled ' + inp['err']", {"err": str},
                     {"o": str}),
     ]
+    # `err` is Optional[str], as flytekit's failure handlers declare it: the failure node
+    # leaves it unbound and the engine gives it the error (Flyte's compiler refuses a
+    # required input left unbound).
+    err = tasks[-1].template.interface.inputs.variables["err"].type
+    err.ClearField("simple")
+    err.union_type.variants.add(simple=3)  # STRING
+    err.union_type.variants.add(simple=0)  # NONE
     nodes = [task_node("n0", "nodes.boom", {"x": "start-node.x"}),
              task_node("n1", "nodes.double", {"x": "n0.o"}),
              task_node("n2", "nodes.double", {"x": "start-node.x"})]

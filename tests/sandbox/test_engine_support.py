@@ -37,7 +37,8 @@ inputs_uri, prefix, body = sys.argv[1], sys.argv[2], sys.argv[3]
 lm = literals_pb2.LiteralMap.FromString(io.read_bytes(inputs_uri))
 inp = {}
 for k, lit in lm.literals.items():
-    p = lit.scalar.primitive
+    scalar = lit.scalar.union.value.scalar if lit.scalar.HasField("union") else lit.scalar
+    p = scalar.primitive
     inp[k] = getattr(p, p.WhichOneof("value"))
 out = {}
 attempt = int(os.environ["FLYTE_ATTEMPT_NUMBER"])
@@ -92,6 +93,7 @@ def script_task(name, body, inputs, outputs, *, retries=0, timeout=None, memory=
     t.id.name = name
     t.type = "python-task"
     t.metadata.runtime.type = tasks_pb2.RuntimeMetadata.FLYTE_SDK
+    t.metadata.runtime.version = "1.0.0"  # flyteadmin refuses a runtime without a version
     t.metadata.retries.retries = retries
     if timeout:
         t.metadata.timeout.seconds = timeout

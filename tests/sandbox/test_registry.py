@@ -157,6 +157,7 @@ def _workflow(name, nodes, inputs=("x",)):
     for var in inputs:
         t.interface.inputs.variables[var].CopyFrom(
             interface_pb2.Variable(type=types_pb2.LiteralType(simple=types_pb2.INTEGER)))
+    t.interface.inputs.variables["s"].type.simple = types_pb2.STRING  # for type mismatches
     t.interface.outputs.SetInParent()
     for node_id, task, bindings, after in nodes:
         node = t.nodes.add(id=node_id)
@@ -172,13 +173,20 @@ def _workflow(name, nodes, inputs=("x",)):
 
 @pytest.mark.parametrize("nodes, message", [
     ([("n0", "reg.sq", {"x": ("", "x")}, []), ("n1", "reg.missing", {"x": ("n0", "o")}, [])],
-     r"workflow 'reg.wf' \(1_reg.wf_2.pb\) node 'n1' uses task 'reg.missing', which is neither "
+     r"workflow 'reg.wf': node 'n1' uses task 'reg.missing' version 'bad.*', which is neither "
      r"in the package nor registered"),
     ([("n0", "reg.sq", {"x": ("", "x")}, ["n1"]), ("n1", "reg.sq", {"x": ("n0", "o")}, ["n0"])],
-     r"workflow 'reg.wf' .* does not compile: workflow reg.wf: nodes depend on each other in a "
-     r"cycle"),
+     r"workflow 'reg.wf': nodes depend on each other in a cycle"),
     ([("n0", "reg.sq", {"x": ("n1", "o")}, []), ("n1", "reg.sq", {"x": ("n0", "o")}, [])],
      r"nodes n0, n1 can never start"),
+    # An unbound input, and a binding to an output the task does not have.
+    ([("n0", "reg.sq", {}, [])], r"workflow 'reg.wf': node n0: input 'x' is not bound"),
+    ([("n0", "reg.sq", {"x": ("", "x")}, []), ("n1", "reg.sq", {"x": ("n0", "nope")}, [])],
+     r"workflow 'reg.wf': node n1: reads output 'nope' of node n0, which has no such output"),
+    # A type mismatch: the workflow's input is text, the task takes an int.
+    ([("n0", "reg.sq", {"x": ("", "s")}, [])],
+     r"workflow 'reg.wf': node n0: input 'x' expects INTEGER but is bound to 's' of start-node, "
+     r"which is STRING"),
 ])
 def test_a_package_the_admin_would_refuse_stores_nothing(tmp_path, stores, nodes, message):
     store, objects = stores
@@ -187,7 +195,8 @@ def test_a_package_the_admin_would_refuse_stores_nothing(tmp_path, stores, nodes
     path = tmp_path / "bad.tgz"
     write_tgz(path, [("0_reg.sq_1.pb", task.SerializeToString()),
                      ("1_reg.wf_2.pb", _workflow("reg.wf", nodes).SerializeToString())])
-    with pytest.raises(PackageError, match=message):
+    with pytest.raises(PackageError, match=message) as info:
         register_package(store, objects, read_package(path), "reg", "dev", version=version)
     # Validated before anything was written: not even the package's good task is stored.
     assert store.entity_specs("reg", "dev", version) == {}
+    assert "nothing was registered" in str(info.value) and "\n" not in str(info.value)

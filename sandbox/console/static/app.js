@@ -448,9 +448,10 @@ async function executionPage(page, executionId) {
     errorBox.classList.toggle("hidden", !message);
   };
   let actionsFor = null;
+  let acting = false;  // an action's request is under way (see act)
   const drawActions = () => {
     // Redrawn only when the state changes: a button replaced under the pointer loses its click.
-    if (actionsFor === states.state) return;
+    if (actionsFor === states.state || acting) return;
     actionsFor = states.state;
     const running = !TERMINAL.has(states.state);
     put(actions, 
@@ -466,11 +467,19 @@ async function executionPage(page, executionId) {
       }}, "Terminate") : null);
   };
   async function act(what) {
+    // One request at a time, its buttons disabled meanwhile: a second click (a double click,
+    // an impatient user) must not relaunch twice or terminate another execution.
+    if (acting) return;
+    acting = true;
+    actions.querySelectorAll("button").forEach((b) => { b.disabled = true; });
     try {
       const answer = await post(`/executions/${enc(executionId)}/${what}`, {});
-      if (answer.execution) navigate("/executions/" + enc(answer.execution));
-      else await refresh();
+      if (answer.execution) { navigate("/executions/" + enc(answer.execution)); return; }
+      await refresh();
     } catch (err) { showBanner(err.message); }
+    acting = false;
+    actionsFor = null;  // enabled again, as the (new) state says
+    drawActions();
   }
   add(page, 
     h("div", {class: "muted"}, link("/executions", "Executions"), " / ", detail.project, " / ", detail.domain),
@@ -688,7 +697,8 @@ function timeline(states, executionId) {
       add(svg, s("rect", {class: "bar " + attempt.state, x, y: y + 3, width: w, height: ROW - 8,
                             "data-node": id, "data-attempt": attempt.attempt},
         s("title", {}, `${id} attempt ${attempt.attempt}: ${attempt.state}, ` +
-                       fmtDuration((end - start) / 1000))));
+                       fmtDuration((end - start) / 1000) +
+                       (attempt.exit_status ? ` (${attempt.exit_status})` : ""))));
     }
   });
   return svg;
@@ -728,9 +738,10 @@ async function nodePage(page, executionId, nodeId) {
     put(errorBox, h("strong", {}, "Error"), h("pre", {class: "mono"}, node.error || ""));
     errorBox.classList.toggle("hidden", !node.error || node.state === "waiting");
     put(attemptsBox, h("table", {id: "attempts"},
-      h("thead", {}, h("tr", {}, ["Attempt", "State", "Started", "Duration"].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["Attempt", "State", "Exit status", "Started", "Duration"].map((t) => h("th", {}, t)))),
       h("tbody", {}, (node.attempts.length ? node.attempts : [{attempt: node.attempt, state: node.state}]).map((a) =>
-        h("tr", {}, h("td", {}, String(a.attempt)), h("td", {}, badge(a.state)), h("td", {}, fmtTime(a.started)),
+        h("tr", {"data-attempt": a.attempt}, h("td", {}, String(a.attempt)), h("td", {}, badge(a.state)),
+          h("td", {class: "exit-status"}, exitText(a)), h("td", {}, fmtTime(a.started)),
           h("td", {}, a.started ? fmtDuration(((a.ended ? Date.parse(a.ended) : Date.now()) - Date.parse(a.started)) / 1000) : "—"))))));
     const full = `/api${base}?full=1`;
     put(valuesBox, h("h2", {}, "Inputs"), valuesTable(node.inputs, full),
@@ -789,6 +800,13 @@ async function nodePage(page, executionId, nodeId) {
       if (!stillActive && TERMINAL.has(node.state === "cached" ? "succeeded" : node.state)) clearInterval(id);
     });
   }
+}
+
+function exitText(attempt) {
+  // How the attempt's container ended ("exit 1, user error", "out of memory (OOM killed, exit 137)").
+  if (attempt.exit_status) return attempt.exit_status;
+  if (attempt.exit_code !== null && attempt.exit_code !== undefined) return "exit " + attempt.exit_code;
+  return TERMINAL.has(attempt.state) || attempt.state === "succeeded" ? "not recorded" : "—";
 }
 
 function cacheText(cache) {
@@ -869,17 +887,25 @@ async function launchPage(page, project, domain, name) {
     else if (widget === "int" || widget === "float") input = h("input", {type: "number", name: f.name, step: widget === "int" ? "1" : "any"});
     else if (widget.startsWith("enum:")) input = h("select", {name: f.name}, widget.slice(5).split(",").map((v) => h("option", {value: v}, v)));
     else if (widget === "json") input = h("textarea", {name: f.name, rows: 3, cols: 50, placeholder: "JSON"});
-    else input = h("input", {name: f.name, size: 40, placeholder: widget === "uri" ? "s3://... or a file:// URI" : (widget === "duration" ? "seconds" : "")});
+    else input = h("input", {name: f.name, size: 40, placeholder: BLOB_WIDGETS.has(widget) ? "s3://... URI, or choose below" : (widget === "duration" ? "seconds" : "")});
     if (f.default !== undefined && f.default !== null) {
       if (widget === "bool") input.checked = !!f.default;
       else if (widget === "json") input.value = JSON.stringify(f.default, null, 1);
+      else if (BLOB_WIDGETS.has(widget) && typeof f.default === "object") input.value = f.default.uri || f.default.path || "";
       else input.value = String(f.default);
     }
-    inputs.set(f.name, {input, widget, field: f});
+    // A File or Directory: an s3:// URI, or a file (a directory) from this computer, uploaded
+    // to the sandbox's storage when the form is sent.
+    const chooser = BLOB_WIDGETS.has(widget) ? h("input", {type: "file", name: f.name + ".upload",
+      "data-upload": widget, webkitdirectory: widget === "directory", multiple: widget === "directory"}) : null;
+    if (chooser) chooser.addEventListener("change", () => { if (chooser.files.length) input.value = ""; });
+    inputs.set(f.name, {input, widget, field: f, chooser});
     return h("div", {class: "field"},
       h("label", {}, h("strong", {}, f.name), f.required && f.default === undefined ? " *" : "",
         h("div", {class: "type mono"}, f.type), f.description && f.description !== f.name ? h("div", {class: "type"}, f.description) : null),
-      input);
+      chooser ? h("div", {class: "blob-input"}, input,
+                  h("div", {class: "muted"}, widget === "directory" ? "or upload a directory: " : "or upload a file: ", chooser,
+                    ` (up to ${lp.max_upload_mib} MiB per file)`)) : input);
   });
   if (params.get("from")) {
     // "Launch with other inputs": start from the inputs that execution had.
@@ -888,20 +914,30 @@ async function launchPage(page, project, domain, name) {
       const entry = inputs.get(value.name);
       if (!entry || value.value === null || value.value === undefined) continue;
       if (entry.widget === "bool") entry.input.checked = !!value.value;
+      else if (BLOB_WIDGETS.has(entry.widget) && value.blob) entry.input.value = value.blob.uri;
       else if (entry.widget === "json") entry.input.value = JSON.stringify(value.value, null, 1);
       else entry.input.value = String(value.value);
     }
   }
   const result = h("div", {});
+  const launchButton = h("button", {type: "submit", id: "launch"}, "Launch");
   const form = h("form", {class: "launch panel", id: "launch-form"}, fields,
     Object.keys(lp.fixed).length ? h("p", {class: "muted"}, "Fixed by the launch plan: " +
       Object.entries(lp.fixed).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")) : null,
-    h("button", {type: "submit", id: "launch"}, "Launch"), result);
+    launchButton, result);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const values = {};
+    launchButton.disabled = true;
+    put(result);
     try {
-      for (const [key, {input, widget, field}] of inputs) {
+      for (const [key, {chooser}] of inputs) checkUploadSizes(key, chooser, lp.max_upload_mib);
+      for (const [key, {input, widget, field, chooser}] of inputs) {
+        if (chooser && chooser.files.length) {
+          put(result, h("p", {class: "muted"}, `uploading ${key}…`));
+          values[key] = await uploadChosen(chooser, widget, project, domain);
+          continue;
+        }
         if (widget === "bool") { values[key] = input.checked; continue; }
         if (input.value === "" ) { if (field.required && field.default === undefined) throw new Error(`${key} is required`); continue; }
         if (widget === "int") values[key] = parseInt(input.value, 10);
@@ -912,11 +948,51 @@ async function launchPage(page, project, domain, name) {
       const answer = await post(`/launch/${enc(project)}/${enc(domain)}/${enc(name)}`, {version: lp.version, inputs: values});
       navigate("/executions/" + enc(answer.execution));
     } catch (err) {
-      put(result, h("div", {class: "error-box"}, err.message));
+      put(result, h("div", {class: "error-box", id: "launch-error"}, err.message));
+      launchButton.disabled = false;
     }
   });
   add(page, h("div", {class: "muted"}, link(`/entities/launch%20plan/${enc(project)}/${enc(domain)}/${enc(name)}`, name), ` / ${project} / ${domain}`),
               h("h1", {}, "Launch " + name), h("p", {class: "muted"}, `version ${lp.version} · runs workflow ${lp.workflow}`), form);
+}
+
+const BLOB_WIDGETS = new Set(["file", "directory"]);
+
+function checkUploadSizes(key, chooser, maxMib) {
+  // Refused before anything is sent (the server refuses it too).
+  if (!chooser) return;
+  for (const file of chooser.files) {
+    if (file.size > maxMib * 1024 * 1024) {
+      throw new Error(`${key}: file "${file.name}" is ${(file.size / 1048576).toFixed(1)} MiB; the console takes ` +
+        `uploads up to ${maxMib} MiB per file. Give an s3:// URI instead, or pass the local path to ` +
+        "`skiff run --sandbox`, which uploads any size.");
+    }
+  }
+}
+
+async function uploadOne(file, relativePath, project, domain, uploadId) {
+  const csrf = document.querySelector("meta[name=csrf]").content;
+  const q = new URLSearchParams({name: relativePath, project, domain});
+  if (uploadId) q.set("upload", uploadId);
+  const response = await fetch("/api/upload?" + q, {
+    method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/octet-stream", "X-Skiff-CSRF": csrf}, body: file});
+  const answer = await response.json().catch(() => ({error: response.statusText}));
+  if (!response.ok) throw new Error(answer.error || response.statusText);
+  return answer;
+}
+
+async function uploadChosen(chooser, widget, project, domain) {
+  // A File: its URI. A Directory: every file under one upload, the directory's own URI.
+  const files = [...chooser.files];
+  if (widget === "file") return (await uploadOne(files[0], files[0].name, project, domain)).uri;
+  let upload = null, root = null;
+  for (const file of files) {
+    const answer = await uploadOne(file, file.webkitRelativePath || file.name, project, domain, upload);
+    upload = answer.upload; root = answer.root;
+  }
+  const top = (files[0].webkitRelativePath || "").split("/")[0];
+  return top ? `${root}/${top}` : root;
 }
 
 // ---- cache and reproductions -----------------------------------------------------------------
