@@ -11,6 +11,7 @@ from flyteidl.core import identifier_pb2
 from flyteidl.service import admin_pb2_grpc
 
 from refused_packages import EXPECTED, bad_entities, good_package, refused_package
+from sandbox.admin.client_config import local_channel
 from sandbox.cli import main
 from sandbox.registry import TASK, read_package
 from sandbox.store import open_store
@@ -51,7 +52,7 @@ def test_the_local_registry_refuses_the_package_whole(sandbox_home, packages, ca
 
 
 def _admin(sandbox_home):
-    channel = grpc.insecure_channel(sandbox_home.admin_endpoint)
+    channel = local_channel(sandbox_home)  # the admin needs this home's token
     return channel, admin_pb2_grpc.AdminServiceStub(channel)
 
 
