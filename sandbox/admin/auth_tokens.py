@@ -164,3 +164,17 @@ class TokenVerifier:
 
     def issue(self, subject: str, ttl_seconds: float, scopes=DEFAULT_SCOPES) -> str:
         return sign_token(self._key, subject, ttl_seconds, scopes)
+
+
+TOKEN_ENV = "SKIFF_ADMIN_TOKEN"
+
+
+def container_admin_env(home, admin_endpoint: str, subject: str, ttl_seconds: float) -> dict:
+    """The environment that lets flytekit inside one container call the admin for
+    `ttl_seconds` (an eager workflow), and nothing more: a minted token, never the client
+    secret. flytekit's ExternalCommand auth mode runs `printenv SKIFF_ADMIN_TOKEN` and sends
+    its output as the bearer token (in the header the admin's public client config names)."""
+    return {"FLYTE_PLATFORM_URL": admin_endpoint, "FLYTE_PLATFORM_INSECURE": "True",
+            "FLYTE_CREDENTIALS_AUTH_MODE": "ExternalCommand",
+            "FLYTE_CREDENTIALS_COMMAND": f"printenv,{TOKEN_ENV}",
+            TOKEN_ENV: mint_access_token(home, subject, ttl_seconds)}

@@ -16,6 +16,7 @@ from flyteidl.core import identifier_pb2
 from flyteidl.service import admin_pb2_grpc
 from google.protobuf.message import Message
 
+from sandbox.admin.client_config import local_channel
 from sdk.compile.hydrate import hydrate
 from sdk.compile.idl_walk import template_nodes
 from sdk.compile.package import write_package
@@ -38,11 +39,8 @@ def _stub(endpoint: str):
 
 @pytest.fixture(scope="module")
 def admins(sandbox_home, flyteadmin):
-    from sandbox.admin.client_config import local_channel
-
-    # Skiff's admin wants its client credentials (flyteadmin here runs without auth).
-    return (_stub(flyteadmin["grpc"]),
-            admin_pb2_grpc.AdminServiceStub(local_channel(sandbox_home)))
+    skiff = admin_pb2_grpc.AdminServiceStub(local_channel(sandbox_home))  # needs a token
+    return _stub(flyteadmin["grpc"]), skiff
 
 
 class _Entities:

@@ -52,7 +52,7 @@ def test_the_local_registry_refuses_the_package_whole(sandbox_home, packages, ca
 
 
 def _admin(sandbox_home):
-    channel = local_channel(sandbox_home)  # with the sandbox's client credentials
+    channel = local_channel(sandbox_home)  # the admin needs this home's token
     return channel, admin_pb2_grpc.AdminServiceStub(channel)
 
 

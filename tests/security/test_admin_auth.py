@@ -14,6 +14,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -228,3 +229,30 @@ def test_the_skiff_cli_uses_the_local_credentials_by_itself(sandbox_home, tmp_pa
                             capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "registered " in result.stdout
+
+
+def test_a_minted_container_token_works_with_flytekit_external_command(sandbox_home):
+    """What the engine hands an eager workflow's container: flytekit (ExternalCommand auth,
+    set only through environment variables) reaches the admin with the minted token, and a
+    token past its lifetime is refused."""
+    from sandbox.admin.auth_tokens import container_admin_env
+
+    script = ("from flytekit.configuration import Config\n"
+              "from flytekit.remote import FlyteRemote\n"
+              "remote = FlyteRemote(Config.auto())\n"
+              "print(sorted(p.id for p in remote.client.list_projects().projects))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLYTE", "SKIFF_HOME"))}
+    env["HOME"] = str(Path(sandbox_home.home) / "no-such-home")  # no ~/.flyte/config.yaml
+    minted = container_admin_env(sandbox_home.home, sandbox_home.admin_endpoint, "eager:test", 60)
+    assert set(minted) >= {"FLYTE_PLATFORM_URL", "FLYTE_CREDENTIALS_AUTH_MODE"}
+    assert client(sandbox_home.home).secret() not in json.dumps(minted)
+    ran = subprocess.run([sys.executable, "-c", script], env={**env, **minted},
+                         capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert "flytesnacks" in ran.stdout
+    key = bytes.fromhex((auth_dir(sandbox_home.home) / "signing_key").read_text().strip())
+    stale = dict(minted, SKIFF_ADMIN_TOKEN=sign_token(key, "eager:test", 60,
+                                                      now=time.time() - 120))
+    refused = subprocess.run([sys.executable, "-c", script], env={**env, **stale},
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "expired" in refused.stderr
