@@ -14,9 +14,6 @@ import dataclasses
 # flytekit's task type of the failure node it adds to an eager task's workflow (it terminates
 # the children still running)
 EAGER_CLEANUP_TASK_TYPE = "eager_failure_handler_task"
-# Environment variable holding the container's admin token, read by flytekit's external-process
-# auth mode through the command below (flytekit splits the command on commas).
-ADMIN_TOKEN_ENV = "SKIFF_ADMIN_TOKEN"
 # A token outlives the task by this much (its outputs are written after its children end);
 # a task without a timeout gets the longest token the admin signs.
 TOKEN_MARGIN_S = 300
@@ -41,30 +38,15 @@ def admin_access_env(admin: AdminAccess | None, execution_id: str,
     without one cannot serve child executions: flytekit then fails to connect and says so)."""
     if admin is None or not admin.endpoint or not needs_admin(task_template):
         return {}
-    env = {
-        "FLYTE_PLATFORM_URL": admin.endpoint,  # flytekit: platform.url / admin.endpoint
-        "FLYTE_PLATFORM_INSECURE": "True",
-    }
-    env.update(_admin_credentials(admin, execution_id, task_template))
-    return env
-
-
-def token_env(token: str) -> dict[str, str]:
-    """flytekit's configuration for a bearer token handed over in the environment: auth mode
-    external process, whose command prints the token."""
-    return {
-        "FLYTE_CREDENTIALS_AUTH_MODE": "external_process",
-        "FLYTE_CREDENTIALS_COMMAND": f"printenv,{ADMIN_TOKEN_ENV}",
-        ADMIN_TOKEN_ENV: token,
-    }
+    return _admin_credentials(admin, execution_id, task_template)
 
 
 def _admin_credentials(admin: AdminAccess, execution_id: str, task_template) -> dict[str, str]:
-    """CREDENTIAL SEAM: the admin credentials of one eager container, the only place they are
-    made. A token signed for this execution, valid while the task may run (its timeout plus a
-    margin), never the sandbox's client secret."""
-    from sandbox.admin.auth_tokens import mint_access_token
+    """CREDENTIAL SEAM: the admin's address and credentials for one eager container, the only
+    place they are made. A token signed for this execution, valid while the task may run (its
+    timeout plus a margin), never the sandbox's client secret."""
+    from sandbox.admin.auth_tokens import container_admin_env
 
     timeout = task_template.metadata.timeout.ToSeconds()
     ttl = timeout + TOKEN_MARGIN_S if timeout > 0 else UNTIMED_TOKEN_S
-    return token_env(mint_access_token(admin.home, f"execution/{execution_id}", ttl))
+    return container_admin_env(admin.home, admin.endpoint, f"execution/{execution_id}", ttl)

@@ -21,7 +21,7 @@ def test_an_eager_container_gets_the_admin_address_and_a_token_of_its_own(tmp_pa
     env = admin_access_env(access, "exec1", _task(True, timeout_s=60))
     assert env["FLYTE_PLATFORM_URL"] == "127.0.0.1:5555"
     assert env["FLYTE_PLATFORM_INSECURE"] == "True"
-    assert env["FLYTE_CREDENTIALS_AUTH_MODE"] == "external_process"
+    assert env["FLYTE_CREDENTIALS_AUTH_MODE"] == "ExternalCommand"
     assert env["FLYTE_CREDENTIALS_COMMAND"] == "printenv,SKIFF_ADMIN_TOKEN"
     TokenVerifier(tmp_path).check(env["SKIFF_ADMIN_TOKEN"])  # the admin accepts it
     secret = (auth_dir(tmp_path) / "client_secret").read_text().strip()
