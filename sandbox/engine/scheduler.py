@@ -150,6 +150,9 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
                         node_outputs[node_id] = hit.outputs
                         progressed = True
                         continue
+                    if kind == "task_node":
+                        _mint_ahead(handlers["task_node"], node, inputs, rows[node_id],
+                                    node_id in prepared)
                     future = pool.submit(handlers[kind].handle, node, inputs, rows[node_id])
                     running[future] = node_id
             if not running:
@@ -189,6 +192,15 @@ def walk(ctx: EngineContext, info: ExecutionInfo, plan, workflow_inputs,
             raise SandboxError(f"execution {info.id}: nodes {sorted(missing)} can never run "
                                "(a dependency cycle); recompile the workflow")
     return node_outputs, failure
+
+
+def _mint_ahead(task_handler, node, inputs, row, prepared: bool) -> None:
+    """The node starts now: its storage credentials are minted in the background meanwhile
+    (its inputs are written, its state recorded), off its critical path."""
+    try:
+        task_handler.mint_ahead(node, row, inputs, prepared)
+    except Exception:  # noqa: BLE001 - only an optimisation: the attempt mints them itself
+        log.debug("could not mint credentials ahead for node %s", node.id, exc_info=True)
 
 
 def _finalize(handlers, node, attempt: int) -> None:

@@ -11,8 +11,8 @@ from flyteidl.core import literals_pb2
 from sandbox.engine.eager_access import admin_access_env
 from sandbox.engine import cache, containerless
 from sandbox.engine.attempt import (
-    SYSTEM, USER, AttemptOutcome, AttemptPaths, build_request, read_outcome, read_results,
-    secret_env, timeout_seconds, user_retries,
+    SYSTEM, USER, AttemptOutcome, AttemptPaths, build_request, container_args, read_outcome,
+    read_results, secret_env, timeout_seconds, user_retries,
 )
 from sandbox.engine.context import EngineContext, NodeEvent
 from sandbox.engine.live_logs import NodeLog, stored_bytes
@@ -290,16 +290,42 @@ class TaskHandler:
         return request
 
     def _storage_access(self, paths: AttemptPaths, request, inputs):
-        from sandbox.engine.storage_grant import attempt_grant, lifetime_seconds
+        from sandbox.engine.storage_grant import lifetime_seconds
         from sandbox.runtime.storage_credentials import StorageAccess
+
+        grant = self._grant(paths, request.args + request.command, inputs)
+        return StorageAccess(grant, lifetime_seconds(request.timeout),
+                             self.ctx.storage_credentials)
+
+    def _grant(self, paths: AttemptPaths, args: list[str], inputs):
+        from sandbox.engine.storage_grant import attempt_grant
 
         e, bucket = self.execution, self.ctx.objects.bucket
         execution = (f"s3://{bucket}/metadata/{e.project}/{e.domain}/{e.id}",
                      f"s3://{bucket}/raw/{e.project}/{e.domain}/{e.id}")
-        grant = attempt_grant(bucket, execution, paths.output_prefix, paths.raw_prefix,
-                              request.args + request.command, inputs)
-        return StorageAccess(grant, lifetime_seconds(request.timeout),
-                             self.ctx.storage_credentials)
+        return attempt_grant(bucket, execution, paths.output_prefix, paths.raw_prefix,
+                             args, inputs)
+
+    def mint_ahead(self, node, row: NodeRecord, inputs, prepared: bool) -> None:
+        """Start minting the storage credentials of the node's next attempt, which is about
+        to start, in the background: the attempt then finds them minted (or half-way) rather
+        than waiting a whole STS call. Skipped when the container prepared ahead for it
+        (`prepared`) already carries credentials for the same grant."""
+        issuer = self.ctx.storage_credentials
+        if issuer is None or row.state not in ("queued", "retrying"):
+            return
+        from sandbox.engine.storage_grant import lifetime_seconds
+
+        task_template = effective_task(self.plan.task_for(node), node)
+        if (task_template.WhichOneof("target") != "container"
+                or containerless.runs_without_container(task_template)):
+            return
+        paths = self._paths(node.id, row.attempt)
+        args = container_args(task_template, paths) + list(task_template.container.command)
+        grant = self._grant(paths, args, inputs)
+        if prepared and grant == self._grant(paths, args, None):
+            return
+        issuer.mint_ahead(grant, lifetime_seconds(timeout_seconds(task_template)))
 
     def _labels(self, node_id: str, attempt: int) -> dict[str, str]:
         return {"skiff.execution": self.execution.id, "skiff.node": node_id,

@@ -130,7 +130,7 @@ class DockerRunner:
     def _make_ahead(self, request: ContainerRequest, gated: bool):
         if gated and self._image_has_gate(request.image):
             return self._start_gated(request)
-        return self._new(request)
+        return self._new(request, ahead=True)
 
     def _image_has_gate(self, image: str) -> bool:
         return self._image_facts(image).gated
@@ -151,7 +151,7 @@ class DockerRunner:
         return self._images[image]
 
     def _start_gated(self, request: ContainerRequest) -> "_Prepared":
-        prepared = self._new(request, gated=True)
+        prepared = self._new(request, gated=True, ahead=True)
         container_id = prepared.container_id
         try:
             # Attached before the start, so that stdin is connected from the first instant;
@@ -258,12 +258,16 @@ class DockerRunner:
             binds=binds or None,
         )
 
-    def _new(self, request: ContainerRequest, gated: bool = False) -> "_Prepared":
+    def _new(self, request: ContainerRequest, gated: bool = False,
+             ahead: bool = False) -> "_Prepared":
         """Create the container of `request`, with its storage credentials minted now (in
         the background when prepared ahead)."""
         if request.storage is None:
             return _Prepared(self._create(request, gated))
         issued = request.storage.issue()
+        log.debug("storage credentials of %s: %s, waited %.1f ms%s",
+                  request.labels.get("skiff.node"), issued.how, issued.waited_s * 1000,
+                  "" if ahead else " on its critical path")
         return _Prepared(self._create(request, gated, issued.env), expires_at=issued.expires_at)
 
     def _create(self, request: ContainerRequest, gated: bool = False,

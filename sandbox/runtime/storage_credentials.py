@@ -9,7 +9,9 @@ without a token, so those are left unset).
 """
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import logging
 import threading
 import time
 
@@ -17,12 +19,20 @@ from sdk.errors import SandboxError
 
 
 MAX_AHEAD_WAIT_S = 240
+_MAX_KEPT = 256  # minted credentials kept for reuse (equal grants), oldest dropped first
+_MINTING_AT_ONCE = 4  # background AssumeRole calls in flight, so a wide fan-out waits its turn
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
 class IssuedCredentials:
     env: dict = dataclasses.field(repr=False)  # the container's storage environment
     expires_at: float  # time.time()
+    # how the caller got them: "minted" (it waited for a whole AssumeRole call), "ahead"
+    # (minted by mint_ahead or for an equal grant before), and how long it waited
+    how: str = "minted"
+    waited_s: float = 0.0
 
 
 class StorageCredentialIssuer:
@@ -34,6 +44,9 @@ class StorageCredentialIssuer:
         self._secret_key = secret_key
         self._http = None
         self._lock = threading.Lock()
+        # (grant, lifetime) -> Future[IssuedCredentials]: minted ahead, or for an equal grant
+        self._minted: dict[tuple, concurrent.futures.Future] = {}
+        self._minting = threading.Semaphore(_MINTING_AT_ONCE)
 
     @classmethod
     def from_state(cls, state) -> "StorageCredentialIssuer":
@@ -51,8 +64,61 @@ class StorageCredentialIssuer:
                                           raise_on_status=False))
             return self._http
 
+    def mint_ahead(self, grant, lifetime_s: int) -> None:
+        """Start minting credentials for `grant` in a background thread, so that the attempt
+        that asks for them later (issue) does not wait a whole AssumeRole call (14-57 ms)."""
+        key = (grant, lifetime_s)
+        with self._lock:
+            self._forget_stale()
+            if key in self._minted:
+                return
+            future: concurrent.futures.Future = concurrent.futures.Future()
+            self._minted[key] = future
+
+        def mint() -> None:
+            with self._minting:
+                try:
+                    future.set_result(self._mint(grant, lifetime_s))
+                except BaseException as exc:  # noqa: BLE001 - issue() mints again, reporting
+                    future.set_exception(exc)
+
+        # A daemon thread: a mint still waiting out a MinIO outage never holds up an exit.
+        threading.Thread(target=mint, name="skiff-mint-ahead", daemon=True).start()
+
     def issue(self, grant, lifetime_s: int) -> IssuedCredentials:
-        """Credentials for one attempt. A MinIO outage (restarting, killed and brought back
+        """Credentials for one attempt: those minted ahead (or for an equal grant) while they
+        have enough lifetime left, else minted now."""
+        key = (grant, lifetime_s)
+        started = time.monotonic()
+        with self._lock:
+            future = self._minted.get(key)
+        if future is not None:
+            try:
+                issued = future.result()
+            except Exception:  # noqa: BLE001 - minted again below, which reports it
+                issued = None
+            if issued is not None and _fresh_enough(issued, lifetime_s):
+                return dataclasses.replace(issued, how="ahead",
+                                           waited_s=time.monotonic() - started)
+        issued = self._mint(grant, lifetime_s)
+        done: concurrent.futures.Future = concurrent.futures.Future()
+        done.set_result(issued)
+        with self._lock:
+            self._minted[key] = done  # an equal grant later reuses them
+            self._forget_stale()
+        return dataclasses.replace(issued, waited_s=time.monotonic() - started)
+
+    def _forget_stale(self) -> None:
+        """Drop credentials too old to hand out, and the oldest beyond _MAX_KEPT (lock held)."""
+        for key, future in list(self._minted.items()):
+            if future.done() and (future.exception() is not None
+                                  or not _fresh_enough(future.result(), key[1])):
+                del self._minted[key]
+        while len(self._minted) > _MAX_KEPT:
+            del self._minted[next(iter(self._minted))]
+
+    def _mint(self, grant, lifetime_s: int) -> IssuedCredentials:
+        """One AssumeRole call. A MinIO outage (restarting, killed and brought back
         by `skiff sandbox up`) is waited out like the engine's own storage calls, so a
         container created meanwhile starts late rather than spending a retry."""
         from minio.credentials.providers import AssumeRoleProvider
@@ -79,6 +145,12 @@ class StorageCredentialIssuer:
         return IssuedCredentials(env, started + lifetime_s)
 
 
+def _fresh_enough(issued: IssuedCredentials, lifetime_s: int) -> bool:
+    """Credentials minted at most MAX_AHEAD_WAIT_S ago: the same slack a container prepared
+    ahead gets (the lifetime's margin after the timeout covers it)."""
+    return issued.expires_at >= time.time() + lifetime_s - MAX_AHEAD_WAIT_S
+
+
 def _sts_unreachable(exc: BaseException) -> bool:
     """MinIO cannot be reached, or answers 5xx while it starts (minio's STS provider reports
     a status as ValueError); a 4xx is an answer and is not waited on."""
@@ -102,6 +174,9 @@ class StorageAccess:
 
     def issue(self) -> IssuedCredentials:
         return self.issuer.issue(self.grant, self.lifetime_s)
+
+    def mint_ahead(self) -> None:
+        self.issuer.mint_ahead(self.grant, self.lifetime_s)
 
     def needed_s(self) -> int:
         """How long credentials must still be valid when the container starts its task: a

@@ -55,10 +55,18 @@ def _run(state, tmp_path, name, body, env=None):
     return execution_id, plain(run_execution(ctx, execution_id))["r"]
 
 
-def test_a_task_reaches_only_its_own_data(sandbox_home, tmp_path):
+def test_a_task_reaches_only_its_own_data(sandbox_home, tmp_path, caplog):
+    import logging
+
     first, _ = _run(sandbox_home, tmp_path, "victim", "out['o'] = 'private result'")
     other = f"s3://{sandbox_home.bucket}/metadata/sec/dev/{first}/n0/0/outputs.pb"
-    _, result = _run(sandbox_home, tmp_path, "thief", PROBE, env={"OTHER_OUTPUTS": other})
+    with caplog.at_level(logging.DEBUG, logger="sandbox.runtime.docker_runner"):
+        _, result = _run(sandbox_home, tmp_path, "thief", PROBE, env={"OTHER_OUTPUTS": other})
+    # n0 is a first ready node (nothing prepared its container ahead): its credentials were
+    # minted in the background from the moment the scheduler started it, not by its attempt
+    minted = [r.getMessage() for r in caplog.records
+              if r.getMessage().startswith("storage credentials of n0:")]
+    assert minted and all(m.startswith("storage credentials of n0: ahead") for m in minted)
     seen = json.loads(result)
     assert seen == {
         "read_other_execution": "denied", "write_other_node": "denied",
@@ -96,3 +104,24 @@ def test_the_root_key_is_not_in_docker_inspect(sandbox_home, tmp_path):
     env = "\n".join(seen["env"])
     assert sandbox_home.secret_key not in env and sandbox_home.access_key not in env
     assert "AWS_SESSION_TOKEN=" in env
+
+
+def test_credentials_for_an_equal_grant_are_minted_once_and_work(sandbox_home):
+    from sandbox.engine.storage_grant import StorageGrant
+    from sandbox.runtime.storage_credentials import StorageCredentialIssuer
+    from sdk.s3_client import S3Client, S3Config
+
+    issuer = StorageCredentialIssuer.from_state(sandbox_home)
+    grant = StorageGrant(sandbox_home.bucket, ("raw/sec/dev/minted-once/",),
+                         ("raw/sec/dev/minted-once/n0/",))
+    issuer.mint_ahead(grant, 900)
+    first = issuer.issue(grant, 900)
+    again = issuer.issue(grant, 900)
+    assert (first.how, again.how) == ("ahead", "ahead")
+    assert first.env == again.env
+    other = issuer.issue(StorageGrant(sandbox_home.bucket, ("raw/sec/dev/other/",),
+                                      ("raw/sec/dev/other/n0/",)), 900)
+    assert other.how == "minted" and other.env != first.env
+    client = S3Client(S3Config.from_env(first.env))
+    client.put_bytes(sandbox_home.bucket, "raw/sec/dev/minted-once/n0/x", b"ok")
+    assert client.get_bytes(sandbox_home.bucket, "raw/sec/dev/minted-once/n0/x") == b"ok"
