@@ -67,6 +67,11 @@ class StorageCredentialIssuer:
     def mint_ahead(self, grant, lifetime_s: int) -> None:
         """Start minting credentials for `grant` in a background thread, so that the attempt
         that asks for them later (issue) does not wait a whole AssumeRole call (14-57 ms)."""
+        # Imported here, in the caller's thread, not first in the minting thread: two threads
+        # importing minio at once can meet its modules half-initialised (minio.error's
+        # circular imports), which failed a node that unpacked its code bundle meanwhile.
+        import minio.credentials.providers  # noqa: F401
+
         key = (grant, lifetime_s)
         with self._lock:
             self._forget_stale()
