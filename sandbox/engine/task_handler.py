@@ -300,11 +300,25 @@ class TaskHandler:
     def _grant(self, paths: AttemptPaths, args: list[str], inputs):
         from sandbox.engine.storage_grant import attempt_grant
 
+        return attempt_grant(self.ctx.objects.bucket, self._readable(paths), paths.output_prefix,
+                             paths.raw_prefix, args, inputs)
+
+    def _readable(self, paths: AttemptPaths) -> tuple[str, ...]:
+        """What an attempt may read of its own execution before its inputs are known: every
+        attempt of its own node (its inputs, its previous attempts' checkpoints) and the
+        nodes it is bound to in the DAG (their outputs and raw data). Anything else of the
+        execution its inputs name (a file passed through from further up, a dynamic task's
+        inner node) is added by name once the inputs exist."""
         e, bucket = self.execution, self.ctx.objects.bucket
-        execution = (f"s3://{bucket}/metadata/{e.project}/{e.domain}/{e.id}",
-                     f"s3://{bucket}/raw/{e.project}/{e.domain}/{e.id}")
-        return attempt_grant(bucket, execution, paths.output_prefix, paths.raw_prefix,
-                             args, inputs)
+        own = paths.output_prefix.rsplit("/", 1)[0]  # .../<node>/<attempt> -> .../<node>
+        node_id = own.rsplit("/", 1)[1]
+        prefixes = [own, paths.raw_prefix.rsplit("/", 1)[0]]
+        for upstream in sorted(self.plan.upstream.get(node_id, ())):
+            prefixes.append(attempt_prefix(bucket, e.project, e.domain, e.id, upstream, 0)
+                            .rsplit("/", 1)[0])
+            prefixes.append(raw_prefix(bucket, e.project, e.domain, e.id, upstream, 0)
+                            .rsplit("/", 1)[0])
+        return tuple(prefixes)
 
     def mint_ahead(self, node, row: NodeRecord, inputs, prepared: bool) -> None:
         """Start minting the storage credentials of the node's next attempt, which is about

@@ -125,3 +125,37 @@ def test_credentials_for_an_equal_grant_are_minted_once_and_work(sandbox_home):
     client = S3Client(S3Config.from_env(first.env))
     client.put_bytes(sandbox_home.bucket, "raw/sec/dev/minted-once/n0/x", b"ok")
     assert client.get_bytes(sandbox_home.bucket, "raw/sec/dev/minted-once/n0/x") == b"ok"
+
+
+SIBLING_PROBE = '''
+import os
+from sdk import io
+def attempt(uri):
+    try:
+        io.read_bytes(uri)
+        return "allowed"
+    except Exception as exc:
+        return "denied" if "AccessDenied" in str(exc) or "403" in str(exc) else repr(exc)[:300]
+node = prefix.rstrip("/").rsplit("/", 1)[0]  # .../<execution>/n2/0 -> .../n2
+out["o"] = attempt(node.replace("/n2", "/n0") + "/0/outputs.pb") + " " + attempt(
+    node.replace("/n2", "/n1") + "/0/outputs.pb")
+'''
+
+
+def test_a_task_reads_only_the_nodes_it_is_bound_to(sandbox_home, tmp_path):
+    # n0 -> n1 -> n2: n2 is bound to n1 only, so n0's outputs (stored before n2 runs) are
+    # out of its reach, even within its own execution; n1's are its inputs' source
+    image = sandbox_home.runtime_image
+    first = script_task("scope.first", "out['o'] = 'private'", {}, {"o": str}, image=image)
+    then = script_task("scope.then", "out['o'] = inp['x']", {"x": str}, {"o": str}, image=image)
+    probe = script_task("scope.probe", SIBLING_PROBE, {"x": str}, {"o": str}, image=image)
+    wf = template("scope.wf", {}, {"r": str},
+                  [task_node("n0", "scope.first", {}),
+                   task_node("n1", "scope.then", {"x": "n0.o"}),
+                   task_node("n2", "scope.probe", {"x": "n1.o"})], {"r": "n2.o"})
+    ctx = context_from_state(sandbox_home)
+    reg = register_package(ctx.store, ctx.objects,
+                           read_package(package(tmp_path, [first, then, probe], [wf])),
+                           "sec", "dev")
+    execution_id = create_execution(ctx.store, "sec", "dev", "scope.wf", reg.version, ints({}))
+    assert plain(run_execution(ctx, execution_id))["r"] == "denied allowed"
