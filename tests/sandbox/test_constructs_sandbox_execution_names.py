@@ -4,6 +4,7 @@ with Flyte's rule (a letter, then letters, digits and '-', at most 63 characters
 case-insensitively as flyteadmin does), and a name already taken is refused with a message saying so."""
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -107,7 +108,9 @@ def test_flytekit_execution_name_names_the_execution(sandbox_home, workflow_file
     remote = FlyteRemote(Config.auto(config_file=str(config_path(sandbox_home.home))),
                          default_project="default", default_domain="development")
     lp = remote.fetch_launch_plan(name="namedwf.tripled", version=version)
-    execution = remote.execute(lp, inputs={"x": 4}, execution_name="from-flytekit", wait=True)
+    execution = remote.wait(  # polled every second (FlyteRemote's default: 30 s)
+        remote.execute(lp, inputs={"x": 4}, execution_name="from-flytekit", wait=False),
+        timeout=300, poll_interval=datetime.timedelta(seconds=1))
     assert execution.id.name == "from-flytekit"
     assert execution.is_successful, execution.error
     assert execution.outputs.get("o0", as_type=int) == 12

@@ -372,7 +372,7 @@ def test_flyteremote_reads_every_node_back(remote, features_version, admin):
 
     lp = remote.fetch_launch_plan(name="features.flows.everything", version=features_version)
     execution = remote.wait(remote.execute(lp, inputs={"n": 3}, wait=False), timeout=900,
-                            sync_nodes=True)
+                            sync_nodes=True, poll_interval=datetime.timedelta(seconds=1))
     assert execution.is_successful, execution.error
     # picked 0+1+8, again 27, launched 28, nested 0+1, mapped [3+1, 27+1]
     assert execution.outputs.get("o0", as_type=int) == 97

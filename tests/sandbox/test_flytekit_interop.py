@@ -4,6 +4,7 @@ registration through the data proxy) of a flytekit workflow into a task image bu
 and FlyteRemote loading a workflow Skiff registered."""
 from __future__ import annotations
 
+import datetime
 import hashlib
 import subprocess
 import textwrap
@@ -17,6 +18,9 @@ from flytekit.remote import FlyteRemote
 
 from test_admin import admin, channel, package, register_through_admin  # noqa: F401 - fixtures
 from sandbox.admin.client_config import config_path
+
+# FlyteRemote.wait polls every 30 s by default: most of a short execution's wait
+POLL = datetime.timedelta(seconds=1)
 
 pytestmark = pytest.mark.sandbox
 
@@ -163,7 +167,7 @@ def registered_version(flyte_project, flytekit_image):
 def test_pyflyte_register_then_flyteremote_runs_it_in_containers(remote, registered_version):
     lp = remote.fetch_launch_plan(name="interop.flow.pipeline", version=registered_version)
     execution = remote.execute(lp, inputs={"x": 4}, wait=False)
-    execution = remote.wait(execution, timeout=300)
+    execution = remote.wait(execution, timeout=300, poll_interval=POLL)
     assert execution.is_successful, execution.error
     assert execution.outputs.get("o0", as_type=int) == 20  # 4 * 4 + 4, computed in containers
     nodes = execution.node_executions
@@ -174,7 +178,8 @@ def test_pyflyte_register_then_flyteremote_runs_it_in_containers(remote, registe
 def test_subworkflow_launch_plan_and_branch_nodes_sync_in_flyteremote(remote,
                                                                       registered_version):
     lp = remote.fetch_launch_plan(name="interop.nested.outer", version=registered_version)
-    execution = remote.wait(remote.execute(lp, inputs={"x": 2}, wait=False), timeout=300)
+    execution = remote.wait(remote.execute(lp, inputs={"x": 2}, wait=False), timeout=300,
+                            poll_interval=POLL)
     assert execution.is_successful, execution.error
     # a = 2*2, b = a*a through a launch plan node, c = square(2) as b > 10: 4 + 16 + 4
     assert execution.outputs.get("o0", as_type=int) == 24
@@ -193,7 +198,7 @@ def test_a_flytekit_map_task_runs_each_element_in_its_own_container(remote,
                                                                     registered_version):
     lp = remote.fetch_launch_plan(name="interop.mapped.scaled_sum", version=registered_version)
     execution = remote.wait(remote.execute(lp, inputs={"xs": [4, 5, 6, 7], "factor": 3},
-                                           wait=False), timeout=300)
+                                           wait=False), timeout=300, poll_interval=POLL)
     assert execution.is_successful, execution.error
     assert execution.outputs.get("o0", as_type=int) == 66  # 3 * (4 + 5 + 6 + 7)
     # Each element read the whole list and picked its own by flytekit's array index.
@@ -204,7 +209,8 @@ def test_a_flytekit_map_task_runs_each_element_in_its_own_container(remote,
 def test_a_failing_flytekit_task_fails_the_execution_with_its_error(remote,
                                                                    registered_version):
     lp = remote.fetch_launch_plan(name="interop.flow.refusing", version=registered_version)
-    execution = remote.wait(remote.execute(lp, inputs={"x": 5}, wait=False), timeout=300)
+    execution = remote.wait(remote.execute(lp, inputs={"x": 5}, wait=False), timeout=300,
+                            poll_interval=POLL)
     assert execution.closure.phase == 6  # FAILED
     assert "no thanks for 5" in execution.error.message
     assert "n0" in execution.error.message
@@ -243,6 +249,7 @@ def test_flytekit_loads_and_runs_a_workflow_skiff_registered(remote, admin, sand
     assert list(workflow.interface.inputs) == ["x"]
     assert [n.id for n in workflow.flyte_nodes] == ["n0", "n1"]
     lp = remote.fetch_launch_plan(name=name, version=version)
-    execution = remote.wait(remote.execute(lp, inputs={"x": 3}, wait=False), timeout=300)
+    execution = remote.wait(remote.execute(lp, inputs={"x": 3}, wait=False), timeout=300,
+                            poll_interval=POLL)
     assert execution.is_successful, execution.error
     assert execution.outputs.get("o0", as_type=int) == 12

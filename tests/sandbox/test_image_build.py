@@ -7,7 +7,7 @@ import uuid
 import docker
 import pytest
 
-from test_flytekit_interop import flytekit_image  # noqa: F401 - the session's flytekit image
+from test_flytekit_interop import REQUIREMENTS, flytekit_image  # noqa: F401 - the session's image
 
 pytestmark = pytest.mark.sandbox
 
@@ -34,7 +34,7 @@ def test_requirements_without_packages_are_refused(tmp_path, sandbox_home):
 
 def test_same_requirements_again_only_retag_the_built_image(flytekit_image, tmp_path):
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("flytekit==1.16.31\n")
+    requirements.write_text(REQUIREMENTS)  # what the session's flytekit image was built from
     tag = f"skiff-test-retag:{uuid.uuid4().hex[:8]}"
     result = build(requirements, tag)
     assert result.returncode == 0, result.stderr
