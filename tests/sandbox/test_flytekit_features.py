@@ -17,7 +17,7 @@ from flytekit.models.core.execution import WorkflowExecutionPhase
 from sandbox.admin.client_config import config_path
 
 from test_admin import admin, channel  # noqa: F401 - fixtures
-from test_flytekit_interop import flytekit_image, remote  # noqa: F401
+from test_flytekit_interop import flytekit_image, pyflyte_register, remote  # noqa: F401
 
 pytestmark = pytest.mark.sandbox
 
@@ -219,10 +219,7 @@ def features_version(sandbox_home, flytekit_image, imagespec_image, features_roo
     root = features_root
     config = config_path(sandbox_home.home)  # written by `up`: client credentials
     version = "ft-" + uuid.uuid4().hex[:8]
-    result = subprocess.run(
-        ["pyflyte", "--config", str(config), "register", "--project", "flytesnacks",
-         "--domain", "development", "--image", flytekit_image, "--version", version,
-         "features"], cwd=root, capture_output=True, text=True, timeout=300)
+    result = pyflyte_register(root, config, flytekit_image, version, "features")
     assert result.returncode == 0, result.stdout + result.stderr
     return version
 

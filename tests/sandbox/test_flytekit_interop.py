@@ -141,11 +141,12 @@ def flyte_project(sandbox_home, tmp_path_factory):
     return root, config
 
 
-def pyflyte_register(root, config, image, version):
+def pyflyte_register(root, config, image, version, package="interop", timeout=300):
+    """`pyflyte register` of the flytekit package `package` under `root` into the sandbox."""
     return subprocess.run(
         ["pyflyte", "--config", str(config), "register", "--project", "flytesnacks",
-         "--domain", "development", "--image", image, "--version", version, "interop"],
-        cwd=root, capture_output=True, text=True, timeout=300)
+         "--domain", "development", "--image", image, "--version", version, package],
+        cwd=root, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ FlyteRemote (approve, set_signal) as a Flyte user would on a cluster."""
 from __future__ import annotations
 
 import io
-import subprocess
 import sys
 import time
 import uuid
@@ -16,7 +15,7 @@ import pytest
 
 from sandbox.admin.client_config import config_path
 
-from test_flytekit_interop import flytekit_image, remote  # noqa: F401 - fixtures
+from test_flytekit_interop import flytekit_image, pyflyte_register, remote  # noqa: F401
 
 pytestmark = pytest.mark.sandbox
 
@@ -70,10 +69,7 @@ def in_process(module: str, name: str, monkeypatch) -> dict:
 def suite_version(sandbox_home, flytekit_image):
     config = config_path(sandbox_home.home)  # written by `up`: client credentials
     version = "suite-" + uuid.uuid4().hex[:8]
-    result = subprocess.run(
-        ["pyflyte", "--config", str(config), "register", "--project", "flytesnacks",
-         "--domain", "development", "--image", flytekit_image, "--version", version,
-         "snacks"], cwd=SUITE, capture_output=True, text=True, timeout=600)
+    result = pyflyte_register(SUITE, config, flytekit_image, version, "snacks", timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     return version
 
