@@ -13,6 +13,9 @@ RUN PYTHONDONTWRITEBYTECODE= /opt/skiff/bin/pip install --quiet --no-index --no-
 # This skiff-execute can be started ahead of its inputs and wait for the engine's go on stdin
 # (sdk/start_gate.py); the engine only starts ahead containers of images that say so.
 LABEL skiff.start-gate="stdin"
+# It writes the done marker when asked by the go line (sdk/start_gate.py): the engine need not
+# wait for Docker to report the exit.
+LABEL skiff.done-marker="1"
 # Its Skiff has sdk/warm_worker.py: the engine may run tasks in warm workers of this image
 # (`--reuse-containers`, sandbox/runtime/warm_pool.py).
 LABEL skiff.warm-worker="1"

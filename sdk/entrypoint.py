@@ -256,15 +256,15 @@ def _error_document(failure: TaskFailure):
     return errors_pb2.ErrorDocument(error=error)
 
 
-def run_task(args, gated: bool = False) -> None:
+def run_task(args, gated: bool = False, on_go=None) -> None:
     """Everything up to writing outputs.pb; raises TaskFailure for what goes to error.pb.
     `gated` (sdk.start_gate): load the task first, then wait for the engine's go before
-    reading the inputs."""
+    reading the inputs; `on_go(token)` then gets the done marker's token (None: no marker)."""
     from sdk import io
 
     transfer = io.PrefixTransfer(args.raw_output_data_prefix or io.join(args.output_prefix, "raw"))
     if gated:
-        task = _load_before_gate(args)
+        task = _load_before_gate(args, on_go)
         literal_map = _read_inputs(args.inputs)
     else:
         literal_map = _read_inputs(args.inputs)
@@ -285,21 +285,27 @@ def run_task(args, gated: bool = False) -> None:
     _write_document(args, OUTPUTS_FILE, outputs)
 
 
-def _load_before_gate(args):
+def _load_before_gate(args, on_go=None):
     """The task, loaded while the gate is still shut; a failure to load it is only reported
     once the engine says go (an attempt that is never run reports nothing)."""
     try:
         _prepare_code(args)
         task, failure = _load_task(args.task_module, args.task_name), None
-        # What reading the inputs and writing the outputs will import, imported now.
+        # What reading the inputs and writing the outputs will import, imported now, and the
+        # storage client made and connected (100+ ms that would otherwise follow the go).
         from flyteidl.core import literals_pb2  # noqa: F401
 
+        from sdk import io
         from sdk.types import TypeEngine  # noqa: F401
+
+        io.prepare_client(args.inputs)
     except Exception as exc:  # noqa: BLE001 - raised again past the gate, reported as usual
         task, failure = None, exc
     from sdk import start_gate
 
-    start_gate.wait_for_go()
+    token = start_gate.wait_for_go()
+    if on_go is not None:
+        on_go(token)
     if failure is not None:
         raise failure
     return task
@@ -337,18 +343,19 @@ def _write_document(args, name: str, document) -> None:
 def main(argv=None) -> int:
     """Run the task; the exit code. Called without `argv` it is the process's entry point
     (the console script), and exits without tearing the interpreter down."""
-    code = _run(sys.argv[1:] if argv is None else argv)
+    tokens: list = []  # the done marker's, from the engine's go line
+    code = _run(sys.argv[1:] if argv is None else argv, tokens.append)
     if argv is None:
-        _exit_without_teardown(code)
+        _exit_without_teardown(code, tokens[0] if tokens else None)
     return code
 
 
-def _run(argv) -> int:
+def _run(argv, on_go=None) -> int:
     from sdk import start_gate
 
     args = _parse_args(argv)
     try:
-        run_task(args, gated=start_gate.requested())
+        run_task(args, gated=start_gate.requested(), on_go=on_go)
         return 0
     except start_gate.GateClosed:
         return start_gate.CLOSED_EXIT
@@ -369,12 +376,13 @@ def _run(argv) -> int:
     return 0
 
 
-def _exit_without_teardown(code: int) -> None:
+def _exit_without_teardown(code: int, done_token: str | None = None) -> None:
     """Exit at once. Tearing down every module (protobuf's above all) takes 10-20 ms of each
     task container and changes nothing: the document is written. What a normal exit does
     that a user can observe still happens: atexit handlers run (logging flushes there) and the
     standard streams are flushed. With other threads alive, return to the normal exit, which
-    waits for them."""
+    waits for them (and no done marker: the task is not over until they are). With
+    `done_token`, the done marker (sdk.start_gate) goes out last."""
     threading = sys.modules.get("threading")
     if threading is not None and threading.active_count() > 1:
         return
@@ -386,6 +394,10 @@ def _exit_without_teardown(code: int) -> None:
             stream.flush()
         except Exception:  # noqa: BLE001 - a closed stream: nothing left to flush
             pass
+    if done_token is not None:
+        from sdk import start_gate
+
+        start_gate.announce_done(done_token, code)
     os._exit(code)
 
 

@@ -143,6 +143,12 @@ class HTTPConnection:
         self._method = ""
         self._response: Response | None = None
 
+    def open(self) -> None:
+        """Connect now rather than on the first request (which reconnects should the server
+        close the idle connection meanwhile)."""
+        if self._sock is None:
+            self._connect()
+
     def _connect(self) -> None:
         sock = socket.create_connection(self._address, timeout=self._timeout)
         # Headers and a small body go out in one send; without this, Nagle's algorithm holds

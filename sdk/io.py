@@ -118,6 +118,9 @@ class _StdlibBackend:
 
         self._client = S3Client(config)
 
+    def connect(self) -> None:
+        self._client.connect()
+
     def get_bytes(self, bucket: str, key: str) -> bytes:
         return self._client.get_bytes(bucket, key)
 
@@ -199,6 +202,18 @@ def _s3_keys(uri: str) -> list[tuple[str, str]]:
 
 
 # ---- public API ----------------------------------------------------------------------------
+
+
+def prepare_client(uri: str) -> None:
+    """Import and make the storage client `uri` will need, connected, ahead of the first use; a
+    failure here is left for that use to report."""
+    if is_remote(uri):
+        try:
+            backend = _s3(uri)
+            if hasattr(backend, "connect"):
+                backend.connect()
+        except (StorageError, OSError):
+            pass
 
 
 def read_bytes(uri: str) -> bytes:

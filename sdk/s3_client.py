@@ -223,6 +223,10 @@ class S3Client:
 
     # -- signing and transport ----------------------------------------------------------------
 
+    def connect(self) -> None:
+        """Open the connection ahead of the first request."""
+        self._connection().open()
+
     def _connection(self) -> HTTPConnection:
         if self._conn is None:
             self._conn = HTTPConnection(self._host, secure=self._secure, timeout=300,

@@ -21,6 +21,7 @@ import struct
 import threading
 import time
 
+from sandbox.runtime import done_marker
 from sandbox.runtime.container import WARM_PREFIX, ContainerRequest, ContainerResult
 from sdk import start_gate
 from sdk.errors import SkiffError
@@ -115,6 +116,12 @@ class DockerRunner:
         """Run `fn(*args)` on the runner's background threads; its future."""
         return self._submit(fn, *args)
 
+    def _track(self, future) -> None:
+        """Count `future` (work on a thread of its own) among the background work `drain`
+        waits for."""
+        with self._lock:
+            self._pending = [f for f in self._pending if not f.done()] + [future]
+
     def prepare(self, request: ContainerRequest) -> None:
         """Get the container of `request` ready in the background: started ahead and waiting
         at the start gate when its image allows, else created; a later `run` of an equal
@@ -147,7 +154,8 @@ class DockerRunner:
             labels = config.get("Labels") or {}
             self._images[image] = _ImageFacts(gated=labels.get(START_GATE_LABEL) == "stdin",
                                               workdir=config.get("WorkingDir") or "",
-                                              labels=dict(labels))
+                                              labels=dict(labels),
+                                              done_marker=labels.get(start_gate.DONE_LABEL) == "1")
         return self._images[image]
 
     def _start_gated(self, request: ContainerRequest) -> "_Prepared":
@@ -162,6 +170,8 @@ class DockerRunner:
             self._remove(container_id)
             raise
         prepared.gate = _raw_socket(stream)
+        if self._image_facts(request.image).done_marker:
+            prepared.done_token = done_marker.new_token()
         return prepared
 
     def _take_ahead(self, request: ContainerRequest) -> "_Prepared | None":
@@ -340,7 +350,8 @@ class DockerRunner:
             # Running already, the task loaded: let it read its inputs. A container that died
             # meanwhile (out of memory while importing) shows that in its exit status.
             prepared.open_gate()
-            return self.wait(container_id, request.timeout, request.memory_text, on_output)
+            return self.wait(container_id, request.timeout, request.memory_text, on_output,
+                             done_token=prepared.done_token)
         try:
             api.start(container_id)
         except docker.errors.APIError as exc:
@@ -350,17 +361,36 @@ class DockerRunner:
         return self.wait(container_id, request.timeout, request.memory_text, on_output)
 
     def wait(self, container_id: str, timeout: float | None,
-             memory_text: str | None = None, on_output=None) -> ContainerResult:
+             memory_text: str | None = None, on_output=None,
+             done_token: str | None = None) -> ContainerResult:
         """Wait for a (possibly adopted) container, collect its logs and status, remove it.
-        With `on_output`, its output is followed while it runs and handed over as it comes."""
-        pump = _LogPump(self.api, container_id, on_output) if on_output is not None else None
+        With `on_output`, its output is followed while it runs and handed over as it comes.
+        With `done_token` (its go line's), a successful attempt ends at its done marker."""
+        watch = done_marker.MarkerWatch(done_token) if done_token else None
+        pump = (_LogPump(self.api, container_id, on_output or _ignore, watch)
+                if on_output is not None or watch is not None else None)
         try:
+            if watch is not None:
+                return self._wait_for_marker(container_id, timeout, pump, watch)
             return self._wait(container_id, timeout, pump)
         finally:
             if pump is not None:
                 pump.stop()
 
-    def _wait(self, container_id: str, timeout: float | None, pump) -> ContainerResult:
+    def _wait_for_marker(self, container_id: str, timeout: float | None, pump: "_LogPump",
+                         watch: done_marker.MarkerWatch) -> ContainerResult:
+        """Whichever comes first: the done marker of a successful attempt (then Docker's
+        report of the exit, and the removal, are waited for in the background), or the exit."""
+        exit_waiter = _ExitWaiter(self, container_id, timeout, watch.done)
+        watch.done.wait()
+        if watch.announced and watch.exit_code == 0 and not exit_waiter.finished():
+            exit_waiter.remove_when_exited()
+            return ContainerResult(container_id, 0, pump.output_so_far())
+        return self._wait(container_id, timeout, pump, exit_waiter.result())
+
+    def _await_exit(self, container_id: str, timeout: float | None):
+        """(Docker's wait status, whether the timeout killed it), or the ContainerResult of an
+        engine that could not say."""
         import docker.errors
         import requests.exceptions
 
@@ -383,6 +413,16 @@ class DockerRunner:
             return ContainerResult(container_id, None, "", system_error=(
                 f"lost the Docker engine while waiting for container {container_id[:12]}: "
                 f"{exc}"))
+        return status, timed_out
+
+    def _wait(self, container_id: str, timeout: float | None, pump, exited=None) -> ContainerResult:
+        import docker.errors
+
+        api = self.api
+        exited = exited if exited is not None else self._await_exit(container_id, timeout)
+        if isinstance(exited, ContainerResult):
+            return exited
+        status, timed_out = exited
         exit_code = status.get("StatusCode")
         logs = pump.finish() if pump is not None else None
         if logs is None:
@@ -461,10 +501,11 @@ class _LogPump:
     """Follows a started container's output (stdout and stderr as written) in a thread,
     handing each piece to `on_output` and keeping the last MAX_LOG_BYTES for the result."""
 
-    def __init__(self, api, container_id: str, on_output):
+    def __init__(self, api, container_id: str, on_output, watch=None):
         self._api = api
         self._container_id = container_id
         self._on_output = on_output
+        self._watch = watch  # a done_marker.MarkerWatch: markers are not the task's output
         self._kept = bytearray()
         self._stream = None
         self._failed = False
@@ -477,6 +518,10 @@ class _LogPump:
             self._stream = self._api.logs(self._container_id, stdout=True, stderr=True,
                                           stream=True, follow=True)
             for chunk in self._stream:
+                if self._watch is not None:
+                    chunk = self._watch.feed(chunk)
+                    if not chunk:
+                        continue
                 self._kept += chunk
                 if len(self._kept) > 2 * MAX_LOG_BYTES:
                     del self._kept[:-MAX_LOG_BYTES]
@@ -487,6 +532,9 @@ class _LogPump:
         except Exception:  # noqa: BLE001 - the engine dropped the stream: read them at the end
             log.debug("following logs of %s", self._container_id[:12], exc_info=True)
             self._failed = True
+        finally:
+            if self._watch is not None:
+                self._kept += self._watch.flush()
 
     def finish(self, timeout: float = 10.0) -> str | None:
         """The container's output once it ended (the stream ends with it); None when the
@@ -494,6 +542,10 @@ class _LogPump:
         self._thread.join(timeout)
         if self._thread.is_alive() or self._failed:
             return None
+        return self.output_so_far()
+
+    def output_so_far(self) -> str:
+        """What the container wrote until now (all of it, once the done marker arrived)."""
         data = bytes(self._kept)
         if len(data) > MAX_LOG_BYTES:
             cut = len(data) - MAX_LOG_BYTES
@@ -509,17 +561,75 @@ class _LogPump:
                 pass
 
 
+def _ignore(_output: bytes) -> None:
+    pass
+
+
+class _ExitWaiter:
+    """Docker's report of a container's exit, awaited in a thread (so that the done marker can
+    come first); sets `wake` when it arrives."""
+
+    def __init__(self, runner: DockerRunner, container_id: str, timeout: float | None,
+                 wake: threading.Event):
+        self._runner = runner
+        self._container_id = container_id
+        self._outcome = None
+        self._removed = None  # a Future, once the container is to be removed when it exited
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, args=(timeout, wake), daemon=True,
+                                        name=f"skiff-wait-{container_id[:12]}")
+        self._thread.start()
+
+    def _run(self, timeout: float | None, wake: threading.Event) -> None:
+        try:
+            outcome = self._runner._await_exit(self._container_id, timeout)
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
+            outcome = exc
+        with self._lock:
+            self._outcome = outcome
+            removed = self._removed
+        wake.set()
+        if removed is not None:
+            try:
+                self._runner._remove(self._container_id)
+            finally:
+                removed.set_result(None)
+
+    def finished(self) -> bool:
+        return not self._thread.is_alive() and self._outcome is not None
+
+    def result(self):
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        return self._outcome
+
+    def remove_when_exited(self) -> None:
+        """The attempt ended at its marker: remove the container once Docker saw it exit (the
+        runner's `drain` waits for that)."""
+        import concurrent.futures
+
+        with self._lock:
+            if self._outcome is None:
+                self._removed = concurrent.futures.Future()
+                self._runner._track(self._removed)
+                return
+        self._runner.submit(self._runner._remove, self._container_id)
+
+
 @dataclasses.dataclass
 class _Prepared:
-    """A container made ahead; `gate` is the write end of its stdin when it was started."""
+    """A container made ahead; `gate` is the write end of its stdin when it was started, and
+    `done_token` the done marker's token its go line asks for (None: its image has none)."""
 
     container_id: str
     gate: socket.socket | None = None
     expires_at: float | None = None  # of its storage credentials (time.time())
+    done_token: str | None = None
 
     def open_gate(self) -> None:
         try:
-            self.gate.sendall(start_gate.GO)
+            self.gate.sendall(start_gate.go_line(self.done_token))
         except OSError:
             pass  # it ended already; its exit status says how
         self.close_gate()
@@ -536,6 +646,7 @@ class _ImageFacts:
     gated: bool  # its skiff-execute has the start gate
     workdir: str  # Config.WorkingDir, "" when unset
     labels: dict = dataclasses.field(default_factory=dict)
+    done_marker: bool = False  # its skiff-execute writes the done marker (sdk.start_gate)
 
 
 def _writable_dirs(workdir: str) -> dict[str, str]:
