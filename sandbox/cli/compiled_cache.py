@@ -51,14 +51,9 @@ def cache_directory() -> str:
 
 
 def _skiff_fingerprint(digest) -> None:
-    """Skiff's version, and its own sources' sizes and mtimes: an editable install changes the
-    compiler without changing the version."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        digest.update(version("skiff").encode())
-    except PackageNotFoundError:
-        digest.update(b"unknown")
+    """Skiff's own sources' sizes and mtimes: any install or upgrade writes them anew, and an
+    editable install changes the compiler without changing the version. (Not the version
+    itself: importlib.metadata would cost every cached rerun 30-50 ms.)"""
     import sdk
 
     # The compiler lives in sdk; the CLI that drives it in sandbox.cli.
