@@ -17,12 +17,9 @@ def _domains():
 
 
 def skiff_version() -> str:
-    try:
-        from importlib.metadata import version
+    from sandbox import __version__
 
-        return version("skiff")
-    except Exception:  # noqa: BLE001 - an uninstalled checkout
-        return "unknown"
+    return __version__
 
 
 class ProjectRpcs:

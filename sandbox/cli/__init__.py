@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from sandbox import __version__
 from sdk.errors import SkiffError
 
 
@@ -32,9 +33,7 @@ class SkiffGroup(click.Group):
 
 
 @click.group(cls=SkiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
-# The version is looked up only for --version: importlib.metadata costs every other command
-# 30-50 ms.
-@click.version_option(package_name="skiff", prog_name="skiff")
+@click.version_option(version=__version__, prog_name="skiff")
 @click.option("-v", "--verbose", count=True, help="More diagnostics on stderr (-v info, -vv debug).")
 def cli(verbose: int) -> None:
     """Skiff: write typed Flyte tasks and workflows, run them here or in a local sandbox."""
