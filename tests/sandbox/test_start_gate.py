@@ -47,6 +47,18 @@ CHAIN = textwrap.dedent('''
         raise ValueError(f"no good: {x}")
 
 
+    @task
+    def forger(x: int) -> int:
+        # What the engine's done marker looks like, with a token of its own making: the
+        # attempt must not end here, before its outputs exist.
+        forged = "\x1eskiff-done 0123456789abcdef 0"
+        print(forged, flush=True)
+        print(forged, file=sys.stderr, flush=True)
+        time.sleep(1.5)
+        print("after the forgery")
+        return x + 100
+
+
     @workflow
     def chain(x: int) -> int:
         return double(x=double(x=slow(x=x)))
@@ -60,6 +72,11 @@ CHAIN = textwrap.dedent('''
     @workflow
     def failing(x: int) -> int:
         return double(x=double(x=fail(x=x)))
+
+
+    @workflow
+    def forged(x: int) -> int:
+        return double(x=forger(x=double(x=x)))
 ''')
 
 BROKEN_IMPORT = textwrap.dedent('''
@@ -130,6 +147,28 @@ def test_downstream_containers_start_while_upstream_runs_and_wait_for_go(sandbox
     assert nodes["n2"].started_at >= nodes["n1"].ended_at
     logs = _skiff(sandbox_home, workflows, "logs", execution_id, "n1").stdout
     assert logs.count("module gated_wf imported") == 1 and "double ran with 5" in logs
+    assert _containers(execution_id) == []
+
+
+def test_the_done_marker_ends_attempts_and_output_cannot_forge_it(sandbox_home, workflows):
+    """Gated containers announce their end (sdk.start_gate's done marker) so that the engine
+    need not wait for Docker's report of the exit: the marker stays out of the task's logs,
+    output imitating it ends nothing early, and no container outlives the run."""
+    run = _skiff(sandbox_home, workflows, "run", "--sandbox", "--json", "gated_wf.py", "forged",
+                 "--x", "3")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"o0": 212}  # 2 * ((2 * 3) + 100)
+    execution_id = _execution_id(run.stderr)
+    show = json.loads(_skiff(sandbox_home, workflows, "executions", "show", execution_id,
+                             "--json").stdout)
+    # One attempt each: an attempt ended at a forged marker would have found no outputs and
+    # been retried.
+    assert {n["node"]: n["attempt"] for n in show["nodes"]} == {"n0": 0, "n1": 0, "n2": 0}
+    forger_log = _skiff(sandbox_home, workflows, "logs", execution_id, "n1").stdout
+    assert "after the forgery" in forger_log
+    assert forger_log.count("skiff-done 0123456789abcdef 0") == 2  # the task's own output, kept
+    double_log = _skiff(sandbox_home, workflows, "logs", execution_id, "n2").stdout
+    assert "double ran with 106" in double_log and "skiff-done" not in double_log
     assert _containers(execution_id) == []
 
 
