@@ -33,9 +33,12 @@ def fast_uri(bucket: str, project: str, domain: str, bundle_name: str, data: byt
     (the local registry) and `skiff register` / `skiff run --remote` through the admin's data
     proxy both land on this key, content-addressed twice (MD5 folder, sha256 in the name), so
     the same package registered both ways has the same specs."""
-    import hashlib
+    try:
+        from _md5 import md5  # Python's own: hashlib would load OpenSSL, 2-10 ms of a rerun
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import md5
 
-    return f"s3://{bucket}/{fast_key(project, domain, content_folder(hashlib.md5(data).digest()), bundle_name)}"
+    return f"s3://{bucket}/{fast_key(project, domain, content_folder(md5(data).digest()), bundle_name)}"
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
