@@ -529,7 +529,9 @@ def _read_inputs_file(path: str, entity: str) -> dict:
 @click.option("--reuse-containers/--no-reuse-containers", default=None,
               help="Run tasks in warm workers: long-lived containers per image, resources, "
               "secrets and environment, each task in a fresh process forked in one (default: "
-              "the sandbox's setting, `skiff sandbox up --reuse-containers`).")
+              "the sandbox's setting, `skiff sandbox up --reuse-containers`; else only tasks "
+              "declared with @task(reuse_container=True)). --no-reuse-containers: none, not "
+              "even those.")
 @click.pass_context
 def sandbox_run(ctx, package_path, entity, project, domain, version, inputs_file, parallelism,
                 overwrite_cache, envvars, as_json, quiet, detach, reuse_containers):

@@ -455,7 +455,8 @@ def _check_modes(ctx: click.Context, sandbox: bool, remote: bool) -> None:
 @click.option("--reuse-containers/--no-reuse-containers", default=None,
               help="--sandbox: run tasks in warm workers, long-lived containers per image, resources, "
               "secrets and environment, each task in a fresh process forked in one (default: the "
-              "sandbox's setting, `skiff sandbox up --reuse-containers`).")
+              "sandbox's setting, `skiff sandbox up --reuse-containers`; else only tasks declared "
+              "with @task(reuse_container=True)). --no-reuse-containers: none, not even those.")
 @click.option("--overwrite-cache", is_flag=True,
               help="--sandbox/--remote: recompute cached tasks; their results replace the cache entries.")
 @click.option("--envvars", "--env", "envvars", multiple=True, metavar="KEY=VALUE",

@@ -137,6 +137,7 @@ def build_request(task_template, node, paths: AttemptPaths, env: dict[str, str],
                   policy: ContainerPolicy | None = None) -> ContainerRequest:
     from sandbox.runtime.container import ContainerRequest  # only when a container runs
     from sandbox.runtime.policy import ContainerPolicy
+    from sdk.compile.task_spec import REUSE_CONTAINER_TAG
 
     policy = policy or ContainerPolicy()
     container = task_template.container
@@ -153,7 +154,8 @@ def build_request(task_template, node, paths: AttemptPaths, env: dict[str, str],
         args=container_args(task_template, paths), env={**env, **task_env}, labels=labels,
         nano_cpus=cpu, memory_bytes=memory, memory_text=memory_text,
         timeout=timeout_seconds(task_template), secret_env=secrets, notice=notice,
-        pids_limit=policy.pids_limit, read_only_root=policy.read_only_root)
+        pids_limit=policy.pids_limit, read_only_root=policy.read_only_root,
+        reuse_opt_in=task_template.metadata.tags.get(REUSE_CONTAINER_TAG) == "true")
 
 
 def clamp_cpu(nano_cpus: int | None, cores: int | None = None) -> tuple[int | None, str]:

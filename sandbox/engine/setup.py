@@ -7,6 +7,7 @@ from pathlib import Path
 from sandbox.engine.context import EngineContext
 
 DEFAULT_PARALLELISM = 8
+REUSE_ALL, REUSE_OPTED_IN, REUSE_NONE = "all", "opted-in", "none"
 
 
 def default_parallelism() -> int:
@@ -22,20 +23,28 @@ class LazyRunner:
     or discard. With `reuse_containers`, the runner with warm task workers
     (sandbox.runtime.warm_runner), whose workers `close` stops."""
 
-    def __init__(self, reuse_containers: bool = False, home: str = ""):
+    def __init__(self, reuse_containers: bool | str = False, home: str = ""):
         self._runner = None
-        self.reuse_containers = reuse_containers
+        # REUSE_ALL, REUSE_OPTED_IN (the tasks that ask, @task(reuse_container=True)) or
+        # REUSE_NONE; a bool is all or none
+        self.reuse = (reuse_containers if isinstance(reuse_containers, str)
+                      else REUSE_ALL if reuse_containers else REUSE_NONE)
         self._home = home
+
+    @property
+    def reuse_containers(self) -> bool:
+        return self.reuse == REUSE_ALL
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
         if self._runner is None:
-            if self.reuse_containers:
+            if self.reuse != REUSE_NONE:
                 from sandbox.runtime.warm_runner import WarmRunner
 
                 self._runner = WarmRunner(home=self._home,
-                                          max_workers=warm_worker_limit())
+                                          max_workers=warm_worker_limit(),
+                                          only_opted_in=self.reuse == REUSE_OPTED_IN)
             else:
                 from sandbox.runtime.docker_runner import DockerRunner
 
@@ -68,10 +77,19 @@ def warm_worker_limit() -> int | None:
 def reuse_containers_default(state) -> bool:
     """Whether executions run tasks in warm workers when the command does not say: the
     SKIFF_REUSE_CONTAINERS variable ("1"/"0"), else the sandbox's recorded setting."""
+    return reuse_mode(state) == REUSE_ALL
+
+
+def reuse_mode(state, reuse_containers: bool | None = None) -> str:
+    """Which tasks run in warm workers: all of them when the command, SKIFF_REUSE_CONTAINERS
+    or the sandbox's setting says so; none when the command or the variable says no (the
+    switch that also overrides tasks' own wish); else the tasks that ask for it."""
+    if reuse_containers is not None:
+        return REUSE_ALL if reuse_containers else REUSE_NONE
     value = os.environ.get("SKIFF_REUSE_CONTAINERS")
     if value is not None:
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(getattr(state, "reuse_containers", False))
+        return REUSE_ALL if value.strip().lower() in ("1", "true", "yes", "on") else REUSE_NONE
+    return REUSE_ALL if getattr(state, "reuse_containers", False) else REUSE_OPTED_IN
 
 
 def context_from_state(state, parallelism: int | None = None, on_event=None,
@@ -86,8 +104,7 @@ def context_from_state(state, parallelism: int | None = None, on_event=None,
     objects = ObjectStore.from_state(state)
     return EngineContext(
         store=open_store(state.database_url), objects=objects,
-        runner=LazyRunner(reuse_containers_default(state) if reuse_containers is None
-                          else reuse_containers, state.home),
+        runner=LazyRunner(reuse_mode(state, reuse_containers), state.home),
         storage_env=state.storage_env(),
         parallelism=parallelism or default_parallelism(),
         secrets_dir=str(Path(state.home) / "secrets"), on_event=on_event,

@@ -29,6 +29,7 @@ class ContainerRequest:
     # bundle (sandbox.engine.shared_bundle)
     mounts: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     notice: str = ""  # what the engine changed from the task's request, for the node's logs
+    reuse_opt_in: bool = False  # the task asks for a warm worker (@task(reuse_container=True))
 
 
 @dataclasses.dataclass

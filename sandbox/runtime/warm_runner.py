@@ -3,33 +3,55 @@ worker can run (sandbox.runtime.warm_pool.WarmPool.accepts) go to the pool, ever
 to a container of its own, exactly as without reuse."""
 from __future__ import annotations
 
+import threading
+
 from sandbox.runtime.container import ContainerRequest, ContainerResult
 from sandbox.runtime.docker_runner import DockerRunner
 from sandbox.runtime.warm_pool import WarmPool
 
 
 class WarmRunner:
-    def __init__(self, runner: DockerRunner | None = None, home: str = "",
-                 max_workers: int | None = None, idle_s: float | None = None):
-        from sandbox.runtime import warm_pool
+    """`only_opted_in`: only the attempts of tasks that ask for a warm worker
+    (@task(reuse_container=True)) go to the pool, which is made on the first of them."""
 
+    def __init__(self, runner: DockerRunner | None = None, home: str = "",
+                 max_workers: int | None = None, idle_s: float | None = None,
+                 only_opted_in: bool = False):
         self.runner = runner or DockerRunner()
-        self.pool = WarmPool(self.runner, home,
-                             max_workers or warm_pool.DEFAULT_MAX_WORKERS,
-                             idle_s or warm_pool.DEFAULT_IDLE_S)
+        self._pool_settings = (home, max_workers, idle_s)
+        self._pool = None
+        self._pool_lock = threading.Lock()
+        self.only_opted_in = only_opted_in
+
+    @property
+    def pool(self) -> WarmPool:
+        with self._pool_lock:
+            if self._pool is None:
+                from sandbox.runtime import warm_pool
+
+                home, max_workers, idle_s = self._pool_settings
+                self._pool = WarmPool(self.runner, home,
+                                      max_workers or warm_pool.DEFAULT_MAX_WORKERS,
+                                      idle_s or warm_pool.DEFAULT_IDLE_S)
+            return self._pool
+
+    def _warm(self, request: ContainerRequest) -> bool:
+        if self.only_opted_in and not request.reuse_opt_in:
+            return False
+        return self.pool.accepts(request)
 
     @property
     def api(self):
         return self.runner.api
 
     def prepare(self, request: ContainerRequest) -> None:
-        if self.pool.accepts(request):
+        if self._warm(request):
             self.pool.prepare(request)
         else:
             self.runner.prepare(request)
 
     def run(self, request: ContainerRequest, on_created=None, on_output=None) -> ContainerResult:
-        if self.pool.accepts(request):
+        if self._warm(request):
             return self.pool.run(request, on_created, on_output)
         return self.runner.run(request, on_created, on_output)
 
@@ -40,7 +62,8 @@ class WarmRunner:
         return self.runner.adopt(container_id, timeout, memory_text, on_output)
 
     def discard(self, labels: dict[str, str]) -> None:
-        self.pool.forget(labels)
+        if self._pool is not None:
+            self._pool.forget(labels)
         self.runner.discard(labels)
 
     def drain(self, execution_id: str | None = None) -> None:
@@ -54,4 +77,5 @@ class WarmRunner:
 
     def close(self) -> None:
         """Stop the warm workers (the end of the engine's run)."""
-        self.pool.close()
+        if self._pool is not None:
+            self._pool.close()

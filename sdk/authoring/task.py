@@ -22,6 +22,7 @@ class TaskMetadata:
     cache_ignore_input_vars: tuple[str, ...] = ()
     timeout: Optional[timedelta] = None
     interruptible: Optional[bool] = None
+    reuse_container: bool = False  # run in a sandbox's warm worker (sdk.compile.task_spec)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def _metadata(name: str, interface: Interface, function: Callable, options: dict
         cache_ignore_input_vars=ignored,
         timeout=_timeout(name, options["timeout"]),
         interruptible=options["interruptible"],
+        reuse_container=bool(options.get("reuse_container", False)),
     )
 
 
@@ -134,6 +136,7 @@ def task_options(
     container_image: Optional[str] = None,
     environment: Optional[dict[str, str]] = None,
     secret_requests: Optional[list[Secret]] = None,
+    reuse_container: bool = False,
 ) -> dict[str, Any]:
     """The options @task and @dynamic accept, with their defaults (a TypeError names an unknown one)."""
     return dict(
@@ -149,6 +152,7 @@ def task_options(
         container_image=container_image,
         environment=environment,
         secret_requests=secret_requests,
+        reuse_container=reuse_container,
     )
 
 

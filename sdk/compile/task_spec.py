@@ -78,6 +78,11 @@ def container_resource_entries(resources: Resources) -> list[tasks_pb2.Resources
             for k in _CONTAINER_ORDER if values.get(k)]
 
 
+# TaskMetadata.tags entry of `@task(reuse_container=True)`: a Skiff sandbox runs the task in a
+# warm worker (sandbox.runtime.warm_pool) even when the run did not ask for reuse.
+REUSE_CONTAINER_TAG = "skiff.reuse-container"
+
+
 def _task_metadata(task: Any) -> tasks_pb2.TaskMetadata:
     meta = task.metadata
     out = tasks_pb2.TaskMetadata(
@@ -94,6 +99,10 @@ def _task_metadata(task: Any) -> tasks_pb2.TaskMetadata:
         out.timeout.FromTimedelta(meta.timeout)
     if meta.interruptible is not None:
         out.interruptible = meta.interruptible
+    if getattr(meta, "reuse_container", False):
+        # A tag, which Flyte stores and ignores: the task's IDL is Flyte's own, and a cluster
+        # runs it in a pod per attempt as ever; only a Skiff sandbox reads it.
+        out.tags[REUSE_CONTAINER_TAG] = "true"
     # Set but false, as flytekit writes them.
     out.generates_deck.value = False
     out.metadata.SetInParent()

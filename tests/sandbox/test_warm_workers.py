@@ -351,3 +351,44 @@ def test_workers_start_ahead_stop_when_idle_and_with_sandbox_down(sandbox_home, 
         assert wait_until(lambda: not workers(running_only=False))
     finally:
         pool.close()
+
+
+OPTED_IN = textwrap.dedent('''
+    from sdk import task, workflow
+
+
+    @task(reuse_container=True)
+    def warm_inc(x: int) -> int:
+        return x + 1
+
+
+    @task
+    def cold_double(x: int) -> int:
+        return 2 * x
+
+
+    @workflow
+    def mixed(x: int = 1) -> int:
+        return warm_inc(x=cold_double(x=warm_inc(x=x)))
+''')
+
+
+def test_a_task_that_asks_for_a_warm_worker_gets_one_without_the_flag(sandbox_home, tmp_path):
+    """@task(reuse_container=True) runs in a warm worker when the run says nothing (its
+    neighbours keep containers of their own), and --no-reuse-containers overrides it."""
+    path = tmp_path / "optedwf.py"
+    path.write_text(OPTED_IN)
+    run = _skiff(sandbox_home, "run", "--sandbox", "--json", str(path), "mixed", "--x", "1")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"o0": 5}
+    nodes = _nodes(sandbox_home, _execution_id(run.stderr))
+    kinds = {name: (row.container_id or "").startswith("warm:") for name, row in nodes.items()}
+    assert kinds == {"n0": True, "n1": False, "n2": True}
+    assert nodes["n0"].container_id == nodes["n2"].container_id  # one worker, reused
+    assert _workers_gone(sandbox_home)
+    run = _skiff(sandbox_home, "run", "--sandbox", "--no-reuse-containers", "--json", str(path),
+                 "mixed", "--x", "2")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"o0": 7}
+    nodes = _nodes(sandbox_home, _execution_id(run.stderr))
+    assert not any((row.container_id or "").startswith("warm:") for row in nodes.values())

@@ -34,7 +34,7 @@ def double(x: int) -> int:
     return 2 * x
 
 
-@task
+@task(reuse_container=True)  # a Skiff sandbox's warm worker: a TaskMetadata tag Flyte keeps
 def neg(x: int) -> int:
     return -x
 
