@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
 
 from sandbox.store.records import ENDED_EXECUTION_STATES, UNFINISHED_STATES
+from sandbox.engine.host import host_name
 from sdk.errors import ExecutionFailed, SkiffError
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def _engine_alive(row) -> bool:
     """Another live engine process on this host runs the execution."""
     if row.state not in ("running", "queued") or not row.engine_pid:
         return False
-    if row.engine_host != socket.gethostname():
+    if row.engine_host != host_name():
         return True  # cannot tell: give it the grace period
     if row.engine_pid == os.getpid():
         return True  # this process (Ctrl-C): its node threads record the abort

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import socket
 import threading
 import time
 
 from flyteidl.core import literals_pb2
+from sandbox.engine.host import host_name
 from sandbox.engine.literals import literal_map_digest
 from sdk.sha256 import sha256
 
@@ -68,7 +68,7 @@ def serialized(store, key: str, node_label: str, hold: dt.timedelta | None):
 
     with _local_guard:
         lock = _local_locks.setdefault(key, threading.Lock())
-    pid, host = os.getpid(), socket.gethostname()
+    pid, host = os.getpid(), host_name()
     with lock:
         while True:
             hit = lookup(store, key)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 
 from flyteidl.core import literals_pb2
@@ -21,6 +20,7 @@ from sandbox.engine.launch import load_plan
 from sandbox.engine.task_handler import ExecutionInfo, NodeOutcome, TaskHandler, record
 from sandbox.store.records import COMPLETED_STATES
 from sandbox.store.repository import utcnow
+from sandbox.engine.host import host_name
 from sdk.errors import ExecutionFailed, SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
@@ -369,7 +369,7 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
                          f"({execution.abort_cause or 'aborted'}); run it again with `skiff "
                          f"executions relaunch {execution_id}` or `skiff executions recover "
                          f"{execution_id}`")
-    owner = ctx.store.claim_execution(execution_id, os.getpid(), socket.gethostname(),
+    owner = ctx.store.claim_execution(execution_id, os.getpid(), host_name(),
                                       _process_alive)
     if owner is not None:
         raise SkiffError(f"execution {execution_id} is being run by engine process {owner}; "

@@ -14,13 +14,12 @@ arguments changes, so the same task spec runs unchanged on a Flyte cluster.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import shutil
 import threading
 
 from sdk.code_bundle import CODE_DIR, SHARED_DIR_ENV, SHARED_URI_ENV, URI_FILE, safe_extract
+from sdk.sha256 import sha256
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ class SharedBundles:
     def _unpacked(self, execution_id: str, uri: str) -> str | None:
         """The directory holding `uri` unpacked for `execution_id`, made on first use; None
         when it cannot be made (the container then fetches the bundle itself)."""
-        folder = os.path.join(self.directory, execution_id, hashlib.sha256(uri.encode()).hexdigest()[:24])
+        folder = os.path.join(self.directory, execution_id, sha256(uri.encode()).hexdigest()[:24])
         with self._lock:
             lock = self._locks.setdefault((execution_id, uri), threading.Lock())
         with lock:
@@ -82,6 +81,8 @@ class SharedBundles:
         """The execution's run ended: remove its unpacked bundles."""
         with self._lock:
             self._locks = {k: v for k, v in self._locks.items() if k[0] != execution_id}
+        import shutil  # only when bundles were unpacked: a cached rerun never needs it
+
         shutil.rmtree(os.path.join(self.directory, execution_id), ignore_errors=True)
 
 
@@ -108,5 +109,7 @@ def _unpack(data: bytes, folder: str, uri: str) -> None:
                     os.chmod(path, os.stat(path).st_mode & 0o755 | 0o444)
         os.rename(scratch, folder)
     except BaseException:
+        import shutil
+
         shutil.rmtree(scratch, ignore_errors=True)
         raise
