@@ -16,7 +16,7 @@ import threading
 import time
 
 from sandbox.store.records import ENDED_EXECUTION_STATES, UNFINISHED_STATES
-from sandbox.engine.host import host_name
+from sandbox.engine.host import host_name, process_alive
 from sdk.errors import ExecutionFailed, SkiffError
 
 log = logging.getLogger(__name__)
@@ -132,13 +132,7 @@ def _engine_alive(row) -> bool:
         return True  # cannot tell: give it the grace period
     if row.engine_pid == os.getpid():
         return True  # this process (Ctrl-C): its node threads record the abort
-    try:
-        os.kill(row.engine_pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+    return process_alive(row.engine_pid)
 
 
 def terminate_execution(store, execution_id: str, cause: str = "terminated by the user", *,

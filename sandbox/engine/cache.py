@@ -9,7 +9,7 @@ import threading
 import time
 
 from flyteidl.core import literals_pb2
-from sandbox.engine.host import host_name
+from sandbox.engine.host import host_name, process_alive
 from sandbox.engine.literals import literal_map_digest
 from sdk.sha256 import sha256
 
@@ -48,16 +48,6 @@ _local_locks: dict[str, threading.Lock] = {}
 _local_guard = threading.Lock()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
 @contextlib.contextmanager
 def serialized(store, key: str, node_label: str, hold: dt.timedelta | None):
     """cache_serialize: one computation per key at a time, across threads and engines.
@@ -75,7 +65,7 @@ def serialized(store, key: str, node_label: str, hold: dt.timedelta | None):
             if hit is not None:
                 break
             expires = utcnow() + (hold or _DEFAULT_HOLD)
-            if store.reserve_cache_key(key, pid, host, node_label, expires, _alive):
+            if store.reserve_cache_key(key, pid, host, node_label, expires, process_alive):
                 break
             time.sleep(_POLL_SECONDS)  # another engine computes it; it is not a hot path
         if hit is not None:

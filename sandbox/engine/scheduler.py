@@ -20,7 +20,7 @@ from sandbox.engine.launch import load_plan
 from sandbox.engine.task_handler import ExecutionInfo, NodeOutcome, TaskHandler, record
 from sandbox.store.records import COMPLETED_STATES
 from sandbox.store.repository import utcnow
-from sandbox.engine.host import host_name
+from sandbox.engine.host import host_name, process_alive
 from sdk.errors import ExecutionFailed, SandboxError, SkiffError
 
 log = logging.getLogger(__name__)
@@ -370,7 +370,7 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
                          f"executions relaunch {execution_id}` or `skiff executions recover "
                          f"{execution_id}`")
     owner = ctx.store.claim_execution(execution_id, os.getpid(), host_name(),
-                                      _process_alive)
+                                      process_alive)
     if owner is not None:
         raise SkiffError(f"execution {execution_id} is being run by engine process {owner}; "
                          "wait for it, or stop that process and resume again")
@@ -434,16 +434,6 @@ def _run(ctx: EngineContext, execution) -> literals_pb2.LiteralMap:
     _set_execution(ctx, execution_id, state="succeeded", outputs=outputs.SerializeToString(),
                    ended_at=utcnow())
     return outputs
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _set_execution(ctx: EngineContext, execution_id: str, **fields) -> None:

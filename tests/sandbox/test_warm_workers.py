@@ -392,3 +392,59 @@ def test_a_task_that_asks_for_a_warm_worker_gets_one_without_the_flag(sandbox_ho
     assert json.loads(run.stdout) == {"o0": 7}
     nodes = _nodes(sandbox_home, _execution_id(run.stderr))
     assert not any((row.container_id or "").startswith("warm:") for row in nodes.values())
+
+
+RESUMABLE = textwrap.dedent('''
+    import time
+
+    from sdk import task, workflow
+
+
+    @task
+    def first(x: int) -> int:
+        return x + 1
+
+
+    @task
+    def second(x: int) -> int:
+        print("second runs", flush=True)
+        time.sleep(4)
+        return x * 10
+
+
+    @workflow
+    def resumable(x: int = 1) -> int:
+        return first(x=second(x=first(x=x)))
+''')
+
+
+def test_an_engine_killed_while_a_task_runs_in_a_worker_resumes(sandbox_home, tmp_path):
+    """SIGKILL of the engine mid-task: its workers end with it, and a resume (reuse on) runs
+    what had not finished, keeping what had."""
+    import signal
+
+    from sandbox.store import open_store
+
+    path = tmp_path / "resumablewf.py"
+    path.write_text(RESUMABLE)
+    start = _skiff(sandbox_home, "run", "--sandbox", "--reuse-containers", "--detach",
+                   str(path), "resumable")
+    assert start.returncode == 0, start.stderr
+    execution_id = start.stdout.strip().splitlines()[-1]
+    _wait_for_warm_node(sandbox_home, execution_id, "n1", "second runs")
+    done_before = _nodes(sandbox_home, execution_id)["n0"]
+    assert done_before.state == "succeeded"
+    engine_pid = open_store(sandbox_home.database_url).execution(execution_id).engine_pid
+    os.kill(engine_pid, signal.SIGKILL)
+    assert _workers_gone(sandbox_home)  # a worker ends with the engine that ran it
+
+    resume = _skiff(sandbox_home, "executions", "resume", execution_id, "--json", "--quiet",
+                    env={"SKIFF_REUSE_CONTAINERS": "1"})
+    assert resume.returncode == 0, resume.stderr
+    assert json.loads(resume.stdout) == {"o0": 21}
+    nodes = _nodes(sandbox_home, execution_id)
+    assert all(row.state == "succeeded" for row in nodes.values())
+    # n0 was kept as it was; n1 ran again, in a warm worker of the resuming engine
+    assert (nodes["n0"].attempt, nodes["n0"].container_id) == (0, done_before.container_id)
+    assert nodes["n1"].container_id.startswith("warm:") and "second runs" in nodes["n1"].logs
+    assert _workers_gone(sandbox_home)
