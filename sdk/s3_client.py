@@ -204,7 +204,7 @@ class S3Client:
         `_RANGE_SIZE`, `TRANSFER_STREAMS` at once, each written at its offset; the ranges after
         the first must come from the same version of the object (If-Match its ETag)."""
         fd = _descriptor(sink)
-        if fd is None:
+        if fd is None or "a" in getattr(sink, "mode", ""):  # O_APPEND would ignore the offsets
             response = self._request("GET", bucket, key)
             while chunk := response.read(_CHUNK):
                 sink.write(chunk)

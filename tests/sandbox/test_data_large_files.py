@@ -183,3 +183,16 @@ def test_an_empty_object_downloads_to_an_empty_file(client, sandbox_home, tmp_pa
     with open(target, "wb") as sink:
         client.download(sandbox_home.bucket, "tests/large/empty.bin", sink)
     assert target.read_bytes() == b""
+
+
+def test_a_download_appended_to_a_file_keeps_its_order(client, sandbox_home, tmp_path, monkeypatch):
+    from sdk import s3_client
+
+    monkeypatch.setattr(s3_client, "_RANGE_SIZE", 256 * 1024)
+    payload = os.urandom(4 * MIB + 1)  # 17 ranges, were it not for the append
+    client.put_bytes(sandbox_home.bucket, "tests/large/appended.bin", payload)
+    target = tmp_path / "appended.bin"
+    target.write_bytes(b"before")
+    with open(target, "ab") as sink:
+        client.download(sandbox_home.bucket, "tests/large/appended.bin", sink)
+    assert target.read_bytes() == b"before" + payload
