@@ -4,13 +4,17 @@ Every task container reads its inputs and writes its outputs through S3, once pe
 start-up time matters more than features: importing the `minio` package costs more than a bare
 container start. This client signs requests with AWS Signature Version 4 and supports only what
 the entrypoint needs: get, put and list of objects, streaming to and from files. Files above
-`MULTIPART_THRESHOLD` go up as an S3 multipart upload, one part at a time read straight from the
-file, so memory stays flat whatever the file's size.
+`MULTIPART_THRESHOLD` go up as an S3 multipart upload, and files come down as ranged GETs,
+`TRANSFER_STREAMS` parts at once, each on its own connection: one stream leaves a core idle while
+the server hashes (the ETag's MD5) what the client sends. Parts are sent from the file with
+sendfile(2) and ranges written to it at their offsets, through one 1 MiB buffer per stream, so
+memory stays flat whatever the file's size.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -24,6 +28,9 @@ _CHUNK = 1024 * 1024
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 _PART_SIZE = 64 * 1024 * 1024
 _MAX_PARTS = 10000  # S3's limit; larger files get larger parts
+_RANGE_SIZE = 32 * 1024 * 1024  # a download's ranges (the first one tells the object's size)
+# Parts and ranges of one object in flight at once.
+TRANSFER_STREAMS = max(1, int(os.environ.get("SKIFF_S3_STREAMS", "4")))
 # How long a request waits for storage that refuses connections (restarting) before failing.
 OUTAGE_WAIT_S = float(os.environ.get("SKIFF_STORAGE_OUTAGE_WAIT_S", "90"))
 
@@ -90,28 +97,67 @@ def _xml_text(document: bytes, tag: str) -> str:
 
 
 class _Window:
-    """`size` bytes of an open file from its current position, read in blocks as it is sent."""
+    """`size` bytes of an open binary file from `start`, with a position of their own: several
+    windows on one file can be sent at once. A file with a descriptor is read at offsets
+    (pread) and offers its range to sendfile(2); another stream (BytesIO) is read under `lock`."""
 
-    def __init__(self, source: BinaryIO, size: int):
+    def __init__(self, source: BinaryIO, start: int, size: int, lock=None):
         self._source = source
-        self._start = source.tell()
+        self._start = start
         self._size = size
-        self._left = size
+        self._position = 0
+        self._lock = lock
+        self._fd = _descriptor(source)
 
     def read(self, n: int = -1) -> bytes:
-        if self._left <= 0:
+        left = self._size - self._position
+        if left <= 0:
             return b""
-        n = self._left if n is None or n < 0 else min(n, self._left)
-        data = self._source.read(n)
-        self._left -= len(data)
+        n = left if n is None or n < 0 else min(n, left)
+        if self._fd is not None:
+            data = os.pread(self._fd, n, self._start + self._position)
+        elif self._lock is None:
+            self._source.seek(self._start + self._position)
+            data = self._source.read(n)
+        else:
+            with self._lock:
+                self._source.seek(self._start + self._position)
+                data = self._source.read(n)
+        if not data:
+            raise S3Error(f"the file ended {left} bytes before the length being uploaded")
+        self._position += len(data)
         return data
 
     def tell(self) -> int:
-        return self._size - self._left
+        return self._position
 
     def seek(self, position: int) -> None:
-        self._source.seek(self._start + position)
-        self._left = self._size - position
+        self._position = position
+
+    def file_range(self) -> tuple[int, int, int] | None:
+        """(descriptor, offset, count) of what is left, for sendfile; None for other streams."""
+        if self._fd is None:
+            return None
+        return self._fd, self._start + self._position, self._size - self._position
+
+
+def _descriptor(stream) -> int | None:
+    """The descriptor of the regular file under a file object, which can be read and written
+    at offsets; None for other streams (BytesIO, pipes)."""
+    try:
+        fd = stream.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return None
+
+
+def _write_at(fd: int, data, offset: int) -> None:
+    """All of `data` into the file `fd` at `offset` (pwrite may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view = view[written:]
+        offset += written
 
 
 _INNER_PAD = bytes(x ^ 0x36 for x in range(256))
@@ -145,6 +191,7 @@ class S3Client:
         self._secure = parsed.scheme == "https"
         self._host = parsed.netloc
         self._conn: HTTPConnection | None = None
+        self._read_buffer: bytearray | None = None
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -153,41 +200,86 @@ class S3Client:
         return response.read()
 
     def download(self, bucket: str, key: str, sink: BinaryIO) -> None:
-        response = self._request("GET", bucket, key)
-        while chunk := response.read(_CHUNK):
-            sink.write(chunk)
+        """Write the object into `sink` from its current position. Into a file: in ranges of
+        `_RANGE_SIZE`, `TRANSFER_STREAMS` at once, each written at its offset; the ranges after
+        the first must come from the same version of the object (If-Match its ETag)."""
+        fd = _descriptor(sink)
+        if fd is None or "a" in getattr(sink, "mode", ""):  # O_APPEND would ignore the offsets
+            response = self._request("GET", bucket, key)
+            while chunk := response.read(_CHUNK):
+                sink.write(chunk)
+            return
+        sink.flush()
+        base = sink.tell()
+        try:
+            first = self._request("GET", bucket, key, headers={"range": f"bytes=0-{_RANGE_SIZE - 1}"})
+        except S3Error as exc:
+            if exc.status != 416:  # 416: an empty object has no byte 0
+                raise
+            first = self._request("GET", bucket, key)
+        end = _copy_body(first, fd, base, self._buffer()) - base
+        total = _object_size(first.getheader("content-range", "")) if first.status == 206 else end
+        etag = first.getheader("etag", "")
+
+        def fetch(client: "S3Client", offset: int) -> None:
+            last = min(offset + _RANGE_SIZE, total) - 1
+            headers = {"range": f"bytes={offset}-{last}"}
+            if etag:
+                headers["if-match"] = etag
+            try:
+                response = client._request("GET", bucket, key, headers=headers)
+            except S3Error as exc:
+                if exc.status == 412:
+                    raise S3Error(f"S3 GET s3://{bucket}/{key} failed: the object changed while it "
+                                  "was downloaded; download it again", exc.status, exc.code) from None
+                raise
+            _copy_body(response, fd, base + offset, client._buffer())
+
+        self._in_parallel(range(end, total, _RANGE_SIZE), fetch)
+        sink.seek(base + total)
+        sink.truncate()
 
     def put_bytes(self, bucket: str, key: str, data: bytes) -> None:
         self._request("PUT", bucket, key, body=data, length=len(data)).read()
 
     def upload(self, bucket: str, key: str, source: BinaryIO, length: int) -> None:
-        """Stream `length` bytes from `source` (an open binary file) into one object."""
+        """Stream `length` bytes from `source` (an open binary file), from its current
+        position, into one object; `source` is left at the end of them."""
+        if hasattr(source, "flush"):
+            source.flush()  # what a writer still buffers would not be read at offsets
+        start = source.tell()
         if length > MULTIPART_THRESHOLD:
-            self._upload_multipart(bucket, key, source, length)
-            return
-        self._request("PUT", bucket, key, body=source, length=length).read()
+            self._upload_multipart(bucket, key, source, start, length)
+        else:
+            self._request("PUT", bucket, key, body=_Window(source, start, length), length=length).read()
+        source.seek(start + length)
 
-    def _upload_multipart(self, bucket: str, key: str, source: BinaryIO, length: int) -> None:
+    def _upload_multipart(self, bucket: str, key: str, source: BinaryIO, start: int, length: int) -> None:
         part_size = max(_PART_SIZE, -(-length // _MAX_PARTS))
         body = self._request("POST", bucket, key, query={"uploads": ""}, body=b"", length=0).read()
         upload_id = _xml_text(body, "UploadId")
         if not upload_id:
             raise S3Error(f"S3 POST s3://{bucket}/{key}?uploads returned no UploadId")
+        import threading  # only large files pay for it
+
+        lock = threading.Lock()  # windows on a stream without a descriptor share its position
+        etags: dict[int, str] = {}
+
+        def send(client: "S3Client", part: tuple[int, int]) -> None:
+            number, offset = part
+            size = min(part_size, length - offset)
+            response = client._request(
+                "PUT", bucket, key, body=_Window(source, start + offset, size, lock), length=size,
+                query={"partNumber": str(number), "uploadId": upload_id},
+            )
+            response.read()
+            etags[number] = response.getheader("ETag", "")
+
         try:
-            etags = []
-            start = source.tell()
-            for number, offset in enumerate(range(0, length, part_size), start=1):
-                size = min(part_size, length - offset)
-                source.seek(start + offset)
-                response = self._request(
-                    "PUT", bucket, key, body=_Window(source, size), length=size,
-                    query={"partNumber": str(number), "uploadId": upload_id},
-                )
-                response.read()
-                etags.append(response.getheader("ETag", ""))
+            self._in_parallel(list(enumerate(range(0, length, part_size), start=1)), send)
             manifest = "".join(
-                f"<Part><PartNumber>{n}</PartNumber><ETag>{tag}</ETag></Part>"
-                for n, tag in enumerate(etags, start=1)
+                f"<Part><PartNumber>{n}</PartNumber><ETag>{etags[n]}</ETag></Part>"
+                for n in sorted(etags)
             )
             document = f"<CompleteMultipartUpload>{manifest}</CompleteMultipartUpload>".encode()
             result = self._request("POST", bucket, key, query={"uploadId": upload_id}, body=document,
@@ -203,6 +295,57 @@ class S3Client:
             except Exception:
                 pass
             raise
+
+    def _in_parallel(self, items, work) -> None:
+        """`work(client, item)` for every item, up to TRANSFER_STREAMS at once, each stream a
+        client with its own connection (this one among them). The first failure stops the
+        streams from taking more items, and is raised once they have all stopped."""
+        items = list(items)
+        streams = min(TRANSFER_STREAMS, len(items))
+        if streams <= 1:
+            for item in items:
+                work(self, item)
+            return
+        import threading
+
+        pending = iter(items)
+        taking = threading.Lock()
+        failures: list[BaseException] = []
+
+        def run(client: "S3Client") -> None:
+            try:
+                while not failures:
+                    with taking:
+                        item = next(pending, None)
+                    if item is None:
+                        return
+                    work(client, item)
+            except BaseException as exc:  # noqa: B902 - handed to the caller's thread
+                failures.append(exc)
+            finally:
+                if client is not self:
+                    client.close()
+
+        helpers = [threading.Thread(target=run, args=(S3Client(self.config),), daemon=True)
+                   for _ in range(streams - 1)]
+        for thread in helpers:
+            thread.start()
+        run(self)
+        for thread in helpers:
+            thread.join()
+        if failures:
+            raise failures[0]
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _buffer(self) -> bytearray:
+        """This client's 1 MiB buffer for bodies read into memory on their way to a file."""
+        if self._read_buffer is None:
+            self._read_buffer = bytearray(_CHUNK)
+        return self._read_buffer
 
     def list_keys(self, bucket: str, prefix: str) -> Iterator[str]:
         token = None
@@ -233,13 +376,15 @@ class S3Client:
                                         blocksize=_CHUNK)
         return self._conn
 
-    def _request(self, method, bucket, key, body=None, length=0, query=None):
+    def _request(self, method, bucket, key, body=None, length=0, query=None, headers=None):
         path = "/" + urllib.parse.quote(f"{bucket}/{key}" if key else bucket, safe="/~")
         query_string = "&".join(
             f"{urllib.parse.quote(k, safe='~')}={urllib.parse.quote(v, safe='~')}"
             for k, v in sorted((query or {}).items())
         )
-        headers = self._signed_headers(method, path, query_string, length if body is not None else None)
+        extra = headers or {}
+        headers = self._signed_headers(method, path, query_string, length if body is not None else None,
+                                       extra)
         target = path + (f"?{query_string}" if query_string else "")
         # A stream body can be sent again only if it can be rewound to where it started.
         start = body.tell() if hasattr(body, "tell") and hasattr(body, "seek") else None
@@ -274,7 +419,7 @@ class S3Client:
             if start is not None:
                 body.seek(start)
             headers = self._signed_headers(method, path, query_string,
-                                           length if body is not None else None)
+                                           length if body is not None else None, extra)
         if response.status >= 300:
             detail = response.read()
             code = _xml_text(detail, "Code")
@@ -285,11 +430,29 @@ class S3Client:
             )
         return response
 
-    def _signed_headers(self, method, path, query_string, length):
-        headers = {"host": self._host, "x-amz-content-sha256": _UNSIGNED}
+    def _signed_headers(self, method, path, query_string, length, extra=None):
+        headers = {**(extra or {}), "host": self._host, "x-amz-content-sha256": _UNSIGNED}
         if length is not None:
             headers["content-length"] = str(length)
         return sign_v4(self.config, "s3", method, path, query_string, headers, _UNSIGNED)
+
+
+def _copy_body(response, fd: int, offset: int, buffer: bytearray) -> int:
+    """Write the rest of `response`'s body into the file `fd` from `offset`, through `buffer`;
+    returns the offset after it."""
+    view = memoryview(buffer)
+    while n := response.readinto(buffer):
+        _write_at(fd, view[:n], offset)
+        offset += n
+    return offset
+
+
+def _object_size(content_range: str) -> int:
+    """The whole object's size from a Content-Range answer: `bytes 0-99/12345` -> 12345."""
+    try:
+        return int(content_range.rsplit("/", 1)[1])
+    except (IndexError, ValueError):
+        raise S3Error(f"a ranged GET answered an unreadable Content-Range {content_range!r}") from None
 
 
 def sign_v4(config: S3Config, service: str, method: str, path: str, query_string: str,

@@ -125,3 +125,74 @@ def test_multipart_upload_to_a_missing_bucket_names_the_object(client):
     payload = io.BytesIO(b"x" * (MULTIPART_THRESHOLD + 1))
     with pytest.raises(S3Error, match=r"s3://no-such-bucket/big.bin.*404 NoSuchBucket"):
         client.upload("no-such-bucket", "big.bin", payload, MULTIPART_THRESHOLD + 1)
+
+
+@pytest.fixture()
+def small_parts(monkeypatch):
+    """5 MiB parts (S3's smallest) and 3 MiB ranges: a few MiB exercise the parallel paths."""
+    from sdk import s3_client
+
+    monkeypatch.setattr(s3_client, "MULTIPART_THRESHOLD", 5 * MIB)
+    monkeypatch.setattr(s3_client, "_PART_SIZE", 5 * MIB)
+    monkeypatch.setattr(s3_client, "_RANGE_SIZE", 3 * MIB)
+
+
+def test_parts_and_ranges_in_parallel_keep_every_byte_in_place(client, sandbox_home, tmp_path, small_parts):
+    source, target = tmp_path / "parts.bin", tmp_path / "ranges.bin"
+    expected = _write_random_file(source, 23 * MIB + 5)  # 5 parts, 8 ranges, short last ones
+    with open(source, "rb") as handle:
+        client.upload(sandbox_home.bucket, "tests/large/parallel.bin", handle, 23 * MIB + 5)
+        assert handle.tell() == 23 * MIB + 5
+    assert _etag(sandbox_home, "tests/large/parallel.bin").endswith("-5")
+    with open(target, "wb") as sink:
+        sink.write(b"HEAD")  # the object lands from the sink's position on
+        client.download(sandbox_home.bucket, "tests/large/parallel.bin", sink)
+    assert target.read_bytes()[:4] == b"HEAD"
+    with open(target, "rb") as handle:
+        handle.seek(4)
+        digest = hashlib.sha256()
+        while block := handle.read(8 * MIB):
+            digest.update(block)
+    assert digest.hexdigest() == expected
+
+
+def test_an_object_replaced_during_a_ranged_download_fails_naming_it(client, sandbox_home, tmp_path,
+                                                                       small_parts, monkeypatch):
+    from sdk import s3_client
+    from sdk.s3_client import S3Error
+
+    key = "tests/large/replaced.bin"
+    client.put_bytes(sandbox_home.bucket, key, os.urandom(7 * MIB))
+    copy_body = s3_client._copy_body
+
+    def replace_after_the_first_range(response, fd, offset, buffer):
+        end = copy_body(response, fd, offset, buffer)
+        if offset == 0:  # another writer replaces the object between the ranges
+            S3Client(client.config).put_bytes(sandbox_home.bucket, key, os.urandom(7 * MIB))
+        return end
+
+    monkeypatch.setattr(s3_client, "_copy_body", replace_after_the_first_range)
+    with open(tmp_path / "replaced.bin", "wb") as sink:
+        with pytest.raises(S3Error, match=rf"s3://{sandbox_home.bucket}/{key}.*changed while it was downloaded"):
+            client.download(sandbox_home.bucket, key, sink)
+
+
+def test_an_empty_object_downloads_to_an_empty_file(client, sandbox_home, tmp_path):
+    client.put_bytes(sandbox_home.bucket, "tests/large/empty.bin", b"")
+    target = tmp_path / "empty.bin"
+    with open(target, "wb") as sink:
+        client.download(sandbox_home.bucket, "tests/large/empty.bin", sink)
+    assert target.read_bytes() == b""
+
+
+def test_a_download_appended_to_a_file_keeps_its_order(client, sandbox_home, tmp_path, monkeypatch):
+    from sdk import s3_client
+
+    monkeypatch.setattr(s3_client, "_RANGE_SIZE", 256 * 1024)
+    payload = os.urandom(4 * MIB + 1)  # 17 ranges, were it not for the append
+    client.put_bytes(sandbox_home.bucket, "tests/large/appended.bin", payload)
+    target = tmp_path / "appended.bin"
+    target.write_bytes(b"before")
+    with open(target, "ab") as sink:
+        client.download(sandbox_home.bucket, "tests/large/appended.bin", sink)
+    assert target.read_bytes() == b"before" + payload

@@ -108,9 +108,22 @@ def test_second_up_changes_nothing(sandbox_home):
     assert "building" not in again.stderr
 
 
+def _minio_environment(state) -> dict:
+    with open(f"/proc/{state.minio_pid}/environ", "rb") as handle:
+        pairs = [entry.decode().partition("=") for entry in handle.read().split(b"\0") if entry]
+    return {name: value for name, _, value in pairs}
+
+
 def test_two_homes_run_side_by_side(sandbox_home, own_home):
-    assert skiff("sandbox", "up", home=own_home).returncode == 0
+    # the second home's MinIO gets the memory limit its `up` was given
+    assert skiff("sandbox", "up", home=own_home, MINIO_MEMLIMIT="320MiB").returncode == 0
     other = SandboxState.load(own_home)
+    # MinIO's Go heap is bounded (it would take the machine's free memory as its limit and
+    # grow with every byte moved), its request cap set on its own; a value given wins
+    assert _minio_environment(sandbox_home)["MINIO_MEMLIMIT"] == os.environ.get("MINIO_MEMLIMIT", "256MiB")
+    assert _minio_environment(sandbox_home)["MINIO_API_REQUESTS_MAX"] == os.environ.get(
+        "MINIO_API_REQUESTS_MAX", "1024")
+    assert _minio_environment(other)["MINIO_MEMLIMIT"] == "320MiB"
     assert other.minio_endpoint != sandbox_home.minio_endpoint
     assert other.minio_pid != sandbox_home.minio_pid
     assert other.secret_key != sandbox_home.secret_key

@@ -197,3 +197,46 @@ def test_an_idempotent_get_is_retried_once(swallowing_server):
     with pytest.raises(ConnectionClosed):
         client.get_bytes("b", "key")
     assert [m for m, _ in _SwallowingHandler.seen] == ["GET", "GET"]
+
+
+class _FileRange:
+    """A request body naming a range of a file on disk, as the S3 client's part windows do."""
+
+    def __init__(self, fd, offset, count):
+        self.span = (fd, offset, count)
+
+    def file_range(self):
+        return self.span
+
+    def read(self, n=-1):  # never used: the range goes out with sendfile
+        raise AssertionError("a file range was read through Python")
+
+
+def test_a_file_range_body_goes_out_whole_from_its_offset(server, tmp_path):
+    payload = os.urandom(5 * 1024 * 1024 + 3)
+    path = tmp_path / "blob.bin"
+    path.write_bytes(payload)
+    conn = HTTPConnection(server)
+    with open(path, "rb") as source:
+        offset, count = 1024 * 1024 + 1, 3 * 1024 * 1024
+        conn.request("PUT", "/up", body=_FileRange(source.fileno(), offset, count),
+                     headers={"Content-Length": str(count)})
+        response = conn.getresponse()
+        assert response.read() == hashlib.sha256(payload[offset:offset + count]).hexdigest().encode()
+        assert source.tell() == 0  # sent at an offset: the file's own position is untouched
+    # the connection carries the next request: the body was exactly Content-Length long
+    assert _get(conn, "/next") == (200, b"/next")
+    assert len(_Handler.connections) == 1
+
+
+def test_readinto_fills_a_buffer_for_every_framing(server):
+    conn = HTTPConnection(server)
+    for path, expected in (("/sized", b"/sized"), ("/chunked", b"hello chunked world"),
+                           ("/close", b"until the end")):
+        conn.request("GET", path)
+        response = conn.getresponse()
+        buffer, received = bytearray(4), b""
+        while n := response.readinto(buffer):
+            assert n <= 4
+            received += bytes(buffer[:n])
+        assert received == expected
