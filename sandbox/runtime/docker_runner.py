@@ -521,6 +521,7 @@ class _LogPump:
                 if self._watch is not None:
                     chunk = self._watch.feed(chunk)
                     if not chunk:
+                        self._watch.signal_if_announced()
                         continue
                 self._kept += chunk
                 if len(self._kept) > 2 * MAX_LOG_BYTES:
@@ -529,6 +530,8 @@ class _LogPump:
                     self._on_output(chunk)
                 except Exception:  # noqa: BLE001 - storing logs must not stop the task
                     log.debug("live log of %s", self._container_id[:12], exc_info=True)
+                if self._watch is not None:  # all output before the markers is handed on
+                    self._watch.signal_if_announced()
         except Exception:  # noqa: BLE001 - the engine dropped the stream: read them at the end
             log.debug("following logs of %s", self._container_id[:12], exc_info=True)
             self._failed = True

@@ -21,8 +21,9 @@ def new_token() -> str:
 
 
 class MarkerWatch:
-    """Filters one attempt's output; `done` is set once both markers passed, and `exit_code`
-    is the code they announced."""
+    """Filters one attempt's output; `announced` once both markers passed, with `exit_code`
+    the code they announced. `done` is set by the reader of the output once it has handed
+    on everything before the markers (`signal_if_announced`), or by whoever saw the exit."""
 
     def __init__(self, token: str):
         self._token = token
@@ -71,6 +72,8 @@ class MarkerWatch:
             return  # not ours after all
         self._seen += 1
         self.exit_code = exit_code
+
+    def signal_if_announced(self) -> None:
         if self.announced:
             self.done.set()
 
