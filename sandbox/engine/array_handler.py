@@ -66,30 +66,12 @@ class ArrayHandler:
         record(self.ctx, self.execution, node.id, state="running", task=task.id.name,
                started_at=row.started_at or utcnow())
         results: dict[int, NodeOutcome] = {}
-        pending = {}
-        parallelism = array.parallelism or self.ctx.parallelism
-        whole_lists = _reads_whole_lists(task)
-        with futures.ThreadPoolExecutor(max_workers=max(parallelism, 1),
-                                        thread_name_prefix=f"skiff-{node.id}") as pool:
-            for i, item in enumerate(items):
-                sub_id = f"{node.id}-{i}"
-                sub_row = self.ctx.store.ensure_node(self.execution.id, sub_id, task.id.name)
-                if sub_row.state in COMPLETED_STATES:
-                    results[i] = NodeOutcome(literals_pb2.LiteralMap.FromString(
-                        sub_row.outputs or b""), attempt=sub_row.attempt)
-                    continue
-                sub_node = type(sub)()
-                sub_node.CopyFrom(sub)
-                sub_node.id = sub_id
-                array_item = ArrayItem(i, inputs) if whole_lists else None
-                pending[pool.submit(self.task_handler.handle, sub_node, item, sub_row,
-                                    array_item)] = i
-            for future in futures.as_completed(pending):
-                i = pending[future]
-                try:
-                    results[i] = future.result()
-                except Exception as exc:  # noqa: BLE001 - an engine bug fails that element
-                    results[i] = NodeOutcome(None, f"engine error: {exc}")
+        element_ids = [f"{node.id}-{i}" for i in range(len(items))]
+        self.task_handler.share_storage_grant(node, element_ids, inputs)
+        try:
+            self._run_elements(node, task, items, inputs, results)
+        finally:
+            self.task_handler.end_storage_grant(element_ids)
         cause = self.task_handler.aborted(node.id)
         if cause is not None and any(r.outputs is None for r in results.values()):
             return record_aborted(self.ctx, self.execution, node.id, cause, row.attempt)
@@ -113,6 +95,35 @@ class ArrayHandler:
                outputs=outputs.SerializeToString(), ended_at=utcnow(), error=None)
         return NodeOutcome(outputs, attempt=row.attempt)
 
+    def _run_elements(self, node, task, items, inputs,
+                      results: dict[int, NodeOutcome]) -> None:
+        """Every element not completed yet, as its own sub-node, at most the map node's
+        parallelism at a time; their outcomes go into `results` by index."""
+        sub = node.array_node.node
+        parallelism = node.array_node.parallelism or self.ctx.parallelism
+        whole_lists = _reads_whole_lists(task)
+        pending = {}
+        with futures.ThreadPoolExecutor(max_workers=max(parallelism, 1),
+                                        thread_name_prefix=f"skiff-{node.id}") as pool:
+            for i, item in enumerate(items):
+                sub_id = f"{node.id}-{i}"
+                sub_row = self.ctx.store.ensure_node(self.execution.id, sub_id, task.id.name)
+                if sub_row.state in COMPLETED_STATES:
+                    results[i] = NodeOutcome(literals_pb2.LiteralMap.FromString(
+                        sub_row.outputs or b""), attempt=sub_row.attempt)
+                    continue
+                sub_node = type(sub)()
+                sub_node.CopyFrom(sub)
+                sub_node.id = sub_id
+                array_item = ArrayItem(i, inputs) if whole_lists else None
+                pending[pool.submit(self.task_handler.handle, sub_node, item, sub_row,
+                                    array_item)] = i
+            for future in futures.as_completed(pending):
+                i = pending[future]
+                try:
+                    results[i] = future.result()
+                except Exception as exc:  # noqa: BLE001 - an engine bug fails that element
+                    results[i] = NodeOutcome(None, f"engine error: {exc}")
 
     def abort(self, node_id: str, cause: str) -> None:
         """Stop every element ("<node>-<i>"): their containers, and those not started yet."""

@@ -48,6 +48,15 @@ class ArrayItem:
                 "FLYTE_K8S_ARRAY_INDEX": str(self.index)}
 
 
+@dataclasses.dataclass(frozen=True)
+class MapElements:
+    """What the elements of one map node share for storage: the name prefixes of all their
+    metadata and raw data, and the keys the map node's inputs name."""
+
+    prefixes: tuple[str, ...]  # s3:// URIs ending "<execution>/<node>-"
+    named: frozenset[str]
+
+
 @dataclasses.dataclass
 class ExecutionInfo:
     id: str
@@ -82,6 +91,8 @@ class TaskHandler:
         # told the node id once an attempt's container is recorded, so that the scheduler can
         # have the containers of the nodes that wait for it created meanwhile
         self.on_container = on_container
+        # element node id -> the storage scope of its map node (share_storage_grant)
+        self._map_elements: dict[str, MapElements] = {}
 
     def _paths(self, node_id: str, attempt: int) -> AttemptPaths:
         e, bucket = self.execution, self.ctx.objects.bucket
@@ -286,22 +297,58 @@ class TaskHandler:
         if self.ctx.bundles is not None:
             self.ctx.bundles.share(request, self.execution.id)
         if self.ctx.storage_credentials is not None:
-            request.storage = self._storage_access(paths, request, inputs)
+            request.storage = self._storage_access(node.id, paths, request, inputs)
         return request
 
-    def _storage_access(self, paths: AttemptPaths, request, inputs):
+    def _storage_access(self, node_id: str, paths: AttemptPaths, request, inputs):
         from sandbox.engine.storage_grant import lifetime_seconds
         from sandbox.runtime.storage_credentials import StorageAccess
 
-        grant = self._grant(paths, request.args + request.command, inputs)
+        grant = self._grant(node_id, paths, request.args + request.command, inputs)
         return StorageAccess(grant, lifetime_seconds(request.timeout),
                              self.ctx.storage_credentials)
 
-    def _grant(self, paths: AttemptPaths, args: list[str], inputs):
-        from sandbox.engine.storage_grant import attempt_grant
+    def _grant(self, node_id: str, paths: AttemptPaths, args: list[str], inputs):
+        from sandbox.engine.storage_grant import attempt_grant, map_elements_grant
 
-        return attempt_grant(self.ctx.objects.bucket, self._readable(paths), paths.output_prefix,
+        bucket = self.ctx.objects.bucket
+        elements = self._map_elements.get(node_id)
+        if elements is not None:  # one grant for all elements of its map node
+            return map_elements_grant(bucket, elements.prefixes, args, elements.named)
+        return attempt_grant(bucket, self._readable(paths), paths.output_prefix,
                              paths.raw_prefix, args, inputs)
+
+    def share_storage_grant(self, map_node, element_ids: list[str], inputs) -> None:
+        """The elements `element_ids` of `map_node` (an array node; `inputs`: its whole
+        inputs) run with one storage grant: credentials minted once, now, in the background,
+        rather than once per element on its critical path. Until end_storage_grant."""
+        issuer = self.ctx.storage_credentials
+        if issuer is None or not element_ids:
+            return
+        from sandbox.engine.storage_grant import lifetime_seconds, named_objects
+
+        e, bucket = self.execution, self.ctx.objects.bucket
+        prefixes = tuple(
+            where(bucket, e.project, e.domain, e.id, "x", 0).rsplit("/", 2)[0]
+            + f"/{map_node.id}-" for where in (attempt_prefix, raw_prefix))
+        elements = MapElements(prefixes, named_objects(bucket, inputs))
+        for element_id in element_ids:
+            self._map_elements[element_id] = elements
+        element = type(map_node.array_node.node)()
+        element.CopyFrom(map_node.array_node.node)
+        element.id = element_ids[0]
+        task_template = effective_task(self.plan.task_for(element), element)
+        if (task_template.WhichOneof("target") != "container"
+                or containerless.runs_without_container(task_template)):
+            return
+        paths = self._paths(element.id, 0)
+        args = container_args(task_template, paths) + list(task_template.container.command)
+        issuer.mint_ahead(self._grant(element.id, paths, args, None),
+                          lifetime_seconds(timeout_seconds(task_template)))
+
+    def end_storage_grant(self, element_ids: list[str]) -> None:
+        for element_id in element_ids:
+            self._map_elements.pop(element_id, None)
 
     def _readable(self, paths: AttemptPaths) -> tuple[str, ...]:
         """What an attempt may read of its own execution before its inputs are known: every
@@ -336,8 +383,8 @@ class TaskHandler:
             return
         paths = self._paths(node.id, row.attempt)
         args = container_args(task_template, paths) + list(task_template.container.command)
-        grant = self._grant(paths, args, inputs)
-        if prepared and grant == self._grant(paths, args, None):
+        grant = self._grant(node.id, paths, args, inputs)
+        if prepared and grant == self._grant(node.id, paths, args, None):
             return
         issuer.mint_ahead(grant, lifetime_seconds(timeout_seconds(task_template)))
 

@@ -474,8 +474,16 @@ class _LogPump:
 
     def _pump(self) -> None:
         try:
-            self._stream = self._api.logs(self._container_id, stdout=True, stderr=True,
-                                          stream=True, follow=True)
+            from docker.types.daemon import CancellableStream
+
+            api = self._api
+            # The raw endpoint, as _logs reads it: docker-py's logs() inspects the container
+            # first (a TTY? ours never have one), one more engine call per attempt.
+            response = api._get(api._url("/containers/{0}/logs", self._container_id),
+                                params={"stdout": 1, "stderr": 1, "follow": 1}, stream=True)
+            api._raise_for_status(response)
+            self._stream = CancellableStream(api._multiplexed_response_stream_helper(response),
+                                             response)
             for chunk in self._stream:
                 self._kept += chunk
                 if len(self._kept) > 2 * MAX_LOG_BYTES:
