@@ -98,14 +98,31 @@ class ArrayHandler:
     def _run_elements(self, node, task, items, inputs,
                       results: dict[int, NodeOutcome]) -> None:
         """Every element not completed yet, as its own sub-node, at most the map node's
-        parallelism at a time; their outcomes go into `results` by index."""
+        parallelism at a time; their outcomes go into `results` by index. When an element
+        starts, the container of the one a parallelism behind it is created (not started:
+        the map's parallelism bounds the containers that run), so that a freed slot starts
+        an element whose container exists."""
         sub = node.array_node.node
-        parallelism = node.array_node.parallelism or self.ctx.parallelism
+        parallelism = max(node.array_node.parallelism or self.ctx.parallelism, 1)
         whole_lists = _reads_whole_lists(task)
+        line: list[tuple[int, object, object]] = []  # (index, sub-node, row), in start order
+
+        def run_element(position: int) -> NodeOutcome:
+            i, sub_node, sub_row = line[position]
+            # flytekit's map entrypoint reads its index from the environment, which a
+            # container made ahead would lack: those elements are created as they start
+            if not whole_lists and position + parallelism < len(line):
+                j, next_node, next_row = line[position + parallelism]
+                if (self.task_handler.aborted(next_node.id) is None
+                        and not self.task_handler.will_come_from_cache(next_node, items[j])):
+                    self.task_handler.prepare(next_node, next_row, start=False)
+            array_item = ArrayItem(i, inputs) if whole_lists else None
+            return self.task_handler.handle(sub_node, items[i], sub_row, array_item)
+
         pending = {}
-        with futures.ThreadPoolExecutor(max_workers=max(parallelism, 1),
+        with futures.ThreadPoolExecutor(max_workers=parallelism,
                                         thread_name_prefix=f"skiff-{node.id}") as pool:
-            for i, item in enumerate(items):
+            for i in range(len(items)):
                 sub_id = f"{node.id}-{i}"
                 sub_row = self.ctx.store.ensure_node(self.execution.id, sub_id, task.id.name)
                 if sub_row.state in COMPLETED_STATES:
@@ -115,9 +132,8 @@ class ArrayHandler:
                 sub_node = type(sub)()
                 sub_node.CopyFrom(sub)
                 sub_node.id = sub_id
-                array_item = ArrayItem(i, inputs) if whole_lists else None
-                pending[pool.submit(self.task_handler.handle, sub_node, item, sub_row,
-                                    array_item)] = i
+                line.append((i, sub_node, sub_row))
+                pending[pool.submit(run_element, len(line) - 1)] = i
             for future in futures.as_completed(pending):
                 i = pending[future]
                 try:

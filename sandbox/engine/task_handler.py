@@ -367,6 +367,15 @@ class TaskHandler:
                             .rsplit("/", 1)[0])
         return tuple(prefixes)
 
+    def will_come_from_cache(self, node, inputs: literals_pb2.LiteralMap) -> bool:
+        """The node's task is cached and has an entry for `inputs` (nothing recorded)."""
+        task_template = effective_task(self.plan.task_for(node), node)
+        if not cache.is_cacheable(task_template) or self.ctx.overwrite_cache:
+            return False
+        key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
+                              inputs)
+        return cache.lookup(self.ctx.store, key) is not None
+
     def mint_ahead(self, node, row: NodeRecord, inputs, prepared: bool) -> None:
         """Start minting the storage credentials of the node's next attempt, which is about
         to start, in the background: the attempt then finds them minted (or half-way) rather
@@ -392,11 +401,12 @@ class TaskHandler:
         return {"skiff.execution": self.execution.id, "skiff.node": node_id,
                 "skiff.attempt": str(attempt)}
 
-    def prepare(self, node, row: NodeRecord) -> None:
+    def prepare(self, node, row: NodeRecord, start: bool = True) -> None:
         """Have the runner prepare the container of the node's next attempt while its
         upstream runs (sandbox.runtime.docker_runner: started and waiting at the start gate,
-        or created). It runs the task only once the node's inputs are written and its state
-        is recorded; unused (a cache hit, a failure upstream), the runner removes it."""
+        or, without `start`, created only). It runs the task only once the node's inputs are
+        written and its state is recorded; unused (a cache hit, a failure upstream), the
+        runner removes it."""
         if row.state not in ("queued", "retrying") or node.WhichOneof("target") != "task_node":
             return
         task_template = effective_task(self.plan.task_for(node), node)
@@ -407,7 +417,7 @@ class TaskHandler:
                                     self._paths(node.id, row.attempt))
         except SkiffError:
             return  # the attempt itself reports it
-        self.ctx.runner.prepare(request)
+        self.ctx.runner.prepare(request, start)
 
     def _run_attempt(self, node, task_template, inputs, attempt, paths, adopt_container,
                      stored_logs, array_item=None) -> AttemptOutcome:

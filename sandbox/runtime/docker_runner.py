@@ -115,15 +115,15 @@ class DockerRunner:
         """Run `fn(*args)` on the runner's background threads; its future."""
         return self._submit(fn, *args)
 
-    def prepare(self, request: ContainerRequest) -> None:
+    def prepare(self, request: ContainerRequest, start: bool = True) -> None:
         """Get the container of `request` ready in the background: started ahead and waiting
-        at the start gate when its image allows, else created; a later `run` of an equal
-        request uses it. Until `run` says go, it runs nothing of the task's."""
+        at the start gate when its image allows (and `start`), else created; a later `run`
+        of an equal request uses it. Until `run` says go, it runs nothing of the task's."""
         key = _ahead_key(request.labels)
         with self._lock:
             if key in self._ahead:
                 return
-            gated = (_gate_requested(request)
+            gated = (start and _gate_requested(request)
                      and sum(a.gated for a in self._ahead.values()) < MAX_STARTED_AHEAD)
             self._ahead[key] = _Ahead(request, gated, self._submit(self._make_ahead, request, gated))
 
