@@ -4,6 +4,7 @@ logs), then gather each output into a list. Sub-nodes that completed are kept on
 from __future__ import annotations
 
 import concurrent.futures as futures
+import logging
 import math
 
 from flyteidl.core import literals_pb2
@@ -11,6 +12,8 @@ from flyteidl.core import literals_pb2
 from sandbox.engine.task_handler import ArrayItem, NodeOutcome, record, record_aborted
 from sandbox.store.records import COMPLETED_STATES
 from sandbox.store.repository import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class ArrayHandler:
@@ -112,10 +115,7 @@ class ArrayHandler:
             # flytekit's map entrypoint reads its index from the environment, which a
             # container made ahead would lack: those elements are created as they start
             if not whole_lists and position + parallelism < len(line):
-                j, next_node, next_row = line[position + parallelism]
-                if (self.task_handler.aborted(next_node.id) is None
-                        and not self.task_handler.will_come_from_cache(next_node, items[j])):
-                    self.task_handler.prepare(next_node, next_row, start=False)
+                self._create_ahead(*line[position + parallelism], items)
             array_item = ArrayItem(i, inputs) if whole_lists else None
             return self.task_handler.handle(sub_node, items[i], sub_row, array_item)
 
@@ -140,6 +140,15 @@ class ArrayHandler:
                     results[i] = future.result()
                 except Exception as exc:  # noqa: BLE001 - an engine bug fails that element
                     results[i] = NodeOutcome(None, f"engine error: {exc}")
+
+    def _create_ahead(self, i: int, sub_node, sub_row, items) -> None:
+        """Have element `i`'s container created now, unless it will not need one."""
+        try:
+            if (self.task_handler.aborted(sub_node.id) is None
+                    and not self.task_handler.will_come_from_cache(sub_node, items[i])):
+                self.task_handler.prepare(sub_node, sub_row, start=False)
+        except Exception:  # noqa: BLE001 - only an optimisation: the element creates its own
+            log.debug("could not create the container of %s ahead", sub_node.id, exc_info=True)
 
     def abort(self, node_id: str, cause: str) -> None:
         """Stop every element ("<node>-<i>"): their containers, and those not started yet."""

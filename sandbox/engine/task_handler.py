@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import time
 
 from flyteidl.core import literals_pb2
@@ -21,6 +22,8 @@ from sandbox.storage.layout import attempt_prefix, raw_prefix
 from sandbox.store.records import NodeRecord
 from sandbox.store.repository import utcnow
 from sdk.errors import SkiffError
+
+log = logging.getLogger(__name__)
 
 SYSTEM_RETRY_PAUSE_S = 1.0
 MAX_SYSTEM_RETRY_PAUSE_S = 8.0
@@ -325,7 +328,7 @@ class TaskHandler:
         issuer = self.ctx.storage_credentials
         if issuer is None or not element_ids:
             return
-        from sandbox.engine.storage_grant import lifetime_seconds, named_objects
+        from sandbox.engine.storage_grant import named_objects
 
         e, bucket = self.execution, self.ctx.objects.bucket
         prefixes = tuple(
@@ -334,17 +337,26 @@ class TaskHandler:
         elements = MapElements(prefixes, named_objects(bucket, inputs))
         for element_id in element_ids:
             self._map_elements[element_id] = elements
+        try:
+            self._mint_for_elements(map_node, element_ids[0])
+        except Exception:  # noqa: BLE001 - only an optimisation: the first element mints them
+            log.debug("could not mint credentials ahead for map node %s", map_node.id,
+                      exc_info=True)
+
+    def _mint_for_elements(self, map_node, first_id: str) -> None:
+        from sandbox.engine.storage_grant import lifetime_seconds
+
         element = type(map_node.array_node.node)()
         element.CopyFrom(map_node.array_node.node)
-        element.id = element_ids[0]
+        element.id = first_id
         task_template = effective_task(self.plan.task_for(element), element)
         if (task_template.WhichOneof("target") != "container"
                 or containerless.runs_without_container(task_template)):
             return
         paths = self._paths(element.id, 0)
         args = container_args(task_template, paths) + list(task_template.container.command)
-        issuer.mint_ahead(self._grant(element.id, paths, args, None),
-                          lifetime_seconds(timeout_seconds(task_template)))
+        self.ctx.storage_credentials.mint_ahead(self._grant(element.id, paths, args, None),
+                                                lifetime_seconds(timeout_seconds(task_template)))
 
     def end_storage_grant(self, element_ids: list[str]) -> None:
         for element_id in element_ids:
