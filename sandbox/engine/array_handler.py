@@ -4,6 +4,7 @@ logs), then gather each output into a list. Sub-nodes that completed are kept on
 from __future__ import annotations
 
 import concurrent.futures as futures
+import logging
 import math
 
 from flyteidl.core import literals_pb2
@@ -11,6 +12,8 @@ from flyteidl.core import literals_pb2
 from sandbox.engine.task_handler import ArrayItem, NodeOutcome, record, record_aborted
 from sandbox.store.records import COMPLETED_STATES
 from sandbox.store.repository import utcnow
+
+log = logging.getLogger(__name__)
 
 
 class ArrayHandler:
@@ -66,30 +69,12 @@ class ArrayHandler:
         record(self.ctx, self.execution, node.id, state="running", task=task.id.name,
                started_at=row.started_at or utcnow())
         results: dict[int, NodeOutcome] = {}
-        pending = {}
-        parallelism = array.parallelism or self.ctx.parallelism
-        whole_lists = _reads_whole_lists(task)
-        with futures.ThreadPoolExecutor(max_workers=max(parallelism, 1),
-                                        thread_name_prefix=f"skiff-{node.id}") as pool:
-            for i, item in enumerate(items):
-                sub_id = f"{node.id}-{i}"
-                sub_row = self.ctx.store.ensure_node(self.execution.id, sub_id, task.id.name)
-                if sub_row.state in COMPLETED_STATES:
-                    results[i] = NodeOutcome(literals_pb2.LiteralMap.FromString(
-                        sub_row.outputs or b""), attempt=sub_row.attempt)
-                    continue
-                sub_node = type(sub)()
-                sub_node.CopyFrom(sub)
-                sub_node.id = sub_id
-                array_item = ArrayItem(i, inputs) if whole_lists else None
-                pending[pool.submit(self.task_handler.handle, sub_node, item, sub_row,
-                                    array_item)] = i
-            for future in futures.as_completed(pending):
-                i = pending[future]
-                try:
-                    results[i] = future.result()
-                except Exception as exc:  # noqa: BLE001 - an engine bug fails that element
-                    results[i] = NodeOutcome(None, f"engine error: {exc}")
+        element_ids = [f"{node.id}-{i}" for i in range(len(items))]
+        self.task_handler.share_storage_grant(node, element_ids, inputs)
+        try:
+            self._run_elements(node, task, items, inputs, results)
+        finally:
+            self.task_handler.end_storage_grant(element_ids)
         cause = self.task_handler.aborted(node.id)
         if cause is not None and any(r.outputs is None for r in results.values()):
             return record_aborted(self.ctx, self.execution, node.id, cause, row.attempt)
@@ -113,6 +98,57 @@ class ArrayHandler:
                outputs=outputs.SerializeToString(), ended_at=utcnow(), error=None)
         return NodeOutcome(outputs, attempt=row.attempt)
 
+    def _run_elements(self, node, task, items, inputs,
+                      results: dict[int, NodeOutcome]) -> None:
+        """Every element not completed yet, as its own sub-node, at most the map node's
+        parallelism at a time; their outcomes go into `results` by index. When an element
+        starts, the container of the one a parallelism behind it is created (not started:
+        the map's parallelism bounds the containers that run), so that a freed slot starts
+        an element whose container exists."""
+        sub = node.array_node.node
+        parallelism = max(node.array_node.parallelism or self.ctx.parallelism, 1)
+        whole_lists = _reads_whole_lists(task)
+        line: list[tuple[int, object, object]] = []  # (index, sub-node, row), in start order
+
+        def run_element(position: int) -> NodeOutcome:
+            i, sub_node, sub_row = line[position]
+            # flytekit's map entrypoint reads its index from the environment, which a
+            # container made ahead would lack: those elements are created as they start
+            if not whole_lists and position + parallelism < len(line):
+                self._create_ahead(*line[position + parallelism], items)
+            array_item = ArrayItem(i, inputs) if whole_lists else None
+            return self.task_handler.handle(sub_node, items[i], sub_row, array_item)
+
+        pending = {}
+        with futures.ThreadPoolExecutor(max_workers=parallelism,
+                                        thread_name_prefix=f"skiff-{node.id}") as pool:
+            for i in range(len(items)):
+                sub_id = f"{node.id}-{i}"
+                sub_row = self.ctx.store.ensure_node(self.execution.id, sub_id, task.id.name)
+                if sub_row.state in COMPLETED_STATES:
+                    results[i] = NodeOutcome(literals_pb2.LiteralMap.FromString(
+                        sub_row.outputs or b""), attempt=sub_row.attempt)
+                    continue
+                sub_node = type(sub)()
+                sub_node.CopyFrom(sub)
+                sub_node.id = sub_id
+                line.append((i, sub_node, sub_row))
+                pending[pool.submit(run_element, len(line) - 1)] = i
+            for future in futures.as_completed(pending):
+                i = pending[future]
+                try:
+                    results[i] = future.result()
+                except Exception as exc:  # noqa: BLE001 - an engine bug fails that element
+                    results[i] = NodeOutcome(None, f"engine error: {exc}")
+
+    def _create_ahead(self, i: int, sub_node, sub_row, items) -> None:
+        """Have element `i`'s container created now, unless it will not need one."""
+        try:
+            if (self.task_handler.aborted(sub_node.id) is None
+                    and not self.task_handler.will_come_from_cache(sub_node, items[i])):
+                self.task_handler.prepare(sub_node, sub_row, start=False)
+        except Exception:  # noqa: BLE001 - only an optimisation: the element creates its own
+            log.debug("could not create the container of %s ahead", sub_node.id, exc_info=True)
 
     def abort(self, node_id: str, cause: str) -> None:
         """Stop every element ("<node>-<i>"): their containers, and those not started yet."""

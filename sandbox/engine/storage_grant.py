@@ -7,6 +7,11 @@ execution, a file uploaded by the CLI). Write: only its own output and raw-data 
 Listing: only under what it may read or write. Nothing else: not another execution's data, not
 the bucket's listing, not other buckets. sandbox/runtime/storage_credentials.py turns a grant
 into MinIO STS credentials.
+
+The elements of one map node ("<node>-<i>") share one grant (`map_elements_grant`), so that a
+map over thousands of elements mints credentials once rather than once per element: each may
+read and write under every element's prefixes of that map node, and read what the map node's
+inputs name, nothing more of the execution.
 """
 from __future__ import annotations
 
@@ -27,6 +32,9 @@ class StorageGrant:
     bucket: str
     read: tuple[str, ...]  # keys; one ending in "/" is a prefix
     write: tuple[str, ...]  # prefixes, each ending in "/"
+    # name prefixes, read and written: every key that starts with one ("<...>/<node>-" for
+    # the elements of a map node, not a folder of its own)
+    shared: tuple[str, ...] = ()
 
     def policy(self) -> str:
         """The session policy, compact JSON; prefixes collapse when it would be too long."""
@@ -45,13 +53,15 @@ def _policy_json(grant: StorageGrant) -> str:
     arn = f"arn:aws:s3:::{grant.bucket}"
     def objects(keys):
         return [f"{arn}/{k}*" if k.endswith("/") else f"{arn}/{k}" for k in keys]
-    listable = sorted({k if k.endswith("/") else k + "*" for k in grant.read + grant.write})
+    shared = [f"{arn}/{p}*" for p in grant.shared]
+    listable = sorted({k if k.endswith("/") else k + "*" for k in grant.read + grant.write}
+                      | {p + "*" for p in grant.shared})
     statements = [
         {"Effect": "Allow", "Action": ["s3:GetObject"],
-         "Resource": objects(grant.read + grant.write)},
+         "Resource": objects(grant.read + grant.write) + shared},
         {"Effect": "Allow", "Action": ["s3:PutObject", "s3:AbortMultipartUpload",
                                        "s3:ListMultipartUploadParts"],
-         "Resource": objects(grant.write)},
+         "Resource": objects(grant.write) + shared},
         {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [arn],
          "Condition": {"StringLike": {"s3:prefix": [
              k + "*" if k.endswith("/") else k for k in listable]}}},
@@ -85,6 +95,29 @@ def attempt_grant(bucket: str, execution_prefixes: tuple[str, ...], output_prefi
     read = own + tuple(sorted(extra | {k.rstrip("/") + "/" for k in extra}))
     write = tuple(_key(bucket, p).rstrip("/") + "/" for p in (output_prefix, raw_prefix))
     return StorageGrant(bucket, read, write)
+
+
+def map_elements_grant(bucket: str, element_prefixes: tuple[str, ...], args: list[str],
+                       named: frozenset[str]) -> StorageGrant:
+    """The grant every element of one map node shares. `element_prefixes`: the s3:// name
+    prefixes of all its elements' metadata and raw data ("<execution>/<node>-"); `args`: an
+    element's container arguments (they differ only under those prefixes); `named`: the keys
+    the map node's whole inputs name (`named_objects`)."""
+    shared = tuple(_key(bucket, p) for p in element_prefixes)
+    found = set(named)
+    for text in args:
+        found.update(_uris(bucket, text))
+    extra = {k for k in found if not any(k.startswith(p) for p in shared)}
+    read = tuple(sorted(extra | {k.rstrip("/") + "/" for k in extra}))
+    return StorageGrant(bucket, read, (), shared)
+
+
+def named_objects(bucket: str, inputs: literals_pb2.LiteralMap) -> frozenset[str]:
+    """The keys of `bucket` an input document refers to."""
+    found: set[str] = set()
+    for literal in inputs.literals.values():
+        found.update(_literal_uris(bucket, literal))
+    return frozenset(found)
 
 
 def lifetime_seconds(timeout: float | None) -> int:

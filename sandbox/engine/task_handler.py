@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import time
 
 from flyteidl.core import literals_pb2
@@ -21,6 +22,8 @@ from sandbox.storage.layout import attempt_prefix, raw_prefix
 from sandbox.store.records import NodeRecord
 from sandbox.store.repository import utcnow
 from sdk.errors import SkiffError
+
+log = logging.getLogger(__name__)
 
 SYSTEM_RETRY_PAUSE_S = 1.0
 MAX_SYSTEM_RETRY_PAUSE_S = 8.0
@@ -46,6 +49,15 @@ class ArrayItem:
     def env(self) -> dict[str, str]:
         return {"BATCH_JOB_ARRAY_INDEX_VAR_NAME": "FLYTE_K8S_ARRAY_INDEX",
                 "FLYTE_K8S_ARRAY_INDEX": str(self.index)}
+
+
+@dataclasses.dataclass(frozen=True)
+class MapElements:
+    """What the elements of one map node share for storage: the name prefixes of all their
+    metadata and raw data, and the keys the map node's inputs name."""
+
+    prefixes: tuple[str, ...]  # s3:// URIs ending "<execution>/<node>-"
+    named: frozenset[str]
 
 
 @dataclasses.dataclass
@@ -82,6 +94,8 @@ class TaskHandler:
         # told the node id once an attempt's container is recorded, so that the scheduler can
         # have the containers of the nodes that wait for it created meanwhile
         self.on_container = on_container
+        # element node id -> the storage scope of its map node (share_storage_grant)
+        self._map_elements: dict[str, MapElements] = {}
 
     def _paths(self, node_id: str, attempt: int) -> AttemptPaths:
         e, bucket = self.execution, self.ctx.objects.bucket
@@ -286,22 +300,67 @@ class TaskHandler:
         if self.ctx.bundles is not None:
             self.ctx.bundles.share(request, self.execution.id)
         if self.ctx.storage_credentials is not None:
-            request.storage = self._storage_access(paths, request, inputs)
+            request.storage = self._storage_access(node.id, paths, request, inputs)
         return request
 
-    def _storage_access(self, paths: AttemptPaths, request, inputs):
+    def _storage_access(self, node_id: str, paths: AttemptPaths, request, inputs):
         from sandbox.engine.storage_grant import lifetime_seconds
         from sandbox.runtime.storage_credentials import StorageAccess
 
-        grant = self._grant(paths, request.args + request.command, inputs)
+        grant = self._grant(node_id, paths, request.args + request.command, inputs)
         return StorageAccess(grant, lifetime_seconds(request.timeout),
                              self.ctx.storage_credentials)
 
-    def _grant(self, paths: AttemptPaths, args: list[str], inputs):
-        from sandbox.engine.storage_grant import attempt_grant
+    def _grant(self, node_id: str, paths: AttemptPaths, args: list[str], inputs):
+        from sandbox.engine.storage_grant import attempt_grant, map_elements_grant
 
-        return attempt_grant(self.ctx.objects.bucket, self._readable(paths), paths.output_prefix,
+        bucket = self.ctx.objects.bucket
+        elements = self._map_elements.get(node_id)
+        if elements is not None:  # one grant for all elements of its map node
+            return map_elements_grant(bucket, elements.prefixes, args, elements.named)
+        return attempt_grant(bucket, self._readable(paths), paths.output_prefix,
                              paths.raw_prefix, args, inputs)
+
+    def share_storage_grant(self, map_node, element_ids: list[str], inputs) -> None:
+        """The elements `element_ids` of `map_node` (an array node; `inputs`: its whole
+        inputs) run with one storage grant: credentials minted once, now, in the background,
+        rather than once per element on its critical path. Until end_storage_grant."""
+        issuer = self.ctx.storage_credentials
+        if issuer is None or not element_ids:
+            return
+        from sandbox.engine.storage_grant import named_objects
+
+        e, bucket = self.execution, self.ctx.objects.bucket
+        prefixes = tuple(
+            where(bucket, e.project, e.domain, e.id, "x", 0).rsplit("/", 2)[0]
+            + f"/{map_node.id}-" for where in (attempt_prefix, raw_prefix))
+        elements = MapElements(prefixes, named_objects(bucket, inputs))
+        for element_id in element_ids:
+            self._map_elements[element_id] = elements
+        try:
+            self._mint_for_elements(map_node, element_ids[0])
+        except Exception:  # noqa: BLE001 - only an optimisation: the first element mints them
+            log.debug("could not mint credentials ahead for map node %s", map_node.id,
+                      exc_info=True)
+
+    def _mint_for_elements(self, map_node, first_id: str) -> None:
+        from sandbox.engine.storage_grant import lifetime_seconds
+
+        element = type(map_node.array_node.node)()
+        element.CopyFrom(map_node.array_node.node)
+        element.id = first_id
+        task_template = effective_task(self.plan.task_for(element), element)
+        if (task_template.WhichOneof("target") != "container"
+                or containerless.runs_without_container(task_template)):
+            return
+        paths = self._paths(element.id, 0)
+        args = container_args(task_template, paths) + list(task_template.container.command)
+        self.ctx.storage_credentials.mint_ahead(self._grant(element.id, paths, args, None),
+                                                lifetime_seconds(timeout_seconds(task_template)))
+
+    def end_storage_grant(self, element_ids: list[str]) -> None:
+        for element_id in element_ids:
+            self._map_elements.pop(element_id, None)
 
     def _readable(self, paths: AttemptPaths) -> tuple[str, ...]:
         """What an attempt may read of its own execution before its inputs are known: every
@@ -320,6 +379,15 @@ class TaskHandler:
                             .rsplit("/", 1)[0])
         return tuple(prefixes)
 
+    def will_come_from_cache(self, node, inputs: literals_pb2.LiteralMap) -> bool:
+        """The node's task is cached and has an entry for `inputs` (nothing recorded)."""
+        task_template = effective_task(self.plan.task_for(node), node)
+        if not cache.is_cacheable(task_template) or self.ctx.overwrite_cache:
+            return False
+        key = cache.cache_key(self.execution.project, self.execution.domain, task_template,
+                              inputs)
+        return cache.lookup(self.ctx.store, key) is not None
+
     def mint_ahead(self, node, row: NodeRecord, inputs, prepared: bool) -> None:
         """Start minting the storage credentials of the node's next attempt, which is about
         to start, in the background: the attempt then finds them minted (or half-way) rather
@@ -336,8 +404,8 @@ class TaskHandler:
             return
         paths = self._paths(node.id, row.attempt)
         args = container_args(task_template, paths) + list(task_template.container.command)
-        grant = self._grant(paths, args, inputs)
-        if prepared and grant == self._grant(paths, args, None):
+        grant = self._grant(node.id, paths, args, inputs)
+        if prepared and grant == self._grant(node.id, paths, args, None):
             return
         issuer.mint_ahead(grant, lifetime_seconds(timeout_seconds(task_template)))
 
@@ -345,11 +413,12 @@ class TaskHandler:
         return {"skiff.execution": self.execution.id, "skiff.node": node_id,
                 "skiff.attempt": str(attempt)}
 
-    def prepare(self, node, row: NodeRecord) -> None:
+    def prepare(self, node, row: NodeRecord, start: bool = True) -> None:
         """Have the runner prepare the container of the node's next attempt while its
         upstream runs (sandbox.runtime.docker_runner: started and waiting at the start gate,
-        or created). It runs the task only once the node's inputs are written and its state
-        is recorded; unused (a cache hit, a failure upstream), the runner removes it."""
+        or, without `start`, created only). It runs the task only once the node's inputs are
+        written and its state is recorded; unused (a cache hit, a failure upstream), the
+        runner removes it."""
         if row.state not in ("queued", "retrying") or node.WhichOneof("target") != "task_node":
             return
         task_template = effective_task(self.plan.task_for(node), node)
@@ -360,7 +429,7 @@ class TaskHandler:
                                     self._paths(node.id, row.attempt))
         except SkiffError:
             return  # the attempt itself reports it
-        self.ctx.runner.prepare(request)
+        self.ctx.runner.prepare(request, start)
 
     def _run_attempt(self, node, task_template, inputs, attempt, paths, adopt_container,
                      stored_logs, array_item=None) -> AttemptOutcome:

@@ -122,15 +122,15 @@ class DockerRunner:
         with self._lock:
             self._pending = [f for f in self._pending if not f.done()] + [future]
 
-    def prepare(self, request: ContainerRequest) -> None:
+    def prepare(self, request: ContainerRequest, start: bool = True) -> None:
         """Get the container of `request` ready in the background: started ahead and waiting
-        at the start gate when its image allows, else created; a later `run` of an equal
-        request uses it. Until `run` says go, it runs nothing of the task's."""
+        at the start gate when its image allows (and `start`), else created; a later `run`
+        of an equal request uses it. Until `run` says go, it runs nothing of the task's."""
         key = _ahead_key(request.labels)
         with self._lock:
             if key in self._ahead:
                 return
-            gated = (_gate_requested(request)
+            gated = (start and _gate_requested(request)
                      and sum(a.gated for a in self._ahead.values()) < MAX_STARTED_AHEAD)
             self._ahead[key] = _Ahead(request, gated, self._submit(self._make_ahead, request, gated))
 
@@ -515,8 +515,16 @@ class _LogPump:
 
     def _pump(self) -> None:
         try:
-            self._stream = self._api.logs(self._container_id, stdout=True, stderr=True,
-                                          stream=True, follow=True)
+            from docker.types.daemon import CancellableStream
+
+            api = self._api
+            # The raw endpoint, as _logs reads it: docker-py's logs() inspects the container
+            # first (a TTY? ours never have one), one more engine call per attempt.
+            response = api._get(api._url("/containers/{0}/logs", self._container_id),
+                                params={"stdout": 1, "stderr": 1, "follow": 1}, stream=True)
+            api._raise_for_status(response)
+            self._stream = CancellableStream(api._multiplexed_response_stream_helper(response),
+                                             response)
             for chunk in self._stream:
                 if self._watch is not None:
                     chunk = self._watch.feed(chunk)

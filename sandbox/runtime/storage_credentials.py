@@ -91,26 +91,38 @@ class StorageCredentialIssuer:
         threading.Thread(target=mint, name="skiff-mint-ahead", daemon=True).start()
 
     def issue(self, grant, lifetime_s: int) -> IssuedCredentials:
-        """Credentials for one attempt: those minted ahead (or for an equal grant) while they
-        have enough lifetime left, else minted now."""
+        """Credentials for one attempt: those minted ahead (or for an equal grant, e.g. by
+        another element of the same map node) while they have enough lifetime left, else
+        minted now. Attempts asking for an equal grant at once wait for one mint."""
         key = (grant, lifetime_s)
         started = time.monotonic()
         with self._lock:
             future = self._minted.get(key)
-        if future is not None:
+            if future is not None and future.done() and (
+                    future.exception() is not None
+                    or not _fresh_enough(future.result(), lifetime_s)):
+                future = None
+            minting = future is None
+            if minting:
+                future = concurrent.futures.Future()
+                self._minted[key] = future  # an equal grant now or later reuses them
+        if minting:
             try:
-                issued = future.result()
-            except Exception:  # noqa: BLE001 - minted again below, which reports it
-                issued = None
-            if issued is not None and _fresh_enough(issued, lifetime_s):
-                return dataclasses.replace(issued, how="ahead",
-                                           waited_s=time.monotonic() - started)
+                issued = self._mint(grant, lifetime_s)
+            except BaseException as exc:
+                future.set_exception(exc)
+                raise
+            future.set_result(issued)
+            with self._lock:
+                self._forget_stale()
+            return dataclasses.replace(issued, waited_s=time.monotonic() - started)
+        try:
+            issued = future.result()
+        except Exception:  # noqa: BLE001 - minted again below, which reports it
+            issued = None
+        if issued is not None and _fresh_enough(issued, lifetime_s):
+            return dataclasses.replace(issued, how="ahead", waited_s=time.monotonic() - started)
         issued = self._mint(grant, lifetime_s)
-        done: concurrent.futures.Future = concurrent.futures.Future()
-        done.set_result(issued)
-        with self._lock:
-            self._minted[key] = done  # an equal grant later reuses them
-            self._forget_stale()
         return dataclasses.replace(issued, waited_s=time.monotonic() - started)
 
     def _forget_stale(self) -> None:

@@ -44,11 +44,11 @@ class WarmRunner:
     def api(self):
         return self.runner.api
 
-    def prepare(self, request: ContainerRequest) -> None:
+    def prepare(self, request: ContainerRequest, start: bool = True) -> None:
         if self._warm(request):
             self.pool.prepare(request)
         else:
-            self.runner.prepare(request)
+            self.runner.prepare(request, start)
 
     def run(self, request: ContainerRequest, on_created=None, on_output=None) -> ContainerResult:
         if self._warm(request):

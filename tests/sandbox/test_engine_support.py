@@ -229,7 +229,11 @@ class docker_events:
 
 
 class ContainerEvents:
-    """Docker's `start` and `die` events of containers labelled `skiff.execution`, while in scope."""
+    """Docker's `start` and `die` events (or `actions`) of containers labelled
+    `skiff.execution`, while in scope."""
+
+    def __init__(self, actions=("start", "die")):
+        self.actions = list(actions)
 
     def __enter__(self):
         import docker
@@ -237,7 +241,7 @@ class ContainerEvents:
         self.events: list[dict] = []
         self._client = docker.from_env()
         self._stream = self._client.events(decode=True, filters={
-            "type": "container", "event": ["start", "die"], "label": "skiff.execution"})
+            "type": "container", "event": self.actions, "label": "skiff.execution"})
         self._thread = threading.Thread(target=self._pump, daemon=True)
         self._thread.start()
         time.sleep(0.2)  # the subscription must be live before the run starts
@@ -264,6 +268,13 @@ class ContainerEvents:
     def of(self, execution_id: str, action: str) -> list[dict]:
         return [e for e in self.events if e["Action"] == action
                 and e["Actor"]["Attributes"].get("skiff.execution") == execution_id]
+
+    def first(self, execution_id: str, action: str) -> dict[str, int]:
+        """Node -> when (Docker's clock) its first container had `action`."""
+        when: dict[str, int] = {}
+        for e in self.of(execution_id, action):
+            when.setdefault(e["Actor"]["Attributes"]["skiff.node"], e["timeNano"])
+        return when
 
     def peak_running(self, execution_id: str) -> int:
         """The most containers of the execution running at one time, by Docker's clock."""

@@ -54,7 +54,7 @@ def _run(home, path, xs: list[int]) -> tuple[list[int], str]:
 
 def test_fifty_items_honour_concurrency_and_cache_each_item(sandbox_home, workflow_file):
     xs = list(range(1000, 1050))
-    with ContainerEvents() as first:
+    with ContainerEvents(("create", "start", "die")) as first:
         squares, execution_id = _run(sandbox_home, workflow_file, xs)
     assert squares == [x * x for x in xs]
     starts = first.of(execution_id, "start")
@@ -65,11 +65,21 @@ def test_fifty_items_honour_concurrency_and_cache_each_item(sandbox_home, workfl
     peak = first.peak_running(execution_id)
     assert peak <= CONCURRENCY
     assert peak > 1  # items did run in parallel
+    # each element's container made once, and ahead of its turn (created, not started), so
+    # that a freed slot need not wait for Docker: element k can only start once k - 3 others
+    # ended (4 at a time), but most are created before that many died
+    assert len(first.of(execution_id, "create")) == 50
+    created = first.first(execution_id, "create")
+    died = sorted(first.first(execution_id, "die").values())
+    ahead = [k for k in range(CONCURRENCY, 50)
+             if sum(t < created[f"n0-{k}"] for t in died) < k - (CONCURRENCY - 1)]
+    assert len(ahead) > 25, ahead
 
-    with ContainerEvents() as second:
+    with ContainerEvents(("create", "start")) as second:
         again, rerun_id = _run(sandbox_home, workflow_file, xs)
     assert again == squares
     assert second.of(rerun_id, "start") == []  # every item came from the cache
+    assert second.of(rerun_id, "create") == []  # and none was made ahead for nothing
 
     changed = xs[:17] + [7] + xs[18:]
     with ContainerEvents() as third:

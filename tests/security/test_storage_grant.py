@@ -6,7 +6,9 @@ import json
 
 from flyteidl.core import literals_pb2
 
-from sandbox.engine.storage_grant import attempt_grant, lifetime_seconds
+from sandbox.engine.storage_grant import (
+    attempt_grant, lifetime_seconds, map_elements_grant, named_objects,
+)
 
 EXECUTION = ("s3://skiff/metadata/p/d/ex1", "s3://skiff/raw/p/d/ex1")
 OUT, RAW = "s3://skiff/metadata/p/d/ex1/n1/0", "s3://skiff/raw/p/d/ex1/n1/0"
@@ -58,3 +60,26 @@ def test_credentials_expire_soon_after_the_timeout():
     assert lifetime_seconds(60) == 900  # STS's minimum
     assert lifetime_seconds(3600) == 3900
     assert lifetime_seconds(None) == 12 * 3600
+
+
+def test_the_elements_of_a_map_node_share_one_grant_scoped_to_that_node():
+    elements = ("s3://skiff/metadata/p/d/ex1/n1-", "s3://skiff/raw/p/d/ex1/n1-")
+    cached = "s3://skiff/raw/p/d/ex0/n3/0/abcd/data.csv"
+    named = named_objects("skiff", _blob_inputs(cached, "s3://skiff/raw/p/d/ex1/n1-0/0/f"))
+    grants = {map_elements_grant("skiff", elements, [
+        "skiff-execute", "--code-bundle", "s3://skiff/fast/p/d/fastabc.tar.gz", "--inputs",
+        f"s3://skiff/metadata/p/d/ex1/n1-{i}/0/inputs.pb", "--output-prefix",
+        f"s3://skiff/metadata/p/d/ex1/n1-{i}/0"], named) for i in range(3)}
+    assert len(grants) == 1  # one set of credentials for every element
+    grant = grants.pop()
+    assert grant.write == () and grant.shared == ("metadata/p/d/ex1/n1-", "raw/p/d/ex1/n1-")
+    # what the map node's inputs name from elsewhere, and the bundle; nothing else of ex1
+    assert grant.read == ("fast/p/d/fastabc.tar.gz", "fast/p/d/fastabc.tar.gz/",
+                          "raw/p/d/ex0/n3/0/abcd/data.csv", "raw/p/d/ex0/n3/0/abcd/data.csv/")
+    policy = json.loads(grant.policy())
+    put = next(s for s in policy["Statement"] if "s3:PutObject" in s["Action"])
+    assert put["Resource"] == ["arn:aws:s3:::skiff/metadata/p/d/ex1/n1-*",
+                               "arn:aws:s3:::skiff/raw/p/d/ex1/n1-*"]
+    listing = next(s for s in policy["Statement"] if s["Action"] == ["s3:ListBucket"])
+    assert "raw/p/d/ex1/n1-*" in listing["Condition"]["StringLike"]["s3:prefix"]
+    assert not any(p in ("*", "raw/p/d/ex1/*") for p in listing["Condition"]["StringLike"]["s3:prefix"])

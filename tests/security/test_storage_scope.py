@@ -3,14 +3,19 @@ sandbox's root key: from inside a container, reading another execution's outputs
 outside its own prefixes and listing the bucket all fail, while its own work succeeds."""
 from __future__ import annotations
 
+import concurrent.futures
 import json
 
 import pytest
 
+from flyteidl.core import workflow_pb2
+
 from sandbox.engine import create_execution, run_execution
 from sandbox.engine.setup import context_from_state
 from sandbox.registry import read_package, register_package
-from test_engine_support import ints, package, plain, script_task, task_node, template
+from test_engine_support import (
+    binding, ints, package, plain, script_task, task_node, template,
+)
 
 pytestmark = pytest.mark.sandbox
 
@@ -125,6 +130,13 @@ def test_credentials_for_an_equal_grant_are_minted_once_and_work(sandbox_home):
     client = S3Client(S3Config.from_env(first.env))
     client.put_bytes(sandbox_home.bucket, "raw/sec/dev/minted-once/n0/x", b"ok")
     assert client.get_bytes(sandbox_home.bucket, "raw/sec/dev/minted-once/n0/x") == b"ok"
+    # attempts asking for an equal grant at once (a map node's elements) wait for one mint
+    together = StorageGrant(sandbox_home.bucket, ("raw/sec/dev/together/",),
+                            ("raw/sec/dev/together/n0/",))
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        issued = list(pool.map(lambda _: issuer.issue(together, 900), range(4)))
+    assert sorted(i.how for i in issued) == ["ahead"] * 3 + ["minted"]
+    assert len({i.env["AWS_ACCESS_KEY_ID"] for i in issued}) == 1
 
 
 SIBLING_PROBE = '''
@@ -159,3 +171,49 @@ def test_a_task_reads_only_the_nodes_it_is_bound_to(sandbox_home, tmp_path):
                            "sec", "dev")
     execution_id = create_execution(ctx.store, "sec", "dev", "scope.wf", reg.version, ints({}))
     assert plain(run_execution(ctx, execution_id))["r"] == "denied allowed"
+
+
+ELEMENT_PROBE = '''
+import json, os
+from sdk import io
+def attempt(action):
+    try:
+        action()
+        return "allowed"
+    except Exception as exc:
+        return "denied" if "AccessDenied" in str(exc) or "403" in str(exc) else repr(exc)[:300]
+execution = prefix.rstrip("/").rsplit("/", 2)[0]  # .../<execution>/n1-<i>/0 -> .../<execution>
+out["o"] = json.dumps({
+    "key": os.environ["AWS_ACCESS_KEY_ID"],
+    "write_own_map_node": attempt(lambda: io.write_bytes(execution + "/n1-99/0/probe", b"x")),
+    "write_upstream": attempt(lambda: io.write_bytes(execution + "/n0/0/probe", b"x")),
+    "read_unbound_upstream": attempt(lambda: io.read_bytes(execution + "/n0/0/outputs.pb")),
+})
+'''
+
+
+def test_the_elements_of_a_map_node_share_credentials_scoped_to_it(sandbox_home, tmp_path):
+    # n0 -> n1 (a map over two elements, not bound to n0): both elements run with the same
+    # credentials (minted once), which write under n1's elements only and read nothing of n0
+    image = sandbox_home.runtime_image
+    first = script_task("elements.first", "out['o'] = 'private'", {}, {"o": str}, image=image)
+    probe = script_task("elements.probe", ELEMENT_PROBE, {"x": int}, {"o": str}, image=image)
+    for variables, name in ((probe.template.interface.inputs, "x"),
+                            (probe.template.interface.outputs, "o")):
+        kind = variables.variables[name].type
+        kind.collection_type.simple = kind.simple  # a list of what the element takes
+    array = workflow_pb2.Node(id="n1", upstream_node_ids=["n0"])
+    array.inputs.add(var="x").binding.CopyFrom(binding([1, 2]))
+    array.array_node.node.CopyFrom(task_node("n1-sub", "elements.probe", {}))
+    wf = template("elements.wf", {}, {}, [task_node("n0", "elements.first", {}), array], {})
+    wf.interface.outputs.variables["r"].type.collection_type.simple = 3  # list[str]
+    wf.outputs.add(var="r").binding.promise.node_id = "n1"
+    wf.outputs[0].binding.promise.var = "o"
+    ctx = context_from_state(sandbox_home)
+    reg = register_package(ctx.store, ctx.objects,
+                           read_package(package(tmp_path, [first, probe], [wf])), "sec", "dev")
+    execution_id = create_execution(ctx.store, "sec", "dev", "elements.wf", reg.version, ints({}))
+    seen = [json.loads(text) for text in plain(run_execution(ctx, execution_id))["r"]]
+    assert len({s.pop("key") for s in seen}) == 1
+    assert seen == [{"write_own_map_node": "allowed", "write_upstream": "denied",
+                     "read_unbound_upstream": "denied"}] * 2
