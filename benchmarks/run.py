@@ -34,6 +34,7 @@ from typing import Callable, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from anchors import flytekit_chain, kfp_chain, kfp_python, kfp_version  # noqa: E402
+from sandbox.engine.scheduler import LOOKAHEAD  # noqa: E402  (the levels Skiff prepares ahead)
 from common import (  # noqa: E402
     CHAIN_WORKFLOW, BenchmarkError, bare_containers, bare_containers_overlapped, big_workflow_source,
     compile_bytecode, docker_api, remove_bench_containers, skiff_executable, temporary_sandbox, timed,
@@ -41,7 +42,6 @@ from common import (  # noqa: E402
 )
 
 GOALS = ("P1", "P1b", "P2", "P3", "P4", "P5", "P6", "P7", "anchors")
-LOOKAHEAD = 3  # containers Skiff's engine starts ahead of a chain's running task (sandbox/engine/scheduler.py)
 WARM_FLAG = "--reuse-containers"
 
 
