@@ -135,6 +135,10 @@ def _prepare_code(args) -> None:
 def _load_task(module_name: str, task_name: str):
     import importlib
 
+    # The module (sdk.authoring's `workflow` attribute is the decorator).
+    workflow = importlib.import_module("sdk.authoring.workflow")
+    # This runs one task, never the module's workflows: they are traced only if asked for.
+    tracing_was, workflow.TRACE_ON_DECORATION = workflow.TRACE_ON_DECORATION, False
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
@@ -144,6 +148,8 @@ def _load_task(module_name: str, task_name: str):
             f"cannot import module {module_name} (task {module_name}.{task_name}): {_format_exception(exc)}",
             recoverable=False,
         ) from exc
+    finally:
+        workflow.TRACE_ON_DECORATION = tracing_was
     task = getattr(module, task_name, None)
     if task is None or not hasattr(task, "interface") or not callable(getattr(task, "execute", None)):
         found = "nothing" if task is None else f"a {type(task).__name__}"

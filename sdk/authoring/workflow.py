@@ -11,6 +11,14 @@ from sdk.authoring.tracing import Node, TraceScope, current_scope, tracing
 from sdk.errors import CompileError, SkiffError
 
 
+# False inside a task container (sdk.entrypoint sets it before importing the task's module):
+# there a module's workflows are never run, so their bodies are traced only if something asks
+# for their nodes, not on import (a 20-node workflow costs each container 10 ms, a
+# 1000-node one far more). Everywhere else a workflow is traced when it is decorated, so that
+# a broken body is reported at once.
+TRACE_ON_DECORATION = True
+
+
 class WorkflowFailurePolicy(enum.IntEnum):
     """What a failed node does to the rest of the workflow (values as core.WorkflowMetadata's)."""
 
@@ -83,10 +91,33 @@ class WorkflowEntity:
         self.__doc__ = function.__doc__
         self.__name__ = function.__name__
         self.__module__ = function.__module__
-        where = f"workflow {self.name}"
-        self.nodes, result = trace_function(where, self.name, function, self._input_promises())
-        self.output_bindings: dict[str, Any] = bind_outputs(where, self.interface, result)
-        self.failure_node: Optional[Node] = self._trace_failure_node() if on_failure is not None else None
+        self._traced: Optional[tuple[list[Node], dict[str, Any], Optional[Node]]] = None
+        if TRACE_ON_DECORATION:
+            self._trace()
+
+    def _trace(self) -> tuple[list[Node], dict[str, Any], Optional[Node]]:
+        if self._traced is None:
+            where = f"workflow {self.name}"
+            nodes, result = trace_function(where, self.name, self.function, self._input_promises())
+            bindings = bind_outputs(where, self.interface, result)
+            failure = self._trace_failure_node() if self.on_failure is not None else None
+            self._traced = (nodes, bindings, failure)
+        return self._traced
+
+    @property
+    def nodes(self) -> list[Node]:
+        """The traced nodes, in call order."""
+        return self._trace()[0]
+
+    @property
+    def output_bindings(self) -> dict[str, Any]:
+        """Output name -> the value the body returned for it."""
+        return self._trace()[1]
+
+    @property
+    def failure_node(self) -> Optional[Node]:
+        """The on_failure handler's node `fn0`, or None."""
+        return self._trace()[2]
 
     def _input_promises(self) -> dict[str, Promise]:
         return {name: Promise(WORKFLOW_INPUTS_NODE_ID, name, hint) for name, hint in self.interface.inputs.items()}
