@@ -3,6 +3,7 @@ file in the same directory, then a rename over the target."""
 from __future__ import annotations
 
 import os
+import stat
 
 
 def _create_temporary(directory: str) -> tuple[int, str]:
@@ -20,7 +21,17 @@ def _create_temporary(directory: str) -> tuple[int, str]:
 
 def write_atomically(path: str, data: bytes, mode: int | None = None) -> None:
     """Replace `path` with `data`. `mode` is set before anything is written (state.json holds
-    secrets: it must never be readable by others, not even half-written)."""
+    secrets: it must never be readable by others, not even half-written). A `path` that is
+    not a regular file (`-o /dev/null`, `/dev/stdout`, a pipe) is written to, never replaced:
+    renaming over /dev/null as root would leave a regular file in its place."""
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        special = False
+    if special:
+        with open(path, "wb") as stream:
+            stream.write(data)
+        return
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = _create_temporary(directory)
     try:

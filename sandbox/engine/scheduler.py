@@ -376,6 +376,8 @@ def run_execution(ctx: EngineContext, execution_id: str) -> literals_pb2.Literal
                          "wait for it, or stop that process and resume again")
     _set_execution(ctx, execution_id, state="running", error=None,
                    started_at=execution.started_at or utcnow(), ended_at=None)
+    if ctx.bundles is not None:
+        ctx.bundles.resume(execution_id)  # released when an earlier run here ended
     try:
         if execution.state != "queued":
             _remove_unrecorded_containers(ctx, execution_id)

@@ -44,6 +44,9 @@ class SharedBundles:
         self.objects, self.directory = objects, directory
         self._lock = threading.Lock()
         self._locks: dict[tuple[str, str], threading.Lock] = {}
+        # Executions whose run ended: an attempt still being set up then (a terminate's
+        # race) must not leave a bundle behind.
+        self._released: set[str] = set()
 
     def _unpacked(self, execution_id: str, uri: str) -> str | None:
         """The directory holding `uri` unpacked for `execution_id`, made on first use; None
@@ -52,6 +55,8 @@ class SharedBundles:
         with self._lock:
             lock = self._locks.setdefault((execution_id, uri), threading.Lock())
         with lock:
+            if execution_id in self._released:
+                return None
             if os.path.isdir(folder):
                 return folder
             try:
@@ -62,6 +67,9 @@ class SharedBundles:
             except Exception as exc:  # noqa: BLE001 - sharing is an optimisation: fall back
                 log.warning("cannot unpack code bundle %s for execution %s (%s); each task "
                             "container fetches it", uri, execution_id, exc)
+                return None
+            if execution_id in self._released:  # it ended while this was unpacked
+                _remove(folder)
                 return None
             return folder
 
@@ -78,12 +86,23 @@ class SharedBundles:
         request.env = {**request.env, SHARED_URI_ENV: uri, SHARED_DIR_ENV: MOUNT_POINT}
 
     def release(self, execution_id: str) -> None:
-        """The execution's run ended: remove its unpacked bundles."""
+        """The execution's run ended: remove its unpacked bundles (one being unpacked right now
+        removes itself when done). A resume of the execution may share them again."""
         with self._lock:
             self._locks = {k: v for k, v in self._locks.items() if k[0] != execution_id}
-        import shutil  # only when bundles were unpacked: a cached rerun never needs it
+            self._released.add(execution_id)
+        _remove(os.path.join(self.directory, execution_id))
 
-        shutil.rmtree(os.path.join(self.directory, execution_id), ignore_errors=True)
+    def resume(self, execution_id: str) -> None:
+        """The execution runs (again) in this process: its bundles may be shared."""
+        with self._lock:
+            self._released.discard(execution_id)
+
+
+def _remove(path: str) -> None:
+    import shutil  # only when bundles were unpacked: a cached rerun never needs it
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _unpack(data: bytes, folder: str, uri: str) -> None:

@@ -202,3 +202,38 @@ def test_register_compiles_a_py_file_with_copy(project, sandbox_home):
     assert skiff(project, "package", "wf.py", "-o", "pkg.tgz").returncode == 0
     refused = skiff(project, "register", "pkg.tgz", "--version", "x1", "--copy", "auto", *endpoint)
     assert refused.returncode == 2 and "--copy applies to .py files" in refused.stderr
+
+
+def test_an_attempt_set_up_after_its_execution_ended_leaves_no_bundle(sandbox_home, tmp_path):
+    """A terminate can end an execution while one of its attempts is still being set up: the
+    bundle that attempt would unpack must not outlive the execution (a resume shares again)."""
+    import io
+    import tarfile
+
+    from sandbox.engine.shared_bundle import SharedBundles
+    from sandbox.runtime.container import ContainerRequest
+    from sandbox.storage import ObjectStore
+
+    objects = ObjectStore.from_state(sandbox_home)
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        info = tarfile.TarInfo("wf.py")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"x=1\n"))
+    uri = f"s3://{objects.bucket}/tests/shared-bundle-release.tar.gz"
+    objects.put_bytes(uri, archive.getvalue())
+    unpacked = tmp_path / "bundles"
+    bundles = SharedBundles(objects, str(unpacked))
+
+    def shared(execution_id: str) -> bool:
+        request = ContainerRequest(image="any", args=["skiff-execute", "--code-bundle", uri],
+                                   env={}, labels={})
+        bundles.share(request, execution_id)
+        return bool(request.mounts)
+
+    assert shared("e1") and any(unpacked.glob("*/*"))
+    bundles.release("e1")
+    assert not any(unpacked.glob("*/*"))
+    assert not shared("e1") and not any(unpacked.glob("*/*"))  # set up too late: fetches itself
+    bundles.resume("e1")
+    assert shared("e1")
