@@ -23,17 +23,12 @@ class LazyRunner:
     or discard. With `reuse_containers`, the runner with warm task workers
     (sandbox.runtime.warm_runner), whose workers `close` stops."""
 
-    def __init__(self, reuse_containers: bool | str = False, home: str = ""):
+    def __init__(self, reuse: str = REUSE_NONE, home: str = ""):
         self._runner = None
         # REUSE_ALL, REUSE_OPTED_IN (the tasks that ask, @task(reuse_container=True)) or
-        # REUSE_NONE; a bool is all or none
-        self.reuse = (reuse_containers if isinstance(reuse_containers, str)
-                      else REUSE_ALL if reuse_containers else REUSE_NONE)
+        # REUSE_NONE (reuse_mode)
+        self.reuse = reuse
         self._home = home
-
-    @property
-    def reuse_containers(self) -> bool:
-        return self.reuse == REUSE_ALL
 
     def __getattr__(self, name: str):
         if name.startswith("__"):

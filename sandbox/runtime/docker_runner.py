@@ -109,7 +109,7 @@ class DockerRunner:
                 self._background = concurrent.futures.ThreadPoolExecutor(
                     max_workers=BACKGROUND_WORKERS, thread_name_prefix="skiff-docker")
             future = self._background.submit(fn, *args)
-            self._pending = [f for f in self._pending if not f.done()] + [future]
+            self._track(future)
             return future
 
     def submit(self, fn, *args):
@@ -117,8 +117,8 @@ class DockerRunner:
         return self._submit(fn, *args)
 
     def _track(self, future) -> None:
-        """Count `future` (work on a thread of its own) among the background work `drain`
-        waits for."""
+        """Count `future` among the background work `drain` waits for (the pool's, or work on
+        a thread of its own)."""
         with self._lock:
             self._pending = [f for f in self._pending if not f.done()] + [future]
 

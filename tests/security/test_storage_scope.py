@@ -19,7 +19,8 @@ from test_engine_support import (
 
 pytestmark = pytest.mark.sandbox
 
-PROBE = '''
+# What a probe task's script starts with: `attempt(action)` says whether storage allowed it.
+ATTEMPT = '''
 import json, os
 from sdk import io
 def attempt(action):
@@ -28,7 +29,9 @@ def attempt(action):
         return "allowed"
     except Exception as exc:
         return "denied" if "AccessDenied" in str(exc) or "403" in str(exc) else repr(exc)[:300]
-other, execution = os.environ["OTHER_OUTPUTS"], os.environ["FLYTE_INTERNAL_EXECUTION_ID"]
+'''
+
+PROBE = ATTEMPT + '''other, execution = os.environ["OTHER_OUTPUTS"], os.environ["FLYTE_INTERNAL_EXECUTION_ID"]
 own_raw = prefix.replace("/metadata/", "/raw/")
 seen = {
     "read_other_execution": attempt(lambda: io.read_bytes(other)),
@@ -173,16 +176,7 @@ def test_a_task_reads_only_the_nodes_it_is_bound_to(sandbox_home, tmp_path):
     assert plain(run_execution(ctx, execution_id))["r"] == "denied allowed"
 
 
-ELEMENT_PROBE = '''
-import json, os
-from sdk import io
-def attempt(action):
-    try:
-        action()
-        return "allowed"
-    except Exception as exc:
-        return "denied" if "AccessDenied" in str(exc) or "403" in str(exc) else repr(exc)[:300]
-execution = prefix.rstrip("/").rsplit("/", 2)[0]  # .../<execution>/n1-<i>/0 -> .../<execution>
+ELEMENT_PROBE = ATTEMPT + '''execution = prefix.rstrip("/").rsplit("/", 2)[0]  # .../<execution>/n1-<i>/0 -> .../<execution>
 out["o"] = json.dumps({
     "key": os.environ["AWS_ACCESS_KEY_ID"],
     "write_own_map_node": attempt(lambda: io.write_bytes(execution + "/n1-99/0/probe", b"x")),
